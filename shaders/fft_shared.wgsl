@@ -1,0 +1,162 @@
+// use common/complex.wgsl
+//
+// Batched power-of-two FFT with each line held whole in workgroup memory.
+//
+// One workgroup transforms `lines_per_group` lines of length `n`
+// (lines_per_group * n <= SHARED_LEN) with radix-8/4/2 Stockham stages
+// between workgroup barriers: every thread reads all its butterfly inputs into
+// registers, the workgroup synchronises, then every thread writes its outputs
+// to their sorted positions, so one buffer of SHARED_LEN points suffices.
+//
+// Lines are addressed through a three-level batch index b = (b0, b1, b2) with
+// separate input and output strides, which covers contiguous rows, strided
+// axes of N-D tensors and both passes of the four-step algorithm. The
+// optional "twist" multiplies output k of line b by W_N^(b0 * k), the
+// four-step twiddle, read from a two-level table for f32 accuracy.
+
+override SHARED_LEN: u32 = 4096u;
+override WG_SIZE: u32 = 256u;
+
+struct Params {
+    n: u32,
+    log2n: u32,
+    lines_per_group: u32,
+    num_lines: u32,
+    groups_x: u32,
+    dim0: u32,
+    dim1: u32,
+    twist_lo_bits: u32,
+    in_elem: u32,
+    in_s0: u32,
+    in_s1: u32,
+    in_s2: u32,
+    out_elem: u32,
+    out_s0: u32,
+    out_s1: u32,
+    out_s2: u32,
+    sign: f32,
+    scale: f32,
+    twist: u32,
+    twist_lo_off: u32,
+    twist_hi_off: u32,
+    stage_off: u32,
+    _pad1: u32,
+    _pad2: u32,
+}
+
+@group(0) @binding(0) var<storage, read> src: array<vec2<f32>>;
+@group(0) @binding(1) var<storage, read_write> dst: array<vec2<f32>>;
+@group(0) @binding(2) var<storage, read> twiddles: array<vec2<f32>>;
+@group(0) @binding(3) var<uniform> params: Params;
+
+var<workgroup> lines: array<vec2<f32>, SHARED_LEN>;
+
+fn line_offset(b: u32, s0: u32, s1: u32, s2: u32) -> u32 {
+    let b0 = b % params.dim0;
+    let rest = b / params.dim0;
+    return b0 * s0 + (rest % params.dim1) * s1 + (rest / params.dim1) * s2;
+}
+
+// Element e of the workgroup's tile -> (line within group, index within line).
+// Contiguous lines are walked index-fastest, strided lines line-fastest, so
+// neighbouring threads touch neighbouring addresses either way.
+fn tile_coords(e: u32, lines_here: u32, elem_stride: u32) -> vec2<u32> {
+    if elem_stride == 1u {
+        return vec2<u32>(e >> params.log2n, e & (params.n - 1u));
+    }
+    return vec2<u32>(e % lines_here, e / lines_here);
+}
+
+@compute @workgroup_size(WG_SIZE)
+fn main(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+) {
+    let group = wid.x + wid.y * params.groups_x;
+    let first_line = group * params.lines_per_group;
+    // Uniform across the workgroup: whole groups leave together.
+    if first_line >= params.num_lines {
+        return;
+    }
+    let lines_here = min(params.lines_per_group, params.num_lines - first_line);
+    let n = params.n;
+    let tile = lines_here * n;
+    let sign = params.sign;
+
+    for (var e = li; e < tile; e += WG_SIZE) {
+        let c = tile_coords(e, lines_here, params.in_elem);
+        let b = first_line + c.x;
+        let addr = line_offset(b, params.in_s0, params.in_s1, params.in_s2) + c.y * params.in_elem;
+        lines[c.x * n + c.y] = src[addr];
+    }
+    workgroupBarrier();
+
+    var regs: array<vec2<f32>, REGS>;
+    var span = 1u;
+    var done_bits = 0u;
+    loop {
+        if done_bits >= params.log2n {
+            break;
+        }
+        let left = params.log2n - done_bits;
+        var radix_bits = 3u;
+        if left % 3u == 1u {
+            radix_bits = 1u;
+        } else if left % 3u == 2u {
+            radix_bits = 2u;
+        }
+        let radix = 1u << radix_bits;
+        let quarter = n >> radix_bits;
+        let butterflies = tile >> radix_bits;
+        let table_step = n / (span * radix);
+
+        // Read every input of this thread's butterflies, twiddled.
+        var q = 0u;
+        for (var bf = li; bf < butterflies; bf += WG_SIZE) {
+            let c = bf / quarter;
+            let j = bf % quarter;
+            let k = j & (span - 1u);
+            let base = q * radix;
+            for (var t = 0u; t < radix; t++) {
+                var v = lines[c * n + j + t * quarter];
+                if t > 0u {
+                    v = cmul(v, twiddle_dir(twiddles[params.stage_off + t * k * table_step], sign));
+                }
+                regs[base + t] = v;
+            }
+            dft_radix(&regs, base, radix, sign);
+            q += 1u;
+        }
+        workgroupBarrier();
+        q = 0u;
+        for (var bf = li; bf < butterflies; bf += WG_SIZE) {
+            let c = bf / quarter;
+            let j = bf % quarter;
+            let k = j & (span - 1u);
+            let out_base = c * n + (j - k) * radix + k;
+            let base = q * radix;
+            for (var t = 0u; t < radix; t++) {
+                lines[out_base + t * span] = regs[base + t];
+            }
+            q += 1u;
+        }
+        workgroupBarrier();
+        span *= radix;
+        done_bits += radix_bits;
+    }
+
+    let lo_mask = (1u << params.twist_lo_bits) - 1u;
+    for (var e = li; e < tile; e += WG_SIZE) {
+        let c = tile_coords(e, lines_here, params.out_elem);
+        let b = first_line + c.x;
+        var v = lines[c.x * n + c.y];
+        if params.twist != 0u {
+            let m = (b % params.dim0) * c.y;
+            let w = cmul(twiddles[params.twist_lo_off + (m & lo_mask)],
+                         twiddles[params.twist_hi_off + (m >> params.twist_lo_bits)]);
+            v = cmul(v, twiddle_dir(w, sign));
+        }
+        let addr = line_offset(b, params.out_s0, params.out_s1, params.out_s2) + c.y * params.out_elem;
+        dst[addr] = v * params.scale;
+    }
+}

@@ -1,0 +1,410 @@
+//! The GPU side of a context: device, queue, limits, pipeline cache.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use crate::backend::memory::{GpuBuffer, MemoryPool};
+use crate::error::{Error, Result};
+use crate::shaders::{BindingKind, Kernel};
+
+/// Features requested when the adapter offers them.
+const WANTED_FEATURES: wgpu::Features = wgpu::Features::TIMESTAMP_QUERY;
+
+/// A compiled pipeline with the layout its bind groups need.
+pub(crate) struct Pipeline {
+    pub(crate) pipeline: wgpu::ComputePipeline,
+    pub(crate) layout: wgpu::BindGroupLayout,
+    pub(crate) kernel: &'static Kernel,
+}
+
+type PipelineKey = (&'static str, Vec<(&'static str, u32)>);
+
+/// A wgpu device and queue with what the crate keeps beside them.
+pub struct GpuDevice {
+    pub(crate) device: wgpu::Device,
+    pub(crate) queue: wgpu::Queue,
+    info: wgpu::AdapterInfo,
+    limits: wgpu::Limits,
+    features: wgpu::Features,
+    pub(crate) memory: Arc<MemoryPool>,
+    pipelines: Mutex<HashMap<PipelineKey, Arc<Pipeline>>>,
+    modules: Mutex<HashMap<&'static str, Arc<(naga::Module, naga::valid::ModuleInfo)>>>,
+}
+
+impl std::fmt::Debug for GpuDevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GpuDevice")
+            .field("adapter", &self.info.name)
+            .field("backend", &self.info.backend)
+            .finish()
+    }
+}
+
+impl GpuDevice {
+    /// Opens a device on `adapter` with the adapter's own limits (not wgpu's
+    /// conservative defaults) and the optional features the crate can use.
+    pub(crate) fn open(adapter: &wgpu::Adapter) -> Result<Self> {
+        let info = adapter.get_info();
+        let features = adapter.features() & WANTED_FEATURES;
+        let descriptor = wgpu::DeviceDescriptor {
+            label: Some("fft-tensor device"),
+            required_features: features,
+            required_limits: adapter.limits(),
+            ..Default::default()
+        };
+        let (device, queue) = pollster::block_on(adapter.request_device(&descriptor)).map_err(
+            |e| Error::DeviceRequest {
+                adapter: info.name.clone(),
+                detail: e.to_string(),
+            },
+        )?;
+        Ok(Self::from_parts(device, queue, info))
+    }
+
+    /// Wraps a device the caller already has.
+    pub(crate) fn from_parts(device: wgpu::Device, queue: wgpu::Queue, info: wgpu::AdapterInfo) -> Self {
+        // Errors are caught in error scopes where they can happen; anything
+        // that still escapes is logged instead of aborting the process.
+        device.on_uncaptured_error(Arc::new(|error: wgpu::Error| {
+            log::error!("uncaptured wgpu error: {error}");
+        }));
+        let limits = device.limits();
+        let features = device.features();
+        let memory = Arc::new(MemoryPool::new(device.clone(), limits.max_buffer_size));
+        GpuDevice {
+            device,
+            queue,
+            info,
+            limits,
+            features,
+            memory,
+            pipelines: Mutex::new(HashMap::new()),
+            modules: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The adapter's description (name, backend, driver).
+    pub fn adapter_info(&self) -> &wgpu::AdapterInfo {
+        &self.info
+    }
+
+    /// The limits the device was created with.
+    pub fn limits(&self) -> &wgpu::Limits {
+        &self.limits
+    }
+
+    /// Whether the device records timestamp queries.
+    pub fn has_timestamps(&self) -> bool {
+        self.features.contains(wgpu::Features::TIMESTAMP_QUERY)
+    }
+
+    /// The wgpu device, for callers that record their own work.
+    pub fn device(&self) -> &wgpu::Device {
+        &self.device
+    }
+
+    /// The wgpu queue.
+    pub fn queue(&self) -> &wgpu::Queue {
+        &self.queue
+    }
+
+    /// Largest storage binding in bytes.
+    pub fn max_binding_bytes(&self) -> u64 {
+        u64::from(self.limits.max_storage_buffer_binding_size)
+            .min(self.limits.max_buffer_size)
+    }
+
+    fn parsed(&self, kernel: &'static Kernel) -> Result<Arc<(naga::Module, naga::valid::ModuleInfo)>> {
+        let mut modules = self.modules.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(m) = modules.get(kernel.name) {
+            return Ok(Arc::clone(m));
+        }
+        let parsed = Arc::new(parse_kernel(kernel)?);
+        modules.insert(kernel.name, Arc::clone(&parsed));
+        Ok(parsed)
+    }
+
+    /// The pipeline for `kernel` specialised with `constants` (WGSL
+    /// `override`s), compiled once and cached.
+    ///
+    /// # Errors
+    /// [`Error::ShaderCompile`] if the kernel fails to parse, validate or
+    /// build; [`Error::WorkgroupMemory`] if, after specialisation, it needs
+    /// more workgroup memory than the device allows (checked here, because
+    /// drivers do not all reject it).
+    pub(crate) fn pipeline(
+        &self,
+        kernel: &'static Kernel,
+        constants: &[(&'static str, u32)],
+    ) -> Result<Arc<Pipeline>> {
+        let key = (kernel.name, constants.to_vec());
+        if let Some(p) = self.pipelines.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return Ok(Arc::clone(p));
+        }
+        let parsed = self.parsed(kernel)?;
+        let requested = workgroup_bytes(kernel, &parsed, constants)?;
+        let max = u64::from(self.limits.max_compute_workgroup_storage_size);
+        if requested > max {
+            return Err(Error::WorkgroupMemory {
+                kernel: kernel.name,
+                requested,
+                max,
+            });
+        }
+
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let module = self.device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some(kernel.name),
+            source: wgpu::ShaderSource::Wgsl(kernel.source().into()),
+        });
+        let entries: Vec<wgpu::BindGroupLayoutEntry> = kernel
+            .bindings
+            .iter()
+            .enumerate()
+            .map(|(i, kind)| wgpu::BindGroupLayoutEntry {
+                binding: i as u32,
+                visibility: wgpu::ShaderStages::COMPUTE,
+                ty: match kind {
+                    BindingKind::StorageRead => wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Storage { read_only: true },
+                        has_dynamic_offset: false,
+                        min_binding_size: None,
+                    },
+                    BindingKind::StorageReadWrite => wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Storage { read_only: false },
+                        has_dynamic_offset: false,
+                        min_binding_size: None,
+                    },
+                    BindingKind::Uniform => wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Uniform,
+                        has_dynamic_offset: false,
+                        min_binding_size: None,
+                    },
+                },
+                count: None,
+            })
+            .collect();
+        let layout = self.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some(kernel.name),
+            entries: &entries,
+        });
+        let pipeline_layout = self.device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some(kernel.name),
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
+        });
+        let overrides: Vec<(&str, f64)> =
+            constants.iter().map(|&(name, v)| (name, f64::from(v))).collect();
+        let pipeline = self.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(kernel.name),
+            layout: Some(&pipeline_layout),
+            module: &module,
+            entry_point: Some("main"),
+            compilation_options: wgpu::PipelineCompilationOptions {
+                constants: &overrides,
+                zero_initialize_workgroup_memory: false,
+            },
+            cache: None,
+        });
+        if let Some(err) = pollster::block_on(scope.pop()) {
+            return Err(Error::ShaderCompile {
+                kernel: kernel.name,
+                detail: err.to_string(),
+            });
+        }
+        let pipeline = Arc::new(Pipeline {
+            pipeline,
+            layout,
+            kernel,
+        });
+        self.pipelines
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, Arc::clone(&pipeline));
+        Ok(pipeline)
+    }
+
+    /// A bind group for `pipeline` over `resources` in binding order.
+    pub(crate) fn bind_group(
+        &self,
+        pipeline: &Pipeline,
+        resources: &[wgpu::BindingResource<'_>],
+    ) -> Result<wgpu::BindGroup> {
+        if resources.len() != pipeline.kernel.bindings.len() {
+            return Err(Error::invalid(
+                "bindings",
+                format!(
+                    "{} expects {} bindings, got {}",
+                    pipeline.kernel.name,
+                    pipeline.kernel.bindings.len(),
+                    resources.len()
+                ),
+            ));
+        }
+        let entries: Vec<wgpu::BindGroupEntry> = resources
+            .iter()
+            .enumerate()
+            .map(|(i, r)| wgpu::BindGroupEntry {
+                binding: i as u32,
+                resource: r.clone(),
+            })
+            .collect();
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(pipeline.kernel.name),
+            layout: &pipeline.layout,
+            entries: &entries,
+        });
+        if let Some(err) = pollster::block_on(scope.pop()) {
+            return Err(Error::Gpu {
+                during: "bind group creation",
+                detail: err.to_string(),
+            });
+        }
+        Ok(group)
+    }
+
+    /// A small uniform buffer holding `value`.
+    pub(crate) fn uniform<T: bytemuck::Pod>(&self, label: &'static str, value: &T) -> wgpu::Buffer {
+        use wgpu::util::DeviceExt;
+        self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some(label),
+            contents: bytemuck::bytes_of(value),
+            usage: wgpu::BufferUsages::UNIFORM,
+        })
+    }
+
+    /// A tracked storage buffer filled with `data`.
+    ///
+    /// # Errors
+    /// Device limits, budget, allocation failure (see [`MemoryPool::allocate`]).
+    pub(crate) fn storage_from<T: bytemuck::Pod>(&self, tag: &'static str, data: &[T]) -> Result<GpuBuffer> {
+        let bytes: &[u8] = bytemuck::cast_slice(data);
+        let buffer = self.storage(tag, bytes.len() as u64)?;
+        self.queue.write_buffer(buffer.raw(), 0, bytes);
+        Ok(buffer)
+    }
+
+    /// A tracked storage buffer of `bytes` bytes (contents unspecified).
+    pub(crate) fn storage(&self, tag: &'static str, bytes: u64) -> Result<GpuBuffer> {
+        self.memory.allocate(
+            bytes.max(16),
+            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::COPY_SRC,
+            tag,
+        )
+    }
+
+    /// Submits `encoder` and waits for the device, turning validation and
+    /// out-of-memory errors into [`Error::Gpu`].
+    pub(crate) fn submit_and_wait(&self, encoder: wgpu::CommandEncoder, during: &'static str) -> Result<()> {
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let index = self.queue.submit([encoder.finish()]);
+        if let Some(err) = pollster::block_on(scope.pop()) {
+            return Err(Error::Gpu {
+                during,
+                detail: err.to_string(),
+            });
+        }
+        self.device
+            .poll(wgpu::PollType::Wait {
+                submission_index: Some(index),
+                timeout: None,
+            })
+            .map_err(|e| Error::Gpu {
+                during,
+                detail: e.to_string(),
+            })?;
+        Ok(())
+    }
+
+    /// Copies `bytes` bytes from the start of `buffer` back to the host.
+    ///
+    /// # Errors
+    /// [`Error::Gpu`] if mapping fails or the device is lost.
+    pub(crate) fn read_back<T: bytemuck::Pod>(&self, buffer: &wgpu::Buffer, bytes: u64) -> Result<Vec<T>> {
+        let staging = self.memory.allocate(
+            bytes.max(4),
+            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            "readback",
+        )?;
+        let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("readback"),
+        });
+        encoder.copy_buffer_to_buffer(buffer, 0, staging.raw(), 0, bytes);
+        self.submit_and_wait(encoder, "readback copy")?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        let slice = staging.raw().slice(0..bytes);
+        slice.map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| Error::Gpu {
+                during: "readback",
+                detail: e.to_string(),
+            })?;
+        rx.recv()
+            .map_err(|e| Error::Gpu {
+                during: "readback",
+                detail: e.to_string(),
+            })?
+            .map_err(|e| Error::Gpu {
+                during: "readback map",
+                detail: e.to_string(),
+            })?;
+        let view = slice.get_mapped_range().map_err(|e| Error::Gpu {
+            during: "readback map",
+            detail: e.to_string(),
+        })?;
+        let out = bytemuck::cast_slice::<u8, T>(&view).to_vec();
+        drop(view);
+        staging.raw().unmap();
+        Ok(out)
+    }
+}
+
+/// Parses and validates a kernel with naga.
+///
+/// # Errors
+/// [`Error::ShaderCompile`] with naga's message (source spans included).
+pub fn parse_kernel(kernel: &'static Kernel) -> Result<(naga::Module, naga::valid::ModuleInfo)> {
+    let source = kernel.source();
+    let module = naga::front::wgsl::parse_str(&source).map_err(|e| Error::ShaderCompile {
+        kernel: kernel.name,
+        detail: e.emit_to_string(&source),
+    })?;
+    let info = naga::valid::Validator::new(
+        naga::valid::ValidationFlags::all(),
+        naga::valid::Capabilities::empty(),
+    )
+    .validate(&module)
+    .map_err(|e| Error::ShaderCompile {
+        kernel: kernel.name,
+        detail: e.emit_to_string(&source),
+    })?;
+    Ok((module, info))
+}
+
+/// Workgroup memory a kernel declares once its overrides take `constants`.
+///
+/// # Errors
+/// [`Error::ShaderCompile`] if the constants do not specialise the module.
+pub fn workgroup_bytes(
+    kernel: &'static Kernel,
+    parsed: &(naga::Module, naga::valid::ModuleInfo),
+    constants: &[(&'static str, u32)],
+) -> Result<u64> {
+    let map: naga::back::PipelineConstants =
+        constants.iter().map(|&(k, v)| (k.to_string(), f64::from(v))).collect();
+    let (module, _) = naga::back::pipeline_constants::process_overrides(&parsed.0, &parsed.1, None, &map)
+        .map_err(|e| Error::ShaderCompile {
+            kernel: kernel.name,
+            detail: format!("specialisation failed: {e}"),
+        })?;
+    Ok(module
+        .global_variables
+        .iter()
+        .filter(|(_, v)| v.space == naga::AddressSpace::WorkGroup)
+        .map(|(_, v)| u64::from(module.types[v.ty].inner.size(module.to_ctx())))
+        .sum())
+}

@@ -1,0 +1,273 @@
+//! Choosing where work runs: a GPU through wgpu, or the CPU twin.
+//!
+//! A [`Context`] owns (or borrows) one wgpu device and queue, its pipeline
+//! cache and its tracked buffer pool, or stands for the CPU backend. Every
+//! operation of the crate takes a context and runs on its backend.
+
+mod gpu;
+mod memory;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Once};
+
+pub use gpu::{parse_kernel, workgroup_bytes, GpuDevice};
+pub(crate) use gpu::Pipeline;
+pub use memory::{GpuBuffer, MemoryPool, MemoryStats, TagUsage};
+
+use crate::error::{Error, Result};
+
+/// Which backend a [`Context`] should use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeviceChoice {
+    /// A real GPU (discrete, integrated or virtual) if one exists, Vulkan
+    /// first, then other wgpu backends; otherwise the CPU backend. Software
+    /// adapters (Mesa's llvmpipe) are skipped: the CPU backend is much faster
+    /// on such machines.
+    #[default]
+    Auto,
+    /// Any wgpu adapter, software ones included (best device type first).
+    /// No adapter at all is an error, not a fallback.
+    Gpu,
+    /// The CPU backend (rustfft-based twins of every kernel).
+    Cpu,
+}
+
+impl DeviceChoice {
+    /// Reads `FFT_TENSOR_BACKEND` (`auto`, `gpu` or `cpu`); unset means `auto`.
+    ///
+    /// # Errors
+    /// [`Error::BadBackendVariable`] for any other value.
+    pub fn from_env() -> Result<Self> {
+        match std::env::var("FFT_TENSOR_BACKEND") {
+            Err(_) => Ok(DeviceChoice::Auto),
+            Ok(v) => match v.trim().to_ascii_lowercase().as_str() {
+                "" | "auto" => Ok(DeviceChoice::Auto),
+                "gpu" => Ok(DeviceChoice::Gpu),
+                "cpu" => Ok(DeviceChoice::Cpu),
+                _ => Err(Error::BadBackendVariable { value: v }),
+            },
+        }
+    }
+}
+
+/// The backend a context ended up on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// WGSL kernels on a wgpu device.
+    Gpu,
+    /// The CPU twins.
+    Cpu,
+}
+
+/// Options for [`Context::with_options`].
+#[derive(Debug, Clone, Default)]
+pub struct ContextOptions {
+    /// Which backend to use.
+    pub choice: DeviceChoice,
+    /// The wgpu backends to search; `None` means all compiled in (and
+    /// whatever `WGPU_BACKEND` narrows them to).
+    pub backends: Option<wgpu::Backends>,
+    /// A byte budget for the GPU buffer pool.
+    pub memory_budget: Option<u64>,
+}
+
+pub(crate) struct ContextInner {
+    pub(crate) gpu: Option<GpuDevice>,
+    pub(crate) fft_plans: Mutex<HashMap<crate::fft::PlanKey, Arc<crate::fft::PlanInner>>>,
+}
+
+/// Where the crate's work runs: a GPU device with its caches, or the CPU.
+///
+/// Cheap to clone (shared handle). Safe to use from several threads.
+#[derive(Clone)]
+pub struct Context {
+    pub(crate) inner: Arc<ContextInner>,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("backend", &self.backend())
+            .field("description", &self.description())
+            .finish()
+    }
+}
+
+static LOG_ONCE: Once = Once::new();
+
+fn device_type_rank(t: wgpu::DeviceType) -> u8 {
+    match t {
+        wgpu::DeviceType::DiscreteGpu => 0,
+        wgpu::DeviceType::IntegratedGpu => 1,
+        wgpu::DeviceType::VirtualGpu => 2,
+        wgpu::DeviceType::Other => 3,
+        wgpu::DeviceType::Cpu => 4,
+    }
+}
+
+fn backend_rank(b: wgpu::Backend) -> u8 {
+    match b {
+        wgpu::Backend::Vulkan => 0,
+        wgpu::Backend::Metal | wgpu::Backend::Dx12 => 1,
+        _ => 2,
+    }
+}
+
+impl Context {
+    /// A context on the backend `choice` selects.
+    ///
+    /// # Errors
+    /// [`Error::NoAdapter`] for [`DeviceChoice::Gpu`] with no adapter;
+    /// [`Error::DeviceRequest`] if the chosen adapter refuses a device.
+    pub fn new(choice: DeviceChoice) -> Result<Self> {
+        Self::with_options(ContextOptions {
+            choice,
+            ..Default::default()
+        })
+    }
+
+    /// A context on the backend named by `FFT_TENSOR_BACKEND` (default `auto`).
+    ///
+    /// # Errors
+    /// As [`Context::new`], plus [`Error::BadBackendVariable`].
+    pub fn from_env() -> Result<Self> {
+        Self::new(DeviceChoice::from_env()?)
+    }
+
+    /// The CPU backend. Never fails.
+    pub fn cpu() -> Self {
+        Self::wrap(None)
+    }
+
+    /// A context with every option spelled out.
+    ///
+    /// # Errors
+    /// As [`Context::new`].
+    pub fn with_options(options: ContextOptions) -> Result<Self> {
+        if options.choice == DeviceChoice::Cpu {
+            let ctx = Self::cpu();
+            ctx.log_choice();
+            return Ok(ctx);
+        }
+        let mut descriptor = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+        if let Some(backends) = options.backends {
+            descriptor.backends = backends;
+        }
+        let searched = descriptor.backends;
+        let instance = wgpu::Instance::new(descriptor);
+        let mut adapters = pollster::block_on(instance.enumerate_adapters(searched));
+        adapters.sort_by_key(|a| {
+            let info = a.get_info();
+            (device_type_rank(info.device_type), backend_rank(info.backend))
+        });
+        let found: Vec<String> = adapters
+            .iter()
+            .map(|a| {
+                let i = a.get_info();
+                format!("{} ({:?}, {:?})", i.name, i.backend, i.device_type)
+            })
+            .collect();
+        let pick = adapters.into_iter().find(|a| {
+            options.choice == DeviceChoice::Gpu || a.get_info().device_type != wgpu::DeviceType::Cpu
+        });
+        let ctx = match pick {
+            Some(adapter) => {
+                let gpu = GpuDevice::open(&adapter)?;
+                gpu.memory.set_budget(options.memory_budget);
+                Self::wrap(Some(gpu))
+            }
+            None if options.choice == DeviceChoice::Gpu => {
+                return Err(Error::NoAdapter {
+                    detail: format!("searched backends {searched:?}, found none"),
+                });
+            }
+            None => {
+                log::info!(
+                    "fft-tensor: no hardware GPU adapter (found: {}); using the CPU backend",
+                    if found.is_empty() { "none".to_string() } else { found.join(", ") }
+                );
+                Self::cpu()
+            }
+        };
+        ctx.log_choice();
+        Ok(ctx)
+    }
+
+    /// A context on a device the caller already uses, so one program shares
+    /// one GPU. The crate adds its pipelines and buffers to that device.
+    pub fn from_wgpu(device: wgpu::Device, queue: wgpu::Queue, info: wgpu::AdapterInfo) -> Self {
+        let ctx = Self::wrap(Some(GpuDevice::from_parts(device, queue, info)));
+        ctx.log_choice();
+        ctx
+    }
+
+    fn wrap(gpu: Option<GpuDevice>) -> Self {
+        Context {
+            inner: Arc::new(ContextInner {
+                gpu,
+                fft_plans: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    fn log_choice(&self) {
+        let description = self.description();
+        LOG_ONCE.call_once(|| log::info!("fft-tensor backend: {description}"));
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        if self.inner.gpu.is_some() {
+            Backend::Gpu
+        } else {
+            Backend::Cpu
+        }
+    }
+
+    /// The GPU device, if this context runs on one.
+    pub fn gpu(&self) -> Option<&GpuDevice> {
+        self.inner.gpu.as_ref()
+    }
+
+    /// One line: adapter name, wgpu backend, device type and driver, or the
+    /// CPU backend with its thread count.
+    pub fn description(&self) -> String {
+        match &self.inner.gpu {
+            Some(gpu) => {
+                let i = gpu.adapter_info();
+                format!(
+                    "GPU `{}` via {:?} ({:?}; driver {} {})",
+                    i.name, i.backend, i.device_type, i.driver, i.driver_info
+                )
+            }
+            None => format!("CPU backend (rustfft, {} threads)", rayon::current_num_threads()),
+        }
+    }
+
+    /// GPU memory accounting (all zeros on the CPU backend).
+    pub fn memory_stats(&self) -> MemoryStats {
+        self.gpu().map(|g| g.memory.stats()).unwrap_or_default()
+    }
+
+    /// Sets or clears the GPU memory budget; allocations beyond it fail with
+    /// [`Error::BudgetExceeded`]. No effect on the CPU backend.
+    pub fn set_memory_budget(&self, budget: Option<u64>) {
+        if let Some(g) = self.gpu() {
+            g.memory.set_budget(budget);
+        }
+    }
+
+    /// Resets the peak memory counters.
+    pub fn reset_peak_memory(&self) {
+        if let Some(g) = self.gpu() {
+            g.memory.reset_peak();
+        }
+    }
+
+    /// Frees pooled GPU buffers that are not in use.
+    pub fn trim_memory(&self) {
+        if let Some(g) = self.gpu() {
+            g.memory.trim();
+        }
+    }
+}

@@ -1,0 +1,319 @@
+//! Batched complex-to-complex FFTs on the GPU or the CPU twin.
+//!
+//! ```no_run
+//! use fft_tensor::{Context, FftDirection, Normalization};
+//! use fft_tensor::num_complex::Complex32;
+//!
+//! let ctx = Context::from_env()?;
+//! let plan = ctx.plan_fft(1024, FftDirection::Forward, Normalization::Inverse)?;
+//! let mut data = vec![Complex32::new(1.0, 0.0); 8 * 1024]; // 8 lines
+//! plan.process(&mut data)?;
+//! # Ok::<(), fft_tensor::Error>(())
+//! ```
+
+mod cpu;
+mod gpu;
+pub mod recipe;
+pub mod twiddle;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustfft::num_complex::Complex32;
+
+pub use recipe::{Algorithm, AlgorithmChoice, DeviceCaps, FftRecipe};
+
+use crate::backend::Context;
+use crate::error::{Error, Result};
+use crate::tensor::{DType, GpuTensor};
+
+/// Transform direction: forward uses `exp(-2 pi i jk / n)`, inverse `exp(+...)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FftDirection {
+    /// `X[k] = sum_j x[j] exp(-2 pi i jk/n)`.
+    Forward,
+    /// `x[j] = sum_k X[k] exp(+2 pi i jk/n)` (times the normalisation).
+    Inverse,
+}
+
+/// Scaling applied to the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Normalization {
+    /// No scaling either way (a round trip multiplies by n).
+    None,
+    /// `1/n` on the inverse only, as numpy and rustfft users expect.
+    #[default]
+    Inverse,
+    /// `1/sqrt(n)` both ways (unitary).
+    Unitary,
+}
+
+impl Normalization {
+    /// The factor for a transform of length `n` in `direction`.
+    pub fn factor(self, n: usize, direction: FftDirection) -> f32 {
+        match (self, direction) {
+            (Normalization::None, _) | (Normalization::Inverse, FftDirection::Forward) => 1.0,
+            (Normalization::Inverse, FftDirection::Inverse) => (1.0 / n as f64) as f32,
+            (Normalization::Unitary, _) => (1.0 / (n as f64).sqrt()) as f32,
+        }
+    }
+}
+
+pub(crate) type PlanKey = (usize, FftDirection, Normalization, AlgorithmChoice);
+
+pub(crate) struct PlanInner {
+    len: usize,
+    direction: FftDirection,
+    normalization: Normalization,
+    cpu: cpu::CpuFft,
+    gpu: Option<gpu::GpuFft>,
+}
+
+/// A planned FFT of one length and direction on a context's backend.
+/// Plans are cached per context; cloning is cheap.
+#[derive(Clone)]
+pub struct FftPlan {
+    ctx: Context,
+    inner: Arc<PlanInner>,
+}
+
+impl std::fmt::Debug for FftPlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FftPlan")
+            .field("len", &self.inner.len)
+            .field("direction", &self.inner.direction)
+            .field("normalization", &self.inner.normalization)
+            .field("recipe", &self.recipe())
+            .finish()
+    }
+}
+
+impl Context {
+    /// Plans (or fetches from the cache) a batched FFT of length `len`.
+    ///
+    /// # Errors
+    /// [`Error::UnsupportedLength`] for lengths the backend cannot run (on
+    /// the GPU: zero, non-powers of two, over the binding limit); shader and
+    /// device errors while building pipelines.
+    pub fn plan_fft(&self, len: usize, direction: FftDirection, normalization: Normalization) -> Result<FftPlan> {
+        self.plan_fft_with(len, direction, normalization, AlgorithmChoice::Auto)
+    }
+
+    /// As [`Context::plan_fft`], forcing a GPU algorithm (for tests and
+    /// benchmarks; the CPU backend ignores the choice).
+    ///
+    /// # Errors
+    /// As [`Context::plan_fft`], and when the forced algorithm cannot run `len`.
+    pub fn plan_fft_with(
+        &self,
+        len: usize,
+        direction: FftDirection,
+        normalization: Normalization,
+        choice: AlgorithmChoice,
+    ) -> Result<FftPlan> {
+        if len == 0 {
+            return Err(Error::UnsupportedLength {
+                len,
+                reason: "length must be at least 1".into(),
+            });
+        }
+        let key = (len, direction, normalization, choice);
+        let mut plans = self.inner.fft_plans.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(inner) = plans.get(&key) {
+            return Ok(FftPlan {
+                ctx: self.clone(),
+                inner: Arc::clone(inner),
+            });
+        }
+        let scale = normalization.factor(len, direction);
+        let gpu = match self.gpu() {
+            Some(device) => {
+                let caps = DeviceCaps::from_limits(device.limits());
+                let recipe = recipe::plan(len, &caps, choice)?;
+                Some(gpu::GpuFft::new(device, recipe, direction == FftDirection::Inverse, scale)?)
+            }
+            None => None,
+        };
+        let inner = Arc::new(PlanInner {
+            len,
+            direction,
+            normalization,
+            cpu: cpu::CpuFft::new(len, direction, scale),
+            gpu,
+        });
+        plans.insert(key, Arc::clone(&inner));
+        Ok(FftPlan {
+            ctx: self.clone(),
+            inner,
+        })
+    }
+
+    /// One-shot convenience: transforms every length-`len` line of `data` in place.
+    ///
+    /// # Errors
+    /// As [`Context::plan_fft`] and [`FftPlan::process`].
+    pub fn fft(&self, data: &mut [Complex32], len: usize, direction: FftDirection, normalization: Normalization) -> Result<()> {
+        self.plan_fft(len, direction, normalization)?.process(data)
+    }
+}
+
+impl FftPlan {
+    /// Transform length.
+    pub fn len(&self) -> usize {
+        self.inner.len
+    }
+
+    /// Always false (lengths are at least 1).
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Direction.
+    pub fn direction(&self) -> FftDirection {
+        self.inner.direction
+    }
+
+    /// Normalisation.
+    pub fn normalization(&self) -> Normalization {
+        self.inner.normalization
+    }
+
+    /// The GPU recipe, or `None` on the CPU backend.
+    pub fn recipe(&self) -> Option<&FftRecipe> {
+        self.inner.gpu.as_ref().map(|g| &g.recipe)
+    }
+
+    fn check_lines(&self, elements: usize) -> Result<usize> {
+        if elements == 0 || elements % self.inner.len != 0 {
+            return Err(Error::shape(
+                "FftPlan input",
+                format!("a non-zero multiple of {} elements", self.inner.len),
+                elements,
+            ));
+        }
+        Ok(elements / self.inner.len)
+    }
+
+    /// Transforms every line of `data` (length a multiple of [`Self::len`])
+    /// in place, on the context's backend. On the GPU, batches larger than a
+    /// storage binding run in several submissions.
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] when `data.len()` is not a non-zero multiple
+    /// of the length; GPU errors (budget, device limits, device loss).
+    pub fn process(&self, data: &mut [Complex32]) -> Result<()> {
+        let lines = self.check_lines(data.len())?;
+        let (Some(device), Some(plan)) = (self.ctx.gpu(), self.inner.gpu.as_ref()) else {
+            self.inner.cpu.process(data);
+            return Ok(());
+        };
+        let len = self.inner.len;
+        let chunk_lines = lines.min(plan.recipe.max_lines_per_call);
+        let chunk_bytes = (chunk_lines * len * 8) as u64;
+        let input = device.storage("fft input", chunk_bytes)?;
+        let output = device.storage("fft output", chunk_bytes)?;
+        let scratch = if plan.recipe.passes() > 1 {
+            Some(device.storage("fft scratch", chunk_bytes)?)
+        } else {
+            None
+        };
+        for chunk in data.chunks_mut(chunk_lines * len) {
+            let chunk_lines = chunk.len() / len;
+            device.queue.write_buffer(input.raw(), 0, bytemuck::cast_slice(chunk));
+            let mut encoder = device.device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("fft"),
+            });
+            plan.encode(device, &mut encoder, &input, &output, scratch.as_ref(), chunk_lines, None)?;
+            device.submit_and_wait(encoder, "fft")?;
+            let result: Vec<Complex32> = device.read_back(output.raw(), (chunk.len() * 8) as u64)?;
+            chunk.copy_from_slice(&result);
+        }
+        Ok(())
+    }
+
+    fn check_gpu_tensors(&self, input: &GpuTensor, output: &GpuTensor) -> Result<usize> {
+        if input.dtype() != DType::Complex32 || output.dtype() != DType::Complex32 {
+            return Err(Error::invalid("tensor", "FFT tensors must be complex"));
+        }
+        if input.len() != output.len() {
+            return Err(Error::shape("FftPlan::process_gpu output", input.len(), output.len()));
+        }
+        if !Arc::ptr_eq(&input.context().inner, &self.ctx.inner)
+            || !Arc::ptr_eq(&output.context().inner, &self.ctx.inner)
+        {
+            return Err(Error::invalid("tensor", "tensors belong to another context"));
+        }
+        self.check_lines(input.len())
+    }
+
+    /// Transforms a GPU-resident tensor into `output` without touching the
+    /// host, so later kernels can use the result where it is. `input` is
+    /// left unchanged.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] on the CPU backend, for non-complex tensors
+    /// or tensors from another context; [`Error::ShapeMismatch`] for sizes;
+    /// [`Error::DeviceLimit`] if the tensor exceeds one storage binding.
+    pub fn process_gpu(&self, input: &GpuTensor, output: &mut GpuTensor) -> Result<()> {
+        self.run_gpu(input, output, None).map(|_| ())
+    }
+
+    /// As [`Self::process_gpu`], also returning the GPU time of the
+    /// transform measured with timestamp queries, when the device has them.
+    ///
+    /// # Errors
+    /// As [`Self::process_gpu`].
+    pub fn process_gpu_timed(&self, input: &GpuTensor, output: &mut GpuTensor) -> Result<Option<Duration>> {
+        let device = self
+            .ctx
+            .gpu()
+            .ok_or_else(|| Error::invalid("ctx", "process_gpu needs a GPU context"))?;
+        if !device.has_timestamps() {
+            return self.run_gpu(input, output, None).map(|_| None);
+        }
+        let set = device.device.create_query_set(&wgpu::QuerySetDescriptor {
+            label: Some("fft timestamps"),
+            ty: wgpu::QueryType::Timestamp,
+            count: 2,
+        });
+        self.run_gpu(input, output, Some(&set))
+    }
+
+    fn run_gpu(&self, input: &GpuTensor, output: &mut GpuTensor, timer: Option<&wgpu::QuerySet>) -> Result<Option<Duration>> {
+        let (Some(device), Some(plan)) = (self.ctx.gpu(), self.inner.gpu.as_ref()) else {
+            return Err(Error::invalid("ctx", "process_gpu needs a GPU context"));
+        };
+        let lines = self.check_gpu_tensors(input, output)?;
+        let scratch = if plan.recipe.passes() > 1 {
+            Some(device.storage("fft scratch", input.bytes())?)
+        } else {
+            None
+        };
+        let mut encoder = device.device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("fft"),
+        });
+        let writes = timer.map(|set| wgpu::ComputePassTimestampWrites {
+            query_set: set,
+            beginning_of_pass_write_index: Some(0),
+            end_of_pass_write_index: Some(1),
+        });
+        plan.encode(device, &mut encoder, input.buffer(), output.buffer(), scratch.as_ref(), lines, writes)?;
+        let Some(set) = timer else {
+            device.submit_and_wait(encoder, "fft")?;
+            return Ok(None);
+        };
+        let resolve = device.storage("timestamps", 16)?;
+        let resolve_buf = device.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("timestamp resolve"),
+            size: 16,
+            usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: false,
+        });
+        encoder.resolve_query_set(set, 0..2, &resolve_buf, 0);
+        encoder.copy_buffer_to_buffer(&resolve_buf, 0, resolve.raw(), 0, 16);
+        device.submit_and_wait(encoder, "fft")?;
+        let ticks: Vec<u64> = device.read_back(resolve.raw(), 16)?;
+        let ns = ticks[1].saturating_sub(ticks[0]) as f64 * f64::from(device.queue.get_timestamp_period());
+        Ok(Some(Duration::from_nanos(ns as u64)))
+    }
+}

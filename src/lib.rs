@@ -1,0 +1,48 @@
+//! # fft-tensor
+//!
+//! Portable GPU spectral computing: hand-written WGSL compute kernels run
+//! through wgpu (Vulkan first, also Metal and DX12), each with a CPU twin
+//! built on rustfft that is both the conformance reference and the fast path
+//! on machines without a real GPU.
+//!
+//! * [`Context`] picks the backend (see [`DeviceChoice`]; the environment
+//!   variable `FFT_TENSOR_BACKEND=auto|gpu|cpu` overrides), owns or borrows
+//!   the wgpu device, caches pipelines and plans, and tracks GPU memory
+//!   against an optional budget.
+//! * [`FftPlan`]: batched complex FFTs of power-of-two lengths 2..2^24 on the
+//!   GPU (any length on the CPU backend), on host slices or GPU-resident
+//!   [`GpuTensor`]s.
+//!
+//! Accuracy: RMS relative error against an f64 FFT is below 1e-6 for every
+//! power of two up to 2^20 and below 2e-6 up to 2^24, on both paths (see the
+//! README for measured values).
+//!
+//! ```no_run
+//! use fft_tensor::{Context, FftDirection, Normalization};
+//! use fft_tensor::num_complex::Complex32;
+//!
+//! let ctx = Context::from_env()?; // GPU if there is a real one, else the CPU
+//! let mut rows = vec![Complex32::new(0.0, 0.0); 64 * 4096];
+//! rows[0] = Complex32::new(1.0, 0.0);
+//! ctx.fft(&mut rows, 4096, FftDirection::Forward, Normalization::Inverse)?;
+//! assert!((rows[17].re - 1.0).abs() < 1e-6); // an impulse has a flat spectrum
+//! # Ok::<(), fft_tensor::Error>(())
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod backend;
+pub mod error;
+pub mod fft;
+pub mod shaders;
+pub mod sparse;
+pub mod tensor;
+pub mod testing;
+
+pub use backend::{Backend, Context, ContextOptions, DeviceChoice, MemoryStats};
+pub use error::{Error, Result};
+pub use fft::{FftDirection, FftPlan, Normalization};
+pub use tensor::{DType, GpuTensor};
+
+/// Complex number types (re-exported from `num-complex`).
+pub use rustfft::num_complex;

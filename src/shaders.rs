@@ -1,0 +1,80 @@
+//! The WGSL kernels, embedded in the binary.
+//!
+//! Each kernel is one file in `shaders/` with entry point `main`. Shared
+//! helpers live in `shaders/common/`; a kernel pulls one in with a line
+//! `// use common/NAME.wgsl`, which [`Kernel::source`] resolves by
+//! prepending the helper (WGSL has no include of its own).
+//!
+//! Each kernel also lists the bindings the Rust side binds, in order; the
+//! `shaders` integration test checks them against what naga reads back from
+//! the WGSL, so the two cannot drift apart unnoticed.
+
+/// How a binding is declared in WGSL (all in group 0, numbered from 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BindingKind {
+    /// `var<storage, read>`
+    StorageRead,
+    /// `var<storage, read_write>`
+    StorageReadWrite,
+    /// `var<uniform>`
+    Uniform,
+}
+
+/// One embedded compute kernel.
+#[derive(Debug)]
+pub struct Kernel {
+    /// File name below `shaders/`, e.g. `fft_shared.wgsl`.
+    pub name: &'static str,
+    /// The file's text, before helpers are resolved.
+    pub body: &'static str,
+    /// Bindings of group 0 in binding order.
+    pub bindings: &'static [BindingKind],
+}
+
+/// Shared WGSL helpers, by the path kernels name them with.
+pub const COMMON: &[(&str, &str)] = &[(
+    "common/complex.wgsl",
+    include_str!("../shaders/common/complex.wgsl"),
+)];
+
+use BindingKind::{StorageRead, StorageReadWrite, Uniform};
+
+/// Batched FFT with whole lines in workgroup memory (strided, optional four-step twist).
+pub const FFT_SHARED: Kernel = Kernel {
+    name: "fft_shared.wgsl",
+    body: include_str!("../shaders/fft_shared.wgsl"),
+    bindings: &[StorageRead, StorageReadWrite, StorageRead, Uniform],
+};
+
+/// One radix-8/4/2 Stockham stage through global memory.
+pub const FFT_GLOBAL_PASS: Kernel = Kernel {
+    name: "fft_global_pass.wgsl",
+    body: include_str!("../shaders/fft_global_pass.wgsl"),
+    bindings: &[StorageRead, StorageReadWrite, StorageRead, Uniform],
+};
+
+/// Every kernel of the crate.
+pub const KERNELS: &[&Kernel] = &[&FFT_SHARED, &FFT_GLOBAL_PASS];
+
+impl Kernel {
+    /// The complete WGSL text: the helpers named by `// use` lines, then the body.
+    ///
+    /// # Panics
+    /// Never for the kernels in [`KERNELS`]; an unknown helper name is a bug
+    /// caught by the shader validation test.
+    pub fn source(&self) -> String {
+        let mut out = String::new();
+        for line in self.body.lines() {
+            if let Some(path) = line.trim().strip_prefix("// use ") {
+                let (_, text) = COMMON
+                    .iter()
+                    .find(|(p, _)| *p == path.trim())
+                    .unwrap_or_else(|| panic!("{}: unknown helper {path}", self.name));
+                out.push_str(text);
+                out.push('\n');
+            }
+        }
+        out.push_str(self.body);
+        out
+    }
+}

@@ -1,0 +1,3 @@
+//! Sparse tensors: kept positions and values, and their compact encodings.
+
+pub mod positions;

@@ -1,0 +1,148 @@
+//! Tensors resident on the GPU, so kernels chain without host round trips.
+
+use rustfft::num_complex::Complex32;
+
+use crate::backend::{Context, GpuBuffer};
+use crate::error::{Error, Result};
+
+/// Element type of a [`GpuTensor`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DType {
+    /// Interleaved complex f32 (8 bytes).
+    Complex32,
+    /// f32 (4 bytes).
+    F32,
+}
+
+impl DType {
+    /// Bytes per element.
+    pub fn size(self) -> usize {
+        match self {
+            DType::Complex32 => 8,
+            DType::F32 => 4,
+        }
+    }
+}
+
+/// Most dimensions a tensor may have.
+pub const MAX_DIMS: usize = 8;
+
+/// Checks a row-major shape and returns its element count.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] for no dimensions, more than [`MAX_DIMS`], a
+/// zero-sized dimension or an element count that overflows.
+pub fn shape_len(shape: &[usize]) -> Result<usize> {
+    if shape.is_empty() || shape.len() > MAX_DIMS {
+        return Err(Error::invalid(
+            "shape",
+            format!("{} dimensions given, 1 to {MAX_DIMS} supported", shape.len()),
+        ));
+    }
+    if let Some(axis) = shape.iter().position(|&d| d == 0) {
+        return Err(Error::invalid("shape", format!("dimension {axis} of {shape:?} is zero")));
+    }
+    shape
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| Error::invalid("shape", format!("{shape:?} has too many elements")))
+}
+
+/// A tensor in a GPU buffer owned by a context's memory pool.
+#[derive(Debug)]
+pub struct GpuTensor {
+    ctx: Context,
+    buffer: GpuBuffer,
+    shape: Vec<usize>,
+    dtype: DType,
+}
+
+impl GpuTensor {
+    /// Uploads complex data with the given shape.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] without a GPU backend or for a bad shape;
+    /// [`Error::ShapeMismatch`] if `data` does not hold `shape`'s elements;
+    /// device-limit and budget errors from the allocation.
+    pub fn from_complex(ctx: &Context, data: &[Complex32], shape: &[usize]) -> Result<Self> {
+        let len = shape_len(shape)?;
+        if data.len() != len {
+            return Err(Error::shape("GpuTensor::from_complex", len, data.len()));
+        }
+        let gpu = ctx.gpu().ok_or_else(|| Error::invalid("ctx", "GPU tensors need a GPU context"))?;
+        let buffer = gpu.storage_from("tensor", data)?;
+        Ok(GpuTensor {
+            ctx: ctx.clone(),
+            buffer,
+            shape: shape.to_vec(),
+            dtype: DType::Complex32,
+        })
+    }
+
+    /// An uninitialised tensor.
+    ///
+    /// # Errors
+    /// As [`GpuTensor::from_complex`].
+    pub fn uninit(ctx: &Context, shape: &[usize], dtype: DType) -> Result<Self> {
+        let len = shape_len(shape)?;
+        let gpu = ctx.gpu().ok_or_else(|| Error::invalid("ctx", "GPU tensors need a GPU context"))?;
+        let bytes = (len as u64)
+            .checked_mul(dtype.size() as u64)
+            .ok_or_else(|| Error::invalid("shape", format!("{shape:?} is too large")))?;
+        let buffer = gpu.storage("tensor", bytes)?;
+        Ok(GpuTensor {
+            ctx: ctx.clone(),
+            buffer,
+            shape: shape.to_vec(),
+            dtype,
+        })
+    }
+
+    /// Copies a complex tensor back to the host.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] if the tensor is not complex; [`Error::Gpu`]
+    /// if the readback fails.
+    pub fn to_complex(&self) -> Result<Vec<Complex32>> {
+        if self.dtype != DType::Complex32 {
+            return Err(Error::invalid("tensor", "not a complex tensor"));
+        }
+        let gpu = self.ctx.gpu().expect("GPU tensor has a GPU context");
+        let raw: Vec<[f32; 2]> = gpu.read_back(self.buffer.raw(), self.bytes())?;
+        Ok(raw.into_iter().map(|[re, im]| Complex32::new(re, im)).collect())
+    }
+
+    /// Row-major shape.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// Element count.
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// Always false: tensors have at least one element.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Element type.
+    pub fn dtype(&self) -> DType {
+        self.dtype
+    }
+
+    /// Size in bytes.
+    pub fn bytes(&self) -> u64 {
+        self.len() as u64 * self.dtype.size() as u64
+    }
+
+    /// The buffer, for recording work of one's own.
+    pub fn buffer(&self) -> &GpuBuffer {
+        &self.buffer
+    }
+
+    pub(crate) fn context(&self) -> &Context {
+        &self.ctx
+    }
+}
