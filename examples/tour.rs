@@ -24,7 +24,10 @@ fn main() -> Result<(), fft_tensor::Error> {
     }
 
     println!("\n== Batched complex FFTs (2^20 points per call, forward)");
-    println!("{:>9} {:>6} {:>22} {:>12} {:>12} {:>10}", "length", "lines", "algorithm", "vs f64", "vs CPU twin", "time");
+    println!(
+        "{:>9} {:>6} {:>22} {:>12} {:>12} {:>10}",
+        "length", "lines", "algorithm", "vs f64", "vs CPU twin", "time"
+    );
     for log2n in [4u32, 8, 10, 12, 14, 16, 20] {
         let len = 1usize << log2n;
         let lines = (1 << 20) / len;
@@ -37,14 +40,28 @@ fn main() -> Result<(), fft_tensor::Error> {
         plan.process(&mut data)?;
         let elapsed = start.elapsed();
         let mut twin = input.clone();
-        cpu.fft(&mut twin, len, FftDirection::Forward, Normalization::Inverse)?;
+        cpu.fft(
+            &mut twin,
+            len,
+            FftDirection::Forward,
+            Normalization::Inverse,
+        )?;
         let reference = reference_fft(&input, len, false, 1.0);
         let vs_f64 = compare_complex(&data, &reference).rms_relative;
-        let twin64: Vec<_> = twin.iter().map(|c| fft_tensor::num_complex::Complex64::new(c.re.into(), c.im.into())).collect();
+        let twin64: Vec<_> = twin
+            .iter()
+            .map(|c| fft_tensor::num_complex::Complex64::new(c.re.into(), c.im.into()))
+            .collect();
         let vs_twin = compare_complex(&data, &twin64).rms_relative;
         let algorithm = plan
             .recipe()
-            .map(|r| format!("{:?}", r.algorithm).split([' ', '{']).next().unwrap_or("").to_string())
+            .map(|r| {
+                format!("{:?}", r.algorithm)
+                    .split([' ', '{'])
+                    .next()
+                    .unwrap_or("")
+                    .to_string()
+            })
             .unwrap_or_else(|| "rustfft".into());
         println!(
             "{len:>9} {lines:>6} {algorithm:>22} {vs_f64:>12.2e} {vs_twin:>12.2e} {:>8.2} ms",

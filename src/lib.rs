@@ -44,5 +44,9 @@ pub use error::{Error, Result};
 pub use fft::{FftDirection, FftPlan, Normalization};
 pub use tensor::{DType, GpuTensor};
 
+/// The wgpu version this crate is built on, for [`Context::from_wgpu`] and
+/// [`ContextOptions::backends`].
+pub use wgpu;
+
 /// Complex number types (re-exported from `num-complex`).
 pub use rustfft::num_complex;

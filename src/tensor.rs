@@ -36,11 +36,17 @@ pub fn shape_len(shape: &[usize]) -> Result<usize> {
     if shape.is_empty() || shape.len() > MAX_DIMS {
         return Err(Error::invalid(
             "shape",
-            format!("{} dimensions given, 1 to {MAX_DIMS} supported", shape.len()),
+            format!(
+                "{} dimensions given, 1 to {MAX_DIMS} supported",
+                shape.len()
+            ),
         ));
     }
     if let Some(axis) = shape.iter().position(|&d| d == 0) {
-        return Err(Error::invalid("shape", format!("dimension {axis} of {shape:?} is zero")));
+        return Err(Error::invalid(
+            "shape",
+            format!("dimension {axis} of {shape:?} is zero"),
+        ));
     }
     shape
         .iter()
@@ -69,7 +75,9 @@ impl GpuTensor {
         if data.len() != len {
             return Err(Error::shape("GpuTensor::from_complex", len, data.len()));
         }
-        let gpu = ctx.gpu().ok_or_else(|| Error::invalid("ctx", "GPU tensors need a GPU context"))?;
+        let gpu = ctx
+            .gpu()
+            .ok_or_else(|| Error::invalid("ctx", "GPU tensors need a GPU context"))?;
         let buffer = gpu.storage_from("tensor", data)?;
         Ok(GpuTensor {
             ctx: ctx.clone(),
@@ -85,7 +93,9 @@ impl GpuTensor {
     /// As [`GpuTensor::from_complex`].
     pub fn uninit(ctx: &Context, shape: &[usize], dtype: DType) -> Result<Self> {
         let len = shape_len(shape)?;
-        let gpu = ctx.gpu().ok_or_else(|| Error::invalid("ctx", "GPU tensors need a GPU context"))?;
+        let gpu = ctx
+            .gpu()
+            .ok_or_else(|| Error::invalid("ctx", "GPU tensors need a GPU context"))?;
         let bytes = (len as u64)
             .checked_mul(dtype.size() as u64)
             .ok_or_else(|| Error::invalid("shape", format!("{shape:?} is too large")))?;
@@ -109,7 +119,10 @@ impl GpuTensor {
         }
         let gpu = self.ctx.gpu().expect("GPU tensor has a GPU context");
         let raw: Vec<[f32; 2]> = gpu.read_back(self.buffer.raw(), self.bytes())?;
-        Ok(raw.into_iter().map(|[re, im]| Complex32::new(re, im)).collect())
+        Ok(raw
+            .into_iter()
+            .map(|[re, im]| Complex32::new(re, im))
+            .collect())
     }
 
     /// Row-major shape.

@@ -23,7 +23,11 @@ pub struct ErrorReport {
 /// # Panics
 /// If the lengths differ.
 pub fn compare_complex(actual: &[Complex32], expected: &[Complex64]) -> ErrorReport {
-    assert_eq!(actual.len(), expected.len(), "compare_complex: lengths differ");
+    assert_eq!(
+        actual.len(),
+        expected.len(),
+        "compare_complex: lengths differ"
+    );
     let mut num = 0.0f64;
     let mut den = 0.0f64;
     let mut max_abs = 0.0f64;
@@ -42,7 +46,11 @@ pub fn compare_complex(actual: &[Complex32], expected: &[Complex64]) -> ErrorRep
             worst_index = i;
         }
     }
-    let rms_relative = if den > 0.0 { (num / den).sqrt() } else { num.sqrt() };
+    let rms_relative = if den > 0.0 {
+        (num / den).sqrt()
+    } else {
+        num.sqrt()
+    };
     ErrorReport {
         rms_relative,
         max_abs,
@@ -68,7 +76,12 @@ pub fn compare_real(actual: &[f32], expected: &[f64]) -> ErrorReport {
 /// # Panics
 /// When the check fails (that is its purpose).
 #[track_caller]
-pub fn assert_rms_close(what: &str, actual: &[Complex32], expected: &[Complex64], tolerance: f64) -> ErrorReport {
+pub fn assert_rms_close(
+    what: &str,
+    actual: &[Complex32],
+    expected: &[Complex64],
+    tolerance: f64,
+) -> ErrorReport {
     let r = compare_complex(actual, expected);
     if let Some(i) = r.first_non_finite {
         panic!("{what}: non-finite value {:?} at index {i}", actual[i]);
@@ -147,6 +160,8 @@ impl SplitMix64 {
 
     /// `n` complex values with parts uniform in [-1, 1).
     pub fn complex_vec(&mut self, n: usize) -> Vec<Complex32> {
-        (0..n).map(|_| Complex32::new(self.uniform(), self.uniform())).collect()
+        (0..n)
+            .map(|_| Complex32::new(self.uniform(), self.uniform()))
+            .collect()
     }
 }

@@ -13,57 +13,141 @@ fn batch_for(len: usize, points: usize) -> usize {
     (points / len).clamp(1, 64)
 }
 
-fn check(ctx: &Context, len: usize, lines: usize, dir: FftDirection, norm: Normalization, choice: AlgorithmChoice, tol: f64) {
+fn check(
+    ctx: &Context,
+    len: usize,
+    lines: usize,
+    dir: FftDirection,
+    norm: Normalization,
+    choice: AlgorithmChoice,
+    tol: f64,
+) {
     let plan = ctx.plan_fft_with(len, dir, norm, choice).unwrap();
     let mut rng = SplitMix64(len as u64 * 31 + lines as u64);
     let input = rng.complex_vec(len * lines);
-    let expected = reference_fft(&input, len, dir == FftDirection::Inverse, f64::from(norm.factor(len, dir)));
+    let expected = reference_fft(
+        &input,
+        len,
+        dir == FftDirection::Inverse,
+        f64::from(norm.factor(len, dir)),
+    );
     let mut data = input.clone();
     plan.process(&mut data).unwrap();
-    let what = format!("len {len} x {lines} {dir:?} {norm:?} {:?}", plan.recipe().map(|r| &r.algorithm));
+    let what = format!(
+        "len {len} x {lines} {dir:?} {norm:?} {:?}",
+        plan.recipe().map(|r| &r.algorithm)
+    );
     assert_rms_close(&what, &data, &expected, tol);
 }
 
 #[test]
 fn every_power_of_two_up_to_2_20_within_1e6() {
-    let Some(ctx) = gpu_context_or_skip("every_power_of_two_up_to_2_20_within_1e6") else { return };
+    let Some(ctx) = gpu_context_or_skip("every_power_of_two_up_to_2_20_within_1e6") else {
+        return;
+    };
     for log2n in 1..=20 {
         let len = 1usize << log2n;
         for dir in [FftDirection::Forward, FftDirection::Inverse] {
-            check(&ctx, len, batch_for(len, 1 << 16), dir, Normalization::Inverse, AlgorithmChoice::Auto, 1e-6);
+            check(
+                &ctx,
+                len,
+                batch_for(len, 1 << 16),
+                dir,
+                Normalization::Inverse,
+                AlgorithmChoice::Auto,
+                1e-6,
+            );
         }
     }
 }
 
 #[test]
 fn powers_of_two_from_2_21_to_2_24_within_2e6() {
-    let Some(ctx) = gpu_context_or_skip("powers_of_two_from_2_21_to_2_24_within_2e6") else { return };
+    let Some(ctx) = gpu_context_or_skip("powers_of_two_from_2_21_to_2_24_within_2e6") else {
+        return;
+    };
     for log2n in 21..=24 {
-        check(&ctx, 1 << log2n, 1, FftDirection::Forward, Normalization::None, AlgorithmChoice::Auto, 2e-6);
+        check(
+            &ctx,
+            1 << log2n,
+            1,
+            FftDirection::Forward,
+            Normalization::None,
+            AlgorithmChoice::Auto,
+            2e-6,
+        );
     }
 }
 
 #[test]
 fn forced_algorithms_agree_with_the_reference() {
-    let Some(ctx) = gpu_context_or_skip("forced_algorithms_agree_with_the_reference") else { return };
+    let Some(ctx) = gpu_context_or_skip("forced_algorithms_agree_with_the_reference") else {
+        return;
+    };
     for log2n in 1..=16 {
         let len = 1usize << log2n;
         let lines = batch_for(len, 1 << 14);
-        check(&ctx, len, lines, FftDirection::Forward, Normalization::None, AlgorithmChoice::GlobalPasses, 1e-6);
-        check(&ctx, len, lines, FftDirection::Inverse, Normalization::Unitary, AlgorithmChoice::GlobalPasses, 1e-6);
+        check(
+            &ctx,
+            len,
+            lines,
+            FftDirection::Forward,
+            Normalization::None,
+            AlgorithmChoice::GlobalPasses,
+            1e-6,
+        );
+        check(
+            &ctx,
+            len,
+            lines,
+            FftDirection::Inverse,
+            Normalization::Unitary,
+            AlgorithmChoice::GlobalPasses,
+            1e-6,
+        );
         if len >= 4 {
-            check(&ctx, len, lines, FftDirection::Forward, Normalization::Inverse, AlgorithmChoice::FourStep, 1e-6);
-            check(&ctx, len, lines, FftDirection::Inverse, Normalization::Inverse, AlgorithmChoice::FourStep, 1e-6);
+            check(
+                &ctx,
+                len,
+                lines,
+                FftDirection::Forward,
+                Normalization::Inverse,
+                AlgorithmChoice::FourStep,
+                1e-6,
+            );
+            check(
+                &ctx,
+                len,
+                lines,
+                FftDirection::Inverse,
+                Normalization::Inverse,
+                AlgorithmChoice::FourStep,
+                1e-6,
+            );
         }
     }
     // Global passes on the largest length.
-    check(&ctx, 1 << 22, 1, FftDirection::Forward, Normalization::None, AlgorithmChoice::GlobalPasses, 2e-6);
+    check(
+        &ctx,
+        1 << 22,
+        1,
+        FftDirection::Forward,
+        Normalization::None,
+        AlgorithmChoice::GlobalPasses,
+        2e-6,
+    );
 }
 
 #[test]
 fn normalisations_scale_as_documented() {
-    let Some(ctx) = gpu_context_or_skip("normalisations_scale_as_documented") else { return };
-    for norm in [Normalization::None, Normalization::Inverse, Normalization::Unitary] {
+    let Some(ctx) = gpu_context_or_skip("normalisations_scale_as_documented") else {
+        return;
+    };
+    for norm in [
+        Normalization::None,
+        Normalization::Inverse,
+        Normalization::Unitary,
+    ] {
         for dir in [FftDirection::Forward, FftDirection::Inverse] {
             check(&ctx, 512, 3, dir, norm, AlgorithmChoice::Auto, 1e-6);
         }
@@ -72,37 +156,72 @@ fn normalisations_scale_as_documented() {
 
 #[test]
 fn batch_of_2_24_points_in_one_call_uses_the_whole_binding() {
-    let Some(ctx) = gpu_context_or_skip("batch_of_2_24_points_in_one_call_uses_the_whole_binding") else { return };
+    let Some(ctx) = gpu_context_or_skip("batch_of_2_24_points_in_one_call_uses_the_whole_binding")
+    else {
+        return;
+    };
     // 4096 lines of 4096 points: 128 MiB, exactly lavapipe's binding limit.
-    check(&ctx, 4096, 4096, FftDirection::Forward, Normalization::None, AlgorithmChoice::Auto, 1e-6);
+    check(
+        &ctx,
+        4096,
+        4096,
+        FftDirection::Forward,
+        Normalization::None,
+        AlgorithmChoice::Auto,
+        1e-6,
+    );
 }
 
 #[test]
 fn batches_beyond_65535_workgroups_use_a_2d_grid() {
-    let Some(ctx) = gpu_context_or_skip("batches_beyond_65535_workgroups_use_a_2d_grid") else { return };
+    let Some(ctx) = gpu_context_or_skip("batches_beyond_65535_workgroups_use_a_2d_grid") else {
+        return;
+    };
     // Length 2 packs 2048 lines per workgroup; 2^17 lines of 4 points on the
     // global path need 2^17 / 256 * 2 ... workgroups; use the global path on
     // 2^25 / 2 threads to exceed 65535 groups in one dimension.
-    check(&ctx, 2, 1 << 23, FftDirection::Forward, Normalization::None, AlgorithmChoice::GlobalPasses, 1e-6);
+    check(
+        &ctx,
+        2,
+        1 << 23,
+        FftDirection::Forward,
+        Normalization::None,
+        AlgorithmChoice::GlobalPasses,
+        1e-6,
+    );
 }
 
 #[test]
 fn gpu_resident_transforms_chain_without_the_host() {
-    let Some(ctx) = gpu_context_or_skip("gpu_resident_transforms_chain_without_the_host") else { return };
+    let Some(ctx) = gpu_context_or_skip("gpu_resident_transforms_chain_without_the_host") else {
+        return;
+    };
     let len = 1 << 12;
     let lines = 8;
     let input = SplitMix64(7).complex_vec(len * lines);
-    let forward = ctx.plan_fft(len, FftDirection::Forward, Normalization::Inverse).unwrap();
-    let inverse = ctx.plan_fft(len, FftDirection::Inverse, Normalization::Inverse).unwrap();
+    let forward = ctx
+        .plan_fft(len, FftDirection::Forward, Normalization::Inverse)
+        .unwrap();
+    let inverse = ctx
+        .plan_fft(len, FftDirection::Inverse, Normalization::Inverse)
+        .unwrap();
     let a = GpuTensor::from_complex(&ctx, &input, &[lines, len]).unwrap();
     let mut b = GpuTensor::uninit(&ctx, &[lines, len], DType::Complex32).unwrap();
     let mut c = GpuTensor::uninit(&ctx, &[lines, len], DType::Complex32).unwrap();
     forward.process_gpu(&a, &mut b).unwrap();
     let spectrum = b.to_complex().unwrap();
-    assert_rms_close("resident forward", &spectrum, &reference_fft(&input, len, false, 1.0), 1e-6);
+    assert_rms_close(
+        "resident forward",
+        &spectrum,
+        &reference_fft(&input, len, false, 1.0),
+        1e-6,
+    );
     inverse.process_gpu(&b, &mut c).unwrap();
     let back = c.to_complex().unwrap();
-    let expected: Vec<_> = input.iter().map(|v| fft_tensor::num_complex::Complex64::new(v.re.into(), v.im.into())).collect();
+    let expected: Vec<_> = input
+        .iter()
+        .map(|v| fft_tensor::num_complex::Complex64::new(v.re.into(), v.im.into()))
+        .collect();
     assert_rms_close("resident round trip", &back, &expected, 1e-6);
     // The input tensor is left untouched.
     assert_eq!(a.to_complex().unwrap(), input);
@@ -110,23 +229,50 @@ fn gpu_resident_transforms_chain_without_the_host() {
 
 #[test]
 fn recipes_follow_the_device_limits() {
-    let Some(ctx) = gpu_context_or_skip("recipes_follow_the_device_limits") else { return };
+    let Some(ctx) = gpu_context_or_skip("recipes_follow_the_device_limits") else {
+        return;
+    };
     let gpu = ctx.gpu().unwrap();
     let caps = fft_tensor::fft::DeviceCaps::from_limits(gpu.limits());
     assert!(caps.shared_points >= 2048, "{caps:?}");
-    let plan = ctx.plan_fft(caps.shared_points, FftDirection::Forward, Normalization::None).unwrap();
-    assert_eq!(plan.recipe().unwrap().algorithm, Algorithm::SingleDispatch { lines_per_group: 1 });
-    let plan = ctx.plan_fft(caps.shared_points * 2, FftDirection::Forward, Normalization::None).unwrap();
-    assert!(matches!(plan.recipe().unwrap().algorithm, Algorithm::FourStep { .. }));
+    let plan = ctx
+        .plan_fft(
+            caps.shared_points,
+            FftDirection::Forward,
+            Normalization::None,
+        )
+        .unwrap();
+    assert_eq!(
+        plan.recipe().unwrap().algorithm,
+        Algorithm::SingleDispatch { lines_per_group: 1 }
+    );
+    let plan = ctx
+        .plan_fft(
+            caps.shared_points * 2,
+            FftDirection::Forward,
+            Normalization::None,
+        )
+        .unwrap();
+    assert!(matches!(
+        plan.recipe().unwrap().algorithm,
+        Algorithm::FourStep { .. }
+    ));
     println!("{} -> {caps:?}", ctx.description());
 }
 
 #[test]
 fn budget_and_bad_input_are_typed_errors() {
-    let Some(ctx) = gpu_context_or_skip("budget_and_bad_input_are_typed_errors") else { return };
-    let plan = ctx.plan_fft(1024, FftDirection::Forward, Normalization::None).unwrap();
+    let Some(ctx) = gpu_context_or_skip("budget_and_bad_input_are_typed_errors") else {
+        return;
+    };
+    let plan = ctx
+        .plan_fft(1024, FftDirection::Forward, Normalization::None)
+        .unwrap();
     let mut wrong = vec![Complex32::default(); 1000];
-    assert!(matches!(plan.process(&mut wrong), Err(fft_tensor::Error::ShapeMismatch { .. })));
+    assert!(matches!(
+        plan.process(&mut wrong),
+        Err(fft_tensor::Error::ShapeMismatch { .. })
+    ));
     assert!(matches!(
         ctx.plan_fft(1000, FftDirection::Forward, Normalization::None),
         Err(fft_tensor::Error::UnsupportedLength { len: 1000, .. })
@@ -136,10 +282,16 @@ fn budget_and_bad_input_are_typed_errors() {
     ctx.set_memory_budget(Some(1 << 20));
     let mut big = vec![Complex32::default(); 1 << 18]; // 2 MiB
     let err = plan.process(&mut big).unwrap_err();
-    assert!(matches!(err, fft_tensor::Error::BudgetExceeded { .. }), "{err}");
+    assert!(
+        matches!(err, fft_tensor::Error::BudgetExceeded { .. }),
+        "{err}"
+    );
     ctx.set_memory_budget(None);
     plan.process(&mut big).unwrap();
     let after = ctx.memory_stats();
-    assert!(after.peak >= 4 << 20 && after.peak >= before.current, "{after:?}");
+    assert!(
+        after.peak >= 4 << 20 && after.peak >= before.current,
+        "{after:?}"
+    );
     assert!(after.by_tag.contains_key("fft input"), "{after:?}");
 }

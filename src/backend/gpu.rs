@@ -52,17 +52,22 @@ impl GpuDevice {
             required_limits: adapter.limits(),
             ..Default::default()
         };
-        let (device, queue) = pollster::block_on(adapter.request_device(&descriptor)).map_err(
-            |e| Error::DeviceRequest {
-                adapter: info.name.clone(),
-                detail: e.to_string(),
-            },
-        )?;
+        let (device, queue) =
+            pollster::block_on(adapter.request_device(&descriptor)).map_err(|e| {
+                Error::DeviceRequest {
+                    adapter: info.name.clone(),
+                    detail: e.to_string(),
+                }
+            })?;
         Ok(Self::from_parts(device, queue, info))
     }
 
     /// Wraps a device the caller already has.
-    pub(crate) fn from_parts(device: wgpu::Device, queue: wgpu::Queue, info: wgpu::AdapterInfo) -> Self {
+    pub(crate) fn from_parts(
+        device: wgpu::Device,
+        queue: wgpu::Queue,
+        info: wgpu::AdapterInfo,
+    ) -> Self {
         // Errors are caught in error scopes where they can happen; anything
         // that still escapes is logged instead of aborting the process.
         device.on_uncaptured_error(Arc::new(|error: wgpu::Error| {
@@ -110,11 +115,13 @@ impl GpuDevice {
 
     /// Largest storage binding in bytes.
     pub fn max_binding_bytes(&self) -> u64 {
-        u64::from(self.limits.max_storage_buffer_binding_size)
-            .min(self.limits.max_buffer_size)
+        u64::from(self.limits.max_storage_buffer_binding_size).min(self.limits.max_buffer_size)
     }
 
-    fn parsed(&self, kernel: &'static Kernel) -> Result<Arc<(naga::Module, naga::valid::ModuleInfo)>> {
+    fn parsed(
+        &self,
+        kernel: &'static Kernel,
+    ) -> Result<Arc<(naga::Module, naga::valid::ModuleInfo)>> {
         let mut modules = self.modules.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(m) = modules.get(kernel.name) {
             return Ok(Arc::clone(m));
@@ -138,7 +145,12 @@ impl GpuDevice {
         constants: &[(&'static str, u32)],
     ) -> Result<Arc<Pipeline>> {
         let key = (kernel.name, constants.to_vec());
-        if let Some(p) = self.pipelines.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        if let Some(p) = self
+            .pipelines
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
             return Ok(Arc::clone(p));
         }
         let parsed = self.parsed(kernel)?;
@@ -153,10 +165,12 @@ impl GpuDevice {
         }
 
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let module = self.device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some(kernel.name),
-            source: wgpu::ShaderSource::Wgsl(kernel.source().into()),
-        });
+        let module = self
+            .device
+            .create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(kernel.name),
+                source: wgpu::ShaderSource::Wgsl(kernel.source().into()),
+            });
         let entries: Vec<wgpu::BindGroupLayoutEntry> = kernel
             .bindings
             .iter()
@@ -184,28 +198,36 @@ impl GpuDevice {
                 count: None,
             })
             .collect();
-        let layout = self.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some(kernel.name),
-            entries: &entries,
-        });
-        let pipeline_layout = self.device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some(kernel.name),
-            bind_group_layouts: &[Some(&layout)],
-            immediate_size: 0,
-        });
-        let overrides: Vec<(&str, f64)> =
-            constants.iter().map(|&(name, v)| (name, f64::from(v))).collect();
-        let pipeline = self.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some(kernel.name),
-            layout: Some(&pipeline_layout),
-            module: &module,
-            entry_point: Some("main"),
-            compilation_options: wgpu::PipelineCompilationOptions {
-                constants: &overrides,
-                zero_initialize_workgroup_memory: false,
-            },
-            cache: None,
-        });
+        let layout = self
+            .device
+            .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                label: Some(kernel.name),
+                entries: &entries,
+            });
+        let pipeline_layout = self
+            .device
+            .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some(kernel.name),
+                bind_group_layouts: &[Some(&layout)],
+                immediate_size: 0,
+            });
+        let overrides: Vec<(&str, f64)> = constants
+            .iter()
+            .map(|&(name, v)| (name, f64::from(v)))
+            .collect();
+        let pipeline = self
+            .device
+            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(kernel.name),
+                layout: Some(&pipeline_layout),
+                module: &module,
+                entry_point: Some("main"),
+                compilation_options: wgpu::PipelineCompilationOptions {
+                    constants: &overrides,
+                    zero_initialize_workgroup_memory: false,
+                },
+                cache: None,
+            });
         if let Some(err) = pollster::block_on(scope.pop()) {
             return Err(Error::ShaderCompile {
                 kernel: kernel.name,
@@ -267,18 +289,23 @@ impl GpuDevice {
     /// A small uniform buffer holding `value`.
     pub(crate) fn uniform<T: bytemuck::Pod>(&self, label: &'static str, value: &T) -> wgpu::Buffer {
         use wgpu::util::DeviceExt;
-        self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some(label),
-            contents: bytemuck::bytes_of(value),
-            usage: wgpu::BufferUsages::UNIFORM,
-        })
+        self.device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(label),
+                contents: bytemuck::bytes_of(value),
+                usage: wgpu::BufferUsages::UNIFORM,
+            })
     }
 
     /// A tracked storage buffer filled with `data`.
     ///
     /// # Errors
     /// Device limits, budget, allocation failure (see [`MemoryPool::allocate`]).
-    pub(crate) fn storage_from<T: bytemuck::Pod>(&self, tag: &'static str, data: &[T]) -> Result<GpuBuffer> {
+    pub(crate) fn storage_from<T: bytemuck::Pod>(
+        &self,
+        tag: &'static str,
+        data: &[T],
+    ) -> Result<GpuBuffer> {
         let bytes: &[u8] = bytemuck::cast_slice(data);
         let buffer = self.storage(tag, bytes.len() as u64)?;
         self.queue.write_buffer(buffer.raw(), 0, bytes);
@@ -289,14 +316,20 @@ impl GpuDevice {
     pub(crate) fn storage(&self, tag: &'static str, bytes: u64) -> Result<GpuBuffer> {
         self.memory.allocate(
             bytes.max(16),
-            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::COPY_SRC,
+            wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::COPY_DST
+                | wgpu::BufferUsages::COPY_SRC,
             tag,
         )
     }
 
     /// Submits `encoder` and waits for the device, turning validation and
     /// out-of-memory errors into [`Error::Gpu`].
-    pub(crate) fn submit_and_wait(&self, encoder: wgpu::CommandEncoder, during: &'static str) -> Result<()> {
+    pub(crate) fn submit_and_wait(
+        &self,
+        encoder: wgpu::CommandEncoder,
+        during: &'static str,
+    ) -> Result<()> {
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let index = self.queue.submit([encoder.finish()]);
         if let Some(err) = pollster::block_on(scope.pop()) {
@@ -321,15 +354,21 @@ impl GpuDevice {
     ///
     /// # Errors
     /// [`Error::Gpu`] if mapping fails or the device is lost.
-    pub(crate) fn read_back<T: bytemuck::Pod>(&self, buffer: &wgpu::Buffer, bytes: u64) -> Result<Vec<T>> {
+    pub(crate) fn read_back<T: bytemuck::Pod>(
+        &self,
+        buffer: &wgpu::Buffer,
+        bytes: u64,
+    ) -> Result<Vec<T>> {
         let staging = self.memory.allocate(
             bytes.max(4),
             wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             "readback",
         )?;
-        let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-            label: Some("readback"),
-        });
+        let mut encoder = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("readback"),
+            });
         encoder.copy_buffer_to_buffer(buffer, 0, staging.raw(), 0, bytes);
         self.submit_and_wait(encoder, "readback copy")?;
         let (tx, rx) = std::sync::mpsc::channel();
@@ -394,13 +433,16 @@ pub fn workgroup_bytes(
     parsed: &(naga::Module, naga::valid::ModuleInfo),
     constants: &[(&'static str, u32)],
 ) -> Result<u64> {
-    let map: naga::back::PipelineConstants =
-        constants.iter().map(|&(k, v)| (k.to_string(), f64::from(v))).collect();
-    let (module, _) = naga::back::pipeline_constants::process_overrides(&parsed.0, &parsed.1, None, &map)
-        .map_err(|e| Error::ShaderCompile {
-            kernel: kernel.name,
-            detail: format!("specialisation failed: {e}"),
-        })?;
+    let map: naga::back::PipelineConstants = constants
+        .iter()
+        .map(|&(k, v)| (k.to_string(), f64::from(v)))
+        .collect();
+    let (module, _) =
+        naga::back::pipeline_constants::process_overrides(&parsed.0, &parsed.1, None, &map)
+            .map_err(|e| Error::ShaderCompile {
+                kernel: kernel.name,
+                detail: format!("specialisation failed: {e}"),
+            })?;
     Ok(module
         .global_variables
         .iter()

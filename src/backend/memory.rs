@@ -207,7 +207,11 @@ impl MemoryPool {
             return;
         }
         books.pooled += class;
-        books.free.entry((class, usage.bits())).or_default().push(buffer);
+        books
+            .free
+            .entry((class, usage.bits()))
+            .or_default()
+            .push(buffer);
     }
 }
 
@@ -270,10 +274,23 @@ mod tests {
 
     #[test]
     fn size_classes_cover_the_request_with_little_waste() {
-        for bytes in [1u64, 16, 17, 1000, 4096, 1 << 20, (1 << 20) + 1, 100 << 20, 12345678] {
+        for bytes in [
+            1u64,
+            16,
+            17,
+            1000,
+            4096,
+            1 << 20,
+            (1 << 20) + 1,
+            100 << 20,
+            12345678,
+        ] {
             let class = size_class(bytes);
             assert!(class >= bytes, "{bytes} -> {class}");
-            assert!(class <= (bytes * 2).max(16) || class - bytes < 1 << 20, "{bytes} -> {class}");
+            assert!(
+                class <= (bytes * 2).max(16) || class - bytes < 1 << 20,
+                "{bytes} -> {class}"
+            );
         }
     }
 }

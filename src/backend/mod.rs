@@ -10,8 +10,8 @@ mod memory;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Once};
 
-pub use gpu::{parse_kernel, workgroup_bytes, GpuDevice};
 pub(crate) use gpu::Pipeline;
+pub use gpu::{parse_kernel, workgroup_bytes, GpuDevice};
 pub use memory::{GpuBuffer, MemoryPool, MemoryStats, TagUsage};
 
 use crate::error::{Error, Result};
@@ -158,7 +158,10 @@ impl Context {
         let mut adapters = pollster::block_on(instance.enumerate_adapters(searched));
         adapters.sort_by_key(|a| {
             let info = a.get_info();
-            (device_type_rank(info.device_type), backend_rank(info.backend))
+            (
+                device_type_rank(info.device_type),
+                backend_rank(info.backend),
+            )
         });
         let found: Vec<String> = adapters
             .iter()
@@ -184,7 +187,11 @@ impl Context {
             None => {
                 log::info!(
                     "fft-tensor: no hardware GPU adapter (found: {}); using the CPU backend",
-                    if found.is_empty() { "none".to_string() } else { found.join(", ") }
+                    if found.is_empty() {
+                        "none".to_string()
+                    } else {
+                        found.join(", ")
+                    }
                 );
                 Self::cpu()
             }
@@ -240,7 +247,10 @@ impl Context {
                     i.name, i.backend, i.device_type, i.driver, i.driver_info
                 )
             }
-            None => format!("CPU backend (rustfft, {} threads)", rayon::current_num_threads()),
+            None => format!(
+                "CPU backend (rustfft, {} threads)",
+                rayon::current_num_threads()
+            ),
         }
     }
 

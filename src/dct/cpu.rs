@@ -67,8 +67,12 @@ const MIN_COLUMN_GROUP: usize = 4;
 const MAX_COLUMN_GROUP: usize = 64;
 /// Target size (in `f32` elements) of one gathered group of lines.
 const COLUMN_GROUP_ELEMENTS: usize = 1 << 18;
-/// Rows copied together by the tiled gathers and scatters of strided lines.
-const ROW_TILE: usize = 16;
+/// Columns written back per pass over the rows when scattering gathered
+/// lines (bounds the number of gathered lines read at once).
+const SCATTER_COLUMNS: usize = 64;
+/// Padding, in `f32` elements (one cache line), after each gathered line so
+/// that a power-of-two length does not put every line in the same cache set.
+const GATHERED_LINE_PADDING: usize = 16;
 /// Largest slab (in `f32` elements) gathered out of one block of a strided
 /// axis when the lines of that block are shared between threads.
 const SLAB_MAX_ELEMENTS: usize = 1 << 22;
@@ -96,6 +100,8 @@ struct DctPlan {
     fft_scratch_len: usize,
     /// Lines of a strided axis gathered and transformed together.
     column_group: usize,
+    /// Distance between the starts of consecutive gathered lines.
+    gathered_stride: usize,
 }
 
 /// Per-worker scratch for [`DctPlan::transform_lines`].
@@ -148,6 +154,7 @@ impl DctPlan {
         Self {
             len,
             column_group: (COLUMN_GROUP_ELEMENTS / len).clamp(MIN_COLUMN_GROUP, MAX_COLUMN_GROUP),
+            gathered_stride: len.next_multiple_of(GATHERED_LINE_PADDING) + GATHERED_LINE_PADDING,
             forward_fft,
             inverse_fft,
             dct2_twiddles,
@@ -171,65 +178,87 @@ impl DctPlan {
     fn new_strided_work(&self) -> StridedWork {
         StridedWork {
             fft: self.new_fft_work(),
-            gathered_lines: vec![0.0; self.column_group * self.len],
+            gathered_lines: vec![0.0; self.column_group * self.gathered_stride],
         }
     }
 
-    /// Transforms the contiguous lines of length `N` that make up `lines`
-    /// (whose length is a multiple of `N`) in place.
-    fn transform_lines(&self, lines: &mut [f32], direction: Direction, work: &mut FftWork) {
+    /// Transforms in place the lines of length `N` that start every
+    /// `line_stride >= N` elements of `lines` (whose length is a multiple of
+    /// `line_stride`); elements between lines are left alone.
+    fn transform_lines(
+        &self,
+        lines: &mut [f32],
+        line_stride: usize,
+        direction: Direction,
+        work: &mut FftWork,
+    ) {
         let len = self.len;
-        debug_assert_eq!(lines.len() % len, 0);
+        debug_assert!(line_stride >= len);
+        debug_assert_eq!(lines.len() % line_stride, 0);
         if len == 1 {
             // The orthonormal transforms of length 1 are the identity.
             return;
         }
         let lines_per_batch = 2 * self.pairs_per_batch();
-        for batch in lines.chunks_mut(lines_per_batch * len) {
-            let pair_count = (batch.len() / len).div_ceil(2);
+        for batch in lines.chunks_mut(lines_per_batch * line_stride) {
+            let pair_count = (batch.len() / line_stride).div_ceil(2);
             let spectra = &mut work.spectra[..pair_count * len];
             match direction {
                 Direction::Forward => {
-                    pack_dct2_pairs(batch, spectra, len);
+                    pack_dct2_pairs(batch, line_stride, spectra, len);
                     self.forward_fft
                         .process_with_scratch(spectra, &mut work.fft_scratch);
-                    unpack_dct2_pairs(spectra, batch, len, &self.dct2_twiddles);
+                    unpack_dct2_pairs(spectra, batch, line_stride, len, &self.dct2_twiddles);
                 }
                 Direction::Inverse => {
-                    pack_dct3_pairs(batch, spectra, len, &self.dct3_twiddles);
+                    pack_dct3_pairs(batch, line_stride, spectra, len, &self.dct3_twiddles);
                     self.inverse_fft
                         .process_with_scratch(spectra, &mut work.fft_scratch);
-                    unpack_dct3_pairs(spectra, batch, len);
+                    unpack_dct3_pairs(spectra, batch, line_stride, len);
                 }
             }
         }
     }
 }
 
+/// The first line (of `len`) of `pair` and the second one, which starts at
+/// `line_stride` and is `None` when `pair` holds a single line.
+fn pair_lines(pair: &[f32], line_stride: usize, len: usize) -> (&[f32], Option<&[f32]>) {
+    (&pair[..len], pair.get(line_stride..line_stride + len))
+}
+
+/// Mutable version of [`pair_lines`].
+fn pair_lines_mut(pair: &mut [f32], line_stride: usize, len: usize) -> (&mut [f32], Option<&mut [f32]>) {
+    let (first, rest) = pair.split_at_mut(line_stride.min(pair.len()));
+    (&mut first[..len], rest.get_mut(..len))
+}
+
 /// Makhoul's reordering of each pair of lines into one complex sequence:
 /// the first line goes to the real part, the second (or zero) to the
 /// imaginary part; `v[m] = x[2m]`, `v[len-1-m] = x[2m+1]`.
-fn pack_dct2_pairs(lines: &[f32], spectra: &mut [Complex32], len: usize) {
+fn pack_dct2_pairs(lines: &[f32], line_stride: usize, spectra: &mut [Complex32], len: usize) {
     let evens = len.div_ceil(2);
-    // A pair is one or two lines; `second` is empty for a lone last line.
-    for (pair, spectrum) in lines.chunks(2 * len).zip(spectra.chunks_exact_mut(len)) {
-        let (first, second) = pair.split_at(len);
+    for (pair, spectrum) in lines.chunks(2 * line_stride).zip(spectra.chunks_exact_mut(len)) {
+        let (first, second) = pair_lines(pair, line_stride, len);
         let (even_slots, odd_slots) = spectrum.split_at_mut(evens);
-        if second.is_empty() {
-            for (slot, &re) in even_slots.iter_mut().zip(first.iter().step_by(2)) {
-                *slot = Complex32::new(re, 0.0);
+        match second {
+            None => {
+                for (slot, &re) in even_slots.iter_mut().zip(first.iter().step_by(2)) {
+                    *slot = Complex32::new(re, 0.0);
+                }
+                for (slot, &re) in odd_slots.iter_mut().rev().zip(first[1..].iter().step_by(2)) {
+                    *slot = Complex32::new(re, 0.0);
+                }
             }
-            for (slot, &re) in odd_slots.iter_mut().rev().zip(first[1..].iter().step_by(2)) {
-                *slot = Complex32::new(re, 0.0);
-            }
-        } else {
-            let even_pairs = first.iter().step_by(2).zip(second.iter().step_by(2));
-            for (slot, (&re, &im)) in even_slots.iter_mut().zip(even_pairs) {
-                *slot = Complex32::new(re, im);
-            }
-            let odd_pairs = first[1..].iter().step_by(2).zip(second[1..].iter().step_by(2));
-            for (slot, (&re, &im)) in odd_slots.iter_mut().rev().zip(odd_pairs) {
-                *slot = Complex32::new(re, im);
+            Some(second) => {
+                let even_pairs = first.iter().step_by(2).zip(second.iter().step_by(2));
+                for (slot, (&re, &im)) in even_slots.iter_mut().zip(even_pairs) {
+                    *slot = Complex32::new(re, im);
+                }
+                let odd_pairs = first[1..].iter().step_by(2).zip(second[1..].iter().step_by(2));
+                for (slot, (&re, &im)) in odd_slots.iter_mut().rev().zip(odd_pairs) {
+                    *slot = Complex32::new(re, im);
+                }
             }
         }
     }
@@ -238,29 +267,36 @@ fn pack_dct2_pairs(lines: &[f32], spectra: &mut [Complex32], len: usize) {
 /// Separates the two real-input spectra `V1[k] = (Z[k] + conj Z[N-k]) / 2`,
 /// `V2[k] = (Z[k] - conj Z[N-k]) / (2i)` out of each complex spectrum `Z` and
 /// writes `X[k] = s(k) Re(exp(-i pi k / (2N)) V[k])` back into the lines.
-fn unpack_dct2_pairs(spectra: &[Complex32], lines: &mut [f32], len: usize, twiddles: &[Complex32]) {
-    for (pair, spectrum) in lines.chunks_mut(2 * len).zip(spectra.chunks_exact(len)) {
-        let (first, second) = pair.split_at_mut(len);
+fn unpack_dct2_pairs(
+    spectra: &[Complex32],
+    lines: &mut [f32],
+    line_stride: usize,
+    len: usize,
+    twiddles: &[Complex32],
+) {
+    for (pair, spectrum) in lines.chunks_mut(2 * line_stride).zip(spectra.chunks_exact(len)) {
+        let (first, second) = pair_lines_mut(pair, line_stride, len);
         // k = 0 pairs with itself.
         let sum = spectrum[0] + spectrum[0].conj();
         let difference = spectrum[0] - spectrum[0].conj();
         first[0] = (twiddles[0] * sum).re;
-        if let Some(out) = second.first_mut() {
-            *out = (twiddles[0] * difference).im;
-        }
         let mirrored = spectrum[1..].iter().rev();
         let terms = spectrum[1..].iter().zip(mirrored).zip(&twiddles[1..]);
-        if second.is_empty() {
-            for (out, ((&z, &z_mirror), &twiddle)) in first[1..].iter_mut().zip(terms) {
-                *out = (twiddle * (z + z_mirror.conj())).re;
+        match second {
+            None => {
+                for (out, ((&z, &z_mirror), &twiddle)) in first[1..].iter_mut().zip(terms) {
+                    *out = (twiddle * (z + z_mirror.conj())).re;
+                }
             }
-        } else {
-            let outs = first[1..].iter_mut().zip(second[1..].iter_mut());
-            for ((out_first, out_second), ((&z, &z_mirror), &twiddle)) in outs.zip(terms) {
-                let z_conj = z_mirror.conj();
-                *out_first = (twiddle * (z + z_conj)).re;
-                // Re(-i w) = Im(w): the division by i of V2 becomes an Im.
-                *out_second = (twiddle * (z - z_conj)).im;
+            Some(second) => {
+                second[0] = (twiddles[0] * difference).im;
+                let outs = first[1..].iter_mut().zip(second[1..].iter_mut());
+                for ((out_first, out_second), ((&z, &z_mirror), &twiddle)) in outs.zip(terms) {
+                    let z_conj = z_mirror.conj();
+                    *out_first = (twiddle * (z + z_conj)).re;
+                    // Re(-i w) = Im(w): the division by i of V2 becomes an Im.
+                    *out_second = (twiddle * (z - z_conj)).im;
+                }
             }
         }
     }
@@ -268,7 +304,13 @@ fn unpack_dct2_pairs(spectra: &[Complex32], lines: &mut [f32], len: usize, twidd
 
 /// Builds the Hermitian spectrum `V[k] = c(k) exp(i pi k/(2N)) (X[k] - i X[N-k])`
 /// (`X[N] = 0`) of each line and packs a pair of them as `Z = V1 + i V2`.
-fn pack_dct3_pairs(lines: &[f32], spectra: &mut [Complex32], len: usize, twiddles: &[Complex32]) {
+fn pack_dct3_pairs(
+    lines: &[f32],
+    line_stride: usize,
+    spectra: &mut [Complex32],
+    len: usize,
+    twiddles: &[Complex32],
+) {
     let rotate = |coefficients: &[f32], k: usize| -> Complex32 {
         if k == 0 {
             twiddles[0] * coefficients[0]
@@ -276,17 +318,19 @@ fn pack_dct3_pairs(lines: &[f32], spectra: &mut [Complex32], len: usize, twiddle
             twiddles[k] * Complex32::new(coefficients[k], -coefficients[len - k])
         }
     };
-    for (pair, spectrum) in lines.chunks(2 * len).zip(spectra.chunks_exact_mut(len)) {
-        let (first, second) = pair.split_at(len);
-        if second.is_empty() {
-            for (k, slot) in spectrum.iter_mut().enumerate() {
-                *slot = rotate(first, k);
+    for (pair, spectrum) in lines.chunks(2 * line_stride).zip(spectra.chunks_exact_mut(len)) {
+        match pair_lines(pair, line_stride, len) {
+            (first, None) => {
+                for (k, slot) in spectrum.iter_mut().enumerate() {
+                    *slot = rotate(first, k);
+                }
             }
-        } else {
-            for (k, slot) in spectrum.iter_mut().enumerate() {
-                let v_second = rotate(second, k);
-                // Z = V1 + i V2.
-                *slot = rotate(first, k) + Complex32::new(-v_second.im, v_second.re);
+            (first, Some(second)) => {
+                for (k, slot) in spectrum.iter_mut().enumerate() {
+                    let v_second = rotate(second, k);
+                    // Z = V1 + i V2.
+                    *slot = rotate(first, k) + Complex32::new(-v_second.im, v_second.re);
+                }
             }
         }
     }
@@ -294,10 +338,10 @@ fn pack_dct3_pairs(lines: &[f32], spectra: &mut [Complex32], len: usize, twiddle
 
 /// Reads the two real lines out of the real and imaginary parts of each
 /// inverse FFT and undoes Makhoul's reordering.
-fn unpack_dct3_pairs(spectra: &[Complex32], lines: &mut [f32], len: usize) {
+fn unpack_dct3_pairs(spectra: &[Complex32], lines: &mut [f32], line_stride: usize, len: usize) {
     let evens = len.div_ceil(2);
-    for (pair, sequence) in lines.chunks_mut(2 * len).zip(spectra.chunks_exact(len)) {
-        let (first, second) = pair.split_at_mut(len);
+    for (pair, sequence) in lines.chunks_mut(2 * line_stride).zip(spectra.chunks_exact(len)) {
+        let (first, second) = pair_lines_mut(pair, line_stride, len);
         let (even_values, odd_values) = sequence.split_at(evens);
         for (out, value) in first.iter_mut().step_by(2).zip(even_values) {
             *out = value.re;
@@ -305,7 +349,7 @@ fn unpack_dct3_pairs(spectra: &[Complex32], lines: &mut [f32], len: usize) {
         for (out, value) in first[1..].iter_mut().step_by(2).zip(odd_values.iter().rev()) {
             *out = value.re;
         }
-        if !second.is_empty() {
+        if let Some(second) = second {
             for (out, value) in second.iter_mut().step_by(2).zip(even_values) {
                 *out = value.im;
             }
@@ -317,47 +361,47 @@ fn unpack_dct3_pairs(spectra: &[Complex32], lines: &mut [f32], len: usize) {
 }
 
 /// Copies columns `column_start..column_start + width` of the `len x row_len`
-/// row-major `block` into `lines`, one contiguous line of `len` per column
-/// (`width = lines.len() / len`), [`ROW_TILE`] rows at a time.
-fn gather_columns(block: &[f32], row_len: usize, column_start: usize, lines: &mut [f32], len: usize) {
-    let width = lines.len() / len;
-    for tile_start in (0..len).step_by(ROW_TILE) {
-        let tile_rows = ROW_TILE.min(len - tile_start);
-        let tile = &block[tile_start * row_len..(tile_start + tile_rows) * row_len];
-        for column in 0..width {
-            let line_start = column * len + tile_start;
-            let destination = &mut lines[line_start..line_start + tile_rows];
-            let source = tile[column_start + column..].iter().step_by(row_len);
-            for (value, &element) in destination.iter_mut().zip(source) {
-                *value = element;
-            }
+/// row-major `block` into `lines`, one line per column starting every
+/// `line_stride` elements (`width = lines.len() / line_stride`). Rows are read
+/// one after the other, so the block is streamed.
+fn gather_columns(
+    block: &[f32],
+    row_len: usize,
+    column_start: usize,
+    lines: &mut [f32],
+    line_stride: usize,
+) {
+    let width = lines.len() / line_stride;
+    for (row_index, row) in block.chunks_exact(row_len).enumerate() {
+        let source = &row[column_start..column_start + width];
+        for (line, &value) in lines.chunks_exact_mut(line_stride).zip(source) {
+            line[row_index] = value;
         }
     }
 }
 
-/// Writes contiguous lines of `len` (one per column) back into columns
+/// Writes lines laid out as by [`gather_columns`] back into columns
 /// `column_start..column_start + width` of `rows`, which holds whole rows of
-/// `row_len` of a `len x row_len` block starting at row `first_row`
-/// (`width = lines.len() / len`); the inverse of [`gather_columns`].
+/// `row_len` of the block starting at row `first_row`. Works through
+/// [`SCATTER_COLUMNS`] columns at a time so the lines being read stay cached.
 fn scatter_columns(
     lines: &[f32],
-    len: usize,
+    line_stride: usize,
     first_row: usize,
     rows: &mut [f32],
     row_len: usize,
     column_start: usize,
 ) {
-    let width = lines.len() / len;
-    let row_count = rows.len() / row_len;
-    for tile_start in (0..row_count).step_by(ROW_TILE) {
-        let tile_rows = ROW_TILE.min(row_count - tile_start);
-        let tile = &mut rows[tile_start * row_len..(tile_start + tile_rows) * row_len];
-        for column in 0..width {
-            let line_start = column * len + first_row + tile_start;
-            let source = &lines[line_start..line_start + tile_rows];
-            let destination = tile[column_start + column..].iter_mut().step_by(row_len);
-            for (element, &value) in destination.zip(source) {
-                *element = value;
+    let width = lines.len() / line_stride;
+    for chunk_start in (0..width).step_by(SCATTER_COLUMNS) {
+        let chunk_width = SCATTER_COLUMNS.min(width - chunk_start);
+        let chunk_lines = &lines[chunk_start * line_stride..(chunk_start + chunk_width) * line_stride];
+        let destination_start = column_start + chunk_start;
+        for (row_offset, row) in rows.chunks_exact_mut(row_len).enumerate() {
+            let row_index = first_row + row_offset;
+            let destination = &mut row[destination_start..destination_start + chunk_width];
+            for (value, line) in destination.iter_mut().zip(chunk_lines.chunks_exact(line_stride)) {
+                *value = line[row_index];
             }
         }
     }
@@ -412,7 +456,7 @@ fn transform_axis_with(
     let block_len = len * inner;
     match strategy {
         Strategy::Serial if inner == 1 => {
-            plan.transform_lines(data, direction, &mut plan.new_fft_work());
+            plan.transform_lines(data, len, direction, &mut plan.new_fft_work());
         }
         Strategy::Serial => {
             let mut work = plan.new_strided_work();
@@ -425,7 +469,7 @@ fn transform_axis_with(
             let lines_per_task = TASK_MIN_ELEMENTS.div_ceil(len).next_multiple_of(2);
             data.par_chunks_mut(lines_per_task * len).for_each_init(
                 || plan.new_fft_work(),
-                |work, lines| plan.transform_lines(lines, direction, work),
+                |work, lines| plan.transform_lines(lines, len, direction, work),
             );
         }
         Strategy::BlockParallel => {
@@ -456,14 +500,14 @@ fn transform_strided_block(
     direction: Direction,
     work: &mut StridedWork,
 ) {
-    let len = plan.len;
     let group = plan.column_group;
+    let stride = plan.gathered_stride;
     for column_start in (0..inner).step_by(group) {
         let width = group.min(inner - column_start);
-        let lines = &mut work.gathered_lines[..width * len];
-        gather_columns(block, inner, column_start, lines, len);
-        plan.transform_lines(lines, direction, &mut work.fft);
-        scatter_columns(lines, len, 0, block, inner, column_start);
+        let lines = &mut work.gathered_lines[..width * stride];
+        gather_columns(block, inner, column_start, lines, stride);
+        plan.transform_lines(lines, stride, direction, &mut work.fft);
+        scatter_columns(lines, stride, 0, block, inner, column_start);
     }
 }
 
@@ -477,31 +521,35 @@ fn transform_block_by_slabs(
     direction: Direction,
     slab_max_elements: usize,
 ) {
-    let len = plan.len;
     let group = plan.column_group;
-    let slab_width = ((slab_max_elements / len) / group * group).max(group).min(inner);
-    let mut slab = vec![0.0f32; slab_width * len];
+    let stride = plan.gathered_stride;
+    let slab_width = ((slab_max_elements / stride) / group * group)
+        .max(group)
+        .min(inner);
+    let mut slab = vec![0.0f32; slab_width * stride];
     for column_start in (0..inner).step_by(slab_width) {
         let width = slab_width.min(inner - column_start);
-        let slab_lines = &mut slab[..width * len];
+        let slab_lines = &mut slab[..width * stride];
         let source: &[f32] = block;
         slab_lines
-            .par_chunks_mut(group * len)
+            .par_chunks_mut(group * stride)
             .enumerate()
             .for_each_init(
                 || plan.new_fft_work(),
                 |work, (group_index, lines)| {
-                    gather_columns(source, inner, column_start + group_index * group, lines, len);
-                    plan.transform_lines(lines, direction, work);
+                    let group_start = column_start + group_index * group;
+                    gather_columns(source, inner, group_start, lines, stride);
+                    plan.transform_lines(lines, stride, direction, work);
                 },
             );
         let slab_lines: &[f32] = slab_lines;
-        let rows_per_task = (TASK_MIN_ELEMENTS / width).max(1).next_multiple_of(ROW_TILE);
+        let rows_per_task = (TASK_MIN_ELEMENTS / width).max(1);
         block
             .par_chunks_mut(rows_per_task * inner)
             .enumerate()
             .for_each(|(task, rows)| {
-                scatter_columns(slab_lines, len, task * rows_per_task, rows, inner, column_start);
+                let first_row = task * rows_per_task;
+                scatter_columns(slab_lines, stride, first_row, rows, inner, column_start);
             });
     }
 }

@@ -39,13 +39,14 @@ impl CpuFft {
             return;
         }
         let lines_per_task = lines.div_ceil(threads * 4).max(1);
-        data.par_chunks_mut(lines_per_task * self.len).for_each_init(
-            || vec![Complex32::default(); scratch_len],
-            |scratch, chunk| {
-                self.fft.process_with_scratch(chunk, scratch);
-                self.apply_scale(chunk);
-            },
-        );
+        data.par_chunks_mut(lines_per_task * self.len)
+            .for_each_init(
+                || vec![Complex32::default(); scratch_len],
+                |scratch, chunk| {
+                    self.fft.process_with_scratch(chunk, scratch);
+                    self.apply_scale(chunk);
+                },
+            );
     }
 
     fn apply_scale(&self, data: &mut [Complex32]) {

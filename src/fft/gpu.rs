@@ -68,7 +68,12 @@ pub(crate) struct LineLayout {
 impl LineLayout {
     /// Contiguous lines of length `n`.
     pub(crate) fn rows(n: u32) -> Self {
-        LineLayout { elem: 1, s0: n, s1: 0, s2: 0 }
+        LineLayout {
+            elem: 1,
+            s0: n,
+            s1: 0,
+            s2: 0,
+        }
     }
 }
 
@@ -112,7 +117,12 @@ fn grid(groups: u64, max_per_dim: u32) -> Result<(u32, u32)> {
 }
 
 impl GpuFft {
-    pub(crate) fn new(gpu: &GpuDevice, recipe: FftRecipe, inverse: bool, scale: f32) -> Result<Self> {
+    pub(crate) fn new(
+        gpu: &GpuDevice,
+        recipe: FftRecipe,
+        inverse: bool,
+        scale: f32,
+    ) -> Result<Self> {
         let n = recipe.len;
         let mut table: Vec<[f32; 2]> = Vec::new();
         let mut stage_offsets = [0u32; 2];
@@ -179,10 +189,25 @@ impl GpuFft {
                 let (n1, n2) = (n1 as u32, n2 as u32);
                 // Row r holds x[n2 * a + c] for column c < n2; column FFTs of
                 // length n1 (stride n2) twisted by W_n^(c * k1), stored in place.
-                let columns = LineLayout { elem: n2, s0: 1, s1: n, s2: 0 };
+                let columns = LineLayout {
+                    elem: n2,
+                    s0: 1,
+                    s1: n,
+                    s2: 0,
+                };
                 // Then row FFTs of length n2 written to X[k1 + n1 * k2].
-                let rows_in = LineLayout { elem: 1, s0: n2, s1: n, s2: 0 };
-                let rows_out = LineLayout { elem: n1, s0: 1, s1: n, s2: 0 };
+                let rows_in = LineLayout {
+                    elem: 1,
+                    s0: n2,
+                    s1: n,
+                    s2: 0,
+                };
+                let rows_out = LineLayout {
+                    elem: n1,
+                    s0: 1,
+                    s1: n,
+                    s2: 0,
+                };
                 vec![
                     SharedPass {
                         n: n1,
@@ -229,7 +254,10 @@ impl GpuFft {
         }
         let passes = self.recipe.passes();
         if passes > 1 && scratch.is_none() {
-            return Err(Error::invalid("scratch", "multi-pass plans need a scratch buffer"));
+            return Err(Error::invalid(
+                "scratch",
+                "multi-pass plans need a scratch buffer",
+            ));
         }
         // Pass i writes `dst` when (passes - 1 - i) is even, else `scratch`,
         // so the last pass lands in `dst` and no pass reads what it writes.
@@ -294,7 +322,9 @@ impl GpuFft {
         if let (Some(pipeline), Algorithm::GlobalPasses { radix_bits: bits }) =
             (&self.global, &self.recipe.algorithm)
         {
-            let (lo_bits, _, hi_off) = self.two_level.expect("global plans carry a two-level table");
+            let (lo_bits, _, hi_off) = self
+                .two_level
+                .expect("global plans carry a two-level table");
             let n = self.recipe.len as u32;
             let mut span = 1u32;
             for (i, &b) in bits.iter().enumerate() {

@@ -95,7 +95,12 @@ impl Context {
     /// [`Error::UnsupportedLength`] for lengths the backend cannot run (on
     /// the GPU: zero, non-powers of two, over the binding limit); shader and
     /// device errors while building pipelines.
-    pub fn plan_fft(&self, len: usize, direction: FftDirection, normalization: Normalization) -> Result<FftPlan> {
+    pub fn plan_fft(
+        &self,
+        len: usize,
+        direction: FftDirection,
+        normalization: Normalization,
+    ) -> Result<FftPlan> {
         self.plan_fft_with(len, direction, normalization, AlgorithmChoice::Auto)
     }
 
@@ -118,7 +123,11 @@ impl Context {
             });
         }
         let key = (len, direction, normalization, choice);
-        let mut plans = self.inner.fft_plans.lock().unwrap_or_else(|e| e.into_inner());
+        let mut plans = self
+            .inner
+            .fft_plans
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         if let Some(inner) = plans.get(&key) {
             return Ok(FftPlan {
                 ctx: self.clone(),
@@ -130,7 +139,12 @@ impl Context {
             Some(device) => {
                 let caps = DeviceCaps::from_limits(device.limits());
                 let recipe = recipe::plan(len, &caps, choice)?;
-                Some(gpu::GpuFft::new(device, recipe, direction == FftDirection::Inverse, scale)?)
+                Some(gpu::GpuFft::new(
+                    device,
+                    recipe,
+                    direction == FftDirection::Inverse,
+                    scale,
+                )?)
             }
             None => None,
         };
@@ -152,7 +166,13 @@ impl Context {
     ///
     /// # Errors
     /// As [`Context::plan_fft`] and [`FftPlan::process`].
-    pub fn fft(&self, data: &mut [Complex32], len: usize, direction: FftDirection, normalization: Normalization) -> Result<()> {
+    pub fn fft(
+        &self,
+        data: &mut [Complex32],
+        len: usize,
+        direction: FftDirection,
+        normalization: Normalization,
+    ) -> Result<()> {
         self.plan_fft(len, direction, normalization)?.process(data)
     }
 }
@@ -219,13 +239,24 @@ impl FftPlan {
         };
         for chunk in data.chunks_mut(chunk_lines * len) {
             let chunk_lines = chunk.len() / len;
-            device.queue.write_buffer(input.raw(), 0, bytemuck::cast_slice(chunk));
-            let mut encoder = device.device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("fft"),
-            });
-            plan.encode(device, &mut encoder, &input, &output, scratch.as_ref(), chunk_lines, None)?;
+            device
+                .queue
+                .write_buffer(input.raw(), 0, bytemuck::cast_slice(chunk));
+            let mut encoder = device
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("fft") });
+            plan.encode(
+                device,
+                &mut encoder,
+                &input,
+                &output,
+                scratch.as_ref(),
+                chunk_lines,
+                None,
+            )?;
             device.submit_and_wait(encoder, "fft")?;
-            let result: Vec<Complex32> = device.read_back(output.raw(), (chunk.len() * 8) as u64)?;
+            let result: Vec<Complex32> =
+                device.read_back(output.raw(), (chunk.len() * 8) as u64)?;
             chunk.copy_from_slice(&result);
         }
         Ok(())
@@ -236,12 +267,19 @@ impl FftPlan {
             return Err(Error::invalid("tensor", "FFT tensors must be complex"));
         }
         if input.len() != output.len() {
-            return Err(Error::shape("FftPlan::process_gpu output", input.len(), output.len()));
+            return Err(Error::shape(
+                "FftPlan::process_gpu output",
+                input.len(),
+                output.len(),
+            ));
         }
         if !Arc::ptr_eq(&input.context().inner, &self.ctx.inner)
             || !Arc::ptr_eq(&output.context().inner, &self.ctx.inner)
         {
-            return Err(Error::invalid("tensor", "tensors belong to another context"));
+            return Err(Error::invalid(
+                "tensor",
+                "tensors belong to another context",
+            ));
         }
         self.check_lines(input.len())
     }
@@ -263,7 +301,11 @@ impl FftPlan {
     ///
     /// # Errors
     /// As [`Self::process_gpu`].
-    pub fn process_gpu_timed(&self, input: &GpuTensor, output: &mut GpuTensor) -> Result<Option<Duration>> {
+    pub fn process_gpu_timed(
+        &self,
+        input: &GpuTensor,
+        output: &mut GpuTensor,
+    ) -> Result<Option<Duration>> {
         let device = self
             .ctx
             .gpu()
@@ -279,7 +321,12 @@ impl FftPlan {
         self.run_gpu(input, output, Some(&set))
     }
 
-    fn run_gpu(&self, input: &GpuTensor, output: &mut GpuTensor, timer: Option<&wgpu::QuerySet>) -> Result<Option<Duration>> {
+    fn run_gpu(
+        &self,
+        input: &GpuTensor,
+        output: &mut GpuTensor,
+        timer: Option<&wgpu::QuerySet>,
+    ) -> Result<Option<Duration>> {
         let (Some(device), Some(plan)) = (self.ctx.gpu(), self.inner.gpu.as_ref()) else {
             return Err(Error::invalid("ctx", "process_gpu needs a GPU context"));
         };
@@ -289,15 +336,23 @@ impl FftPlan {
         } else {
             None
         };
-        let mut encoder = device.device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-            label: Some("fft"),
-        });
+        let mut encoder = device
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("fft") });
         let writes = timer.map(|set| wgpu::ComputePassTimestampWrites {
             query_set: set,
             beginning_of_pass_write_index: Some(0),
             end_of_pass_write_index: Some(1),
         });
-        plan.encode(device, &mut encoder, input.buffer(), output.buffer(), scratch.as_ref(), lines, writes)?;
+        plan.encode(
+            device,
+            &mut encoder,
+            input.buffer(),
+            output.buffer(),
+            scratch.as_ref(),
+            lines,
+            writes,
+        )?;
         let Some(set) = timer else {
             device.submit_and_wait(encoder, "fft")?;
             return Ok(None);
@@ -313,7 +368,8 @@ impl FftPlan {
         encoder.copy_buffer_to_buffer(&resolve_buf, 0, resolve.raw(), 0, 16);
         device.submit_and_wait(encoder, "fft")?;
         let ticks: Vec<u64> = device.read_back(resolve.raw(), 16)?;
-        let ns = ticks[1].saturating_sub(ticks[0]) as f64 * f64::from(device.queue.get_timestamp_period());
+        let ns = ticks[1].saturating_sub(ticks[0]) as f64
+            * f64::from(device.queue.get_timestamp_period());
         Ok(Some(Duration::from_nanos(ns as u64)))
     }
 }

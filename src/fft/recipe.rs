@@ -146,7 +146,9 @@ pub fn plan(len: usize, caps: &DeviceCaps, choice: AlgorithmChoice) -> Result<Ff
         return Err(unsupported("the GPU FFT handles powers of two only".into()));
     }
     if len > MAX_LEN {
-        return Err(unsupported(format!("longest supported length is {MAX_LEN}")));
+        return Err(unsupported(format!(
+            "longest supported length is {MAX_LEN}"
+        )));
     }
     let line_bytes = len as u64 * 8;
     if line_bytes > caps.max_binding_bytes {
@@ -214,10 +216,16 @@ mod tests {
     #[test]
     fn small_lengths_take_one_dispatch() {
         let r = plan(1024, &lavapipe(), AlgorithmChoice::Auto).unwrap();
-        assert_eq!(r.algorithm, Algorithm::SingleDispatch { lines_per_group: 4 });
+        assert_eq!(
+            r.algorithm,
+            Algorithm::SingleDispatch { lines_per_group: 4 }
+        );
         assert_eq!(r.passes(), 1);
         let r = plan(4096, &lavapipe(), AlgorithmChoice::Auto).unwrap();
-        assert_eq!(r.algorithm, Algorithm::SingleDispatch { lines_per_group: 1 });
+        assert_eq!(
+            r.algorithm,
+            Algorithm::SingleDispatch { lines_per_group: 1 }
+        );
     }
 
     #[test]
@@ -229,9 +237,17 @@ mod tests {
         let r = plan(1 << 24, &lavapipe(), AlgorithmChoice::Auto).unwrap();
         assert_eq!(r.algorithm, Algorithm::FourStep { n1: 4096, n2: 4096 });
         assert_eq!(r.max_lines_per_call, 1);
-        let small = DeviceCaps { shared_points: 2048, ..lavapipe() };
+        let small = DeviceCaps {
+            shared_points: 2048,
+            ..lavapipe()
+        };
         let r = plan(1 << 24, &small, AlgorithmChoice::Auto).unwrap();
-        assert_eq!(r.algorithm, Algorithm::GlobalPasses { radix_bits: vec![3; 8] });
+        assert_eq!(
+            r.algorithm,
+            Algorithm::GlobalPasses {
+                radix_bits: vec![3; 8]
+            }
+        );
     }
 
     #[test]
@@ -248,7 +264,10 @@ mod tests {
                 Err(Error::UnsupportedLength { .. })
             ));
         }
-        let tiny = DeviceCaps { max_binding_bytes: 1 << 20, ..lavapipe() };
+        let tiny = DeviceCaps {
+            max_binding_bytes: 1 << 20,
+            ..lavapipe()
+        };
         assert!(plan(1 << 18, &tiny, AlgorithmChoice::Auto).is_err());
         assert!(plan(1 << 13, &lavapipe(), AlgorithmChoice::SingleDispatch).is_err());
     }
@@ -256,7 +275,12 @@ mod tests {
     #[test]
     fn forced_algorithms_are_honoured() {
         let r = plan(256, &lavapipe(), AlgorithmChoice::GlobalPasses).unwrap();
-        assert_eq!(r.algorithm, Algorithm::GlobalPasses { radix_bits: vec![2, 3, 3] });
+        assert_eq!(
+            r.algorithm,
+            Algorithm::GlobalPasses {
+                radix_bits: vec![2, 3, 3]
+            }
+        );
         let r = plan(256, &lavapipe(), AlgorithmChoice::FourStep).unwrap();
         assert_eq!(r.algorithm, Algorithm::FourStep { n1: 16, n2: 16 });
     }

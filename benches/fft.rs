@@ -1,0 +1,161 @@
+//! `cargo bench --bench fft`: batched complex FFTs, GPU path vs rustfft.
+//!
+//! Every length runs as a batch of 2^20 points. Criterion times three
+//! things per length: rustfft (the CPU twin, all cores), the GPU path from
+//! host memory (upload + transform + readback) and the GPU-resident
+//! transform. A summary then prints the ratios measured side by side, and for
+//! devices with timestamp queries the kernel time and bandwidth, counted as
+//! 16 bytes per point per pass (one read and one write of a complex f32).
+//!
+//! `FFT_TENSOR_BACKEND=gpu` benchmarks a software adapter too (lavapipe);
+//! those numbers say nothing about a real GPU.
+
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
+use fft_tensor::testing::SplitMix64;
+use fft_tensor::{Context, DType, DeviceChoice, FftDirection, GpuTensor, Normalization};
+
+const POINTS: usize = 1 << 20;
+
+fn lengths() -> Vec<usize> {
+    (8..=20).step_by(2).map(|b| 1usize << b).collect()
+}
+
+fn gpu_context() -> Option<Context> {
+    let choice = DeviceChoice::from_env().unwrap_or_default();
+    let choice = if choice == DeviceChoice::Cpu {
+        return None;
+    } else {
+        choice
+    };
+    Context::new(choice).ok().filter(|c| c.gpu().is_some())
+}
+
+fn bench_fft(c: &mut Criterion) {
+    let cpu = Context::cpu();
+    let gpu = gpu_context();
+    let mut group = c.benchmark_group("fft_c2c_2^20_points");
+    group.throughput(Throughput::Elements(POINTS as u64));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(2))
+        .warm_up_time(Duration::from_millis(500));
+    for len in lengths() {
+        let input = SplitMix64(len as u64).complex_vec(POINTS);
+        let plan = cpu
+            .plan_fft(len, FftDirection::Forward, Normalization::None)
+            .unwrap();
+        let mut data = input.clone();
+        group.bench_with_input(BenchmarkId::new("rustfft", len), &len, |b, _| {
+            b.iter(|| plan.process(&mut data).unwrap())
+        });
+        if let Some(ctx) = &gpu {
+            let plan = ctx
+                .plan_fft(len, FftDirection::Forward, Normalization::None)
+                .unwrap();
+            let mut data = input.clone();
+            group.bench_with_input(BenchmarkId::new("gpu_from_host", len), &len, |b, _| {
+                b.iter(|| plan.process(&mut data).unwrap())
+            });
+            let a = GpuTensor::from_complex(ctx, &input, &[POINTS]).unwrap();
+            let mut out = GpuTensor::uninit(ctx, &[POINTS], DType::Complex32).unwrap();
+            group.bench_with_input(BenchmarkId::new("gpu_resident", len), &len, |b, _| {
+                b.iter(|| plan.process_gpu(&a, &mut out).unwrap())
+            });
+        }
+    }
+    group.finish();
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn time_median(runs: usize, mut f: impl FnMut()) -> f64 {
+    f();
+    median(
+        (0..runs)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed().as_secs_f64()
+            })
+            .collect(),
+    )
+}
+
+fn summary() {
+    let cpu = Context::cpu();
+    let Some(ctx) = gpu_context() else {
+        println!("\nsummary: no GPU adapter (auto skips software adapters; FFT_TENSOR_BACKEND=gpu takes them)");
+        return;
+    };
+    println!(
+        "\nsummary on {} vs {}",
+        ctx.description(),
+        cpu.description()
+    );
+    println!(
+        "{:>8} {:>7} {:>11} {:>12} {:>12} {:>11} {:>11} {:>8} {:>9}",
+        "length",
+        "passes",
+        "rustfft ms",
+        "gpu-host ms",
+        "gpu-res ms",
+        "res/rustfft",
+        "kernel ms",
+        "GB/s",
+        "Mpts/s"
+    );
+    for len in lengths() {
+        let input = SplitMix64(len as u64).complex_vec(POINTS);
+        let cplan = cpu
+            .plan_fft(len, FftDirection::Forward, Normalization::None)
+            .unwrap();
+        let gplan = ctx
+            .plan_fft(len, FftDirection::Forward, Normalization::None)
+            .unwrap();
+        let passes = gplan.recipe().map_or(0, |r| r.passes());
+        let mut data = input.clone();
+        let t_cpu = time_median(9, || cplan.process(&mut data).unwrap());
+        let t_host = time_median(9, || gplan.process(&mut data).unwrap());
+        let a = GpuTensor::from_complex(&ctx, &input, &[POINTS]).unwrap();
+        let mut out = GpuTensor::uninit(&ctx, &[POINTS], DType::Complex32).unwrap();
+        let t_res = time_median(9, || gplan.process_gpu(&a, &mut out).unwrap());
+        let kernel: Vec<f64> = (0..9)
+            .filter_map(|_| gplan.process_gpu_timed(&a, &mut out).unwrap())
+            .map(|d| d.as_secs_f64())
+            .collect();
+        let (k_ms, gbs) = if kernel.is_empty() {
+            ("n/a".to_string(), "n/a".to_string())
+        } else {
+            let k = median(kernel);
+            (
+                format!("{:.3}", k * 1e3),
+                format!("{:.1}", 16.0 * POINTS as f64 * passes as f64 / k / 1e9),
+            )
+        };
+        println!(
+            "{len:>8} {passes:>7} {:>11.3} {:>12.3} {:>12.3} {:>11.2} {k_ms:>11} {gbs:>8} {:>9.1}",
+            t_cpu * 1e3,
+            t_host * 1e3,
+            t_res * 1e3,
+            t_res / t_cpu,
+            POINTS as f64 / t_res / 1e6,
+        );
+    }
+    println!("(res/rustfft < 1 means the GPU-resident transform is faster; gpu-res includes submit and wait)");
+}
+
+criterion_group!(benches, bench_fft);
+
+fn main() {
+    let summary_only = std::env::args().any(|a| a == "--summary-only");
+    if !summary_only {
+        benches();
+        Criterion::default().configure_from_args().final_summary();
+    }
+    summary();
+}
