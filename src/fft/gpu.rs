@@ -83,10 +83,35 @@ pub(crate) struct SharedPass {
     pub(crate) n: u32,
     pub(crate) dim0: u32,
     pub(crate) dim1: u32,
+    pub(crate) num_lines: u32,
     pub(crate) input: LineLayout,
     pub(crate) output: LineLayout,
     pub(crate) twist: bool,
     pub(crate) stage_off: u32,
+}
+
+/// The lines one FFT call transforms: `outer` blocks of `n * inner`
+/// elements; within a block, line `i < inner` starts at `i` and steps by
+/// `inner` (an axis of a row-major tensor; `inner == 1` for plain rows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LineBatch {
+    pub(crate) inner: usize,
+    pub(crate) outer: usize,
+}
+
+impl LineBatch {
+    /// `lines` contiguous rows.
+    pub(crate) fn rows(lines: usize) -> Self {
+        LineBatch {
+            inner: 1,
+            outer: lines,
+        }
+    }
+
+    /// Number of lines.
+    pub(crate) fn lines(&self) -> usize {
+        self.inner * self.outer
+    }
 }
 
 /// A plan compiled for one GPU: pipelines and twiddles.
@@ -172,47 +197,67 @@ impl GpuFft {
         })
     }
 
-    /// The shared-kernel passes for `lines` contiguous rows.
-    fn shared_passes(&self, lines: u32) -> Vec<SharedPass> {
+    /// The shared-kernel passes for the lines of `batch`.
+    fn shared_passes(&self, batch: LineBatch) -> Vec<SharedPass> {
         let n = self.recipe.len as u32;
+        let inner = batch.inner as u32;
+        let outer = batch.outer as u32;
         match self.recipe.algorithm {
-            Algorithm::SingleDispatch { .. } => vec![SharedPass {
-                n,
-                dim0: lines,
-                dim1: 1,
-                input: LineLayout::rows(n),
-                output: LineLayout::rows(n),
-                twist: false,
-                stage_off: 0,
-            }],
+            Algorithm::SingleDispatch { .. } => {
+                let (dim0, layout) = if inner == 1 {
+                    (outer, LineLayout::rows(n))
+                } else {
+                    (
+                        inner,
+                        LineLayout {
+                            elem: inner,
+                            s0: 1,
+                            s1: n * inner,
+                            s2: 0,
+                        },
+                    )
+                };
+                vec![SharedPass {
+                    n,
+                    dim0,
+                    dim1: if inner == 1 { 1 } else { outer },
+                    num_lines: inner * outer,
+                    input: layout,
+                    output: layout,
+                    twist: false,
+                    stage_off: 0,
+                }]
+            }
             Algorithm::FourStep { n1, n2 } => {
                 let (n1, n2) = (n1 as u32, n2 as u32);
-                // Row r holds x[n2 * a + c] for column c < n2; column FFTs of
-                // length n1 (stride n2) twisted by W_n^(c * k1), stored in place.
+                let block = n * inner;
+                // Element a*n2 + c of a line (a < n1, c < n2): column FFTs of
+                // length n1 down each c, twisted by W_n^(c * k1), stored in place.
                 let columns = LineLayout {
-                    elem: n2,
-                    s0: 1,
-                    s1: n,
-                    s2: 0,
+                    elem: n2 * inner,
+                    s0: inner,
+                    s1: 1,
+                    s2: block,
                 };
-                // Then row FFTs of length n2 written to X[k1 + n1 * k2].
+                // Then row FFTs of length n2 written transposed to X[k1 + n1 * k2].
                 let rows_in = LineLayout {
-                    elem: 1,
-                    s0: n2,
-                    s1: n,
-                    s2: 0,
+                    elem: inner,
+                    s0: n2 * inner,
+                    s1: 1,
+                    s2: block,
                 };
                 let rows_out = LineLayout {
-                    elem: n1,
-                    s0: 1,
-                    s1: n,
-                    s2: 0,
+                    elem: n1 * inner,
+                    s0: inner,
+                    s1: 1,
+                    s2: block,
                 };
                 vec![
                     SharedPass {
                         n: n1,
                         dim0: n2,
-                        dim1: lines,
+                        dim1: inner,
+                        num_lines: n2 * inner * outer,
                         input: columns,
                         output: columns,
                         twist: true,
@@ -221,7 +266,8 @@ impl GpuFft {
                     SharedPass {
                         n: n2,
                         dim0: n1,
-                        dim1: lines,
+                        dim1: inner,
+                        num_lines: n1 * inner * outer,
                         input: rows_in,
                         output: rows_out,
                         twist: false,
@@ -233,8 +279,10 @@ impl GpuFft {
         }
     }
 
-    /// Records the transform of `lines` rows from `src` into `dst`, using
-    /// `scratch` (same size) between passes. `src` is left untouched.
+    /// Records the transform of every line of `batch` from `src` into
+    /// `dst`, using `scratch` (same size) between passes. `src` is left
+    /// untouched.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn encode(
         &self,
         gpu: &GpuDevice,
@@ -242,14 +290,22 @@ impl GpuFft {
         src: &GpuBuffer,
         dst: &GpuBuffer,
         scratch: Option<&GpuBuffer>,
-        lines: usize,
+        batch: LineBatch,
         timestamps: Option<wgpu::ComputePassTimestampWrites<'_>>,
     ) -> Result<()> {
-        if lines > self.recipe.max_lines_per_call {
+        let bytes = (batch.lines() * self.recipe.len * 8) as u64;
+        let max = (self.recipe.max_lines_per_call * self.recipe.len * 8) as u64;
+        if bytes > max {
             return Err(Error::DeviceLimit {
                 what: "storage binding size",
-                requested: (lines * self.recipe.len * 8) as u64,
-                max: (self.recipe.max_lines_per_call * self.recipe.len * 8) as u64,
+                requested: bytes,
+                max,
+            });
+        }
+        if batch.inner > 1 && matches!(self.recipe.algorithm, Algorithm::GlobalPasses { .. }) {
+            return Err(Error::UnsupportedLength {
+                len: self.recipe.len,
+                reason: "strided axes this long are not supported on this device".into(),
             });
         }
         let passes = self.recipe.passes();
@@ -270,14 +326,14 @@ impl GpuFft {
         };
         let max_dim = gpu.limits().max_compute_workgroups_per_dimension;
         let mut groups_and_bind = Vec::with_capacity(passes);
-        let lines32 = lines as u32;
+        let lines32 = batch.lines() as u32;
 
         if let Some(pipeline) = &self.shared {
             let (lo_bits, lo_off, hi_off) = self.two_level.unwrap_or((0, 0, 0));
-            let shared_passes = self.shared_passes(lines32);
+            let shared_passes = self.shared_passes(batch);
             for (i, pass) in shared_passes.iter().enumerate() {
                 let lpg = lines_per_group(pass.n as usize, self.recipe.shared_points) as u32;
-                let num_lines = pass.dim0 * pass.dim1;
+                let num_lines = pass.num_lines;
                 let (gx, gy) = grid(u64::from(num_lines.div_ceil(lpg)), max_dim)?;
                 let last = i + 1 == shared_passes.len();
                 let params = SharedParams {

@@ -251,7 +251,7 @@ impl FftPlan {
                 &input,
                 &output,
                 scratch.as_ref(),
-                chunk_lines,
+                gpu::LineBatch::rows(chunk_lines),
                 None,
             )?;
             device.submit_and_wait(encoder, "fft")?;
@@ -350,7 +350,7 @@ impl FftPlan {
             input.buffer(),
             output.buffer(),
             scratch.as_ref(),
-            lines,
+            gpu::LineBatch::rows(lines),
             writes,
         )?;
         let Some(set) = timer else {
