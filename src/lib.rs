@@ -42,7 +42,7 @@ pub mod testing;
 pub use backend::{Backend, Context, ContextOptions, DeviceChoice, MemoryStats};
 pub use error::{Error, Result};
 pub use fft::{FftDirection, FftPlan, Normalization};
-pub use tensor::{DType, GpuTensor};
+pub use tensor::{DType, GpuTensor, Tensor};
 
 /// The wgpu version this crate is built on, for [`Context::from_wgpu`] and
 /// [`ContextOptions::backends`].

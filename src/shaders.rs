@@ -53,8 +53,35 @@ pub const FFT_GLOBAL_PASS: Kernel = Kernel {
     bindings: &[StorageRead, StorageReadWrite, StorageRead, Uniform],
 };
 
+/// Real-to-complex post-processing (half spectrum from a packed FFT).
+pub const RFFT_POST: Kernel = Kernel {
+    name: "rfft_post.wgsl",
+    body: include_str!("../shaders/rfft_post.wgsl"),
+    bindings: &[StorageRead, StorageReadWrite, StorageRead, Uniform],
+};
+
+/// Complex-to-real pre-processing (packed spectrum from a half spectrum).
+pub const IRFFT_PRE: Kernel = Kernel {
+    name: "irfft_pre.wgsl",
+    body: include_str!("../shaders/irfft_pre.wgsl"),
+    bindings: &[StorageRead, StorageReadWrite, StorageRead, Uniform],
+};
+
+/// Copy along an axis with real/complex conversion, truncation or Hermitian extension.
+pub const AXIS_COPY: Kernel = Kernel {
+    name: "axis_copy.wgsl",
+    body: include_str!("../shaders/axis_copy.wgsl"),
+    bindings: &[StorageRead, StorageReadWrite, Uniform],
+};
+
 /// Every kernel of the crate.
-pub const KERNELS: &[&Kernel] = &[&FFT_SHARED, &FFT_GLOBAL_PASS];
+pub const KERNELS: &[&Kernel] = &[
+    &FFT_SHARED,
+    &FFT_GLOBAL_PASS,
+    &RFFT_POST,
+    &IRFFT_PRE,
+    &AXIS_COPY,
+];
 
 impl Kernel {
     /// The complete WGSL text: the helpers named by `// use` lines, then the body.

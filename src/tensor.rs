@@ -87,6 +87,40 @@ impl GpuTensor {
         })
     }
 
+    /// Uploads f32 data with the given shape.
+    ///
+    /// # Errors
+    /// As [`GpuTensor::from_complex`].
+    pub fn from_f32(ctx: &Context, data: &[f32], shape: &[usize]) -> Result<Self> {
+        let len = shape_len(shape)?;
+        if data.len() != len {
+            return Err(Error::shape("GpuTensor::from_f32", len, data.len()));
+        }
+        let gpu = ctx
+            .gpu()
+            .ok_or_else(|| Error::invalid("ctx", "GPU tensors need a GPU context"))?;
+        let buffer = gpu.storage_from("tensor", data)?;
+        Ok(GpuTensor {
+            ctx: ctx.clone(),
+            buffer,
+            shape: shape.to_vec(),
+            dtype: DType::F32,
+        })
+    }
+
+    /// Copies an f32 tensor back to the host.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] if the tensor is not f32; [`Error::Gpu`]
+    /// if the readback fails.
+    pub fn to_f32(&self) -> Result<Vec<f32>> {
+        if self.dtype != DType::F32 {
+            return Err(Error::invalid("tensor", "not an f32 tensor"));
+        }
+        let gpu = self.ctx.gpu().expect("GPU tensor has a GPU context");
+        gpu.read_back(self.buffer.raw(), self.bytes())
+    }
+
     /// An uninitialised tensor.
     ///
     /// # Errors
@@ -158,4 +192,92 @@ impl GpuTensor {
     pub(crate) fn context(&self) -> &Context {
         &self.ctx
     }
+}
+
+/// A row-major tensor in host memory: a shape of 1 to 8 dimensions and its
+/// elements.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tensor<T> {
+    shape: Vec<usize>,
+    data: Vec<T>,
+}
+
+impl<T> Tensor<T> {
+    /// Wraps `data` as a tensor of `shape`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for an empty shape, more than [`MAX_DIMS`]
+    /// dimensions or a zero-sized dimension; [`Error::ShapeMismatch`] when
+    /// `data.len()` is not the product of `shape`.
+    pub fn new(shape: &[usize], data: Vec<T>) -> Result<Self> {
+        let len = shape_len(shape)?;
+        if data.len() != len {
+            return Err(Error::shape(
+                "Tensor::new",
+                format!("{len} elements for shape {shape:?}"),
+                data.len(),
+            ));
+        }
+        Ok(Tensor {
+            shape: shape.to_vec(),
+            data,
+        })
+    }
+
+    /// Row-major shape.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// The elements in row-major order.
+    pub fn data(&self) -> &[T] {
+        &self.data
+    }
+
+    /// The elements, mutable.
+    pub fn data_mut(&mut self) -> &mut [T] {
+        &mut self.data
+    }
+
+    /// The elements, by value.
+    pub fn into_data(self) -> Vec<T> {
+        self.data
+    }
+
+    /// Element count.
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Always false: tensors have at least one element.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+}
+
+/// Checks a list of axes against `ndim`: each in range, none repeated.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] naming the offending axis.
+pub fn check_axes(axes: &[usize], ndim: usize) -> Result<()> {
+    for (i, &a) in axes.iter().enumerate() {
+        if a >= ndim {
+            return Err(Error::invalid(
+                "axes",
+                format!("axis {a} out of range for {ndim} dimensions"),
+            ));
+        }
+        if axes[..i].contains(&a) {
+            return Err(Error::invalid("axes", format!("axis {a} given twice")));
+        }
+    }
+    Ok(())
+}
+
+/// `(outer, n, inner)` of `shape` around `axis`: the product of the
+/// dimensions before it, its length, and the product of those after it.
+pub fn axis_split(shape: &[usize], axis: usize) -> (usize, usize, usize) {
+    let outer = shape[..axis].iter().product();
+    let inner = shape[axis + 1..].iter().product();
+    (outer, shape[axis], inner)
 }

@@ -286,6 +286,48 @@ impl GpuDevice {
         Ok(group)
     }
 
+    /// A 2-D grid of `groups` workgroups within the per-dimension limit
+    /// (kernels rebuild the linear index as `x + y * groups_x`).
+    ///
+    /// # Errors
+    /// [`Error::DeviceLimit`] if even a square grid cannot hold them.
+    pub(crate) fn grid(&self, groups: u64) -> Result<(u32, u32)> {
+        let max = u64::from(self.limits.max_compute_workgroups_per_dimension);
+        let x = groups.clamp(1, max);
+        let y = groups.div_ceil(x);
+        if y > max {
+            return Err(Error::DeviceLimit {
+                what: "workgroups per dispatch",
+                requested: groups,
+                max: max * max,
+            });
+        }
+        Ok((x as u32, y as u32))
+    }
+
+    /// Records one dispatch of `pipeline` over `resources` (binding order)
+    /// in its own compute pass.
+    ///
+    /// # Errors
+    /// As [`Self::bind_group`].
+    pub(crate) fn dispatch(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        pipeline: &Pipeline,
+        resources: &[wgpu::BindingResource<'_>],
+        grid: (u32, u32),
+    ) -> Result<()> {
+        let group = self.bind_group(pipeline, resources)?;
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some(pipeline.kernel.name),
+            timestamp_writes: None,
+        });
+        pass.set_pipeline(&pipeline.pipeline);
+        pass.set_bind_group(0, &group, &[]);
+        pass.dispatch_workgroups(grid.0, grid.1, 1);
+        Ok(())
+    }
+
     /// A small uniform buffer holding `value`.
     pub(crate) fn uniform<T: bytemuck::Pod>(&self, label: &'static str, value: &T) -> wgpu::Buffer {
         use wgpu::util::DeviceExt;

@@ -64,8 +64,11 @@ const BATCH_COMPLEX_ELEMENTS: usize = 1 << 13;
 /// together into a contiguous buffer: wide groups read whole cache lines from
 /// each row and keep TLB misses down.
 const MIN_COLUMN_GROUP: usize = 4;
+/// See [`MIN_COLUMN_GROUP`].
 const MAX_COLUMN_GROUP: usize = 64;
-/// Target size (in `f32` elements) of one gathered group of lines.
+/// Target size (in `f32` elements) of one gathered group of lines, and the
+/// share of a slab per thread (so that a slab stays in cache between being
+/// transformed and being written back).
 const COLUMN_GROUP_ELEMENTS: usize = 1 << 18;
 /// Columns written back per pass over the rows when scattering gathered
 /// lines (bounds the number of gathered lines read at once).
@@ -73,9 +76,6 @@ const SCATTER_COLUMNS: usize = 64;
 /// Padding, in `f32` elements (one cache line), after each gathered line so
 /// that a power-of-two length does not put every line in the same cache set.
 const GATHERED_LINE_PADDING: usize = 16;
-/// Largest slab (in `f32` elements) gathered out of one block of a strided
-/// axis when the lines of that block are shared between threads.
-const SLAB_MAX_ELEMENTS: usize = 1 << 22;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Direction {
@@ -126,9 +126,9 @@ impl DctPlan {
             .get_inplace_scratch_len()
             .max(inverse_fft.get_inplace_scratch_len());
         let len_f64 = len as f64;
-        let quarter_turn = std::f64::consts::PI / (2.0 * len_f64);
+        let angle_step = std::f64::consts::PI / (2.0 * len_f64);
         let rotation = |k: usize, sign: f64, scale: f64| {
-            let angle = sign * quarter_turn * k as f64;
+            let angle = sign * angle_step * k as f64;
             Complex32::new((scale * angle.cos()) as f32, (scale * angle.sin()) as f32)
         };
         let dct2_twiddles = (0..len)
@@ -228,7 +228,11 @@ fn pair_lines(pair: &[f32], line_stride: usize, len: usize) -> (&[f32], Option<&
 }
 
 /// Mutable version of [`pair_lines`].
-fn pair_lines_mut(pair: &mut [f32], line_stride: usize, len: usize) -> (&mut [f32], Option<&mut [f32]>) {
+fn pair_lines_mut(
+    pair: &mut [f32],
+    line_stride: usize,
+    len: usize,
+) -> (&mut [f32], Option<&mut [f32]>) {
     let (first, rest) = pair.split_at_mut(line_stride.min(pair.len()));
     (&mut first[..len], rest.get_mut(..len))
 }
@@ -238,7 +242,10 @@ fn pair_lines_mut(pair: &mut [f32], line_stride: usize, len: usize) -> (&mut [f3
 /// imaginary part; `v[m] = x[2m]`, `v[len-1-m] = x[2m+1]`.
 fn pack_dct2_pairs(lines: &[f32], line_stride: usize, spectra: &mut [Complex32], len: usize) {
     let evens = len.div_ceil(2);
-    for (pair, spectrum) in lines.chunks(2 * line_stride).zip(spectra.chunks_exact_mut(len)) {
+    for (pair, spectrum) in lines
+        .chunks(2 * line_stride)
+        .zip(spectra.chunks_exact_mut(len))
+    {
         let (first, second) = pair_lines(pair, line_stride, len);
         let (even_slots, odd_slots) = spectrum.split_at_mut(evens);
         match second {
@@ -255,7 +262,10 @@ fn pack_dct2_pairs(lines: &[f32], line_stride: usize, spectra: &mut [Complex32],
                 for (slot, (&re, &im)) in even_slots.iter_mut().zip(even_pairs) {
                     *slot = Complex32::new(re, im);
                 }
-                let odd_pairs = first[1..].iter().step_by(2).zip(second[1..].iter().step_by(2));
+                let odd_pairs = first[1..]
+                    .iter()
+                    .step_by(2)
+                    .zip(second[1..].iter().step_by(2));
                 for (slot, (&re, &im)) in odd_slots.iter_mut().rev().zip(odd_pairs) {
                     *slot = Complex32::new(re, im);
                 }
@@ -274,7 +284,10 @@ fn unpack_dct2_pairs(
     len: usize,
     twiddles: &[Complex32],
 ) {
-    for (pair, spectrum) in lines.chunks_mut(2 * line_stride).zip(spectra.chunks_exact(len)) {
+    for (pair, spectrum) in lines
+        .chunks_mut(2 * line_stride)
+        .zip(spectra.chunks_exact(len))
+    {
         let (first, second) = pair_lines_mut(pair, line_stride, len);
         // k = 0 pairs with itself.
         let sum = spectrum[0] + spectrum[0].conj();
@@ -318,7 +331,10 @@ fn pack_dct3_pairs(
             twiddles[k] * Complex32::new(coefficients[k], -coefficients[len - k])
         }
     };
-    for (pair, spectrum) in lines.chunks(2 * line_stride).zip(spectra.chunks_exact_mut(len)) {
+    for (pair, spectrum) in lines
+        .chunks(2 * line_stride)
+        .zip(spectra.chunks_exact_mut(len))
+    {
         match pair_lines(pair, line_stride, len) {
             (first, None) => {
                 for (k, slot) in spectrum.iter_mut().enumerate() {
@@ -340,20 +356,31 @@ fn pack_dct3_pairs(
 /// inverse FFT and undoes Makhoul's reordering.
 fn unpack_dct3_pairs(spectra: &[Complex32], lines: &mut [f32], line_stride: usize, len: usize) {
     let evens = len.div_ceil(2);
-    for (pair, sequence) in lines.chunks_mut(2 * line_stride).zip(spectra.chunks_exact(len)) {
+    for (pair, sequence) in lines
+        .chunks_mut(2 * line_stride)
+        .zip(spectra.chunks_exact(len))
+    {
         let (first, second) = pair_lines_mut(pair, line_stride, len);
         let (even_values, odd_values) = sequence.split_at(evens);
         for (out, value) in first.iter_mut().step_by(2).zip(even_values) {
             *out = value.re;
         }
-        for (out, value) in first[1..].iter_mut().step_by(2).zip(odd_values.iter().rev()) {
+        for (out, value) in first[1..]
+            .iter_mut()
+            .step_by(2)
+            .zip(odd_values.iter().rev())
+        {
             *out = value.re;
         }
         if let Some(second) = second {
             for (out, value) in second.iter_mut().step_by(2).zip(even_values) {
                 *out = value.im;
             }
-            for (out, value) in second[1..].iter_mut().step_by(2).zip(odd_values.iter().rev()) {
+            for (out, value) in second[1..]
+                .iter_mut()
+                .step_by(2)
+                .zip(odd_values.iter().rev())
+            {
                 *out = value.im;
             }
         }
@@ -395,12 +422,16 @@ fn scatter_columns(
     let width = lines.len() / line_stride;
     for chunk_start in (0..width).step_by(SCATTER_COLUMNS) {
         let chunk_width = SCATTER_COLUMNS.min(width - chunk_start);
-        let chunk_lines = &lines[chunk_start * line_stride..(chunk_start + chunk_width) * line_stride];
+        let chunk_lines =
+            &lines[chunk_start * line_stride..(chunk_start + chunk_width) * line_stride];
         let destination_start = column_start + chunk_start;
         for (row_offset, row) in rows.chunks_exact_mut(row_len).enumerate() {
             let row_index = first_row + row_offset;
             let destination = &mut row[destination_start..destination_start + chunk_width];
-            for (value, line) in destination.iter_mut().zip(chunk_lines.chunks_exact(line_stride)) {
+            for (value, line) in destination
+                .iter_mut()
+                .zip(chunk_lines.chunks_exact(line_stride))
+            {
                 *value = line[row_index];
             }
         }
@@ -421,6 +452,8 @@ enum Strategy {
     SlabParallel,
 }
 
+/// Picks how to spread the lines of an axis viewed as `[outer, len, inner]`
+/// over `threads` threads.
 fn choose_strategy(
     element_count: usize,
     outer: usize,
@@ -440,14 +473,15 @@ fn choose_strategy(
 }
 
 /// Transforms every line along the middle axis of `data` viewed as
-/// `[outer, len, inner]` (`len = plan.len`).
+/// `[outer, len, inner]` (`len = plan.len`); `threads` sizes the slabs of
+/// [`Strategy::SlabParallel`].
 fn transform_axis_with(
     data: &mut [f32],
     inner: usize,
     plan: &DctPlan,
     direction: Direction,
     strategy: Strategy,
-    slab_max_elements: usize,
+    threads: usize,
 ) {
     let len = plan.len;
     if len == 1 {
@@ -474,18 +508,19 @@ fn transform_axis_with(
         }
         Strategy::BlockParallel => {
             let blocks_per_task = (TASK_MIN_ELEMENTS / block_len).max(1);
-            data.par_chunks_mut(blocks_per_task * block_len).for_each_init(
-                || plan.new_strided_work(),
-                |work, blocks| {
-                    for block in blocks.chunks_exact_mut(block_len) {
-                        transform_strided_block(block, inner, plan, direction, work);
-                    }
-                },
-            );
+            data.par_chunks_mut(blocks_per_task * block_len)
+                .for_each_init(
+                    || plan.new_strided_work(),
+                    |work, blocks| {
+                        for block in blocks.chunks_exact_mut(block_len) {
+                            transform_strided_block(block, inner, plan, direction, work);
+                        }
+                    },
+                );
         }
         Strategy::SlabParallel => {
             for block in data.chunks_exact_mut(block_len) {
-                transform_block_by_slabs(block, inner, plan, direction, slab_max_elements);
+                transform_block_by_slabs(block, inner, plan, direction, threads);
             }
         }
     }
@@ -513,19 +548,21 @@ fn transform_strided_block(
 
 /// Transforms the columns of one `len x inner` block in parallel: slabs of
 /// columns are gathered (reading the block) and transformed group by group in
-/// parallel, then written back in parallel by rows.
+/// parallel, then written back in parallel by rows. A slab holds at least one
+/// group per thread and about [`COLUMN_GROUP_ELEMENTS`] per thread, so it
+/// stays in cache until it is written back.
 fn transform_block_by_slabs(
     block: &mut [f32],
     inner: usize,
     plan: &DctPlan,
     direction: Direction,
-    slab_max_elements: usize,
+    threads: usize,
 ) {
     let group = plan.column_group;
     let stride = plan.gathered_stride;
-    let slab_width = ((slab_max_elements / stride) / group * group)
-        .max(group)
-        .min(inner);
+    let threads = threads.max(1);
+    let groups_per_slab = (threads * COLUMN_GROUP_ELEMENTS / (group * stride)).max(threads);
+    let slab_width = (groups_per_slab * group).min(inner);
     let mut slab = vec![0.0f32; slab_width * stride];
     for column_start in (0..inner).step_by(slab_width) {
         let width = slab_width.min(inner - column_start);
@@ -606,7 +643,7 @@ fn transform_axes(
         let inner: usize = shape[axis + 1..].iter().product();
         let plan = plan_for_len(len);
         let strategy = choose_strategy(data.len(), outer, inner, plan.column_group, threads);
-        transform_axis_with(data, inner, &plan, direction, strategy, SLAB_MAX_ELEMENTS);
+        transform_axis_with(data, inner, &plan, direction, strategy, threads);
     }
     Ok(())
 }
@@ -641,6 +678,7 @@ impl Default for DctPlanner {
 
 impl DctPlanner {
     /// Creates a planner with an empty cache.
+    #[must_use]
     pub fn new() -> Self {
         Self {
             fft_planner: FftPlanner::new(),
@@ -663,7 +701,12 @@ impl DctPlanner {
     /// # Errors
     ///
     /// As [`dct2_axis`].
-    pub fn dct2_axis(&mut self, data: &mut [f32], shape: &[usize], axis: usize) -> Result<(), DctError> {
+    pub fn dct2_axis(
+        &mut self,
+        data: &mut [f32],
+        shape: &[usize],
+        axis: usize,
+    ) -> Result<(), DctError> {
         self.dct2_axes(data, shape, &[axis])
     }
 
@@ -672,7 +715,12 @@ impl DctPlanner {
     /// # Errors
     ///
     /// As [`dct3_axis`].
-    pub fn dct3_axis(&mut self, data: &mut [f32], shape: &[usize], axis: usize) -> Result<(), DctError> {
+    pub fn dct3_axis(
+        &mut self,
+        data: &mut [f32],
+        shape: &[usize],
+        axis: usize,
+    ) -> Result<(), DctError> {
         self.dct3_axes(data, shape, &[axis])
     }
 
@@ -681,7 +729,12 @@ impl DctPlanner {
     /// # Errors
     ///
     /// As [`dct2_axes`].
-    pub fn dct2_axes(&mut self, data: &mut [f32], shape: &[usize], axes: &[usize]) -> Result<(), DctError> {
+    pub fn dct2_axes(
+        &mut self,
+        data: &mut [f32],
+        shape: &[usize],
+        axes: &[usize],
+    ) -> Result<(), DctError> {
         transform_axes(data, shape, axes, Direction::Forward, |len| self.plan(len))
     }
 
@@ -690,7 +743,12 @@ impl DctPlanner {
     /// # Errors
     ///
     /// As [`dct3_axes`].
-    pub fn dct3_axes(&mut self, data: &mut [f32], shape: &[usize], axes: &[usize]) -> Result<(), DctError> {
+    pub fn dct3_axes(
+        &mut self,
+        data: &mut [f32],
+        shape: &[usize],
+        axes: &[usize],
+    ) -> Result<(), DctError> {
         transform_axes(data, shape, axes, Direction::Inverse, |len| self.plan(len))
     }
 }
@@ -814,22 +872,34 @@ mod tests {
         dct2_axis(&mut spectrum, &[len], 0).unwrap();
         let expected = dct2_naive_f64(&to_f64(&signal));
         let forward_error = rms_relative_error(&spectrum, &expected);
-        assert!(forward_error <= 1e-6, "N = {len}: DCT-II RMS relative error {forward_error:e}");
+        assert!(
+            forward_error <= 1e-6,
+            "N = {len}: DCT-II RMS relative error {forward_error:e}"
+        );
 
         let energy_signal: f64 = signal.iter().map(|&v| f64::from(v).powi(2)).sum();
         let energy_spectrum: f64 = spectrum.iter().map(|&v| f64::from(v).powi(2)).sum();
         let parseval = (energy_spectrum - energy_signal).abs() / energy_signal;
-        assert!(parseval <= 1e-5, "N = {len}: Parseval relative error {parseval:e}");
+        assert!(
+            parseval <= 1e-5,
+            "N = {len}: Parseval relative error {parseval:e}"
+        );
 
         let mut round_trip = spectrum.clone();
         dct3_axis(&mut round_trip, &[len], 0).unwrap();
         let round_trip_error = rms_relative_error(&round_trip, &to_f64(&signal));
-        assert!(round_trip_error <= 1e-6, "N = {len}: round trip RMS relative error {round_trip_error:e}");
+        assert!(
+            round_trip_error <= 1e-6,
+            "N = {len}: round trip RMS relative error {round_trip_error:e}"
+        );
 
         let mut inverse = signal.clone();
         dct3_axis(&mut inverse, &[len], 0).unwrap();
         let inverse_error = rms_relative_error(&inverse, &dct3_naive_f64(&to_f64(&signal)));
-        assert!(inverse_error <= 1e-6, "N = {len}: DCT-III RMS relative error {inverse_error:e}");
+        assert!(
+            inverse_error <= 1e-6,
+            "N = {len}: DCT-III RMS relative error {inverse_error:e}"
+        );
 
         forward_error.max(round_trip_error).max(inverse_error)
     }
@@ -837,7 +907,9 @@ mod tests {
     #[test]
     fn every_length_up_to_300_matches_naive() {
         let mut rng = SplitMix64(1);
-        let worst = (1..=300).map(|len| check_length(len, &mut rng)).fold(0.0, f64::max);
+        let worst = (1..=300)
+            .map(|len| check_length(len, &mut rng))
+            .fold(0.0, f64::max);
         println!("worst RMS relative error over N = 1..=300: {worst:e}");
     }
 
@@ -861,7 +933,10 @@ mod tests {
 
         // The full naive DCT is O(N^2); evaluate the defining sum in f64 at a
         // spread of coefficients, including both ends.
-        let sampled_ks: Vec<usize> = (0..len).step_by(521).chain([1, 2, len - 2, len - 1]).collect();
+        let sampled_ks: Vec<usize> = (0..len)
+            .step_by(521)
+            .chain([1, 2, len - 2, len - 1])
+            .collect();
         let expected: Vec<f64> = sampled_ks
             .iter()
             .map(|&k| {
@@ -870,16 +945,24 @@ mod tests {
                     .enumerate()
                     .map(|(n, &x)| {
                         let phase = ((2 * n as u64 + 1) * k as u64) % (4 * len as u64);
-                        f64::from(x) * (std::f64::consts::PI * phase as f64 / (2.0 * len as f64)).cos()
+                        f64::from(x)
+                            * (std::f64::consts::PI * phase as f64 / (2.0 * len as f64)).cos()
                     })
                     .sum();
-                let scale = if k == 0 { (1.0 / len as f64).sqrt() } else { (2.0 / len as f64).sqrt() };
+                let scale = if k == 0 {
+                    (1.0 / len as f64).sqrt()
+                } else {
+                    (2.0 / len as f64).sqrt()
+                };
                 scale * sum
             })
             .collect();
         let actual: Vec<f32> = sampled_ks.iter().map(|&k| spectrum[k]).collect();
         let sampled_error = rms_relative_error(&actual, &expected);
-        assert!(sampled_error <= 1e-6, "sampled DCT-II RMS relative error {sampled_error:e}");
+        assert!(
+            sampled_error <= 1e-6,
+            "sampled DCT-II RMS relative error {sampled_error:e}"
+        );
 
         let energy_signal: f64 = signal.iter().map(|&v| f64::from(v).powi(2)).sum();
         let energy_spectrum: f64 = spectrum.iter().map(|&v| f64::from(v).powi(2)).sum();
@@ -887,7 +970,10 @@ mod tests {
 
         dct3_axis(&mut spectrum, &[len], 0).unwrap();
         let round_trip_error = rms_relative_error(&spectrum, &to_f64(&signal));
-        assert!(round_trip_error <= 1e-6, "round trip RMS relative error {round_trip_error:e}");
+        assert!(
+            round_trip_error <= 1e-6,
+            "round trip RMS relative error {round_trip_error:e}"
+        );
         println!("N = 65537: sampled {sampled_error:e}, round trip {round_trip_error:e}");
     }
 
@@ -903,7 +989,12 @@ mod tests {
     }
 
     /// Applies a 1-D f64 transform along `axis` by gathering each line by hand.
-    fn apply_along_axis(data: &mut [f64], shape: &[usize], axis: usize, transform: fn(&[f64]) -> Vec<f64>) {
+    fn apply_along_axis(
+        data: &mut [f64],
+        shape: &[usize],
+        axis: usize,
+        transform: fn(&[f64]) -> Vec<f64>,
+    ) {
         let (starts, stride) = line_starts(shape, axis);
         for start in starts {
             let line: Vec<f64> = (0..shape[axis]).map(|j| data[start + j * stride]).collect();
@@ -937,7 +1028,10 @@ mod tests {
                         apply_along_axis(&mut expected, shape, axis, dct2_naive_f64);
                     }
                     let error = rms_relative_error(&spectrum, &expected);
-                    assert!(error <= 1e-6, "shape {shape:?} axes {order:?}: DCT-II error {error:e}");
+                    assert!(
+                        error <= 1e-6,
+                        "shape {shape:?} axes {order:?}: DCT-II error {error:e}"
+                    );
 
                     let mut inverse = signal.clone();
                     dct3_axes(&mut inverse, shape, order).unwrap();
@@ -946,11 +1040,17 @@ mod tests {
                         apply_along_axis(&mut expected_inverse, shape, axis, dct3_naive_f64);
                     }
                     let error = rms_relative_error(&inverse, &expected_inverse);
-                    assert!(error <= 1e-6, "shape {shape:?} axes {order:?}: DCT-III error {error:e}");
+                    assert!(
+                        error <= 1e-6,
+                        "shape {shape:?} axes {order:?}: DCT-III error {error:e}"
+                    );
 
                     dct3_axes(&mut spectrum, shape, order).unwrap();
                     let error = rms_relative_error(&spectrum, &to_f64(&signal));
-                    assert!(error <= 1e-6, "shape {shape:?} axes {order:?}: round trip error {error:e}");
+                    assert!(
+                        error <= 1e-6,
+                        "shape {shape:?} axes {order:?}: round trip error {error:e}"
+                    );
                 }
             }
         }
@@ -998,15 +1098,73 @@ mod tests {
                 strategies.extend([Strategy::BlockParallel, Strategy::SlabParallel]);
             }
             for strategy in strategies {
-                // A small slab limit forces several slabs and a ragged last one.
-                for slab_max_elements in [SLAB_MAX_ELEMENTS, 20 * len] {
+                // One thread gives slabs of a single group, ragged at the end.
+                for threads in [1, 3, 16] {
                     let mut spectrum = signal.clone();
-                    transform_axis_with(&mut spectrum, inner, &plan, Direction::Forward, strategy, slab_max_elements);
+                    transform_axis_with(
+                        &mut spectrum,
+                        inner,
+                        &plan,
+                        Direction::Forward,
+                        strategy,
+                        threads,
+                    );
                     let error = rms_relative_error(&spectrum, &expected);
-                    assert!(error <= 1e-6, "shape {shape:?} axis {axis} {strategy:?}: error {error:e}");
-                    transform_axis_with(&mut spectrum, inner, &plan, Direction::Inverse, strategy, slab_max_elements);
+                    assert!(
+                        error <= 1e-6,
+                        "shape {shape:?} axis {axis} {strategy:?}: error {error:e}"
+                    );
+                    transform_axis_with(
+                        &mut spectrum,
+                        inner,
+                        &plan,
+                        Direction::Inverse,
+                        strategy,
+                        threads,
+                    );
                     let error = rms_relative_error(&spectrum, &to_f64(&signal));
-                    assert!(error <= 1e-6, "shape {shape:?} axis {axis} {strategy:?}: round trip {error:e}");
+                    assert!(
+                        error <= 1e-6,
+                        "shape {shape:?} axis {axis} {strategy:?}: round trip {error:e}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// Slabs of one or two groups per thread, a ragged last slab and a ragged
+    /// last group, checked against the serial path (itself checked against
+    /// the naive DCT above).
+    #[test]
+    fn several_slabs_match_serial() {
+        let mut rng = SplitMix64(9);
+        let cases: [(&[usize], usize); 2] = [(&[600, 1000], 0), (&[3, 600, 500], 1)];
+        let mut planner = DctPlanner::new();
+        for (shape, axis) in cases {
+            let inner: usize = shape[axis + 1..].iter().product();
+            let plan = planner.plan(shape[axis]);
+            let signal = rng.signal(shape.iter().product());
+            for direction in [Direction::Forward, Direction::Inverse] {
+                let mut serial = signal.clone();
+                transform_axis_with(&mut serial, inner, &plan, direction, Strategy::Serial, 1);
+                let serial = to_f64(&serial);
+                for strategy in [Strategy::BlockParallel, Strategy::SlabParallel] {
+                    for threads in [1, 2, 5] {
+                        let mut parallel = signal.clone();
+                        transform_axis_with(
+                            &mut parallel,
+                            inner,
+                            &plan,
+                            direction,
+                            strategy,
+                            threads,
+                        );
+                        let error = rms_relative_error(&parallel, &serial);
+                        assert!(
+                            error <= 1e-7,
+                            "shape {shape:?} axis {axis} {direction:?} {strategy:?} {threads} threads: {error:e}"
+                        );
+                    }
                 }
             }
         }
@@ -1028,10 +1186,22 @@ mod tests {
     fn strategy_choice() {
         assert_eq!(choose_strategy(1000, 1, 1, 16, 8), Strategy::Serial);
         assert_eq!(choose_strategy(1 << 20, 1024, 1, 16, 1), Strategy::Serial);
-        assert_eq!(choose_strategy(1 << 20, 1024, 1, 16, 8), Strategy::ContiguousParallel);
-        assert_eq!(choose_strategy(1 << 20, 1024, 32, 16, 8), Strategy::BlockParallel);
-        assert_eq!(choose_strategy(1 << 20, 1, 1024, 16, 8), Strategy::SlabParallel);
-        assert_eq!(choose_strategy(1 << 20, 2, 4, 16, 8), Strategy::BlockParallel);
+        assert_eq!(
+            choose_strategy(1 << 20, 1024, 1, 16, 8),
+            Strategy::ContiguousParallel
+        );
+        assert_eq!(
+            choose_strategy(1 << 20, 1024, 32, 16, 8),
+            Strategy::BlockParallel
+        );
+        assert_eq!(
+            choose_strategy(1 << 20, 1, 1024, 16, 8),
+            Strategy::SlabParallel
+        );
+        assert_eq!(
+            choose_strategy(1 << 20, 2, 4, 16, 8),
+            Strategy::BlockParallel
+        );
     }
 
     #[test]
@@ -1057,7 +1227,10 @@ mod tests {
         let mut data = original.clone();
         assert_eq!(
             dct2_axis(&mut data, &[2, 4], 0),
-            Err(DctError::ShapeMismatch { expected: 8, found: 6 })
+            Err(DctError::ShapeMismatch {
+                expected: 8,
+                found: 6
+            })
         );
         assert_eq!(
             dct3_axis(&mut data, &[2, 3], 2),
@@ -1079,19 +1252,29 @@ mod tests {
         );
         assert_eq!(
             dct2_axis(&mut data, &[usize::MAX, 2], 0),
-            Err(DctError::ShapeMismatch { expected: usize::MAX, found: 6 })
+            Err(DctError::ShapeMismatch {
+                expected: usize::MAX,
+                found: 6
+            })
         );
         assert_eq!(data, original);
 
         let mut empty: Vec<f32> = Vec::new();
-        assert_eq!(dct2_axis(&mut empty, &[0], 0), Err(DctError::ZeroDimension { axis: 0 }));
+        assert_eq!(
+            dct2_axis(&mut empty, &[0], 0),
+            Err(DctError::ZeroDimension { axis: 0 })
+        );
 
         assert_eq!(
             DctError::AxisOutOfRange { axis: 3, ndim: 2 }.to_string(),
             "axis 3 is out of range for a tensor with 2 dimensions"
         );
         assert_eq!(
-            DctError::ShapeMismatch { expected: 8, found: 6 }.to_string(),
+            DctError::ShapeMismatch {
+                expected: 8,
+                found: 6
+            }
+            .to_string(),
             "data holds 6 elements but the shape describes 8"
         );
     }

@@ -29,6 +29,7 @@ fn dct_cosine(n: usize, k: usize, len: usize) -> f64 {
 ///
 /// Costs O(N^2); every length is accepted and an empty input gives an empty
 /// output.
+#[must_use]
 pub fn dct2_naive_f64(x: &[f64]) -> Vec<f64> {
     let len = x.len();
     (0..len)
@@ -49,6 +50,7 @@ pub fn dct2_naive_f64(x: &[f64]) -> Vec<f64> {
 ///
 /// Costs O(N^2); every length is accepted and an empty input gives an empty
 /// output.
+#[must_use]
 pub fn dct3_naive_f64(x: &[f64]) -> Vec<f64> {
     let len = x.len();
     (0..len)

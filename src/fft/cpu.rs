@@ -57,3 +57,35 @@ impl CpuFft {
         }
     }
 }
+
+impl CpuFft {
+    /// Transforms every line along an axis: `outer` blocks of `len * inner`
+    /// elements, each holding `inner` interleaved lines of stride `inner`.
+    pub(crate) fn process_axis(&self, data: &mut [Complex32], inner: usize) {
+        if inner == 1 {
+            self.process(data);
+            return;
+        }
+        let block = self.len * inner;
+        let mut lines = vec![Complex32::default(); block];
+        for chunk in data.chunks_mut(block) {
+            transpose(chunk, &mut lines, self.len, inner);
+            self.process(&mut lines);
+            transpose(&lines, chunk, inner, self.len);
+        }
+    }
+}
+
+/// `dst[c * rows + r] = src[r * cols + c]` for a `rows x cols` matrix.
+pub(crate) fn transpose<T: Copy>(src: &[T], dst: &mut [T], rows: usize, cols: usize) {
+    const TILE: usize = 32;
+    for r0 in (0..rows).step_by(TILE) {
+        for c0 in (0..cols).step_by(TILE) {
+            for r in r0..(r0 + TILE).min(rows) {
+                for c in c0..(c0 + TILE).min(cols) {
+                    dst[c * rows + r] = src[r * cols + c];
+                }
+            }
+        }
+    }
+}

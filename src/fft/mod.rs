@@ -13,6 +13,8 @@
 
 mod cpu;
 mod gpu;
+mod nd;
+mod real;
 pub mod recipe;
 pub mod twiddle;
 

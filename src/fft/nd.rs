@@ -1,0 +1,196 @@
+//! N-D complex FFTs over any subset of axes of a row-major tensor.
+//!
+//! On the GPU every axis is one strided batched pass (no host-side
+//! transposes): lines along axis `a` start at each element of the block of
+//! trailing dimensions and step by its size. The CPU twin transposes each
+//! block of lines into contiguous rows for rustfft.
+
+use rustfft::num_complex::Complex32;
+
+use super::gpu::LineBatch;
+use super::{FftDirection, FftPlan, Normalization};
+use crate::backend::{Context, GpuBuffer, GpuDevice};
+use crate::error::{Error, Result};
+use crate::tensor::{axis_split, check_axes, DType, GpuTensor, Tensor};
+
+/// One axis of an N-D transform, planned.
+pub(crate) struct AxisPass {
+    pub(crate) plan: FftPlan,
+    pub(crate) outer: usize,
+    pub(crate) inner: usize,
+}
+
+impl Context {
+    pub(crate) fn axis_passes(
+        &self,
+        shape: &[usize],
+        axes: &[usize],
+        direction: FftDirection,
+        normalization: Normalization,
+    ) -> Result<Vec<AxisPass>> {
+        check_axes(axes, shape.len())?;
+        axes.iter()
+            .map(|&axis| {
+                let (outer, n, inner) = axis_split(shape, axis);
+                Ok(AxisPass {
+                    plan: self.plan_fft(n, direction, normalization)?,
+                    outer,
+                    inner,
+                })
+            })
+            .collect()
+    }
+
+    /// Complex FFT of `tensor` over `axes`, in place, on the context's
+    /// backend. The normalisation applies per axis, so `Inverse` divides by
+    /// the product of the transformed lengths.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for axes out of range or repeated; the
+    /// errors of [`Context::plan_fft`] for each axis length; on the GPU,
+    /// [`Error::DeviceLimit`] when the tensor exceeds one storage binding.
+    pub fn fftn(
+        &self,
+        tensor: &mut Tensor<Complex32>,
+        axes: &[usize],
+        direction: FftDirection,
+        normalization: Normalization,
+    ) -> Result<()> {
+        let passes = self.axis_passes(tensor.shape(), axes, direction, normalization)?;
+        if self.gpu().is_some() {
+            let input = GpuTensor::from_complex(self, tensor.data(), tensor.shape())?;
+            let output = self.run_axis_passes(&input, &passes)?;
+            let result = output.to_complex()?;
+            tensor.data_mut().copy_from_slice(&result);
+            return Ok(());
+        }
+        for pass in &passes {
+            pass.plan
+                .inner
+                .cpu
+                .process_axis(tensor.data_mut(), pass.inner);
+        }
+        Ok(())
+    }
+
+    /// GPU-resident complex FFT over `axes`; `input` is left unchanged.
+    ///
+    /// # Errors
+    /// As [`Context::fftn`], plus [`Error::InvalidArgument`] without a GPU
+    /// or for a non-complex tensor.
+    pub fn fftn_gpu(
+        &self,
+        input: &GpuTensor,
+        axes: &[usize],
+        direction: FftDirection,
+        normalization: Normalization,
+    ) -> Result<GpuTensor> {
+        if input.dtype() != DType::Complex32 {
+            return Err(Error::invalid("input", "fftn_gpu takes a complex tensor"));
+        }
+        let passes = self.axis_passes(input.shape(), axes, direction, normalization)?;
+        self.run_axis_passes(input, &passes)
+    }
+
+    /// Runs the passes on the GPU into a new tensor, in one submission.
+    pub(crate) fn run_axis_passes(
+        &self,
+        input: &GpuTensor,
+        passes: &[AxisPass],
+    ) -> Result<GpuTensor> {
+        let gpu = self
+            .gpu()
+            .ok_or_else(|| Error::invalid("ctx", "GPU work needs a GPU context"))?;
+        let output = GpuTensor::uninit(self, input.shape(), DType::Complex32)?;
+        if passes.is_empty() {
+            let mut encoder = gpu
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("fftn copy"),
+                });
+            encoder.copy_buffer_to_buffer(
+                input.buffer().raw(),
+                0,
+                output.buffer().raw(),
+                0,
+                input.bytes(),
+            );
+            gpu.submit_and_wait(encoder, "fftn")?;
+            return Ok(output);
+        }
+        let mut encoder = gpu
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("fftn"),
+            });
+        let _temporaries = encode_axis_passes(
+            gpu,
+            &mut encoder,
+            input.buffer(),
+            output.buffer(),
+            passes,
+            input.bytes(),
+        )?;
+        gpu.submit_and_wait(encoder, "fftn")?;
+        Ok(output)
+    }
+}
+
+/// Records `passes` reading `src` and leaving the result in `dst` (both
+/// `bytes` long). Temporary buffers come from the context's pool.
+pub(crate) fn encode_axis_passes(
+    gpu: &GpuDevice,
+    encoder: &mut wgpu::CommandEncoder,
+    src: &GpuBuffer,
+    dst: &GpuBuffer,
+    passes: &[AxisPass],
+    bytes: u64,
+) -> Result<Vec<GpuBuffer>> {
+    let mut keep = Vec::new();
+    let needs_scratch = passes.iter().any(|p| {
+        p.plan
+            .inner
+            .gpu
+            .as_ref()
+            .is_some_and(|g| g.recipe.passes() > 1)
+    });
+    if needs_scratch {
+        keep.push(gpu.storage("fft scratch", bytes)?);
+    }
+    if passes.len() > 1 {
+        keep.push(gpu.storage("fftn temporary", bytes)?);
+    }
+    let scratch = if needs_scratch { Some(&keep[0]) } else { None };
+    let temp = if passes.len() > 1 { keep.last() } else { None };
+    // Pass i writes dst when (last - i) is even, so the last pass lands in dst.
+    let last = passes.len() - 1;
+    let target = |i: usize| {
+        if (last - i) % 2 == 0 {
+            dst
+        } else {
+            temp.expect("temp for several passes")
+        }
+    };
+    for (i, pass) in passes.iter().enumerate() {
+        let plan = pass
+            .plan
+            .inner
+            .gpu
+            .as_ref()
+            .expect("GPU context plans carry a GPU plan");
+        let input = if i == 0 { src } else { target(i - 1) };
+        plan.encode(
+            gpu,
+            encoder,
+            input,
+            target(i),
+            scratch,
+            LineBatch {
+                inner: pass.inner,
+                outer: pass.outer,
+            },
+            None,
+        )?;
+    }
+    Ok(keep)
+}

@@ -1,0 +1,513 @@
+//! Real-input FFTs: `rfftn` returns the half spectrum (the last transformed
+//! axis shortened to n/2 + 1, as numpy does) and `irfftn` takes it back.
+//!
+//! GPU path along a contiguous axis of even length n: the real row is read as
+//! n/2 complex points, transformed by an n/2-point FFT and split into the
+//! half spectrum by `rfft_post.wgsl` (half the work of a complex transform);
+//! `irfft_pre.wgsl` reverses it. Odd lengths and strided axes take the
+//! general route: widen to complex (`axis_copy.wgsl`), complex FFT along the
+//! axis, keep the half. The CPU twin uses realfft.
+
+use rayon::prelude::*;
+use realfft::RealFftPlanner;
+use rustfft::num_complex::Complex32;
+
+use super::cpu::transpose;
+use super::gpu::LineBatch;
+use super::nd::encode_axis_passes;
+use super::twiddle;
+use super::{FftDirection, Normalization};
+use crate::backend::{Context, GpuBuffer, GpuDevice};
+use crate::error::{Error, Result};
+use crate::shaders;
+use crate::tensor::{axis_split, check_axes, DType, GpuTensor, Tensor};
+
+/// Uniforms of `rfft_post.wgsl` and `irfft_pre.wgsl`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct HalfParams {
+    h: u32,
+    num_lines: u32,
+    groups_x: u32,
+    scale: f32,
+}
+
+/// Uniforms of `axis_copy.wgsl`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct CopyParams {
+    outer: u32,
+    inner: u32,
+    count: u32,
+    src_len: u32,
+    dst_len: u32,
+    mode: u32,
+    groups_x: u32,
+    full: u32,
+}
+
+/// What `axis_copy.wgsl` does per element.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum CopyMode {
+    RealToComplex = 0,
+    RealPart = 1,
+    Truncate = 2,
+    Hermitian = 3,
+}
+
+const WG: u32 = crate::fft::recipe::WORKGROUP_SIZE;
+
+/// Records an `axis_copy` over `(outer, count, inner)` output elements.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn encode_axis_copy(
+    gpu: &GpuDevice,
+    encoder: &mut wgpu::CommandEncoder,
+    src: &GpuBuffer,
+    dst: &GpuBuffer,
+    (outer, inner): (usize, usize),
+    (count, src_len, dst_len): (usize, usize, usize),
+    full: usize,
+    mode: CopyMode,
+) -> Result<()> {
+    let pipeline = gpu.pipeline(&shaders::AXIS_COPY, &[("WG_SIZE", WG)])?;
+    let threads = (outer * count * inner) as u64;
+    let grid = gpu.grid(threads.div_ceil(u64::from(WG)))?;
+    let params = CopyParams {
+        outer: outer as u32,
+        inner: inner as u32,
+        count: count as u32,
+        src_len: src_len as u32,
+        dst_len: dst_len as u32,
+        mode: mode as u32,
+        groups_x: grid.0,
+        full: full as u32,
+    };
+    let uniform = gpu.uniform("axis_copy params", &params);
+    gpu.dispatch(
+        encoder,
+        &pipeline,
+        &[src.binding(), dst.binding(), uniform.as_entire_binding()],
+        grid,
+    )
+}
+
+fn real_axis(axes: &[usize], ndim: usize) -> Result<usize> {
+    check_axes(axes, ndim)?;
+    axes.last()
+        .copied()
+        .ok_or_else(|| Error::invalid("axes", "real transforms need at least one axis"))
+}
+
+fn with_axis(shape: &[usize], axis: usize, len: usize) -> Vec<usize> {
+    let mut s = shape.to_vec();
+    s[axis] = len;
+    s
+}
+
+impl Context {
+    /// Real-to-complex FFT over `axes` (the last one listed is the real
+    /// axis, shortened to n/2 + 1). Like numpy's `rfftn`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for no axes, axes out of range or
+    /// repeated; the errors of [`Context::plan_fft`] for each length.
+    pub fn rfftn(
+        &self,
+        input: &Tensor<f32>,
+        axes: &[usize],
+        normalization: Normalization,
+    ) -> Result<Tensor<Complex32>> {
+        let axis = real_axis(axes, input.shape().len())?;
+        if self.gpu().is_some() {
+            let gpu_input = GpuTensor::from_f32(self, input.data(), input.shape())?;
+            let out = self.rfftn_gpu(&gpu_input, axes, normalization)?;
+            return Tensor::new(out.shape(), out.to_complex()?);
+        }
+        let (outer, n, inner) = axis_split(input.shape(), axis);
+        let h1 = n / 2 + 1;
+        let r2c = RealFftPlanner::<f32>::new().plan_fft_forward(n);
+        let scale = normalization.factor(n, FftDirection::Forward);
+        let mut out = vec![Complex32::default(); outer * h1 * inner];
+        let rows = |src: &[f32], dst: &mut [Complex32]| {
+            let mut line = vec![0.0f32; n];
+            let mut scratch = vec![Complex32::default(); r2c.get_scratch_len()];
+            for (s, d) in src.chunks(n).zip(dst.chunks_mut(h1)) {
+                line.copy_from_slice(s);
+                r2c.process_with_scratch(&mut line, d, &mut scratch)
+                    .expect("lengths match the plan");
+                if scale != 1.0 {
+                    d.iter_mut().for_each(|v| *v *= scale);
+                }
+            }
+        };
+        if inner == 1 {
+            let per_task = (outer / (4 * rayon::current_num_threads())).max(1);
+            input
+                .data()
+                .par_chunks(per_task * n)
+                .zip(out.par_chunks_mut(per_task * h1))
+                .for_each(|(s, d)| rows(s, d));
+        } else {
+            let mut lines = vec![0.0f32; n * inner];
+            let mut spectra = vec![Complex32::default(); h1 * inner];
+            for (s, d) in input
+                .data()
+                .chunks(n * inner)
+                .zip(out.chunks_mut(h1 * inner))
+            {
+                transpose(s, &mut lines, n, inner);
+                rows(&lines, &mut spectra);
+                transpose(&spectra, d, inner, h1);
+            }
+        }
+        let shape = with_axis(input.shape(), axis, h1);
+        let others = &axes[..axes.len() - 1];
+        for pass in self.axis_passes(&shape, others, FftDirection::Forward, normalization)? {
+            pass.plan.inner.cpu.process_axis(&mut out, pass.inner);
+        }
+        Tensor::new(&shape, out)
+    }
+
+    /// Complex-to-real inverse of [`Context::rfftn`]: `input` holds the half
+    /// spectrum (its real axis, the last of `axes`, has `real_len / 2 + 1`
+    /// points); the result has `real_len` points there. Imaginary parts that
+    /// a real signal's spectrum cannot have (at 0 and, for even lengths, at
+    /// n/2) are ignored, as numpy does.
+    ///
+    /// # Errors
+    /// As [`Context::rfftn`], plus [`Error::ShapeMismatch`] when the real
+    /// axis does not hold `real_len / 2 + 1` points.
+    pub fn irfftn(
+        &self,
+        input: &Tensor<Complex32>,
+        axes: &[usize],
+        real_len: usize,
+        normalization: Normalization,
+    ) -> Result<Tensor<f32>> {
+        let axis = real_axis(axes, input.shape().len())?;
+        check_half_axis(input.shape(), axis, real_len)?;
+        if self.gpu().is_some() {
+            let gpu_input = GpuTensor::from_complex(self, input.data(), input.shape())?;
+            let out = self.irfftn_gpu(&gpu_input, axes, real_len, normalization)?;
+            return Tensor::new(out.shape(), out.to_f32()?);
+        }
+        let mut spectrum = input.data().to_vec();
+        let others = &axes[..axes.len() - 1];
+        for pass in self.axis_passes(input.shape(), others, FftDirection::Inverse, normalization)? {
+            pass.plan.inner.cpu.process_axis(&mut spectrum, pass.inner);
+        }
+        let n = real_len;
+        let (outer, h1, inner) = axis_split(input.shape(), axis);
+        let c2r = RealFftPlanner::<f32>::new().plan_fft_inverse(n);
+        let scale = normalization.factor(n, FftDirection::Inverse);
+        let mut out = vec![0.0f32; outer * n * inner];
+        let rows = |src: &[Complex32], dst: &mut [f32]| {
+            let mut line = vec![Complex32::default(); h1];
+            let mut scratch = vec![Complex32::default(); c2r.get_scratch_len()];
+            for (s, d) in src.chunks(h1).zip(dst.chunks_mut(n)) {
+                line.copy_from_slice(s);
+                line[0].im = 0.0;
+                if n % 2 == 0 {
+                    line[h1 - 1].im = 0.0;
+                }
+                c2r.process_with_scratch(&mut line, d, &mut scratch)
+                    .expect("lengths match the plan");
+                if scale != 1.0 {
+                    d.iter_mut().for_each(|v| *v *= scale);
+                }
+            }
+        };
+        if inner == 1 {
+            let per_task = (outer / (4 * rayon::current_num_threads())).max(1);
+            spectrum
+                .par_chunks(per_task * h1)
+                .zip(out.par_chunks_mut(per_task * n))
+                .for_each(|(s, d)| rows(s, d));
+        } else {
+            let mut spectra = vec![Complex32::default(); h1 * inner];
+            let mut lines = vec![0.0f32; n * inner];
+            for (s, d) in spectrum.chunks(h1 * inner).zip(out.chunks_mut(n * inner)) {
+                transpose(s, &mut spectra, h1, inner);
+                rows(&spectra, &mut lines);
+                transpose(&lines, d, inner, n);
+            }
+        }
+        Tensor::new(&with_axis(input.shape(), axis, n), out)
+    }
+
+    /// GPU-resident [`Context::rfftn`]: an f32 tensor in, a complex half
+    /// spectrum out, one submission.
+    ///
+    /// # Errors
+    /// As [`Context::rfftn`], plus [`Error::InvalidArgument`] without a GPU
+    /// or for a tensor that is not f32.
+    pub fn rfftn_gpu(
+        &self,
+        input: &GpuTensor,
+        axes: &[usize],
+        normalization: Normalization,
+    ) -> Result<GpuTensor> {
+        let gpu = self
+            .gpu()
+            .ok_or_else(|| Error::invalid("ctx", "rfftn_gpu needs a GPU context"))?;
+        if input.dtype() != DType::F32 {
+            return Err(Error::invalid("input", "rfftn_gpu takes an f32 tensor"));
+        }
+        let axis = real_axis(axes, input.shape().len())?;
+        let (outer, n, inner) = axis_split(input.shape(), axis);
+        let h1 = n / 2 + 1;
+        let shape = with_axis(input.shape(), axis, h1);
+        let others = self.axis_passes(
+            &shape,
+            &axes[..axes.len() - 1],
+            FftDirection::Forward,
+            normalization,
+        )?;
+        let half = GpuTensor::uninit(self, &shape, DType::Complex32)?;
+        let mut encoder = gpu
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("rfftn"),
+            });
+        let mut keep: Vec<GpuBuffer> = Vec::new();
+        if inner == 1 && n % 2 == 0 {
+            let h = n / 2;
+            let plan = self.plan_fft(h, FftDirection::Forward, Normalization::None)?;
+            let fft = plan.inner.gpu.as_ref().expect("GPU plan");
+            let packed_bytes = (outer * h * 8) as u64;
+            let z = gpu.storage("rfft packed spectrum", packed_bytes)?;
+            let scratch = if fft.recipe.passes() > 1 {
+                Some(gpu.storage("fft scratch", packed_bytes)?)
+            } else {
+                None
+            };
+            fft.encode(
+                gpu,
+                &mut encoder,
+                input.buffer(),
+                &z,
+                scratch.as_ref(),
+                LineBatch::rows(outer),
+                None,
+            )?;
+            let twiddles = gpu.storage_from("rfft twiddles", &twiddle::forward(n, h + 1))?;
+            let pipeline = gpu.pipeline(&shaders::RFFT_POST, &[("WG_SIZE", WG)])?;
+            let grid = gpu.grid(((outer * (h + 1)) as u64).div_ceil(u64::from(WG)))?;
+            let params = HalfParams {
+                h: h as u32,
+                num_lines: outer as u32,
+                groups_x: grid.0,
+                scale: normalization.factor(n, FftDirection::Forward),
+            };
+            let uniform = gpu.uniform("rfft_post params", &params);
+            gpu.dispatch(
+                &mut encoder,
+                &pipeline,
+                &[
+                    z.binding(),
+                    half.buffer().binding(),
+                    twiddles.binding(),
+                    uniform.as_entire_binding(),
+                ],
+                grid,
+            )?;
+            keep.extend([z, twiddles]);
+            keep.extend(scratch);
+        } else {
+            let bytes = (outer * n * inner * 8) as u64;
+            let wide = gpu.storage("rfft widened", bytes)?;
+            let spectrum = gpu.storage("rfft full spectrum", bytes)?;
+            encode_axis_copy(
+                gpu,
+                &mut encoder,
+                input.buffer(),
+                &wide,
+                (outer, inner),
+                (n, n, n),
+                n,
+                CopyMode::RealToComplex,
+            )?;
+            let plan = self.plan_fft(n, FftDirection::Forward, normalization)?;
+            let pass = super::nd::AxisPass { plan, outer, inner };
+            keep.extend(encode_axis_passes(
+                gpu,
+                &mut encoder,
+                &wide,
+                &spectrum,
+                std::slice::from_ref(&pass),
+                bytes,
+            )?);
+            encode_axis_copy(
+                gpu,
+                &mut encoder,
+                &spectrum,
+                half.buffer(),
+                (outer, inner),
+                (h1, n, h1),
+                n,
+                CopyMode::Truncate,
+            )?;
+            keep.extend([wide, spectrum]);
+        }
+        if others.is_empty() {
+            gpu.submit_and_wait(encoder, "rfftn")?;
+            return Ok(half);
+        }
+        let out = GpuTensor::uninit(self, &shape, DType::Complex32)?;
+        keep.extend(encode_axis_passes(
+            gpu,
+            &mut encoder,
+            half.buffer(),
+            out.buffer(),
+            &others,
+            half.bytes(),
+        )?);
+        gpu.submit_and_wait(encoder, "rfftn")?;
+        Ok(out)
+    }
+
+    /// GPU-resident [`Context::irfftn`]: a complex half spectrum in, an f32
+    /// tensor out, one submission.
+    ///
+    /// # Errors
+    /// As [`Context::irfftn`], plus [`Error::InvalidArgument`] without a GPU
+    /// or for a tensor that is not complex.
+    pub fn irfftn_gpu(
+        &self,
+        input: &GpuTensor,
+        axes: &[usize],
+        real_len: usize,
+        normalization: Normalization,
+    ) -> Result<GpuTensor> {
+        let gpu = self
+            .gpu()
+            .ok_or_else(|| Error::invalid("ctx", "irfftn_gpu needs a GPU context"))?;
+        if input.dtype() != DType::Complex32 {
+            return Err(Error::invalid("input", "irfftn_gpu takes a complex tensor"));
+        }
+        let axis = real_axis(axes, input.shape().len())?;
+        check_half_axis(input.shape(), axis, real_len)?;
+        let n = real_len;
+        let (outer, h1, inner) = axis_split(input.shape(), axis);
+        let others = self.axis_passes(
+            input.shape(),
+            &axes[..axes.len() - 1],
+            FftDirection::Inverse,
+            normalization,
+        )?;
+        let out = GpuTensor::uninit(self, &with_axis(input.shape(), axis, n), DType::F32)?;
+        let mut encoder = gpu
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("irfftn"),
+            });
+        let mut keep: Vec<GpuBuffer> = Vec::new();
+        let spectrum_owned;
+        let spectrum: &GpuBuffer = if others.is_empty() {
+            input.buffer()
+        } else {
+            spectrum_owned = gpu.storage("irfft spectrum", input.bytes())?;
+            keep.extend(encode_axis_passes(
+                gpu,
+                &mut encoder,
+                input.buffer(),
+                &spectrum_owned,
+                &others,
+                input.bytes(),
+            )?);
+            &spectrum_owned
+        };
+        if inner == 1 && n % 2 == 0 {
+            let h = n / 2;
+            let z = gpu.storage("irfft packed spectrum", (outer * h * 8) as u64)?;
+            let twiddles = gpu.storage_from("irfft twiddles", &twiddle::forward(n, h))?;
+            let pipeline = gpu.pipeline(&shaders::IRFFT_PRE, &[("WG_SIZE", WG)])?;
+            let grid = gpu.grid(((outer * h) as u64).div_ceil(u64::from(WG)))?;
+            let params = HalfParams {
+                h: h as u32,
+                num_lines: outer as u32,
+                groups_x: grid.0,
+                scale: 2.0 * normalization.factor(n, FftDirection::Inverse),
+            };
+            let uniform = gpu.uniform("irfft_pre params", &params);
+            gpu.dispatch(
+                &mut encoder,
+                &pipeline,
+                &[
+                    spectrum.binding(),
+                    z.binding(),
+                    twiddles.binding(),
+                    uniform.as_entire_binding(),
+                ],
+                grid,
+            )?;
+            let plan = self.plan_fft(h, FftDirection::Inverse, Normalization::None)?;
+            let fft = plan.inner.gpu.as_ref().expect("GPU plan");
+            let scratch = if fft.recipe.passes() > 1 {
+                Some(gpu.storage("fft scratch", (outer * h * 8) as u64)?)
+            } else {
+                None
+            };
+            fft.encode(
+                gpu,
+                &mut encoder,
+                &z,
+                out.buffer(),
+                scratch.as_ref(),
+                LineBatch::rows(outer),
+                None,
+            )?;
+            keep.extend([z, twiddles]);
+            keep.extend(scratch);
+        } else {
+            let bytes = (outer * n * inner * 8) as u64;
+            let full = gpu.storage("irfft full spectrum", bytes)?;
+            let signal = gpu.storage("irfft complex signal", bytes)?;
+            encode_axis_copy(
+                gpu,
+                &mut encoder,
+                spectrum,
+                &full,
+                (outer, inner),
+                (n, h1, n),
+                n,
+                CopyMode::Hermitian,
+            )?;
+            let plan = self.plan_fft(n, FftDirection::Inverse, normalization)?;
+            let pass = super::nd::AxisPass { plan, outer, inner };
+            keep.extend(encode_axis_passes(
+                gpu,
+                &mut encoder,
+                &full,
+                &signal,
+                std::slice::from_ref(&pass),
+                bytes,
+            )?);
+            encode_axis_copy(
+                gpu,
+                &mut encoder,
+                &signal,
+                out.buffer(),
+                (outer, inner),
+                (n, n, n),
+                n,
+                CopyMode::RealPart,
+            )?;
+            keep.extend([full, signal]);
+        }
+        gpu.submit_and_wait(encoder, "irfftn")?;
+        drop(keep);
+        Ok(out)
+    }
+}
+
+fn check_half_axis(shape: &[usize], axis: usize, real_len: usize) -> Result<()> {
+    if real_len == 0 || shape[axis] != real_len / 2 + 1 {
+        return Err(Error::shape(
+            "irfftn real axis",
+            format!("{} points for real length {real_len}", real_len / 2 + 1),
+            shape[axis],
+        ));
+    }
+    Ok(())
+}

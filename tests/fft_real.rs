@@ -1,0 +1,136 @@
+//! Real transforms equal the complex transform of the same data (half
+//! spectrum), round trips restore the input, GPU and CPU twin agree.
+
+use fft_tensor::num_complex::{Complex32, Complex64};
+use fft_tensor::testing::{assert_rms_close, compare_real, gpu_context_or_skip, SplitMix64};
+use fft_tensor::{Context, FftDirection, Normalization, Tensor};
+
+fn contexts(test: &str) -> Vec<Context> {
+    let mut v = vec![Context::cpu()];
+    v.extend(gpu_context_or_skip(test));
+    v
+}
+
+/// Half spectrum expected from the complex transform of the promoted data.
+fn expected_half(ctx: &Context, data: &[f32], shape: &[usize], axes: &[usize]) -> Vec<Complex64> {
+    let complex: Vec<Complex32> = data.iter().map(|&x| Complex32::new(x, 0.0)).collect();
+    let mut t = Tensor::new(shape, complex).unwrap();
+    Context::cpu()
+        .fftn(&mut t, axes, FftDirection::Forward, Normalization::None)
+        .unwrap();
+    let _ = ctx;
+    let axis = *axes.last().unwrap();
+    let n = shape[axis];
+    let h1 = n / 2 + 1;
+    let inner: usize = shape[axis + 1..].iter().product();
+    let outer: usize = shape[..axis].iter().product();
+    let mut out = Vec::with_capacity(outer * h1 * inner);
+    for o in 0..outer {
+        for k in 0..h1 {
+            for i in 0..inner {
+                let v = t.data()[(o * n + k) * inner + i];
+                out.push(Complex64::new(v.re.into(), v.im.into()));
+            }
+        }
+    }
+    out
+}
+
+const CASES: &[(&[usize], &[usize])] = &[
+    (&[8], &[0]),
+    (&[2], &[0]),
+    (&[5, 64], &[1]),
+    (&[4096], &[0]),
+    (&[3, 8192], &[1]),        // packed path with a four-step half transform
+    (&[16, 32], &[0, 1]),      // rfft2
+    (&[32, 16], &[1, 0]),      // real axis strided
+    (&[4, 8, 16], &[0, 1, 2]), // rfftn
+    (&[64, 3], &[0]),          // strided real axis
+];
+
+#[test]
+fn rfftn_is_the_half_of_the_complex_transform() {
+    for ctx in contexts("rfftn_is_the_half_of_the_complex_transform") {
+        for (shape, axes) in CASES {
+            let len: usize = shape.iter().product();
+            let mut rng = SplitMix64(len as u64 + 5);
+            let data: Vec<f32> = (0..len).map(|_| rng.uniform()).collect();
+            let t = Tensor::new(shape, data.clone()).unwrap();
+            let half = ctx.rfftn(&t, axes, Normalization::None).unwrap();
+            let expected = expected_half(&ctx, &data, shape, axes);
+            assert_rms_close(
+                &format!("{} rfftn {shape:?} {axes:?}", ctx.description()),
+                half.data(),
+                &expected,
+                2e-6,
+            );
+            let back = ctx
+                .irfftn(
+                    &half,
+                    axes,
+                    shape[*axes.last().unwrap()],
+                    Normalization::Inverse,
+                )
+                .unwrap();
+            assert_eq!(back.shape(), *shape);
+            let expected: Vec<f64> = data.iter().map(|&x| f64::from(x)).collect();
+            let r = compare_real(back.data(), &expected);
+            assert!(
+                r.rms_relative < 2e-6,
+                "{} round trip {shape:?}: {r:?}",
+                ctx.description()
+            );
+        }
+    }
+}
+
+#[test]
+fn odd_lengths_on_the_cpu_twin() {
+    let ctx = Context::cpu();
+    for n in [1usize, 3, 7, 15, 99, 1001] {
+        let mut rng = SplitMix64(n as u64);
+        let data: Vec<f32> = (0..2 * n).map(|_| rng.uniform()).collect();
+        let t = Tensor::new(&[2, n], data.clone()).unwrap();
+        let half = ctx.rfftn(&t, &[1], Normalization::Unitary).unwrap();
+        let mut expected = expected_half(&ctx, &data, &[2, n], &[1]);
+        let s = 1.0 / (n as f64).sqrt();
+        expected.iter_mut().for_each(|v| *v *= s);
+        assert_rms_close(&format!("odd rfft {n}"), half.data(), &expected, 1e-6);
+        let back = ctx.irfftn(&half, &[1], n, Normalization::Unitary).unwrap();
+        let r = compare_real(
+            back.data(),
+            &data.iter().map(|&x| x.into()).collect::<Vec<f64>>(),
+        );
+        assert!(r.rms_relative < 1e-6, "odd round trip {n}: {r:?}");
+    }
+}
+
+#[test]
+fn gpu_and_cpu_real_transforms_agree() {
+    let Some(gpu) = gpu_context_or_skip("gpu_and_cpu_real_transforms_agree") else {
+        return;
+    };
+    let cpu = Context::cpu();
+    let shape = [8usize, 256];
+    let mut rng = SplitMix64(11);
+    let data: Vec<f32> = (0..2048).map(|_| rng.uniform()).collect();
+    let t = Tensor::new(&shape, data).unwrap();
+    let a = gpu.rfftn(&t, &[0, 1], Normalization::Unitary).unwrap();
+    let b = cpu.rfftn(&t, &[0, 1], Normalization::Unitary).unwrap();
+    let b64: Vec<Complex64> = b
+        .data()
+        .iter()
+        .map(|c| Complex64::new(c.re.into(), c.im.into()))
+        .collect();
+    assert_rms_close("gpu vs cpu rfft2", a.data(), &b64, 1e-6);
+}
+
+#[test]
+fn irfft_checks_the_half_axis() {
+    let ctx = Context::cpu();
+    let t = Tensor::new(&[2, 5], vec![Complex32::default(); 10]).unwrap();
+    assert!(ctx.irfftn(&t, &[1], 10, Normalization::None).is_err()); // needs 6 points
+    assert!(ctx.irfftn(&t, &[1], 8, Normalization::None).is_ok());
+    assert!(ctx.irfftn(&t, &[1], 9, Normalization::None).is_ok());
+    assert!(ctx.irfftn(&t, &[], 8, Normalization::None).is_err());
+}
