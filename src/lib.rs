@@ -32,6 +32,7 @@
 #![warn(missing_docs)]
 
 pub mod backend;
+pub mod dct;
 pub mod error;
 pub mod fft;
 pub mod shaders;

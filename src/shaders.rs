@@ -74,6 +74,20 @@ pub const AXIS_COPY: Kernel = Kernel {
     bindings: &[StorageRead, StorageReadWrite, Uniform],
 };
 
+/// Makhoul's index shuffle for the DCT (gather before, scatter after).
+pub const DCT_REORDER: Kernel = Kernel {
+    name: "dct_reorder.wgsl",
+    body: include_str!("../shaders/dct_reorder.wgsl"),
+    bindings: &[StorageRead, StorageReadWrite, Uniform],
+};
+
+/// The DCT's twiddle step between half spectra and coefficients.
+pub const DCT_SPECTRUM: Kernel = Kernel {
+    name: "dct_spectrum.wgsl",
+    body: include_str!("../shaders/dct_spectrum.wgsl"),
+    bindings: &[StorageRead, StorageReadWrite, StorageRead, Uniform],
+};
+
 /// Every kernel of the crate.
 pub const KERNELS: &[&Kernel] = &[
     &FFT_SHARED,
@@ -81,6 +95,8 @@ pub const KERNELS: &[&Kernel] = &[
     &RFFT_POST,
     &IRFFT_PRE,
     &AXIS_COPY,
+    &DCT_REORDER,
+    &DCT_SPECTRUM,
 ];
 
 impl Kernel {

@@ -254,9 +254,8 @@ impl Context {
             return Err(Error::invalid("input", "rfftn_gpu takes an f32 tensor"));
         }
         let axis = real_axis(axes, input.shape().len())?;
-        let (outer, n, inner) = axis_split(input.shape(), axis);
-        let h1 = n / 2 + 1;
-        let shape = with_axis(input.shape(), axis, h1);
+        let dims = axis_split(input.shape(), axis);
+        let shape = with_axis(input.shape(), axis, dims.1 / 2 + 1);
         let others = self.axis_passes(
             &shape,
             &axes[..axes.len() - 1],
@@ -269,86 +268,13 @@ impl Context {
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("rfftn"),
             });
-        let mut keep: Vec<GpuBuffer> = Vec::new();
-        if inner == 1 && n % 2 == 0 {
-            let h = n / 2;
-            let plan = self.plan_fft(h, FftDirection::Forward, Normalization::None)?;
-            let fft = plan.inner.gpu.as_ref().expect("GPU plan");
-            let packed_bytes = (outer * h * 8) as u64;
-            let z = gpu.storage("rfft packed spectrum", packed_bytes)?;
-            let scratch = if fft.recipe.passes() > 1 {
-                Some(gpu.storage("fft scratch", packed_bytes)?)
-            } else {
-                None
-            };
-            fft.encode(
-                gpu,
-                &mut encoder,
-                input.buffer(),
-                &z,
-                scratch.as_ref(),
-                LineBatch::rows(outer),
-                None,
-            )?;
-            let twiddles = gpu.storage_from("rfft twiddles", &twiddle::forward(n, h + 1))?;
-            let pipeline = gpu.pipeline(&shaders::RFFT_POST, &[("WG_SIZE", WG)])?;
-            let grid = gpu.grid(((outer * (h + 1)) as u64).div_ceil(u64::from(WG)))?;
-            let params = HalfParams {
-                h: h as u32,
-                num_lines: outer as u32,
-                groups_x: grid.0,
-                scale: normalization.factor(n, FftDirection::Forward),
-            };
-            let uniform = gpu.uniform("rfft_post params", &params);
-            gpu.dispatch(
-                &mut encoder,
-                &pipeline,
-                &[
-                    z.binding(),
-                    half.buffer().binding(),
-                    twiddles.binding(),
-                    uniform.as_entire_binding(),
-                ],
-                grid,
-            )?;
-            keep.extend([z, twiddles]);
-            keep.extend(scratch);
-        } else {
-            let bytes = (outer * n * inner * 8) as u64;
-            let wide = gpu.storage("rfft widened", bytes)?;
-            let spectrum = gpu.storage("rfft full spectrum", bytes)?;
-            encode_axis_copy(
-                gpu,
-                &mut encoder,
-                input.buffer(),
-                &wide,
-                (outer, inner),
-                (n, n, n),
-                n,
-                CopyMode::RealToComplex,
-            )?;
-            let plan = self.plan_fft(n, FftDirection::Forward, normalization)?;
-            let pass = super::nd::AxisPass { plan, outer, inner };
-            keep.extend(encode_axis_passes(
-                gpu,
-                &mut encoder,
-                &wide,
-                &spectrum,
-                std::slice::from_ref(&pass),
-                bytes,
-            )?);
-            encode_axis_copy(
-                gpu,
-                &mut encoder,
-                &spectrum,
-                half.buffer(),
-                (outer, inner),
-                (h1, n, h1),
-                n,
-                CopyMode::Truncate,
-            )?;
-            keep.extend([wide, spectrum]);
-        }
+        let mut keep = self.encode_rfft_axis(
+            &mut encoder,
+            input.buffer(),
+            half.buffer(),
+            dims,
+            normalization,
+        )?;
         if others.is_empty() {
             gpu.submit_and_wait(encoder, "rfftn")?;
             return Ok(half);
@@ -387,15 +313,14 @@ impl Context {
         }
         let axis = real_axis(axes, input.shape().len())?;
         check_half_axis(input.shape(), axis, real_len)?;
-        let n = real_len;
-        let (outer, h1, inner) = axis_split(input.shape(), axis);
+        let (outer, _, inner) = axis_split(input.shape(), axis);
         let others = self.axis_passes(
             input.shape(),
             &axes[..axes.len() - 1],
             FftDirection::Inverse,
             normalization,
         )?;
-        let out = GpuTensor::uninit(self, &with_axis(input.shape(), axis, n), DType::F32)?;
+        let out = GpuTensor::uninit(self, &with_axis(input.shape(), axis, real_len), DType::F32)?;
         let mut encoder = gpu
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
@@ -417,6 +342,129 @@ impl Context {
             )?);
             &spectrum_owned
         };
+        keep.extend(self.encode_irfft_axis(
+            &mut encoder,
+            spectrum,
+            out.buffer(),
+            (outer, real_len, inner),
+            normalization,
+        )?);
+        gpu.submit_and_wait(encoder, "irfftn")?;
+        drop(keep);
+        Ok(out)
+    }
+
+    /// Records a real-to-complex FFT along one axis, `(outer, n, inner)`
+    /// reals in `src`, `(outer, n/2+1, inner)` complex out in `dst`. Returns
+    /// the temporaries, to be kept until the work is submitted.
+    pub(crate) fn encode_rfft_axis(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        src: &GpuBuffer,
+        dst: &GpuBuffer,
+        (outer, n, inner): (usize, usize, usize),
+        normalization: Normalization,
+    ) -> Result<Vec<GpuBuffer>> {
+        let gpu = self
+            .gpu()
+            .ok_or_else(|| Error::invalid("ctx", "GPU work needs a GPU context"))?;
+        let h1 = n / 2 + 1;
+        let mut keep = Vec::new();
+        if inner == 1 && n % 2 == 0 {
+            let h = n / 2;
+            let plan = self.plan_fft(h, FftDirection::Forward, Normalization::None)?;
+            let fft = plan.inner.gpu.as_ref().expect("GPU plan");
+            let packed_bytes = (outer * h * 8) as u64;
+            let z = gpu.storage("rfft packed spectrum", packed_bytes)?;
+            if fft.recipe.passes() > 1 {
+                keep.push(gpu.storage("fft scratch", packed_bytes)?);
+            }
+            fft.encode(
+                gpu,
+                encoder,
+                src,
+                &z,
+                keep.first(),
+                LineBatch::rows(outer),
+                None,
+            )?;
+            let twiddles = gpu.storage_from("rfft twiddles", &twiddle::forward(n, h + 1))?;
+            let pipeline = gpu.pipeline(&shaders::RFFT_POST, &[("WG_SIZE", WG)])?;
+            let grid = gpu.grid(((outer * (h + 1)) as u64).div_ceil(u64::from(WG)))?;
+            let params = HalfParams {
+                h: h as u32,
+                num_lines: outer as u32,
+                groups_x: grid.0,
+                scale: normalization.factor(n, FftDirection::Forward),
+            };
+            let uniform = gpu.uniform("rfft_post params", &params);
+            gpu.dispatch(
+                encoder,
+                &pipeline,
+                &[
+                    z.binding(),
+                    dst.binding(),
+                    twiddles.binding(),
+                    uniform.as_entire_binding(),
+                ],
+                grid,
+            )?;
+            keep.extend([z, twiddles]);
+        } else {
+            let bytes = (outer * n * inner * 8) as u64;
+            let wide = gpu.storage("rfft widened", bytes)?;
+            let spectrum = gpu.storage("rfft full spectrum", bytes)?;
+            encode_axis_copy(
+                gpu,
+                encoder,
+                src,
+                &wide,
+                (outer, inner),
+                (n, n, n),
+                n,
+                CopyMode::RealToComplex,
+            )?;
+            let plan = self.plan_fft(n, FftDirection::Forward, normalization)?;
+            let pass = super::nd::AxisPass { plan, outer, inner };
+            keep.extend(encode_axis_passes(
+                gpu,
+                encoder,
+                &wide,
+                &spectrum,
+                std::slice::from_ref(&pass),
+                bytes,
+            )?);
+            encode_axis_copy(
+                gpu,
+                encoder,
+                &spectrum,
+                dst,
+                (outer, inner),
+                (h1, n, h1),
+                n,
+                CopyMode::Truncate,
+            )?;
+            keep.extend([wide, spectrum]);
+        }
+        Ok(keep)
+    }
+
+    /// Records a complex-to-real FFT along one axis: `(outer, n/2+1, inner)`
+    /// half spectra in `src`, `(outer, n, inner)` reals out in `dst`.
+    /// Returns the temporaries, to be kept until the work is submitted.
+    pub(crate) fn encode_irfft_axis(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        src: &GpuBuffer,
+        dst: &GpuBuffer,
+        (outer, n, inner): (usize, usize, usize),
+        normalization: Normalization,
+    ) -> Result<Vec<GpuBuffer>> {
+        let gpu = self
+            .gpu()
+            .ok_or_else(|| Error::invalid("ctx", "GPU work needs a GPU context"))?;
+        let h1 = n / 2 + 1;
+        let mut keep = Vec::new();
         if inner == 1 && n % 2 == 0 {
             let h = n / 2;
             let z = gpu.storage("irfft packed spectrum", (outer * h * 8) as u64)?;
@@ -431,10 +479,10 @@ impl Context {
             };
             let uniform = gpu.uniform("irfft_pre params", &params);
             gpu.dispatch(
-                &mut encoder,
+                encoder,
                 &pipeline,
                 &[
-                    spectrum.binding(),
+                    src.binding(),
                     z.binding(),
                     twiddles.binding(),
                     uniform.as_entire_binding(),
@@ -443,30 +491,27 @@ impl Context {
             )?;
             let plan = self.plan_fft(h, FftDirection::Inverse, Normalization::None)?;
             let fft = plan.inner.gpu.as_ref().expect("GPU plan");
-            let scratch = if fft.recipe.passes() > 1 {
-                Some(gpu.storage("fft scratch", (outer * h * 8) as u64)?)
-            } else {
-                None
-            };
+            if fft.recipe.passes() > 1 {
+                keep.push(gpu.storage("fft scratch", (outer * h * 8) as u64)?);
+            }
             fft.encode(
                 gpu,
-                &mut encoder,
+                encoder,
                 &z,
-                out.buffer(),
-                scratch.as_ref(),
+                dst,
+                keep.first(),
                 LineBatch::rows(outer),
                 None,
             )?;
             keep.extend([z, twiddles]);
-            keep.extend(scratch);
         } else {
             let bytes = (outer * n * inner * 8) as u64;
             let full = gpu.storage("irfft full spectrum", bytes)?;
             let signal = gpu.storage("irfft complex signal", bytes)?;
             encode_axis_copy(
                 gpu,
-                &mut encoder,
-                spectrum,
+                encoder,
+                src,
                 &full,
                 (outer, inner),
                 (n, h1, n),
@@ -477,7 +522,7 @@ impl Context {
             let pass = super::nd::AxisPass { plan, outer, inner };
             keep.extend(encode_axis_passes(
                 gpu,
-                &mut encoder,
+                encoder,
                 &full,
                 &signal,
                 std::slice::from_ref(&pass),
@@ -485,9 +530,9 @@ impl Context {
             )?);
             encode_axis_copy(
                 gpu,
-                &mut encoder,
+                encoder,
                 &signal,
-                out.buffer(),
+                dst,
                 (outer, inner),
                 (n, n, n),
                 n,
@@ -495,9 +540,7 @@ impl Context {
             )?;
             keep.extend([full, signal]);
         }
-        gpu.submit_and_wait(encoder, "irfftn")?;
-        drop(keep);
-        Ok(out)
+        Ok(keep)
     }
 }
 
