@@ -79,6 +79,39 @@ impl GpuTensor {
         })
     }
 
+    /// Uploads f32 data with the given shape.
+    ///
+    /// # Errors
+    /// As [`GpuTensor::from_complex`].
+    pub fn from_f32(ctx: &Context, data: &[f32], shape: &[usize]) -> Result<Self> {
+        let len = shape_len(shape)?;
+        if data.len() != len {
+            return Err(Error::shape("GpuTensor::from_f32", len, data.len()));
+        }
+        let gpu = ctx.gpu().ok_or_else(|| Error::invalid("ctx", "GPU tensors need a GPU context"))?;
+        let buffer = gpu.storage_from("tensor", data)?;
+        Ok(GpuTensor {
+            ctx: ctx.clone(),
+            buffer,
+            shape: shape.to_vec(),
+            dtype: DType::F32,
+        })
+    }
+
+    /// Wraps a buffer of the context's pool that holds `shape` elements of `dtype`.
+    pub(crate) fn from_buffer(ctx: &Context, buffer: GpuBuffer, shape: &[usize], dtype: DType) -> Result<Self> {
+        let len = shape_len(shape)?;
+        if buffer.bytes() < len as u64 * dtype.size() as u64 {
+            return Err(Error::shape("GpuTensor::from_buffer bytes", len * dtype.size(), buffer.bytes()));
+        }
+        Ok(GpuTensor {
+            ctx: ctx.clone(),
+            buffer,
+            shape: shape.to_vec(),
+            dtype,
+        })
+    }
+
     /// An uninitialised tensor.
     ///
     /// # Errors
@@ -110,6 +143,19 @@ impl GpuTensor {
         let gpu = self.ctx.gpu().expect("GPU tensor has a GPU context");
         let raw: Vec<[f32; 2]> = gpu.read_back(self.buffer.raw(), self.bytes())?;
         Ok(raw.into_iter().map(|[re, im]| Complex32::new(re, im)).collect())
+    }
+
+    /// Copies an f32 tensor back to the host.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] if the tensor is not f32; [`Error::Gpu`]
+    /// if the readback fails.
+    pub fn to_f32(&self) -> Result<Vec<f32>> {
+        if self.dtype != DType::F32 {
+            return Err(Error::invalid("tensor", "not an f32 tensor"));
+        }
+        let gpu = self.ctx.gpu().expect("GPU tensor has a GPU context");
+        gpu.read_back(self.buffer.raw(), self.bytes())
     }
 
     /// Row-major shape.
