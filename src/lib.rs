@@ -12,6 +12,9 @@
 //! * [`FftPlan`]: batched complex FFTs of power-of-two lengths 2..2^24 on the
 //!   GPU (any length on the CPU backend), on host slices or GPU-resident
 //!   [`GpuTensor`]s.
+//! * [`topk`]: exact top-k selection by magnitude (radix select and
+//!   compaction kernels), ties broken by position, so GPU and CPU keep the
+//!   same entries.
 //!
 //! Accuracy: RMS relative error against an f64 FFT is below 1e-6 for every
 //! power of two up to 2^20 and below 2e-6 up to 2^24, on both paths (see the
@@ -39,11 +42,13 @@ pub mod shaders;
 pub mod sparse;
 pub mod tensor;
 pub mod testing;
+pub mod topk;
 
 pub use backend::{Backend, Context, ContextOptions, DeviceChoice, MemoryStats};
 pub use error::{Error, Result};
 pub use fft::{FftDirection, FftPlan, Normalization};
 pub use tensor::{DType, GpuTensor, Tensor};
+pub use topk::{GpuTopK, TopK, TopKOptions, TopKThreshold};
 
 /// The wgpu version this crate is built on, for [`Context::from_wgpu`] and
 /// [`ContextOptions::backends`].

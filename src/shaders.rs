@@ -32,10 +32,16 @@ pub struct Kernel {
 }
 
 /// Shared WGSL helpers, by the path kernels name them with.
-pub const COMMON: &[(&str, &str)] = &[(
-    "common/complex.wgsl",
-    include_str!("../shaders/common/complex.wgsl"),
-)];
+pub const COMMON: &[(&str, &str)] = &[
+    (
+        "common/complex.wgsl",
+        include_str!("../shaders/common/complex.wgsl"),
+    ),
+    (
+        "common/topk_key.wgsl",
+        include_str!("../shaders/common/topk_key.wgsl"),
+    ),
+];
 
 use BindingKind::{StorageRead, StorageReadWrite, Uniform};
 
@@ -88,6 +94,48 @@ pub const DCT_SPECTRUM: Kernel = Kernel {
     bindings: &[StorageRead, StorageReadWrite, StorageRead, Uniform],
 };
 
+/// Top-k radix select: one pass's 256-bin digit histogram (and the non-finite check).
+pub const TOPK_HISTOGRAM: Kernel = Kernel {
+    name: "topk_histogram.wgsl",
+    body: include_str!("../shaders/topk_histogram.wgsl"),
+    bindings: &[StorageRead, StorageReadWrite, StorageReadWrite, Uniform],
+};
+
+/// Top-k radix select: picks the digit holding the k-th largest key (one invocation).
+pub const TOPK_DIGIT: Kernel = Kernel {
+    name: "topk_digit.wgsl",
+    body: include_str!("../shaders/topk_digit.wgsl"),
+    bindings: &[StorageRead, StorageReadWrite, Uniform],
+};
+
+/// Top-k compaction: per-block counts of keys above and equal to the threshold.
+pub const TOPK_BLOCK_COUNT: Kernel = Kernel {
+    name: "topk_block_count.wgsl",
+    body: include_str!("../shaders/topk_block_count.wgsl"),
+    bindings: &[StorageRead, StorageReadWrite, StorageRead, Uniform],
+};
+
+/// Top-k compaction: exclusive scan of the block counts into output slots (one workgroup).
+pub const TOPK_SCAN: Kernel = Kernel {
+    name: "topk_scan.wgsl",
+    body: include_str!("../shaders/topk_scan.wgsl"),
+    bindings: &[StorageReadWrite, StorageReadWrite, Uniform],
+};
+
+/// Top-k compaction: writes kept positions and values in ascending position order.
+pub const TOPK_SCATTER: Kernel = Kernel {
+    name: "topk_scatter.wgsl",
+    body: include_str!("../shaders/topk_scatter.wgsl"),
+    bindings: &[
+        StorageRead,
+        StorageRead,
+        StorageRead,
+        StorageReadWrite,
+        StorageReadWrite,
+        Uniform,
+    ],
+};
+
 /// Every kernel of the crate.
 pub const KERNELS: &[&Kernel] = &[
     &FFT_SHARED,
@@ -97,6 +145,11 @@ pub const KERNELS: &[&Kernel] = &[
     &AXIS_COPY,
     &DCT_REORDER,
     &DCT_SPECTRUM,
+    &TOPK_HISTOGRAM,
+    &TOPK_DIGIT,
+    &TOPK_BLOCK_COUNT,
+    &TOPK_SCAN,
+    &TOPK_SCATTER,
 ];
 
 impl Kernel {

@@ -108,17 +108,27 @@ impl GpuTensor {
         })
     }
 
-    /// Copies an f32 tensor back to the host.
-    ///
-    /// # Errors
-    /// [`Error::InvalidArgument`] if the tensor is not f32; [`Error::Gpu`]
-    /// if the readback fails.
-    pub fn to_f32(&self) -> Result<Vec<f32>> {
-        if self.dtype != DType::F32 {
-            return Err(Error::invalid("tensor", "not an f32 tensor"));
+    /// Wraps a buffer of the context's pool that holds `shape` elements of `dtype`.
+    pub(crate) fn from_buffer(
+        ctx: &Context,
+        buffer: GpuBuffer,
+        shape: &[usize],
+        dtype: DType,
+    ) -> Result<Self> {
+        let len = shape_len(shape)?;
+        if buffer.bytes() < len as u64 * dtype.size() as u64 {
+            return Err(Error::shape(
+                "GpuTensor::from_buffer bytes",
+                len * dtype.size(),
+                buffer.bytes(),
+            ));
         }
-        let gpu = self.ctx.gpu().expect("GPU tensor has a GPU context");
-        gpu.read_back(self.buffer.raw(), self.bytes())
+        Ok(GpuTensor {
+            ctx: ctx.clone(),
+            buffer,
+            shape: shape.to_vec(),
+            dtype,
+        })
     }
 
     /// An uninitialised tensor.
@@ -157,6 +167,19 @@ impl GpuTensor {
             .into_iter()
             .map(|[re, im]| Complex32::new(re, im))
             .collect())
+    }
+
+    /// Copies an f32 tensor back to the host.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] if the tensor is not f32; [`Error::Gpu`]
+    /// if the readback fails.
+    pub fn to_f32(&self) -> Result<Vec<f32>> {
+        if self.dtype != DType::F32 {
+            return Err(Error::invalid("tensor", "not an f32 tensor"));
+        }
+        let gpu = self.ctx.gpu().expect("GPU tensor has a GPU context");
+        gpu.read_back(self.buffer.raw(), self.bytes())
     }
 
     /// Row-major shape.

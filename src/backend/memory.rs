@@ -249,6 +249,23 @@ impl GpuBuffer {
             size: std::num::NonZeroU64::new(self.bytes.max(4).next_multiple_of(4)),
         })
     }
+
+    /// A binding of `size` bytes starting at byte `offset`, for kernels that
+    /// work on a window of a buffer larger than one storage binding.
+    /// `offset` must be a multiple of the device's
+    /// `min_storage_buffer_offset_alignment` and `size` a non-zero multiple
+    /// of 4 (bind-group creation reports a violation as [`Error::Gpu`]).
+    pub(crate) fn binding_range(&self, offset: u64, size: u64) -> wgpu::BindingResource<'_> {
+        debug_assert!(
+            offset + size <= self.raw().size(),
+            "binding range beyond the buffer"
+        );
+        wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+            buffer: self.raw(),
+            offset,
+            size: std::num::NonZeroU64::new(size.max(4)),
+        })
+    }
 }
 
 impl std::fmt::Debug for GpuBuffer {

@@ -1,0 +1,370 @@
+//! Exact top-k selection by magnitude, on the GPU or the CPU twin.
+//!
+//! [`Context::top_k_f32`] and [`Context::top_k_complex`] keep the `k`
+//! entries of largest magnitude, for any `k` from 1 to the length, and
+//! return their positions in ascending order with their values. The
+//! selection is exact: among equal magnitudes the lower position wins, so
+//! the GPU kernels and the CPU twin keep exactly the same entries.
+//!
+//! ```no_run
+//! let ctx = fft_tensor::Context::from_env()?;
+//! let top = ctx.top_k_f32(&[0.5, -2.0, 1.0, 2.0, 2.0], 2)?;
+//! // Three entries of magnitude 2 tie for two places: the lower positions win.
+//! assert_eq!(top.positions, [1, 3]);
+//! assert_eq!(top.values, [-2.0, 2.0]);
+//! # Ok::<(), fft_tensor::Error>(())
+//! ```
+//!
+//! # Keys
+//!
+//! Entries are compared by a 32-bit *magnitude key*:
+//!
+//! * `f32`: the bit pattern of `|x|` ([`magnitude_key_f32`]). For
+//!   non-negative floats the bit pattern orders like the value, so no
+//!   arithmetic is involved and GPU and CPU agree exactly. `-0.0` and `0.0`
+//!   have the same key; values are returned bit for bit.
+//! * `Complex32`: the bit pattern of `re*re + im*im` computed in f32
+//!   ([`magnitude_key_complex`]), each product and the sum flushed to zero
+//!   when subnormal (as GPUs may do anyway), the result capped at the key of
+//!   `+inf` (a finite input whose square overflows). A GPU driver may fuse
+//!   the multiply-add, so for complex input GPU and CPU agree except possibly
+//!   on entries whose squared magnitudes differ by one ulp near the
+//!   threshold.
+//!
+//! NaN or infinity anywhere in the input is an [`Error::InvalidArgument`]
+//! naming the first offending index, on both backends.
+//!
+//! # GPU algorithm
+//!
+//! *Radix select* finds the threshold key `T` (the k-th largest key) in four
+//! passes of 8 bits, most significant digit first. Each pass is a histogram
+//! kernel (`topk_histogram.wgsl`: 256 bins in workgroup-memory atomics,
+//! flushed to a global histogram with `atomicAdd`, counting only keys whose
+//! higher digits match the prefix chosen so far; the first pass also flags
+//! non-finite input with an `atomicMin` on the index) followed by a
+//! single-invocation scan (`topk_digit.wgsl`) that walks the bins from the
+//! top, finds the digit holding the k-th largest key and extends the prefix.
+//! Everything stays on the GPU: later passes read the prefix from a small
+//! state buffer. When a whole bin is kept (keys above it plus the bin make
+//! exactly `k`), the selection ends early and the remaining passes return at
+//! once; the threshold is then reported as one below the bin's lowest key
+//! with no ties to keep.
+//!
+//! *Compaction* then writes the kept entries in ascending position order:
+//! `topk_block_count.wgsl` counts per block of 1024 elements the keys above
+//! `T` and equal to `T`; `topk_scan.wgsl` (one workgroup) turns these into
+//! each block's first output slot and how many of its ties still fall within
+//! `need_ties = k - above` (ties are kept lowest position first);
+//! `topk_scatter.wgsl` ranks every element inside its block with a workgroup
+//! prefix sum and writes its position (u32) and value to its slot.
+//!
+//! Inputs larger than one storage binding (`max_storage_buffer_binding_size`,
+//! 128 MiB on lavapipe) are processed in windows of whole blocks, each bound
+//! as an aligned sub-range of the buffer; outputs are bound per window at the
+//! slots that window fills, which the host learns from one small readback
+//! (32 bytes of state plus one word per window) between the selection and
+//! the scatter. Dispatches beyond the per-dimension workgroup limit use 2-D
+//! grids.
+//!
+//! # CPU twin
+//!
+//! The same keys and rule: a two-pass radix select (16 + 16 bits) with rayon
+//! histograms, then per-chunk counts and a parallel scatter
+//! ([`top_k_cpu_f32`], [`top_k_cpu_complex`]).
+//!
+//! # Limits
+//!
+//! Positions are `u32`: inputs hold at most `u32::MAX` elements.
+
+mod cpu;
+mod gpu;
+
+use std::sync::Arc;
+
+use rustfft::num_complex::Complex32;
+
+use crate::backend::{Context, GpuBuffer};
+use crate::error::{Error, Result};
+use crate::tensor::{DType, GpuTensor};
+
+/// Largest key: that of `+inf` (and the cap of complex keys).
+const KEY_INF: u32 = 0x7f80_0000;
+const ABS_MASK: u32 = 0x7fff_ffff;
+const MIN_NORMAL: u32 = 0x0080_0000;
+
+/// The magnitude key of an `f32`: the bit pattern of `|x|`.
+///
+/// Keys compare like magnitudes for finite values (and `+inf`).
+pub fn magnitude_key_f32(x: f32) -> u32 {
+    x.to_bits() & ABS_MASK
+}
+
+fn flush_subnormal(x: f32) -> f32 {
+    if x.to_bits() & ABS_MASK < MIN_NORMAL {
+        0.0
+    } else {
+        x
+    }
+}
+
+/// The magnitude key of a complex value: the bit pattern of
+/// `re*re + im*im` computed in f32 (no fused multiply-add), each product and
+/// the sum flushed to zero when subnormal, capped at the key of `+inf`.
+pub fn magnitude_key_complex(z: Complex32) -> u32 {
+    let m = flush_subnormal(z.re * z.re) + flush_subnormal(z.im * z.im);
+    let key = m.to_bits() & ABS_MASK;
+    if key < MIN_NORMAL {
+        0
+    } else {
+        key.min(KEY_INF)
+    }
+}
+
+/// Element types top-k accepts.
+pub(crate) trait Element: Copy + Default + Send + Sync + bytemuck::Pod {
+    /// 32-bit words per element on the GPU.
+    const WORDS: u32;
+    fn key(self) -> u32;
+    /// NaN or infinity.
+    fn is_bad(self) -> bool;
+}
+
+impl Element for f32 {
+    const WORDS: u32 = 1;
+    fn key(self) -> u32 {
+        magnitude_key_f32(self)
+    }
+    fn is_bad(self) -> bool {
+        !self.is_finite()
+    }
+}
+
+impl Element for Complex32 {
+    const WORDS: u32 = 2;
+    fn key(self) -> u32 {
+        magnitude_key_complex(self)
+    }
+    fn is_bad(self) -> bool {
+        !(self.re.is_finite() && self.im.is_finite())
+    }
+}
+
+/// How a selection splits the keys: every key above `key` is kept (there
+/// are `above` of them), and of the keys equal to `key` the `need_ties`
+/// with the lowest positions; `above + need_ties == k`.
+///
+/// The CPU twin reports `key` = the k-th largest key (so `need_ties >= 1`).
+/// The GPU reports the same unless its radix select ended early on a digit
+/// bin that is kept whole; then `key` is one below that bin's lowest
+/// possible key, `above == k` and `need_ties == 0`. Both describe the same
+/// kept set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TopKThreshold {
+    /// The threshold key (see [`magnitude_key_f32`], [`magnitude_key_complex`]).
+    pub key: u32,
+    /// Number of keys strictly above `key`.
+    pub above: u32,
+    /// Number of keys equal to `key` that are kept (lowest positions first).
+    pub need_ties: u32,
+}
+
+/// The result of a top-k selection on the host.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TopK<T> {
+    /// Kept positions, strictly ascending; `k` of them.
+    pub positions: Vec<u32>,
+    /// The values at `positions`, bit for bit as in the input.
+    pub values: Vec<T>,
+    /// Where the selection drew the line.
+    pub threshold: TopKThreshold,
+}
+
+impl<T> TopK<T> {
+    /// Number of kept entries (`k`).
+    pub fn len(&self) -> usize {
+        self.positions.len()
+    }
+
+    /// Always false: `k >= 1`.
+    pub fn is_empty(&self) -> bool {
+        self.positions.is_empty()
+    }
+}
+
+/// The result of [`Context::top_k_gpu`], left on the GPU so a later stage can
+/// use it without a host round trip.
+#[derive(Debug)]
+pub struct GpuTopK {
+    /// `count` kept positions as `u32`, ascending (the buffer may be larger).
+    pub positions: GpuBuffer,
+    /// The kept values, shape `[count]`, same dtype as the input.
+    pub values: GpuTensor,
+    /// Number of kept entries (`k`).
+    pub count: usize,
+    /// Where the selection drew the line.
+    pub threshold: TopKThreshold,
+}
+
+impl GpuTopK {
+    /// Copies the positions to the host.
+    ///
+    /// # Errors
+    /// [`Error::Gpu`] if the readback fails.
+    pub fn positions_to_host(&self) -> Result<Vec<u32>> {
+        let gpu = self
+            .values
+            .context()
+            .gpu()
+            .expect("GPU result has a GPU context");
+        gpu.read_back(self.positions.raw(), self.count as u64 * 4)
+    }
+}
+
+/// Tuning knobs of the GPU path, mainly to exercise the windowed and 2-D
+/// grid code on small inputs. The defaults follow the device limits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TopKOptions {
+    /// Elements per window (rounded down to a multiple of 1024, at least
+    /// 1024); never more than one storage binding holds.
+    pub window_elems: Option<usize>,
+    /// Workgroups per grid dimension; never more than the device allows.
+    pub max_groups_per_dim: Option<u32>,
+}
+
+/// Checks `1 <= k <= len` and `len <= u32::MAX`.
+fn check_k(len: usize, k: usize) -> Result<()> {
+    if len > u32::MAX as usize {
+        return Err(Error::invalid(
+            "data",
+            format!(
+                "{len} elements; top-k positions are u32, so at most {} are supported",
+                u32::MAX
+            ),
+        ));
+    }
+    if k == 0 || k > len {
+        return Err(Error::invalid(
+            "k",
+            format!("k = {k} must be in 1..={len} (the input length)"),
+        ));
+    }
+    Ok(())
+}
+
+/// Top-k of `f32` data by `|x|` on the CPU twin.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] when `k` is 0 or exceeds `data.len()`, when
+/// `data` has more than `u32::MAX` elements, or when it holds a NaN or an
+/// infinity (naming the first such index).
+pub fn top_k_cpu_f32(data: &[f32], k: usize) -> Result<TopK<f32>> {
+    cpu::top_k(data, k)
+}
+
+/// Top-k of complex data by `|z|^2` (see [`magnitude_key_complex`]) on the
+/// CPU twin.
+///
+/// # Errors
+/// As [`top_k_cpu_f32`]; a NaN or infinity in either part is an error.
+pub fn top_k_cpu_complex(data: &[Complex32], k: usize) -> Result<TopK<Complex32>> {
+    cpu::top_k(data, k)
+}
+
+impl Context {
+    /// The `k` entries of `data` of largest `|x|`, positions ascending, on
+    /// the context's backend (see [`crate::topk`]).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when `k` is 0 or exceeds `data.len()`, for
+    /// more than `u32::MAX` elements, or when `data` holds a NaN or an
+    /// infinity (naming the first such index). On the GPU also device-limit,
+    /// budget and [`Error::Gpu`] errors.
+    pub fn top_k_f32(&self, data: &[f32], k: usize) -> Result<TopK<f32>> {
+        self.top_k_host(data, k)
+    }
+
+    /// The `k` entries of `data` of largest magnitude (by the key of
+    /// [`magnitude_key_complex`]), positions ascending, on the context's
+    /// backend.
+    ///
+    /// # Errors
+    /// As [`Context::top_k_f32`]; a NaN or infinity in either part is an error.
+    pub fn top_k_complex(&self, data: &[Complex32], k: usize) -> Result<TopK<Complex32>> {
+        self.top_k_host(data, k)
+    }
+
+    fn top_k_host<T: Element>(&self, data: &[T], k: usize) -> Result<TopK<T>> {
+        check_k(data.len(), k)?;
+        let Some(gpu) = self.gpu() else {
+            return cpu::top_k(data, k);
+        };
+        let input = gpu.storage_from("topk input", data)?;
+        let selected = gpu::select(
+            gpu,
+            &input,
+            data.len(),
+            T::WORDS,
+            k,
+            &TopKOptions::default(),
+        )?;
+        drop(input);
+        let positions = gpu.read_back(selected.positions.raw(), k as u64 * 4)?;
+        let values = gpu.read_back(selected.values.raw(), (k * std::mem::size_of::<T>()) as u64)?;
+        Ok(TopK {
+            positions,
+            values,
+            threshold: selected.threshold,
+        })
+    }
+
+    /// Top-k of a GPU-resident tensor (f32 by `|x|`, complex by `|z|^2`,
+    /// all elements regardless of shape), with the result left on the GPU.
+    ///
+    /// Apart from the result, only a few words of selection state travel to
+    /// the host (to report non-finite input and to place each window's
+    /// output).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] on the CPU backend, for a tensor of another
+    /// context, for `k` out of `1..=len`, more than `u32::MAX` elements, or
+    /// non-finite input (naming the first such index); device-limit, budget
+    /// and [`Error::Gpu`] errors.
+    pub fn top_k_gpu(&self, tensor: &GpuTensor, k: usize) -> Result<GpuTopK> {
+        self.top_k_gpu_with(tensor, k, &TopKOptions::default())
+    }
+
+    /// As [`Context::top_k_gpu`], with explicit [`TopKOptions`].
+    ///
+    /// # Errors
+    /// As [`Context::top_k_gpu`].
+    pub fn top_k_gpu_with(
+        &self,
+        tensor: &GpuTensor,
+        k: usize,
+        options: &TopKOptions,
+    ) -> Result<GpuTopK> {
+        let gpu = self
+            .gpu()
+            .ok_or_else(|| Error::invalid("ctx", "top_k_gpu needs a GPU context"))?;
+        if !Arc::ptr_eq(&tensor.context().inner, &self.inner) {
+            return Err(Error::invalid(
+                "tensor",
+                "the tensor belongs to another context",
+            ));
+        }
+        let n = tensor.len();
+        check_k(n, k)?;
+        let words = match tensor.dtype() {
+            DType::F32 => 1,
+            DType::Complex32 => 2,
+        };
+        let selected = gpu::select(gpu, tensor.buffer(), n, words, k, options)?;
+        let values = GpuTensor::from_buffer(self, selected.values, &[k], tensor.dtype())?;
+        Ok(GpuTopK {
+            positions: selected.positions,
+            values,
+            count: k,
+            threshold: selected.threshold,
+        })
+    }
+}
