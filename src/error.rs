@@ -115,6 +115,17 @@ pub enum Error {
         detail: String,
     },
 
+    /// Serialized bytes that cannot be what they claim to be.
+    #[error("corrupt {what} at byte {offset}: {detail}")]
+    Corrupt {
+        /// What was being read.
+        what: &'static str,
+        /// Byte offset of the problem.
+        offset: u64,
+        /// What is wrong.
+        detail: String,
+    },
+
     /// The GPU reported an error (validation, out of memory, device loss).
     #[error("GPU error during {during}: {detail}")]
     Gpu {

@@ -40,6 +40,7 @@ pub mod error;
 pub mod fft;
 pub mod shaders;
 pub mod sparse;
+pub mod spectral;
 pub mod tensor;
 pub mod testing;
 pub mod topk;
