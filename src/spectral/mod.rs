@@ -24,6 +24,7 @@ mod format;
 mod gpu;
 mod select;
 
+use rayon::prelude::*;
 use rustfft::num_complex::Complex32;
 
 use crate::backend::Context;
@@ -306,7 +307,7 @@ impl Context {
         tensor: &Tensor<f32>,
         options: &CompressOptions,
     ) -> Result<SparseSpectral> {
-        if let Some(i) = tensor.data().iter().position(|v| !v.is_finite()) {
+        if let Some(i) = tensor.data().par_iter().position_first(|v| !v.is_finite()) {
             return Err(Error::invalid(
                 "tensor",
                 format!("non-finite value {} at index {i}", tensor.data()[i]),
@@ -323,7 +324,7 @@ impl Context {
         select::check_keep(options.keep, coefs)?;
         let energy: f64 = tensor
             .data()
-            .iter()
+            .par_iter()
             .map(|&v| f64::from(v) * f64::from(v))
             .sum();
         let axes: Vec<usize> = (0..shape.len()).collect();
@@ -365,26 +366,22 @@ impl Context {
             };
             return Tensor::new(&shape, out.to_f32()?);
         }
-        let comps = sparse.components();
-        let mut dense = vec![0.0f32; sparse.coefficients() * comps];
-        for (i, &p) in sparse.positions.iter().enumerate() {
-            let p = p as usize;
-            dense[p * comps..(p + 1) * comps]
-                .copy_from_slice(&sparse.values[i * comps..(i + 1) * comps]);
-        }
         match sparse.transform {
             Transform::Dct => {
+                let mut dense = vec![0.0f32; sparse.coefficients()];
+                for (&p, &v) in sparse.positions.iter().zip(&sparse.values) {
+                    dense[p as usize] = v;
+                }
                 let mut t = Tensor::new(&shape, dense)?;
                 self.idctn(&mut t, &axes)?;
                 Ok(t)
             }
             Transform::Rfft => {
-                let coef_shape = coefficient_shape(&shape, Transform::Rfft);
-                let complex: Vec<Complex32> = dense
-                    .chunks(2)
-                    .map(|c| Complex32::new(c[0], c[1]))
-                    .collect();
-                let t = Tensor::new(&coef_shape, complex)?;
+                let mut dense = vec![Complex32::default(); sparse.coefficients()];
+                for (&p, v) in sparse.positions.iter().zip(sparse.values.chunks_exact(2)) {
+                    dense[p as usize] = Complex32::new(v[0], v[1]);
+                }
+                let t = Tensor::new(&coefficient_shape(&shape, Transform::Rfft), dense)?;
                 self.irfftn(&t, &axes, shape[shape.len() - 1], Normalization::Unitary)
             }
         }

@@ -83,25 +83,29 @@ pub(crate) fn finish(
             .map(|&v| f64::from(v).powi(2))
             .sum()
     };
-    let mut gained = 0.0f64;
-    let mut rounding = 0.0f64;
-    for (i, &p) in positions.iter().enumerate() {
-        // Pairs are counted in position order: the partner kept earlier.
-        let earlier = |q: usize| {
-            positions[..i]
-                .binary_search(&(q as u64))
-                .ok()
-                .map(energy_of)
-        };
-        gained += parseval.gain(p as usize, energy_of(i), earlier);
-        let mut r2 = 0.0;
-        for &v in &raw_values[i * comps..(i + 1) * comps] {
-            r2 += (f64::from(round_value(options.value_type, scale, v)) - f64::from(v)).powi(2);
-        }
-        rounding += parseval.weighted(p as usize, r2);
-    }
+    let (gained, rounding) = positions
+        .par_iter()
+        .enumerate()
+        .map(|(i, &p)| {
+            // Pairs are counted in position order: the partner kept earlier.
+            let earlier = |q: usize| {
+                positions[..i]
+                    .binary_search(&(q as u64))
+                    .ok()
+                    .map(energy_of)
+            };
+            let gain = parseval.gain(p as usize, energy_of(i), earlier);
+            let r2: f64 = raw_values[i * comps..(i + 1) * comps]
+                .iter()
+                .map(|&v| {
+                    (f64::from(round_value(options.value_type, scale, v)) - f64::from(v)).powi(2)
+                })
+                .sum();
+            (gain, parseval.weighted(p as usize, r2))
+        })
+        .reduce(|| (0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
     let values: Vec<f32> = raw_values
-        .iter()
+        .par_iter()
         .map(|&v| round_value(options.value_type, scale, v))
         .collect();
     let err2 = (total - gained).max(0.0) + rounding;
@@ -152,7 +156,7 @@ impl Spectrum {
 
     fn max_component(&self) -> f32 {
         match self {
-            Spectrum::Real(v) => v.iter().fold(0.0f32, |m, x| m.max(x.abs())),
+            Spectrum::Real(v) => v.par_iter().map(|x| x.abs()).reduce(|| 0.0, f32::max),
             Spectrum::Complex(v) => v
                 .iter()
                 .fold(0.0f32, |m, x| m.max(x.re.abs()).max(x.im.abs())),
