@@ -11,6 +11,7 @@
 //! # Ok::<(), fft_tensor::Error>(())
 //! ```
 
+mod bluestein;
 mod cpu;
 mod gpu;
 pub mod recipe;
@@ -232,7 +233,7 @@ impl FftPlan {
         let chunk_bytes = (chunk_lines * len * 8) as u64;
         let input = device.storage("fft input", chunk_bytes)?;
         let output = device.storage("fft output", chunk_bytes)?;
-        let scratch = if plan.recipe.passes() > 1 {
+        let scratch = if plan.recipe.needs_scratch() {
             Some(device.storage("fft scratch", chunk_bytes)?)
         } else {
             None
@@ -245,7 +246,7 @@ impl FftPlan {
             let mut encoder = device
                 .device
                 .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("fft") });
-            plan.encode(
+            let _temporaries = plan.encode(
                 device,
                 &mut encoder,
                 &input,
@@ -331,7 +332,7 @@ impl FftPlan {
             return Err(Error::invalid("ctx", "process_gpu needs a GPU context"));
         };
         let lines = self.check_gpu_tensors(input, output)?;
-        let scratch = if plan.recipe.passes() > 1 {
+        let scratch = if plan.recipe.needs_scratch() {
             Some(device.storage("fft scratch", input.bytes())?)
         } else {
             None
@@ -344,7 +345,7 @@ impl FftPlan {
             beginning_of_pass_write_index: Some(0),
             end_of_pass_write_index: Some(1),
         });
-        plan.encode(
+        let _temporaries = plan.encode(
             device,
             &mut encoder,
             input.buffer(),
