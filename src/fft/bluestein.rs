@@ -61,6 +61,16 @@ pub fn filter_spectrum(chirp: &[Complex64], m: usize, scale: f64) -> Vec<Complex
     h
 }
 
+/// A row buffer from the context's pool, for GPU access only. Without copy
+/// usages it can never come back from the pool as the target of a host
+/// upload (`queue.write_buffer` runs at the next submit, before commands
+/// already recorded), so a caller may drop it once the work is recorded:
+/// every use writes the rows before reading them.
+fn row_buffer(gpu: &GpuDevice, tag: &'static str, bytes: u64) -> Result<GpuBuffer> {
+    gpu.memory
+        .allocate(bytes.max(16), wgpu::BufferUsages::STORAGE, tag)
+}
+
 fn to_f32(v: &[Complex64]) -> Vec<[f32; 2]> {
     v.iter().map(|c| [c.re as f32, c.im as f32]).collect()
 }
@@ -142,10 +152,10 @@ impl GpuBluestein {
         let lines = batch.lines();
         let chunk = lines.min(self.forward.recipe.max_lines_per_call).max(1);
         let row_bytes = (chunk * m * 8) as u64;
-        let rows = gpu.storage("bluestein rows", row_bytes)?;
-        let spectra = gpu.storage("bluestein spectra", row_bytes)?;
+        let rows = row_buffer(gpu, "bluestein rows", row_bytes)?;
+        let spectra = row_buffer(gpu, "bluestein spectra", row_bytes)?;
         let scratch = if self.forward.recipe.needs_scratch() {
-            Some(gpu.storage("bluestein scratch", row_bytes)?)
+            Some(row_buffer(gpu, "bluestein scratch", row_bytes)?)
         } else {
             None
         };

@@ -222,7 +222,9 @@ impl GpuFft {
     /// `dst`, using `scratch` (same size; needed when
     /// [`FftRecipe::needs_scratch`]) between passes, in one compute pass.
     /// `src` is left untouched. Returns the temporary buffers the recorded
-    /// work uses, which the caller keeps until the work is submitted.
+    /// work uses (Bluestein's convolution rows); they are GPU-only, so
+    /// dropping them before the submit is safe, and keeping them until then
+    /// saves the pool handing them to other work in the same encoder.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn encode(
         &self,
