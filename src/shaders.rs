@@ -164,6 +164,13 @@ pub const BLUESTEIN_OUTPUT: Kernel = Kernel {
     bindings: &[StorageRead, StorageReadWrite, StorageRead, Uniform],
 };
 
+/// Parseval energy of the dropped coefficients, one partial per workgroup.
+pub const SPECTRAL_DROPPED: Kernel = Kernel {
+    name: "spectral_dropped.wgsl",
+    body: include_str!("../shaders/spectral_dropped.wgsl"),
+    bindings: &[StorageRead, StorageRead, StorageReadWrite, Uniform],
+};
+
 /// Every kernel of the crate.
 pub const KERNELS: &[&Kernel] = &[
     &FFT_SHARED,
@@ -174,6 +181,7 @@ pub const KERNELS: &[&Kernel] = &[
     &DCT_REORDER,
     &DCT_SPECTRUM,
     &SPARSE_SCATTER,
+    &SPECTRAL_DROPPED,
     &TOPK_HISTOGRAM,
     &TOPK_DIGIT,
     &TOPK_BLOCK_COUNT,

@@ -286,23 +286,13 @@ impl GpuDevice {
         Ok(group)
     }
 
-    /// A 2-D grid of `groups` workgroups within the per-dimension limit
-    /// (kernels rebuild the linear index as `x + y * groups_x`).
+    /// A 2-D grid of `groups` workgroups within the device's per-dimension
+    /// limit (see [`grid_within`]).
     ///
     /// # Errors
     /// [`Error::DeviceLimit`] if even a square grid cannot hold them.
     pub(crate) fn grid(&self, groups: u64) -> Result<(u32, u32)> {
-        let max = u64::from(self.limits.max_compute_workgroups_per_dimension);
-        let x = groups.clamp(1, max);
-        let y = groups.div_ceil(x);
-        if y > max {
-            return Err(Error::DeviceLimit {
-                what: "workgroups per dispatch",
-                requested: groups,
-                max: max * max,
-            });
-        }
-        Ok((x as u32, y as u32))
+        grid_within(groups, self.limits.max_compute_workgroups_per_dimension)
     }
 
     /// Records one dispatch of `pipeline` over `resources` (binding order)
@@ -442,6 +432,25 @@ impl GpuDevice {
         staging.raw().unmap();
         Ok(out)
     }
+}
+
+/// A 2-D grid of at least `groups` workgroups with at most `max_per_dim`
+/// per dimension; kernels fold `(x, y)` back into `x + y * grid.0`.
+///
+/// # Errors
+/// [`Error::DeviceLimit`] if even a square grid cannot hold them.
+pub(crate) fn grid_within(groups: u64, max_per_dim: u32) -> Result<(u32, u32)> {
+    let max = u64::from(max_per_dim.max(1));
+    let x = groups.clamp(1, max);
+    let y = groups.div_ceil(x);
+    if y > max {
+        return Err(Error::DeviceLimit {
+            what: "workgroups per dispatch",
+            requested: groups,
+            max: max * max,
+        });
+    }
+    Ok((x as u32, y as u32))
 }
 
 /// Parses and validates a kernel with naga.

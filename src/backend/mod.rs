@@ -10,7 +10,7 @@ mod memory;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Once};
 
-pub(crate) use gpu::Pipeline;
+pub(crate) use gpu::{grid_within, Pipeline};
 pub use gpu::{parse_kernel, workgroup_bytes, GpuDevice};
 pub use memory::{GpuBuffer, MemoryPool, MemoryStats, TagUsage};
 

@@ -21,9 +21,10 @@ use std::sync::Arc;
 
 use rustfft::num_complex::Complex64;
 
+use crate::backend::grid_within;
 use crate::backend::{GpuBuffer, GpuDevice, Pipeline};
 use crate::error::Result;
-use crate::fft::gpu::{grid, Dispatch, GpuFft, LineBatch};
+use crate::fft::gpu::{Dispatch, GpuFft, LineBatch};
 use crate::fft::recipe::{FftRecipe, WORKGROUP_SIZE};
 use crate::shaders;
 
@@ -166,7 +167,7 @@ impl GpuBluestein {
         while first < lines {
             let count = chunk.min(lines - first);
             let line_params = |threads: usize| -> Result<((u32, u32), LineParams)> {
-                let grid = grid((threads as u64).div_ceil(wg), max_dim)?;
+                let grid = grid_within((threads as u64).div_ceil(wg), max_dim)?;
                 Ok((
                     grid,
                     LineParams {
@@ -209,7 +210,7 @@ impl GpuBluestein {
             )?);
             // 3. Times the filter's spectrum.
             let total = count * m;
-            let g = grid((total as u64).div_ceil(wg), max_dim)?;
+            let g = grid_within((total as u64).div_ceil(wg), max_dim)?;
             let params = PointwiseParams {
                 m: m as u32,
                 total: total as u32,

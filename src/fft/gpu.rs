@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::backend::{GpuBuffer, GpuDevice, Pipeline};
+use crate::backend::{grid_within, GpuBuffer, GpuDevice, Pipeline};
 use crate::error::{Error, Result};
 use crate::fft::bluestein::GpuBluestein;
 use crate::fft::recipe::{
@@ -184,22 +184,6 @@ struct Stockham {
     two_level: Option<(u32, u32, u32)>, // (lo_len, lo_off, hi_off)
     shared: Option<Arc<Pipeline>>,
     global: Option<Arc<Pipeline>>,
-}
-
-/// A 2-D grid of at least `groups` workgroups within `max_per_dim` per
-/// dimension; kernels fold `(x, y)` back into `x + y * grid.0`.
-pub(crate) fn grid(groups: u64, max_per_dim: u32) -> Result<(u32, u32)> {
-    let max = u64::from(max_per_dim);
-    let x = groups.min(max).max(1);
-    let y = groups.div_ceil(x);
-    if y > max {
-        return Err(Error::DeviceLimit {
-            what: "workgroups per dispatch",
-            requested: groups,
-            max: max * max,
-        });
-    }
-    Ok((x as u32, y as u32))
 }
 
 impl GpuFft {
@@ -463,7 +447,7 @@ impl Stockham {
                 let st = pass.stages;
                 let lpg = st.lines_per_group;
                 let num_lines = pass.num_lines;
-                let grid = grid(u64::from(num_lines.div_ceil(lpg)), max_dim)?;
+                let grid = grid_within(u64::from(num_lines.div_ceil(lpg)), max_dim)?;
                 let last = i + 1 == shared_passes.len();
                 let params = SharedParams {
                     n: st.n,
@@ -519,7 +503,7 @@ impl Stockham {
             let mut span = 1u32;
             for (i, &radix) in radices.iter().enumerate() {
                 let threads = u64::from(lines32) * u64::from(n / radix);
-                let grid = grid(threads.div_ceil(u64::from(WORKGROUP_SIZE)), max_dim)?;
+                let grid = grid_within(threads.div_ceil(u64::from(WORKGROUP_SIZE)), max_dim)?;
                 let params = GlobalParams {
                     n,
                     radix,

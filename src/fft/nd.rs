@@ -152,7 +152,7 @@ pub(crate) fn encode_axis_passes(
             .inner
             .gpu
             .as_ref()
-            .is_some_and(|g| g.recipe.passes() > 1)
+            .is_some_and(|g| g.recipe.needs_scratch())
     });
     if needs_scratch {
         keep.push(gpu.storage("fft scratch", bytes)?);

@@ -376,7 +376,7 @@ impl Context {
             let fft = plan.inner.gpu.as_ref().expect("GPU plan");
             let packed_bytes = (outer * h * 8) as u64;
             let z = gpu.storage("rfft packed spectrum", packed_bytes)?;
-            if fft.recipe.passes() > 1 {
+            if fft.recipe.needs_scratch() {
                 keep.push(gpu.storage("fft scratch", packed_bytes)?);
             }
             fft.encode(
@@ -491,7 +491,7 @@ impl Context {
             )?;
             let plan = self.plan_fft(h, FftDirection::Inverse, Normalization::None)?;
             let fft = plan.inner.gpu.as_ref().expect("GPU plan");
-            if fft.recipe.passes() > 1 {
+            if fft.recipe.needs_scratch() {
                 keep.push(gpu.storage("fft scratch", (outer * h * 8) as u64)?);
             }
             fft.encode(

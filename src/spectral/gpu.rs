@@ -1,7 +1,7 @@
 //! The GPU path: transform and top-k chained on GPU buffers; scatter for
 //! decompression.
 
-use super::{select, CompressOptions, SparseSpectral, Transform};
+use super::{components, select, CompressOptions, SparseSpectral, Transform};
 use crate::backend::Context;
 use crate::error::{Error, Result};
 use crate::fft::recipe::WORKGROUP_SIZE as WG;
@@ -51,10 +51,90 @@ pub(crate) fn compress(
             .flat_map(|c| [c.re, c.im])
             .collect(),
     };
-    // The whole spectrum's energy equals the input's (Parseval).
+    let dropped = dropped_energy(ctx, &spectrum, &kept.positions, k, shape, options.transform)?;
     Ok(select::finish(
-        shape, options, positions, values, energy, energy,
+        shape, options, positions, values, dropped, energy,
     ))
+}
+
+/// Uniforms of `spectral_dropped.wgsl`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct DroppedParams {
+    count: u32,
+    comps: u32,
+    kept: u32,
+    h1: u32,
+    n_last: u32,
+    groups_x: u32,
+    half_spectrum: u32,
+    _pad: u32,
+}
+
+/// Weighted energy of the coefficients of `spectrum` not among `positions`
+/// (the first `kept` entries of a sorted u32 buffer), summed on the GPU.
+fn dropped_energy(
+    ctx: &Context,
+    spectrum: &GpuTensor,
+    positions: &crate::backend::GpuBuffer,
+    kept: usize,
+    shape: &[usize],
+    transform: Transform,
+) -> Result<f64> {
+    let gpu = ctx
+        .gpu()
+        .ok_or_else(|| Error::invalid("ctx", "GPU work needs a GPU context"))?;
+    if spectrum.bytes() > gpu.max_binding_bytes() {
+        return Err(Error::DeviceLimit {
+            what: "storage binding size (spectrum energy)",
+            requested: spectrum.bytes(),
+            max: gpu.max_binding_bytes(),
+        });
+    }
+    let count = spectrum.len();
+    let n_last = shape[shape.len() - 1];
+    let groups = (count as u64).div_ceil(u64::from(WG));
+    let grid = gpu.grid(groups)?;
+    let params = DroppedParams {
+        count: count as u32,
+        comps: components(transform) as u32,
+        kept: kept as u32,
+        h1: if transform == Transform::Rfft {
+            (n_last / 2 + 1) as u32
+        } else {
+            1
+        },
+        n_last: n_last as u32,
+        groups_x: grid.0,
+        half_spectrum: u32::from(transform == Transform::Rfft),
+        _pad: 0,
+    };
+    let partials = gpu.storage(
+        "spectral dropped partials",
+        u64::from(grid.0) * u64::from(grid.1) * 4,
+    )?;
+    let pipeline = gpu.pipeline(&shaders::SPECTRAL_DROPPED, &[("WG_SIZE", WG)])?;
+    let uniform = gpu.uniform("spectral_dropped params", &params);
+    let mut encoder = gpu
+        .device
+        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("spectral dropped energy"),
+        });
+    encoder.clear_buffer(partials.raw(), 0, None);
+    gpu.dispatch(
+        &mut encoder,
+        &pipeline,
+        &[
+            spectrum.buffer().binding(),
+            positions.binding(),
+            partials.binding(),
+            uniform.as_entire_binding(),
+        ],
+        grid,
+    )?;
+    gpu.submit_and_wait(encoder, "spectral dropped energy")?;
+    let sums: Vec<f32> = gpu.read_back(partials.raw(), groups * 4)?;
+    Ok(sums.iter().map(|&v| f64::from(v)).sum())
 }
 
 /// The dense coefficient tensor of `sparse` on the GPU (zeros elsewhere).

@@ -275,6 +275,21 @@ impl Parseval {
         }
     }
 
+    /// For a kept `p` whose conjugate partner is not kept: how much less
+    /// error the real-valued reconstruction leaves than counting the partner
+    /// as plainly dropped (half of `p`'s energy); 0 otherwise.
+    pub(crate) fn split_pair_relief(
+        &self,
+        p: usize,
+        e_p: f64,
+        kept: impl Fn(usize) -> bool,
+    ) -> f64 {
+        match self.bin(p) {
+            Bin::Paired(q) if !kept(q) => 0.5 * e_p,
+            _ => 0.0,
+        }
+    }
+
     /// Error energy removed by keeping `p` (squared magnitude `e_p`), given
     /// the squared magnitude of its partner if that is already kept.
     pub(crate) fn gain(

@@ -63,14 +63,14 @@ pub(crate) fn round_value(value_type: ValueType, scale: f32, v: f32) -> f32 {
 }
 
 /// Builds the tensor from kept positions (ascending) and their raw values,
-/// rounding the values; `total` is the weighted energy of the whole
-/// spectrum, `energy` that of the input (equal up to rounding).
+/// rounding the values; `dropped` is the weighted energy of the coefficients
+/// not kept, `energy` that of the input.
 pub(crate) fn finish(
     shape: &[usize],
     options: &CompressOptions,
     positions: Vec<u64>,
     raw_values: Vec<f32>,
-    total: f64,
+    dropped: f64,
     energy: f64,
 ) -> SparseSpectral {
     let comps = components(options.transform);
@@ -83,32 +83,26 @@ pub(crate) fn finish(
             .map(|&v| f64::from(v).powi(2))
             .sum()
     };
-    let (gained, rounding) = positions
+    let (relief, rounding) = positions
         .par_iter()
         .enumerate()
         .map(|(i, &p)| {
-            // Pairs are counted in position order: the partner kept earlier.
-            let earlier = |q: usize| {
-                positions[..i]
-                    .binary_search(&(q as u64))
-                    .ok()
-                    .map(energy_of)
-            };
-            let gain = parseval.gain(p as usize, energy_of(i), earlier);
+            let kept = |q: usize| positions.binary_search(&(q as u64)).is_ok();
+            let relief = parseval.split_pair_relief(p as usize, energy_of(i), kept);
             let r2: f64 = raw_values[i * comps..(i + 1) * comps]
                 .iter()
                 .map(|&v| {
                     (f64::from(round_value(options.value_type, scale, v)) - f64::from(v)).powi(2)
                 })
                 .sum();
-            (gain, parseval.weighted(p as usize, r2))
+            (relief, parseval.weighted(p as usize, r2))
         })
         .reduce(|| (0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
     let values: Vec<f32> = raw_values
         .par_iter()
         .map(|&v| round_value(options.value_type, scale, v))
         .collect();
-    let err2 = (total - gained).max(0.0) + rounding;
+    let err2 = (dropped - relief).max(0.0) + rounding;
     let predicted = if energy > 0.0 {
         (err2 / energy).sqrt()
     } else {
@@ -196,6 +190,7 @@ pub(crate) fn from_spectrum(
     let comps = components(options.transform);
     let parseval = Parseval::new(options.transform, shape);
     let total: f64 = (0..coefs)
+        .into_par_iter()
         .map(|p| parseval.weighted(p, spectrum.energy(p)))
         .sum();
     let positions: Vec<u64> = match (options.keep, direct_count(options.keep, coefs)) {
@@ -282,8 +277,15 @@ pub(crate) fn from_spectrum(
         _ => unreachable!("direct_count covers the other settings"),
     };
     let mut values = Vec::with_capacity(positions.len() * comps);
+    let mut kept = vec![false; coefs];
     for &p in &positions {
         spectrum.push_values(p as usize, &mut values);
+        kept[p as usize] = true;
     }
-    Ok(finish(shape, options, positions, values, total, energy))
+    let dropped: f64 = (0..coefs)
+        .into_par_iter()
+        .filter(|&p| !kept[p])
+        .map(|p| parseval.weighted(p, spectrum.energy(p)))
+        .sum();
+    Ok(finish(shape, options, positions, values, dropped, energy))
 }

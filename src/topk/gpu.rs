@@ -1,7 +1,7 @@
 //! The GPU path: radix select and compaction dispatches over windows of the
 //! input that each fit one storage binding.
 
-use crate::backend::{GpuBuffer, GpuDevice};
+use crate::backend::{grid_within, GpuBuffer, GpuDevice};
 use crate::error::{Error, Result};
 use crate::shaders;
 
@@ -71,21 +71,6 @@ struct ScatterParams {
     pos_origin: u32,
     val_origin: u32,
     _pad: [u32; 2],
-}
-
-/// A 2-D grid of at most `max_per_dim` workgroups per dimension covering `groups`.
-fn grid(groups: u64, max_per_dim: u32) -> Result<(u32, u32)> {
-    let max = u64::from(max_per_dim.max(1));
-    let x = groups.min(max).max(1);
-    let y = groups.div_ceil(x);
-    if y > max {
-        return Err(Error::DeviceLimit {
-            what: "workgroups per dispatch",
-            requested: groups,
-            max: max * max,
-        });
-    }
-    Ok((x as u32, y as u32))
 }
 
 /// One window of the input: elements `start..start + len`.
@@ -189,7 +174,7 @@ pub(crate) fn select(
             u32::MAX << (shift + 8)
         };
         for w in &windows {
-            let (gx, gy) = grid(w.len.div_ceil(TILE) as u64, max_dim)?;
+            let (gx, gy) = grid_within(w.len.div_ceil(TILE) as u64, max_dim)?;
             let params = HistogramParams {
                 window_base: w.start as u32,
                 window_len: w.len as u32,
@@ -225,7 +210,7 @@ pub(crate) fn select(
         groups.push((&digit, group, 1, 1));
     }
     for w in &windows {
-        let (gx, gy) = grid(w.len.div_ceil(BLOCK) as u64, max_dim)?;
+        let (gx, gy) = grid_within(w.len.div_ceil(BLOCK) as u64, max_dim)?;
         let params = BlockParams {
             window_base: w.start as u32,
             window_len: w.len as u32,
@@ -326,7 +311,7 @@ pub(crate) fn select(
             ((first as u64 * size) / unit * unit / size) as usize
         };
         let (pos_origin, val_origin) = (origin(4), origin(elem));
-        let (gx, gy) = grid(w.len.div_ceil(BLOCK) as u64, max_dim)?;
+        let (gx, gy) = grid_within(w.len.div_ceil(BLOCK) as u64, max_dim)?;
         let params = ScatterParams {
             window_base: w.start as u32,
             window_len: w.len as u32,
