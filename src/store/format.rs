@@ -268,15 +268,17 @@ impl Container {
         (0..self.entries.len()).try_for_each(|i| self.payload(i).map(|_| ()))
     }
 
-    /// Decodes tensor `i` to its values as f32 (lossy codecs' output, or a
-    /// raw tensor widened; `None` for raw dtypes without a numeric reading).
+    /// Decodes tensor `i` to its values as f32, as a reader of the
+    /// decompressed file sees them (lossy codecs' output rounded to the
+    /// tensor's dtype, or a raw tensor widened; `None` for raw dtypes without
+    /// a numeric reading).
     ///
     /// # Errors
     /// As [`Container::decode_bytes`].
     pub fn decode_f32(&self, ctx: &Context, i: usize) -> Result<Option<Vec<f32>>> {
         let e = &self.entries[i];
         match self.decode_inner(ctx, i, false)? {
-            Decoded::Values(v) => Ok(Some(v)),
+            Decoded::Values(v) => Ok(Some(dtype::round_trip(e.dtype, v))),
             Decoded::Bytes(b) => Ok(dtype::to_f32(e.dtype, &b)),
         }
     }
@@ -713,7 +715,7 @@ impl ContainerWriter {
         let crc = crc32fast::hash(&pre);
         pre.extend_from_slice(&crc.to_le_bytes());
 
-        let mut tmp = tempfile::NamedTempFile::new_in(dir_of(&path)).map_err(io)?;
+        let mut tmp = new_temp(&path).map_err(io)?;
         {
             let mut w = BufWriter::new(tmp.as_file_mut());
             w.write_all(&pre).map_err(io)?;
@@ -731,6 +733,19 @@ impl ContainerWriter {
     }
 }
 
+/// A temporary file beside `path` (same directory, so the final rename is
+/// atomic), readable by others like a normally created file.
+fn new_temp(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    let mut b = tempfile::Builder::new();
+    b.prefix(".fftt-tmp-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        b.permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    b.tempfile_in(dir_of(path))
+}
+
 /// Writes `bytes` to `path` atomically (temporary file in the same
 /// directory, then rename) through `write`.
 pub(crate) fn write_atomically(
@@ -738,7 +753,7 @@ pub(crate) fn write_atomically(
     write: impl FnOnce(&mut BufWriter<&mut File>) -> Result<()>,
 ) -> Result<()> {
     let io = |e: std::io::Error| Error::io(path, e);
-    let mut tmp = tempfile::NamedTempFile::new_in(dir_of(path)).map_err(io)?;
+    let mut tmp = new_temp(path).map_err(io)?;
     {
         let mut w = BufWriter::new(tmp.as_file_mut());
         write(&mut w)?;

@@ -18,6 +18,7 @@
 pub mod auto;
 pub mod codec;
 pub mod dtype;
+pub mod example;
 pub mod format;
 pub mod safetensors_io;
 pub mod svg;
@@ -467,7 +468,8 @@ pub struct RdPoint {
     /// Float tensors' original bytes over their encoded bytes (parameters,
     /// payload and table entry).
     pub ratio: f64,
-    /// Relative Frobenius error over all float tensors together.
+    /// The largest per-tensor relative Frobenius error (the quantity that
+    /// `--max-error` bounds).
     pub error: f64,
 }
 
@@ -510,8 +512,8 @@ pub fn rate_distortion(
     for t in RD_TARGETS {
         series.push(("auto".into(), format!("{t:e}"), None, t));
     }
-    // Per series: encoded bytes, squared error, squared norm.
-    let mut acc = vec![(0u64, 0.0f64, 0.0f64); series.len()];
+    // Per series: encoded bytes, largest error.
+    let mut acc = vec![(0u64, 0.0f64); series.len()];
     let total: u64 = tensors.iter().map(|t| (t.range.1 - t.range.0) as u64).sum();
     progress(Progress::Begin {
         tensors: tensors.len() as u64,
@@ -529,7 +531,6 @@ pub fn rate_distortion(
             });
         }
         original += bytes.len() as u64;
-        let norm2: f64 = values.iter().map(|&x| f64::from(x) * f64::from(x)).sum();
         let entry = format::table_entry_len(&t.name, t.dtype, t.shape.len(), 0);
         for (k, (_, _, method, target)) in series.iter().enumerate() {
             let (size, err) = match method {
@@ -559,8 +560,7 @@ pub fn rate_distortion(
             };
             let a = &mut acc[k];
             a.0 += size + entry;
-            a.1 += err * err * norm2;
-            a.2 += norm2;
+            a.1 = a.1.max(err);
         }
         progress(Progress::Tensor {
             name: &t.name,
@@ -570,11 +570,11 @@ pub fn rate_distortion(
     Ok(series
         .into_iter()
         .zip(acc)
-        .map(|((curve, setting, _, _), (size, e2, n2))| RdPoint {
+        .map(|((curve, setting, _, _), (size, error))| RdPoint {
             curve,
             setting,
             ratio: original as f64 / size.max(1) as f64,
-            error: if n2 > 0.0 { (e2 / n2).sqrt() } else { 0.0 },
+            error,
         })
         .collect())
 }

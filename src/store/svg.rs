@@ -104,7 +104,7 @@ pub fn plot(points: &[RdPoint], title: &str) -> String {
     );
     let _ = writeln!(
         s,
-        r#"<text transform="translate(20 {}) rotate(-90)" text-anchor="middle">relative Frobenius error (log scale)</text>"#,
+        r#"<text transform="translate(20 {}) rotate(-90)" text-anchor="middle">largest per-tensor relative error (log scale)</text>"#,
         TOP + ph / 2.0
     );
     // Curves in order of first appearance.
