@@ -115,6 +115,17 @@ pub enum Error {
         detail: String,
     },
 
+    /// Serialized bytes that cannot be what they claim to be.
+    #[error("corrupt {what} at byte {offset}: {detail}")]
+    Corrupt {
+        /// What was being read.
+        what: &'static str,
+        /// Byte offset of the problem.
+        offset: u64,
+        /// What is wrong.
+        detail: String,
+    },
+
     /// A file is not a valid container or safetensors file: damaged,
     /// truncated or written by something else.
     #[error("{path}: {}at byte {offset}: {detail}", tensor.as_deref().map(|t| format!("tensor `{t}` ")).unwrap_or_default())]

@@ -42,6 +42,7 @@ pub mod error;
 pub mod fft;
 pub mod shaders;
 pub mod sparse;
+pub mod spectral;
 pub mod store;
 pub mod tensor;
 pub mod testing;

@@ -136,6 +136,13 @@ pub const TOPK_SCATTER: Kernel = Kernel {
     ],
 };
 
+/// Scatters kept coefficients into a zero-filled dense spectrum.
+pub const SPARSE_SCATTER: Kernel = Kernel {
+    name: "sparse_scatter.wgsl",
+    body: include_str!("../shaders/sparse_scatter.wgsl"),
+    bindings: &[StorageRead, StorageRead, StorageReadWrite, Uniform],
+};
+
 /// Every kernel of the crate.
 pub const KERNELS: &[&Kernel] = &[
     &FFT_SHARED,
@@ -145,6 +152,7 @@ pub const KERNELS: &[&Kernel] = &[
     &AXIS_COPY,
     &DCT_REORDER,
     &DCT_SPECTRUM,
+    &SPARSE_SCATTER,
     &TOPK_HISTOGRAM,
     &TOPK_DIGIT,
     &TOPK_BLOCK_COUNT,

@@ -58,34 +58,99 @@ impl CpuFft {
     }
 }
 
+/// A raw pointer that may cross threads; see the SAFETY notes where used.
+#[derive(Clone, Copy)]
+struct SharedMut<T>(*mut T);
+// SAFETY: only used to hand disjoint element sets of one slice to rayon
+// tasks (each task touches its own columns), never to alias.
+unsafe impl<T: Send> Send for SharedMut<T> {}
+unsafe impl<T: Send> Sync for SharedMut<T> {}
+
+/// Lines gathered per task on a strided axis: enough to read whole cache
+/// lines of each row, few enough to keep the gathered block in cache.
+const COLUMNS_PER_TASK: usize = 16;
+
 impl CpuFft {
     /// Transforms every line along an axis: `outer` blocks of `len * inner`
     /// elements, each holding `inner` interleaved lines of stride `inner`.
+    /// Strided lines are gathered a few columns at a time into contiguous
+    /// scratch, transformed and written back, in parallel over columns.
     pub(crate) fn process_axis(&self, data: &mut [Complex32], inner: usize) {
         if inner == 1 {
             self.process(data);
             return;
         }
-        let block = self.len * inner;
-        let mut lines = vec![Complex32::default(); block];
-        for chunk in data.chunks_mut(block) {
-            transpose(chunk, &mut lines, self.len, inner);
-            self.process(&mut lines);
-            transpose(&lines, chunk, inner, self.len);
+        let len = self.len;
+        let scratch_len = self.fft.get_inplace_scratch_len();
+        for block in data.chunks_mut(len * inner) {
+            let base = SharedMut(block.as_mut_ptr());
+            let groups = inner.div_ceil(COLUMNS_PER_TASK);
+            let work = |(lines, scratch): &mut (Vec<Complex32>, Vec<Complex32>), g: usize| {
+                let base = base;
+                let j0 = g * COLUMNS_PER_TASK;
+                let width = COLUMNS_PER_TASK.min(inner - j0);
+                // SAFETY: task g reads and writes only columns j0..j0+width of
+                // each row of this block; the column ranges of tasks are
+                // disjoint and all indices are below len * inner.
+                unsafe {
+                    for i in 0..len {
+                        let row = base.0.add(i * inner + j0);
+                        for c in 0..width {
+                            lines[c * len + i] = *row.add(c);
+                        }
+                    }
+                }
+                let lines_here = &mut lines[..width * len];
+                self.fft.process_with_scratch(lines_here, scratch);
+                self.apply_scale(lines_here);
+                // SAFETY: as above.
+                unsafe {
+                    for i in 0..len {
+                        let row = base.0.add(i * inner + j0);
+                        for c in 0..width {
+                            *row.add(c) = lines[c * len + i];
+                        }
+                    }
+                }
+            };
+            let init = || {
+                (
+                    vec![Complex32::default(); COLUMNS_PER_TASK * len],
+                    vec![Complex32::default(); scratch_len],
+                )
+            };
+            if block.len() < PARALLEL_POINTS {
+                let mut state = init();
+                (0..groups).for_each(|g| work(&mut state, g));
+            } else {
+                (0..groups).into_par_iter().for_each_init(init, work);
+            }
         }
     }
 }
 
-/// `dst[c * rows + r] = src[r * cols + c]` for a `rows x cols` matrix.
-pub(crate) fn transpose<T: Copy>(src: &[T], dst: &mut [T], rows: usize, cols: usize) {
+/// `dst[c * rows + r] = src[r * cols + c]` for a `rows x cols` matrix, in
+/// cache-sized tiles, spread over all cores by destination rows when large.
+pub(crate) fn transpose<T: Copy + Send + Sync>(src: &[T], dst: &mut [T], rows: usize, cols: usize) {
     const TILE: usize = 32;
-    for r0 in (0..rows).step_by(TILE) {
-        for c0 in (0..cols).step_by(TILE) {
-            for r in r0..(r0 + TILE).min(rows) {
-                for c in c0..(c0 + TILE).min(cols) {
-                    dst[c * rows + r] = src[r * cols + c];
+    let tile_rows = |c0: usize, out: &mut [T]| {
+        let c_end = (c0 + TILE).min(cols);
+        for r0 in (0..rows).step_by(TILE) {
+            for c in c0..c_end {
+                let dst_row = &mut out[(c - c0) * rows..(c - c0 + 1) * rows];
+                for r in r0..(r0 + TILE).min(rows) {
+                    dst_row[r] = src[r * cols + c];
                 }
             }
         }
+    };
+    if rows * cols < PARALLEL_POINTS {
+        for (i, out) in dst.chunks_mut(TILE * rows).enumerate() {
+            tile_rows(i * TILE, out);
+        }
+    } else {
+        dst.par_chunks_mut(TILE * rows)
+            .enumerate()
+            .for_each(|(i, out)| tile_rows(i * TILE, out));
     }
 }

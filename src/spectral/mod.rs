@@ -1,0 +1,395 @@
+//! Sparse spectral tensors: a tensor stored as the largest coefficients of
+//! its real FFT (half spectrum) or orthonormal DCT-II, with every byte of the
+//! stored form counted.
+//!
+//! Compress = transform (unitary, so Parseval holds) + exact top-k;
+//! decompress = scatter into a zero spectrum + inverse transform. Both run on
+//! the context's backend; on the GPU the stages chain on GPU buffers.
+//!
+//! How much to keep ([`Keep`]): a fraction or count of coefficients; a target
+//! compression ratio (f32 input bytes / [`SparseSpectral::serialized_len`]);
+//! or a target relative Frobenius error, met exactly: the transform is
+//! orthonormal, so the error of keeping the k largest coefficients is the
+//! dropped energy plus the rounding energy of the kept values, known from the
+//! sorted magnitudes before anything is decompressed, and the smallest k that
+//! meets the target is chosen.
+//!
+//! Honest expectations (see the README): smooth data along ordered axes
+//! (fields, images, signals, position tables) compresses by orders of
+//! magnitude; i.i.d. noise and trained weight matrices do not (keeping a
+//! fraction p of a Gaussian tensor's coefficients leaves relative error
+//! `sqrt(1 - p (1 - ln p))`).
+
+mod format;
+mod gpu;
+mod select;
+
+use rayon::prelude::*;
+use rustfft::num_complex::Complex32;
+
+use crate::backend::Context;
+use crate::error::{Error, Result};
+use crate::fft::Normalization;
+use crate::tensor::{shape_len, Tensor};
+
+pub use format::{header_len, MAGIC, VERSION};
+
+/// The transform over all axes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Transform {
+    /// Real FFT (half spectrum along the last axis), complex coefficients.
+    Rfft,
+    /// Orthonormal DCT-II, real coefficients. Best for smooth data.
+    Dct,
+}
+
+/// How kept values are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ValueType {
+    /// IEEE half precision with one power-of-two scale per tensor (about
+    /// 3e-4 relative rounding, far below useful truncation errors).
+    #[default]
+    F16,
+    /// f32, exact.
+    F32,
+}
+
+impl ValueType {
+    fn bytes(self) -> usize {
+        match self {
+            ValueType::F16 => 2,
+            ValueType::F32 => 4,
+        }
+    }
+}
+
+/// How many coefficients to keep.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Keep {
+    /// This fraction of the coefficients, in (0, 1] (at least one).
+    Fraction(f64),
+    /// Exactly this many coefficients.
+    Count(usize),
+    /// As many as fit a compression ratio of at least this (f32 bytes in /
+    /// serialized bytes out, every byte counted).
+    Ratio(f64),
+    /// The fewest coefficients whose reconstruction has at most this
+    /// relative Frobenius error (rounding of stored values included).
+    RelativeError(f64),
+}
+
+/// Everything [`Context::compress`] needs to know.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CompressOptions {
+    /// Which transform.
+    pub transform: Transform,
+    /// How values are stored.
+    pub value_type: ValueType,
+    /// How many coefficients to keep.
+    pub keep: Keep,
+}
+
+impl Default for CompressOptions {
+    fn default() -> Self {
+        CompressOptions {
+            transform: Transform::Dct,
+            value_type: ValueType::F16,
+            keep: Keep::RelativeError(0.01),
+        }
+    }
+}
+
+/// A tensor stored as its largest spectral coefficients.
+#[derive(Debug, Clone)]
+pub struct SparseSpectral {
+    shape: Vec<usize>,
+    transform: Transform,
+    value_type: ValueType,
+    scale: f32,
+    positions: Vec<u64>,
+    /// Kept values as stored (already rounded to the value type), real parts
+    /// and imaginary parts interleaved for the FFT.
+    values: Vec<f32>,
+    predicted_error: Option<f64>,
+}
+
+impl PartialEq for SparseSpectral {
+    /// Equal when the stored content is equal (the predicted error, known
+    /// only after compression, is not compared).
+    fn eq(&self, other: &Self) -> bool {
+        self.shape == other.shape
+            && self.transform == other.transform
+            && self.value_type == other.value_type
+            && self.scale.to_bits() == other.scale.to_bits()
+            && self.positions == other.positions
+            && self
+                .values
+                .iter()
+                .map(|v| v.to_bits())
+                .eq(other.values.iter().map(|v| v.to_bits()))
+    }
+}
+
+/// Shape of the coefficient tensor of `transform` on `shape`.
+pub fn coefficient_shape(shape: &[usize], transform: Transform) -> Vec<usize> {
+    let mut s = shape.to_vec();
+    if transform == Transform::Rfft {
+        let last = s.len() - 1;
+        s[last] = s[last] / 2 + 1;
+    }
+    s
+}
+
+impl SparseSpectral {
+    /// Shape of the original tensor.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// The transform.
+    pub fn transform(&self) -> Transform {
+        self.transform
+    }
+
+    /// How values are stored.
+    pub fn value_type(&self) -> ValueType {
+        self.value_type
+    }
+
+    /// Number of kept coefficients.
+    pub fn kept(&self) -> usize {
+        self.positions.len()
+    }
+
+    /// Number of coefficients of the full transform.
+    pub fn coefficients(&self) -> usize {
+        coefficient_shape(&self.shape, self.transform)
+            .iter()
+            .product()
+    }
+
+    /// Kept positions (flat row-major indices into the coefficient tensor),
+    /// ascending.
+    pub fn positions(&self) -> &[u64] {
+        &self.positions
+    }
+
+    /// Kept values as stored; for [`Transform::Rfft`] real and imaginary
+    /// parts interleaved.
+    pub fn values(&self) -> &[f32] {
+        &self.values
+    }
+
+    /// The relative Frobenius error predicted at compression (exact through
+    /// Parseval up to float rounding of the transforms); `None` for tensors
+    /// read back from bytes.
+    pub fn predicted_error(&self) -> Option<f64> {
+        self.predicted_error
+    }
+
+    /// f32 bytes of the original over serialized bytes.
+    pub fn ratio(&self) -> f64 {
+        (4 * self.shape.iter().product::<usize>()) as f64 / self.serialized_len() as f64
+    }
+
+    fn components(&self) -> usize {
+        components(self.transform)
+    }
+}
+
+fn components(transform: Transform) -> usize {
+    match transform {
+        Transform::Rfft => 2,
+        Transform::Dct => 1,
+    }
+}
+
+/// The spectrum of a tensor on the host.
+pub(crate) enum Spectrum {
+    Real(Vec<f32>),
+    Complex(Vec<Complex32>),
+}
+
+/// Parseval bookkeeping over a coefficient tensor: how much of the input's
+/// energy each kept coefficient accounts for.
+///
+/// DCT coefficients count once. A real FFT's half spectrum stands for the
+/// full one: interior bins of the last axis count twice (their conjugate
+/// partners are implied), while on the slices at 0 and n/2 of that axis both
+/// partners are stored. Keeping only one of such a pair, the real-valued
+/// reconstruction splits it evenly between the two, which removes 3/4 of the
+/// pair's error rather than 1/2.
+pub(crate) struct Parseval {
+    transform: Transform,
+    coef_shape: Vec<usize>,
+    n_last: usize,
+}
+
+/// How a coefficient enters Parseval's sum.
+enum Bin {
+    Single(f64),
+    Paired(usize),
+}
+
+impl Parseval {
+    pub(crate) fn new(transform: Transform, shape: &[usize]) -> Self {
+        Parseval {
+            transform,
+            coef_shape: coefficient_shape(shape, transform),
+            n_last: shape[shape.len() - 1],
+        }
+    }
+
+    fn bin(&self, p: usize) -> Bin {
+        if self.transform == Transform::Dct {
+            return Bin::Single(1.0);
+        }
+        let h1 = self.n_last / 2 + 1;
+        let k = p % h1;
+        if !(k == 0 || (self.n_last % 2 == 0 && k == h1 - 1)) {
+            return Bin::Single(2.0);
+        }
+        // Partner: every other coordinate negated modulo its length.
+        let mut rest = p / h1;
+        let mut q = 0usize;
+        let mut stride = h1;
+        for &d in self.coef_shape[..self.coef_shape.len() - 1].iter().rev() {
+            let c = rest % d;
+            rest /= d;
+            q += ((d - c) % d) * stride;
+            stride *= d;
+        }
+        q += k;
+        if q == p {
+            Bin::Single(1.0)
+        } else {
+            Bin::Paired(q)
+        }
+    }
+
+    /// Weighted energy of coefficient `p` with squared magnitude `e`.
+    pub(crate) fn weighted(&self, p: usize, e: f64) -> f64 {
+        match self.bin(p) {
+            Bin::Single(w) => w * e,
+            Bin::Paired(_) => e,
+        }
+    }
+
+    /// Error energy removed by keeping `p` (squared magnitude `e_p`), given
+    /// the squared magnitude of its partner if that is already kept.
+    pub(crate) fn gain(
+        &self,
+        p: usize,
+        e_p: f64,
+        kept_partner: impl Fn(usize) -> Option<f64>,
+    ) -> f64 {
+        match self.bin(p) {
+            Bin::Single(w) => w * e_p,
+            Bin::Paired(q) => match kept_partner(q) {
+                Some(e_q) => e_p - 0.5 * e_q,
+                None => 1.5 * e_p,
+            },
+        }
+    }
+}
+
+impl Context {
+    /// Compresses `tensor` into its largest spectral coefficients.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for NaN or infinite input (naming the
+    /// first index), keep settings out of range (fraction not in (0, 1],
+    /// count 0 or above the coefficient count, ratio not above 0 or
+    /// unreachable, negative or non-finite error), or more than 2^40
+    /// coefficients; GPU errors on the GPU backend.
+    pub fn compress(
+        &self,
+        tensor: &Tensor<f32>,
+        options: &CompressOptions,
+    ) -> Result<SparseSpectral> {
+        if let Some(i) = tensor.data().par_iter().position_first(|v| !v.is_finite()) {
+            return Err(Error::invalid(
+                "tensor",
+                format!("non-finite value {} at index {i}", tensor.data()[i]),
+            ));
+        }
+        let shape = tensor.shape();
+        let coefs: usize = coefficient_shape(shape, options.transform).iter().product();
+        if coefs as u64 > 1 << 40 {
+            return Err(Error::invalid(
+                "tensor",
+                format!("{coefs} coefficients exceed the 2^40 supported"),
+            ));
+        }
+        select::check_keep(options.keep, coefs)?;
+        let energy: f64 = tensor
+            .data()
+            .par_iter()
+            .map(|&v| f64::from(v) * f64::from(v))
+            .sum();
+        let axes: Vec<usize> = (0..shape.len()).collect();
+
+        if let (Some(_), Some(k)) = (self.gpu(), select::direct_count(options.keep, coefs)) {
+            if coefs <= u32::MAX as usize {
+                return gpu::compress(self, tensor, options, k, energy);
+            }
+        }
+        let spectrum = match options.transform {
+            Transform::Dct => {
+                let mut t = tensor.clone();
+                self.dctn(&mut t, &axes)?;
+                Spectrum::Real(t.into_data())
+            }
+            Transform::Rfft => Spectrum::Complex(
+                self.rfftn(tensor, &axes, Normalization::Unitary)?
+                    .into_data(),
+            ),
+        };
+        select::from_spectrum(shape, options, &spectrum, energy)
+    }
+
+    /// Rebuilds the dense tensor.
+    ///
+    /// # Errors
+    /// GPU errors on the GPU backend (device limits, budget).
+    pub fn decompress(&self, sparse: &SparseSpectral) -> Result<Tensor<f32>> {
+        let shape = sparse.shape().to_vec();
+        let axes: Vec<usize> = (0..shape.len()).collect();
+        if self.gpu().is_some() && sparse.coefficients() <= u32::MAX as usize {
+            let coefficients = gpu::scatter(self, sparse)?;
+            let out = match sparse.transform {
+                Transform::Dct => self.idctn_gpu(&coefficients, &axes)?,
+                Transform::Rfft => {
+                    let n = shape[shape.len() - 1];
+                    self.irfftn_gpu(&coefficients, &axes, n, Normalization::Unitary)?
+                }
+            };
+            return Tensor::new(&shape, out.to_f32()?);
+        }
+        match sparse.transform {
+            Transform::Dct => {
+                let mut dense = vec![0.0f32; sparse.coefficients()];
+                for (&p, &v) in sparse.positions.iter().zip(&sparse.values) {
+                    dense[p as usize] = v;
+                }
+                let mut t = Tensor::new(&shape, dense)?;
+                self.idctn(&mut t, &axes)?;
+                Ok(t)
+            }
+            Transform::Rfft => {
+                let mut dense = vec![Complex32::default(); sparse.coefficients()];
+                for (&p, v) in sparse.positions.iter().zip(sparse.values.chunks_exact(2)) {
+                    dense[p as usize] = Complex32::new(v[0], v[1]);
+                }
+                let t = Tensor::new(&coefficient_shape(&shape, Transform::Rfft), dense)?;
+                self.irfftn(&t, &axes, shape[shape.len() - 1], Normalization::Unitary)
+            }
+        }
+    }
+}
+
+/// Checks a shape for a sparse spectral tensor and returns its coefficient count.
+pub(crate) fn checked_coefficients(shape: &[usize], transform: Transform) -> Result<usize> {
+    shape_len(shape)?;
+    shape_len(&coefficient_shape(shape, transform))
+}

@@ -1,0 +1,289 @@
+//! Choosing which coefficients to keep, rounding them, predicting the error.
+
+use half::f16;
+use rayon::prelude::*;
+
+use super::{
+    components, format, CompressOptions, Keep, Parseval, SparseSpectral, Spectrum, ValueType,
+};
+use crate::error::{Error, Result};
+use crate::topk::{magnitude_key_complex, magnitude_key_f32, top_k_cpu_complex, top_k_cpu_f32};
+
+/// Validates a keep setting against the coefficient count.
+pub(crate) fn check_keep(keep: Keep, coefs: usize) -> Result<()> {
+    match keep {
+        Keep::Fraction(p) if !(p > 0.0 && p <= 1.0) => Err(Error::invalid(
+            "keep",
+            format!("fraction {p} is not in (0, 1]"),
+        )),
+        Keep::Count(k) if k == 0 || k > coefs => Err(Error::invalid(
+            "keep",
+            format!("count {k} is not in 1..={coefs} (the coefficient count)"),
+        )),
+        Keep::Ratio(r) if !(r.is_finite() && r > 0.0) => Err(Error::invalid(
+            "keep",
+            format!("ratio {r} must be finite and above 0"),
+        )),
+        Keep::RelativeError(e) if !(e.is_finite() && e >= 0.0) => Err(Error::invalid(
+            "keep",
+            format!("relative error {e} must be finite and at least 0"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The count for settings that fix it without looking at the data.
+pub(crate) fn direct_count(keep: Keep, coefs: usize) -> Option<usize> {
+    match keep {
+        Keep::Count(k) => Some(k),
+        Keep::Fraction(p) => Some(((p * coefs as f64).ceil() as usize).clamp(1, coefs)),
+        _ => None,
+    }
+}
+
+/// The power-of-two scale that maps the largest stored component into f16
+/// range, keeping normal numbers' relative rounding unchanged.
+pub(crate) fn scale_for(value_type: ValueType, max_component: f32) -> f32 {
+    match value_type {
+        ValueType::F32 => 1.0,
+        ValueType::F16 if max_component > 0.0 => {
+            let e = (max_component as f64).log2().ceil() as i32 - 15;
+            2f32.powi(e.clamp(-126, 127))
+        }
+        ValueType::F16 => 1.0,
+    }
+}
+
+/// `v` as stored and read back.
+pub(crate) fn round_value(value_type: ValueType, scale: f32, v: f32) -> f32 {
+    match value_type {
+        ValueType::F32 => v,
+        ValueType::F16 => f16::from_f32(v / scale).to_f32() * scale,
+    }
+}
+
+/// Builds the tensor from kept positions (ascending) and their raw values,
+/// rounding the values; `total` is the weighted energy of the whole
+/// spectrum, `energy` that of the input (equal up to rounding).
+pub(crate) fn finish(
+    shape: &[usize],
+    options: &CompressOptions,
+    positions: Vec<u64>,
+    raw_values: Vec<f32>,
+    total: f64,
+    energy: f64,
+) -> SparseSpectral {
+    let comps = components(options.transform);
+    let parseval = Parseval::new(options.transform, shape);
+    let max = raw_values.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    let scale = scale_for(options.value_type, max);
+    let energy_of = |i: usize| -> f64 {
+        raw_values[i * comps..(i + 1) * comps]
+            .iter()
+            .map(|&v| f64::from(v).powi(2))
+            .sum()
+    };
+    let (gained, rounding) = positions
+        .par_iter()
+        .enumerate()
+        .map(|(i, &p)| {
+            // Pairs are counted in position order: the partner kept earlier.
+            let earlier = |q: usize| {
+                positions[..i]
+                    .binary_search(&(q as u64))
+                    .ok()
+                    .map(energy_of)
+            };
+            let gain = parseval.gain(p as usize, energy_of(i), earlier);
+            let r2: f64 = raw_values[i * comps..(i + 1) * comps]
+                .iter()
+                .map(|&v| {
+                    (f64::from(round_value(options.value_type, scale, v)) - f64::from(v)).powi(2)
+                })
+                .sum();
+            (gain, parseval.weighted(p as usize, r2))
+        })
+        .reduce(|| (0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+    let values: Vec<f32> = raw_values
+        .par_iter()
+        .map(|&v| round_value(options.value_type, scale, v))
+        .collect();
+    let err2 = (total - gained).max(0.0) + rounding;
+    let predicted = if energy > 0.0 {
+        (err2 / energy).sqrt()
+    } else {
+        0.0
+    };
+    SparseSpectral {
+        shape: shape.to_vec(),
+        transform: options.transform,
+        value_type: options.value_type,
+        scale,
+        positions,
+        values,
+        predicted_error: Some(predicted),
+    }
+}
+
+impl Spectrum {
+    fn len(&self) -> usize {
+        match self {
+            Spectrum::Real(v) => v.len(),
+            Spectrum::Complex(v) => v.len(),
+        }
+    }
+
+    fn key(&self, p: usize) -> u32 {
+        match self {
+            Spectrum::Real(v) => magnitude_key_f32(v[p]),
+            Spectrum::Complex(v) => magnitude_key_complex(v[p]),
+        }
+    }
+
+    fn energy(&self, p: usize) -> f64 {
+        match self {
+            Spectrum::Real(v) => f64::from(v[p]).powi(2),
+            Spectrum::Complex(v) => f64::from(v[p].re).powi(2) + f64::from(v[p].im).powi(2),
+        }
+    }
+
+    fn push_values(&self, p: usize, out: &mut Vec<f32>) {
+        match self {
+            Spectrum::Real(v) => out.push(v[p]),
+            Spectrum::Complex(v) => out.extend([v[p].re, v[p].im]),
+        }
+    }
+
+    fn max_component(&self) -> f32 {
+        match self {
+            Spectrum::Real(v) => v.par_iter().map(|x| x.abs()).reduce(|| 0.0, f32::max),
+            Spectrum::Complex(v) => v
+                .iter()
+                .fold(0.0f32, |m, x| m.max(x.re.abs()).max(x.im.abs())),
+        }
+    }
+}
+
+/// All positions, largest magnitude first, ties by lower position (the
+/// order top-k keeps them in).
+fn magnitude_order(spectrum: &Spectrum) -> Vec<u32> {
+    let keys: Vec<u32> = (0..spectrum.len())
+        .into_par_iter()
+        .map(|p| spectrum.key(p))
+        .collect();
+    let mut order: Vec<u32> = (0..spectrum.len() as u32).collect();
+    order.par_sort_unstable_by(|&a, &b| keys[b as usize].cmp(&keys[a as usize]).then(a.cmp(&b)));
+    order
+}
+
+/// Positions of the first `k` of `order`, ascending, by a scan of ranks.
+fn first_k_sorted(rank: &[u32], k: usize) -> Vec<u64> {
+    rank.iter()
+        .enumerate()
+        .filter(|(_, &r)| (r as usize) < k)
+        .map(|(p, _)| p as u64)
+        .collect()
+}
+
+/// Selection on the host, from a full spectrum.
+pub(crate) fn from_spectrum(
+    shape: &[usize],
+    options: &CompressOptions,
+    spectrum: &Spectrum,
+    energy: f64,
+) -> Result<SparseSpectral> {
+    let coefs = spectrum.len();
+    let comps = components(options.transform);
+    let parseval = Parseval::new(options.transform, shape);
+    let total: f64 = (0..coefs)
+        .map(|p| parseval.weighted(p, spectrum.energy(p)))
+        .sum();
+    let positions: Vec<u64> = match (options.keep, direct_count(options.keep, coefs)) {
+        (_, Some(k)) => match spectrum {
+            Spectrum::Real(v) => top_k_cpu_f32(v, k)?
+                .positions
+                .into_iter()
+                .map(u64::from)
+                .collect(),
+            Spectrum::Complex(v) => top_k_cpu_complex(v, k)?
+                .positions
+                .into_iter()
+                .map(u64::from)
+                .collect(),
+        },
+        (Keep::RelativeError(target), None) => {
+            let order = magnitude_order(spectrum);
+            let scale = scale_for(options.value_type, spectrum.max_component());
+            let budget = target * target * energy;
+            let mut kept = vec![false; coefs];
+            let (mut gained, mut rounding) = (0.0f64, 0.0f64);
+            let mut k = coefs;
+            let mut values = Vec::with_capacity(comps);
+            for (i, &p) in order.iter().enumerate() {
+                if i > 0 && (total - gained).max(0.0) + rounding <= budget {
+                    k = i;
+                    break;
+                }
+                let p = p as usize;
+                gained += parseval.gain(p, spectrum.energy(p), |q| {
+                    kept[q].then(|| spectrum.energy(q))
+                });
+                kept[p] = true;
+                values.clear();
+                spectrum.push_values(p, &mut values);
+                let r2: f64 = values
+                    .iter()
+                    .map(|&v| {
+                        (f64::from(round_value(options.value_type, scale, v)) - f64::from(v))
+                            .powi(2)
+                    })
+                    .sum();
+                rounding += parseval.weighted(p, r2);
+            }
+            let mut rank = vec![u32::MAX; coefs];
+            for (i, &p) in order.iter().enumerate().take(k) {
+                rank[p as usize] = i as u32;
+            }
+            first_k_sorted(&rank, k)
+        }
+        (Keep::Ratio(ratio), None) => {
+            let order = magnitude_order(spectrum);
+            let mut rank = vec![0u32; coefs];
+            for (i, &p) in order.iter().enumerate() {
+                rank[p as usize] = i as u32;
+            }
+            let input_bytes = 4.0 * shape.iter().product::<usize>() as f64;
+            let budget = (input_bytes / ratio).floor() as usize;
+            let size = |k: usize| -> usize {
+                let positions = first_k_sorted(&rank, k);
+                format::serialized_len_for(shape, options.value_type, options.transform, &positions)
+            };
+            if size(1) > budget {
+                return Err(Error::invalid(
+                    "keep",
+                    format!(
+                        "ratio {ratio} needs at most {budget} bytes; one coefficient already takes {}",
+                        size(1)
+                    ),
+                ));
+            }
+            // Largest k whose encoding fits (size grows with k).
+            let (mut lo, mut hi) = (1usize, coefs);
+            while lo < hi {
+                let mid = lo + (hi - lo).div_ceil(2);
+                if size(mid) <= budget {
+                    lo = mid;
+                } else {
+                    hi = mid - 1;
+                }
+            }
+            first_k_sorted(&rank, lo)
+        }
+        _ => unreachable!("direct_count covers the other settings"),
+    };
+    let mut values = Vec::with_capacity(positions.len() * comps);
+    for &p in &positions {
+        spectrum.push_values(p as usize, &mut values);
+    }
+    Ok(finish(shape, options, positions, values, total, energy))
+}

@@ -1,0 +1,309 @@
+//! Sparse spectral tensors: exact error targets through Parseval, the
+//! closed-form error on Gaussian data, smooth data compressing >= 100x,
+//! GPU and CPU agreeing, and damaged bytes giving errors.
+
+use fft_tensor::spectral::{CompressOptions, Keep, SparseSpectral, Transform, ValueType};
+use fft_tensor::testing::{compare_real, gpu_context_or_skip, SplitMix64};
+use fft_tensor::{Context, Error, Tensor};
+
+fn gaussian(n: usize, seed: u64) -> Vec<f32> {
+    let mut rng = SplitMix64(seed);
+    (0..n)
+        .map(|_| {
+            let u1 = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 + 1e-300;
+            let u2 = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+            ((-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()) as f32
+        })
+        .collect()
+}
+
+fn rel_error(a: &[f32], b: &[f32]) -> f64 {
+    compare_real(a, &b.iter().map(|&x| x.into()).collect::<Vec<f64>>()).rms_relative
+}
+
+/// A smooth field: a few low-frequency sinusoids and a Gaussian bump.
+fn smooth(shape: &[usize]) -> Tensor<f32> {
+    let len: usize = shape.iter().product();
+    let mut data = Vec::with_capacity(len);
+    for flat in 0..len {
+        let mut rest = flat;
+        let mut coords = vec![0.0f64; shape.len()];
+        for (a, &d) in shape.iter().enumerate().rev() {
+            coords[a] = (rest % d) as f64 / d as f64;
+            rest /= d;
+        }
+        let s: f64 = coords
+            .iter()
+            .enumerate()
+            .map(|(a, &x)| (2.3 * x + 0.4 * a as f64).sin())
+            .sum::<f64>()
+            + 0.5 * coords.iter().map(|&x| (3.7 * x).cos()).product::<f64>();
+        let r2: f64 = coords.iter().map(|&x| (x - 0.45).powi(2)).sum();
+        data.push((s + 2.0 * (-r2 / 0.05).exp()) as f32);
+    }
+    Tensor::new(shape, data).unwrap()
+}
+
+fn contexts(test: &str) -> Vec<Context> {
+    let mut v = vec![Context::cpu()];
+    v.extend(gpu_context_or_skip(test));
+    v
+}
+
+#[test]
+fn keeping_everything_reproduces_the_input_to_value_precision() {
+    for ctx in contexts("keeping_everything_reproduces_the_input_to_value_precision") {
+        let t = Tensor::new(&[32, 48], gaussian(32 * 48, 1)).unwrap();
+        for (transform, vt, tol) in [
+            (Transform::Dct, ValueType::F32, 1e-6),
+            (Transform::Rfft, ValueType::F32, 1e-6),
+            (Transform::Dct, ValueType::F16, 5e-4),
+            (Transform::Rfft, ValueType::F16, 5e-4),
+        ] {
+            let opts = CompressOptions {
+                transform,
+                value_type: vt,
+                keep: Keep::Fraction(1.0),
+            };
+            let s = ctx.compress(&t, &opts).unwrap();
+            assert_eq!(s.kept(), s.coefficients());
+            let back = ctx.decompress(&s).unwrap();
+            let e = rel_error(back.data(), t.data());
+            assert!(
+                e <= tol,
+                "{} {transform:?} {vt:?}: {e:e}",
+                ctx.description()
+            );
+            let predicted = s.predicted_error().unwrap();
+            assert!(
+                (predicted - e).abs() <= 1e-6 + 0.05 * e,
+                "predicted {predicted:e} vs actual {e:e}"
+            );
+        }
+    }
+}
+
+#[test]
+fn gaussian_error_matches_the_closed_form() {
+    for ctx in contexts("gaussian_error_matches_the_closed_form") {
+        let t = Tensor::new(&[1024, 1024], gaussian(1 << 20, 7)).unwrap();
+        for p in [0.05, 0.2, 0.5] {
+            let opts = CompressOptions {
+                transform: Transform::Rfft,
+                value_type: ValueType::F32,
+                keep: Keep::Fraction(p),
+            };
+            let s = ctx.compress(&t, &opts).unwrap();
+            let back = ctx.decompress(&s).unwrap();
+            let e = rel_error(back.data(), t.data());
+            let closed = (1.0 - p * (1.0 - p.ln())).sqrt();
+            assert!(
+                (e - closed).abs() <= 0.02 * closed,
+                "{} p={p}: {e:.4} vs {closed:.4}",
+                ctx.description()
+            );
+        }
+    }
+}
+
+#[test]
+fn an_error_target_is_met_and_one_coefficient_fewer_misses_it() {
+    let ctx = Context::cpu();
+    let mut t = smooth(&[64, 64]);
+    let noise = gaussian(64 * 64, 3);
+    t.data_mut()
+        .iter_mut()
+        .zip(&noise)
+        .for_each(|(v, n)| *v += 0.01 * n);
+    for transform in [Transform::Dct, Transform::Rfft] {
+        for target in [0.1, 0.02, 0.005] {
+            let opts = CompressOptions {
+                transform,
+                value_type: ValueType::F16,
+                keep: Keep::RelativeError(target),
+            };
+            let s = ctx.compress(&t, &opts).unwrap();
+            let e = rel_error(ctx.decompress(&s).unwrap().data(), t.data());
+            assert!(
+                e <= target,
+                "{transform:?} target {target}: {e:e} with k = {}",
+                s.kept()
+            );
+            let fewer = CompressOptions {
+                keep: Keep::Count(s.kept() - 1),
+                ..opts
+            };
+            let s1 = ctx.compress(&t, &fewer).unwrap();
+            let e1 = rel_error(ctx.decompress(&s1).unwrap().data(), t.data());
+            assert!(
+                e1 > target * (1.0 - 1e-4),
+                "{transform:?} target {target}: k-1 gives {e1:e}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_ratio_target_is_met_counting_every_byte() {
+    let ctx = Context::cpu();
+    let t = smooth(&[128, 96]);
+    for ratio in [4.0, 20.0, 150.0] {
+        for transform in [Transform::Dct, Transform::Rfft] {
+            let opts = CompressOptions {
+                transform,
+                value_type: ValueType::F16,
+                keep: Keep::Ratio(ratio),
+            };
+            let s = ctx.compress(&t, &opts).unwrap();
+            let bytes = s.to_bytes();
+            assert_eq!(bytes.len(), s.serialized_len());
+            let achieved = (4 * 128 * 96) as f64 / bytes.len() as f64;
+            assert!(
+                achieved >= ratio,
+                "{transform:?}: asked {ratio}, got {achieved}"
+            );
+            let more = CompressOptions {
+                keep: Keep::Count(s.kept() + 1),
+                ..opts
+            };
+            let s1 = ctx.compress(&t, &more).unwrap();
+            assert!(
+                (4 * 128 * 96) as f64 / s1.serialized_len() as f64 <= ratio * 1.01,
+                "{transform:?}: k+1 still fits"
+            );
+        }
+    }
+    let unreachable = CompressOptions {
+        keep: Keep::Ratio(1e9),
+        ..Default::default()
+    };
+    assert!(matches!(
+        ctx.compress(&t, &unreachable),
+        Err(Error::InvalidArgument { .. })
+    ));
+}
+
+#[test]
+fn smooth_data_compresses_at_least_100x_within_1e3_with_the_dct() {
+    let shapes: &[&[usize]] = &[&[8192], &[256, 256], &[64, 64, 64], &[24, 24, 24, 24]];
+    for ctx in contexts("smooth_data_compresses_at_least_100x_within_1e3_with_the_dct") {
+        for shape in shapes {
+            let t = smooth(shape);
+            let opts = CompressOptions {
+                transform: Transform::Dct,
+                value_type: ValueType::F16,
+                keep: Keep::RelativeError(1e-3),
+            };
+            let s = ctx.compress(&t, &opts).unwrap();
+            let e = rel_error(ctx.decompress(&s).unwrap().data(), t.data());
+            println!(
+                "{} {shape:?}: ratio {:.0}x, error {e:.2e}, kept {}",
+                ctx.description(),
+                s.ratio(),
+                s.kept()
+            );
+            assert!(e <= 1e-3, "{shape:?}: error {e:e}");
+            assert!(s.ratio() >= 100.0, "{shape:?}: ratio {:.1}", s.ratio());
+        }
+    }
+}
+
+#[test]
+fn gpu_and_cpu_keep_the_same_coefficients() {
+    let Some(gpu) = gpu_context_or_skip("gpu_and_cpu_keep_the_same_coefficients") else {
+        return;
+    };
+    let cpu = Context::cpu();
+    let t = smooth(&[128, 64]);
+    for transform in [Transform::Dct, Transform::Rfft] {
+        let opts = CompressOptions {
+            transform,
+            value_type: ValueType::F16,
+            keep: Keep::Count(200),
+        };
+        let a = gpu.compress(&t, &opts).unwrap();
+        let b = cpu.compress(&t, &opts).unwrap();
+        assert_eq!(a.positions(), b.positions(), "{transform:?}");
+        // Values agree to the stored precision (the two transforms round
+        // differently in the last f32 bits, so f16 rounding may differ by
+        // one step on a few values).
+        let e = rel_error(a.values(), b.values());
+        assert!(e < 1e-3, "{transform:?}: values differ by {e:e}");
+        let (ba, bb) = (a.to_bytes(), b.to_bytes());
+        assert_eq!(ba.len(), bb.len());
+        let header = fft_tensor::spectral::header_len(2);
+        assert_eq!(ba[..header], bb[..header], "{transform:?}: headers differ");
+        let from_gpu = gpu.decompress(&b).unwrap();
+        let from_cpu = cpu.decompress(&b).unwrap();
+        assert!(rel_error(from_gpu.data(), from_cpu.data()) < 1e-6);
+    }
+}
+
+#[test]
+fn serialized_form_round_trips_and_damage_is_an_error() {
+    let ctx = Context::cpu();
+    let t = smooth(&[16, 24]);
+    for transform in [Transform::Dct, Transform::Rfft] {
+        for value_type in [ValueType::F16, ValueType::F32] {
+            let opts = CompressOptions {
+                transform,
+                value_type,
+                keep: Keep::Fraction(0.3),
+            };
+            let s = ctx.compress(&t, &opts).unwrap();
+            let bytes = s.to_bytes();
+            let back = SparseSpectral::from_bytes(&bytes).unwrap();
+            assert_eq!(back, s);
+            assert_eq!(back.to_bytes(), bytes);
+            for cut in 0..bytes.len() {
+                let err = SparseSpectral::from_bytes(&bytes[..cut]).unwrap_err();
+                assert!(matches!(err, Error::Corrupt { .. }), "cut {cut}: {err}");
+            }
+            let mut longer = bytes.clone();
+            longer.push(0);
+            assert!(SparseSpectral::from_bytes(&longer).is_err());
+            for i in 0..bytes.len() {
+                for bit in 0..8 {
+                    let mut damaged = bytes.clone();
+                    damaged[i] ^= 1 << bit;
+                    // Either an error or a valid tensor that decompresses: never a panic.
+                    if let Ok(d) = SparseSpectral::from_bytes(&damaged) {
+                        if d.shape().iter().product::<usize>() <= 1 << 16 {
+                            ctx.decompress(&d).unwrap();
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn bad_input_and_settings_are_errors() {
+    let ctx = Context::cpu();
+    let mut data = vec![0.5f32; 64];
+    data[17] = f32::NAN;
+    let t = Tensor::new(&[8, 8], data).unwrap();
+    let err = ctx.compress(&t, &CompressOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("17"), "{err}");
+    let t = Tensor::new(&[8, 8], vec![0.5f32; 64]).unwrap();
+    for keep in [
+        Keep::Fraction(0.0),
+        Keep::Fraction(1.5),
+        Keep::Count(0),
+        Keep::Count(65),
+        Keep::Ratio(-1.0),
+        Keep::RelativeError(f64::NAN),
+    ] {
+        let opts = CompressOptions {
+            keep,
+            ..Default::default()
+        };
+        assert!(ctx.compress(&t, &opts).is_err(), "{keep:?}");
+    }
+    // An all-zero tensor compresses to one coefficient and comes back exactly.
+    let z = Tensor::new(&[8, 8], vec![0.0f32; 64]).unwrap();
+    let s = ctx.compress(&z, &CompressOptions::default()).unwrap();
+    assert_eq!(s.kept(), 1);
+    assert_eq!(ctx.decompress(&s).unwrap().data(), z.data());
+}
