@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use fft_tensor::spectral::Transform;
 use fft_tensor::store::codec::{self, relative_error, CodecId};
 use fft_tensor::store::format::{Container, ContainerWriter, PREAMBLE_LEN};
 use fft_tensor::store::safetensors_io::{write, OutTensor};
@@ -89,8 +90,13 @@ fn auto_picks_transform_codecs_for_smooth_data_and_quantisers_for_weights() {
             .codec
             .clone()
     };
-    assert!(codec_of("field.temperature").starts_with("dct-quant"));
-    assert!(codec_of("embed.positions").starts_with("dct-quant"));
+    for smooth in ["field.temperature", "embed.positions"] {
+        let c = codec_of(smooth);
+        assert!(
+            c.starts_with("dct-quant") || c.starts_with("sparse-"),
+            "{smooth}: {c}"
+        );
+    }
     for w in [
         "layers.0.attn.qkv.weight",
         "layers.0.mlp.up.weight",
@@ -259,8 +265,20 @@ fn small_container(dir: &Path) -> Vec<u8> {
         codec::dct_quant::encode(&ctx, &smooth, &shape, 0.01)
             .unwrap()
             .0,
+        codec::sparse::encode(&ctx, Transform::Rfft, &smooth, &shape, 0.05).unwrap(),
+        codec::sparse::encode(&ctx, Transform::Dct, &smooth, &shape, 0.05).unwrap(),
     ];
-    let shapes: [&[usize]; 7] = [&[8], &[4, 4], &shape, &shape, &shape, &shape, &shape];
+    let shapes: [&[usize]; 9] = [
+        &[8],
+        &[4, 4],
+        &shape,
+        &shape,
+        &shape,
+        &shape,
+        &shape,
+        &shape,
+        &shape,
+    ];
     for (i, (e, s)) in encs.iter().zip(shapes).enumerate() {
         w.add(&format!("t{i}.{}", e.codec), Dtype::F32, s, e, 0.0)
             .unwrap();
@@ -269,8 +287,8 @@ fn small_container(dir: &Path) -> Vec<u8> {
     let bytes = std::fs::read(&path).unwrap();
     // Sanity: it reads back whole.
     let c = Container::from_bytes("small", bytes.clone()).unwrap();
-    assert_eq!(c.entries().len(), 7);
-    for i in 0..7 {
+    assert_eq!(c.entries().len(), 9);
+    for i in 0..9 {
         c.decode_bytes(&ctx, i).unwrap();
     }
     bytes

@@ -35,7 +35,7 @@ enum Command {
         /// Largest relative Frobenius error allowed per tensor.
         #[arg(long, default_value_t = 0.01)]
         max_error: f64,
-        /// Codec: auto, quant, dct-quant, prune, int8, int4, f16 or raw.
+        /// Codec: auto, quant, dct-quant, dct, rfft, prune, int8, int4, f16 or raw.
         #[arg(long, default_value = "auto", value_parser = parse_family)]
         codec: Family,
         /// Store tensors with NaN or infinity raw instead of refusing them.
@@ -76,7 +76,9 @@ enum Command {
 
 fn parse_family(s: &str) -> Result<Family, String> {
     Family::parse(s).ok_or_else(|| {
-        format!("unknown codec `{s}` (auto, quant, dct-quant, prune, int8, int4, f16, raw)")
+        format!(
+            "unknown codec `{s}` (auto, quant, dct-quant, dct, rfft, prune, int8, int4, f16, raw)"
+        )
     })
 }
 

@@ -9,6 +9,7 @@ use super::dtype;
 use super::format::MAX_ELEMENTS_PER_BYTE;
 use crate::backend::Context;
 use crate::error::Result;
+use crate::spectral::Transform;
 
 /// How INT8/INT4 scales are grouped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +37,10 @@ pub enum Method {
     Quant,
     /// Error-bounded quantiser on DCT-II coefficients.
     DctQuant,
+    /// Largest DCT-II coefficients, fewest meeting the bound.
+    SparseDct,
+    /// Largest real-FFT coefficients, fewest meeting the bound.
+    SparseRfft,
 }
 
 impl Method {
@@ -53,6 +58,8 @@ impl Method {
             Method::Prune => "prune".into(),
             Method::Quant => "quant".into(),
             Method::DctQuant => "dct-quant".into(),
+            Method::SparseDct => "dct".into(),
+            Method::SparseRfft => "rfft".into(),
         }
     }
 
@@ -66,12 +73,21 @@ impl Method {
             Method::Prune => Family::Prune,
             Method::Quant => Family::Quant,
             Method::DctQuant => Family::DctQuant,
+            Method::SparseDct => Family::Dct,
+            Method::SparseRfft => Family::Rfft,
         }
     }
 
     /// Whether the method solves its setting from the error bound.
     pub fn error_driven(self) -> bool {
-        matches!(self, Method::Prune | Method::Quant | Method::DctQuant)
+        matches!(
+            self,
+            Method::Prune
+                | Method::Quant
+                | Method::DctQuant
+                | Method::SparseDct
+                | Method::SparseRfft
+        )
     }
 }
 
@@ -94,6 +110,10 @@ pub enum Family {
     Quant,
     /// Error-bounded quantiser on DCT coefficients.
     DctQuant,
+    /// Sparse DCT-II (largest coefficients).
+    Dct,
+    /// Sparse real FFT (largest coefficients).
+    Rfft,
 }
 
 impl Family {
@@ -108,6 +128,8 @@ impl Family {
             "prune" => Family::Prune,
             "quant" => Family::Quant,
             "dct-quant" => Family::DctQuant,
+            "dct" => Family::Dct,
+            "rfft" => Family::Rfft,
             _ => return None,
         })
     }
@@ -123,6 +145,8 @@ impl Family {
                 Family::Prune,
                 Family::Quant,
                 Family::DctQuant,
+                Family::Dct,
+                Family::Rfft,
             ]
             .into_iter()
             .flat_map(Family::methods)
@@ -138,6 +162,8 @@ impl Family {
             Family::Prune => vec![Method::Prune],
             Family::Quant => vec![Method::Quant],
             Family::DctQuant => vec![Method::DctQuant],
+            Family::Dct => vec![Method::SparseDct],
+            Family::Rfft => vec![Method::SparseRfft],
         }
     }
 }
@@ -166,6 +192,8 @@ pub fn encode_method(
         Method::Prune => codec::prune::encode(values, target),
         Method::Quant => codec::quant::encode(values, target).map(|(e, _)| e),
         Method::DctQuant => codec::dct_quant::encode(ctx, values, shape, target).map(|(e, _)| e),
+        Method::SparseDct => codec::sparse::encode(ctx, Transform::Dct, values, shape, target),
+        Method::SparseRfft => codec::sparse::encode(ctx, Transform::Rfft, values, shape, target),
     }
 }
 

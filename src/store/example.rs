@@ -39,14 +39,13 @@ pub fn example_tensors(seed: u64) -> Vec<(String, Dtype, Vec<usize>, Vec<f32>)> 
     let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let mut out = Vec::new();
 
-    // A smooth field, e.g. a temperature map from a simulation.
+    // A smooth field, e.g. a temperature anomaly map from a simulation.
     let (r, c) = (256, 256);
     let mut field = Vec::with_capacity(r * c);
     for i in 0..r {
         for j in 0..c {
             let (x, y) = (i as f64 / r as f64, j as f64 / c as f64);
-            let v = 280.0
-                + 15.0 * (std::f64::consts::PI * x).sin() * (2.0 * y).cos()
+            let v = 15.0 * (std::f64::consts::PI * x).sin() * (2.0 * y).cos()
                 + 4.0 * ((3.0 * x + 1.5 * y) * std::f64::consts::PI).sin()
                 + 2.0 * (-((x - 0.3).powi(2) + (y - 0.6).powi(2)) * 30.0).exp();
             field.push(v as f32);

@@ -237,7 +237,12 @@ pub fn compress_file(
             name: t.name.clone(),
             dtype: dtype::name(t.dtype),
             shape: t.shape.clone(),
-            codec: codec::describe(encoded.codec, &encoded.params, &t.shape),
+            codec: codec::describe(
+                encoded.codec,
+                &encoded.params,
+                Some(&encoded.payload),
+                &t.shape,
+            ),
             original_bytes: bytes.len() as u64,
             stored_bytes: entry + encoded.payload.len() as u64,
             error,
@@ -306,12 +311,13 @@ pub fn inspect(path: &Path) -> Result<FileReport> {
     let tensors: Vec<TensorReport> = c
         .entries()
         .iter()
-        .map(|e| TensorReport {
+        .enumerate()
+        .map(|(i, e)| TensorReport {
             name: e.name.clone(),
             dtype: dtype::name(e.dtype),
             shape: e.shape.clone(),
             codec: match e.codec() {
-                Some(k) => codec::describe(k, &e.params, &e.shape),
+                Some(k) => codec::describe(k, &e.params, c.payload(i).ok(), &e.shape),
                 None => e.codec_name(),
             },
             original_bytes: e.original_bytes(),
@@ -504,7 +510,13 @@ pub fn rate_distortion(
     ] {
         series.push((m.family_name(), m.label(), Some(m), 0.0));
     }
-    for m in [Method::Prune, Method::Quant, Method::DctQuant] {
+    for m in [
+        Method::Prune,
+        Method::SparseRfft,
+        Method::SparseDct,
+        Method::Quant,
+        Method::DctQuant,
+    ] {
         for t in RD_TARGETS {
             series.push((m.label(), format!("{t:e}"), Some(m), t));
         }

@@ -18,6 +18,7 @@ pub mod int8;
 pub mod prune;
 pub mod quant;
 pub mod raw;
+pub mod sparse;
 
 use std::fmt;
 
@@ -38,11 +39,15 @@ pub enum CodecId {
     Quant,
     /// The same quantiser on the orthonormal DCT-II over all axes.
     DctQuant,
+    /// Largest real-FFT coefficients ([`crate::spectral`]).
+    SparseRfft,
+    /// Largest DCT-II coefficients ([`crate::spectral`]).
+    SparseDct,
 }
 
 impl CodecId {
     /// All codecs this build knows, in id order.
-    pub const ALL: [CodecId; 7] = [
+    pub const ALL: [CodecId; 9] = [
         CodecId::Raw,
         CodecId::F16,
         CodecId::Int8,
@@ -50,6 +55,8 @@ impl CodecId {
         CodecId::Prune,
         CodecId::Quant,
         CodecId::DctQuant,
+        CodecId::SparseRfft,
+        CodecId::SparseDct,
     ];
 
     /// The byte stored in the container.
@@ -62,6 +69,8 @@ impl CodecId {
             CodecId::Prune => 4,
             CodecId::Quant => 5,
             CodecId::DctQuant => 6,
+            CodecId::SparseRfft => 7,
+            CodecId::SparseDct => 8,
         }
     }
 
@@ -80,6 +89,8 @@ impl CodecId {
             CodecId::Prune => "prune",
             CodecId::Quant => "quant",
             CodecId::DctQuant => "dct-quant",
+            CodecId::SparseRfft => "sparse-rfft",
+            CodecId::SparseDct => "sparse-dct",
         }
     }
 }
@@ -373,12 +384,16 @@ pub fn decode(
         CodecId::Prune => prune::decode(params, payload, n),
         CodecId::Quant => quant::decode(params, payload, n),
         CodecId::DctQuant => dct_quant::decode(ctx, params, payload, shape),
+        CodecId::SparseRfft | CodecId::SparseDct => {
+            sparse::decode(ctx, codec, params, payload, shape)
+        }
     }
 }
 
 /// A human-readable summary of a codec and its parameter block
-/// (`int8 g64`, `quant step 3.1e-3`, ...).
-pub fn describe(codec: CodecId, params: &[u8], shape: &[usize]) -> String {
+/// (`int8 g64`, `quant step 3.1e-3`, `sparse-dct 1.25%` kept, ...); the
+/// payload, when given, adds what only it knows.
+pub fn describe(codec: CodecId, params: &[u8], payload: Option<&[u8]>, shape: &[usize]) -> String {
     let group = || read_group_params(params).ok();
     let last = shape.last().copied().unwrap_or(1);
     match codec {
@@ -399,6 +414,15 @@ pub fn describe(codec: CodecId, params: &[u8], shape: &[usize]) -> String {
             }
             Err(_) => codec.to_string(),
         },
+        CodecId::SparseRfft | CodecId::SparseDct => {
+            match payload.map(crate::spectral::SparseSpectral::from_bytes) {
+                Some(Ok(s)) => format!(
+                    "{codec} {:.2}%",
+                    100.0 * s.kept() as f64 / s.coefficients().max(1) as f64
+                ),
+                _ => codec.to_string(),
+            }
+        }
         _ => codec.to_string(),
     }
 }
