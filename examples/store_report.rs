@@ -37,7 +37,11 @@ fn main() -> fft_tensor::Result<()> {
                 cand.bytes,
                 raw.len() as f64 / cand.bytes as f64,
                 cand.error,
-                if cand.error <= eps { "" } else { "  (misses the bound)" }
+                if cand.error <= eps {
+                    ""
+                } else {
+                    "  (misses the bound)"
+                }
             );
         }
         let best_int8 = c
@@ -50,7 +54,12 @@ fn main() -> fft_tensor::Result<()> {
             .min(raw.len() as u64);
         println!(
             "  -> auto: {} ({} bytes); best INT8 meeting the bound: {best_int8} bytes",
-            fft_tensor::store::codec::describe(c.encoded.codec, &c.encoded.params, Some(&c.encoded.payload), &shape),
+            fft_tensor::store::codec::describe(
+                c.encoded.codec,
+                &c.encoded.params,
+                Some(&c.encoded.payload),
+                &shape
+            ),
             c.encoded.stored_bytes()
         );
         auto_total += c.encoded.stored_bytes();

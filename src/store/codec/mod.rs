@@ -330,38 +330,6 @@ pub(crate) fn f16_scale(absmax: f32, levels: f32) -> Option<half::f16> {
     (v.is_finite() && v > 0.0).then_some(h)
 }
 
-#[cfg(test)]
-pub(crate) mod test_data {
-    /// Deterministic pseudo-random normal values (xorshift + Box-Muller).
-    pub fn gaussian(n: usize, seed: u64) -> Vec<f32> {
-        let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        let mut next = move || {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            ((s >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-        };
-        (0..n)
-            .map(|_| {
-                let (u, v) = (next(), next());
-                ((-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()) as f32
-            })
-            .collect()
-    }
-
-    /// A smooth 2-D field of `rows x cols`.
-    pub fn smooth(rows: usize, cols: usize) -> Vec<f32> {
-        let mut v = Vec::with_capacity(rows * cols);
-        for i in 0..rows {
-            for j in 0..cols {
-                let (x, y) = (i as f64 / rows as f64, j as f64 / cols as f64);
-                v.push(((3.0 * x).sin() * (2.0 * y).cos() + 0.5 * (x * y * 5.0).sin()) as f32);
-            }
-        }
-        v
-    }
-}
-
 /// Decodes a payload of a lossy codec to f32 values (`shape` gives the
 /// element count, and the axes for transform codecs). Raw payloads are not
 /// values: this returns an error for [`CodecId::Raw`].
@@ -424,5 +392,37 @@ pub fn describe(codec: CodecId, params: &[u8], payload: Option<&[u8]>, shape: &[
             }
         }
         _ => codec.to_string(),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_data {
+    /// Deterministic pseudo-random normal values (xorshift + Box-Muller).
+    pub fn gaussian(n: usize, seed: u64) -> Vec<f32> {
+        let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut next = move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            ((s >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+        };
+        (0..n)
+            .map(|_| {
+                let (u, v) = (next(), next());
+                ((-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()) as f32
+            })
+            .collect()
+    }
+
+    /// A smooth 2-D field of `rows x cols`.
+    pub fn smooth(rows: usize, cols: usize) -> Vec<f32> {
+        let mut v = Vec::with_capacity(rows * cols);
+        for i in 0..rows {
+            for j in 0..cols {
+                let (x, y) = (i as f64 / rows as f64, j as f64 / cols as f64);
+                v.push(((3.0 * x).sin() * (2.0 * y).cos() + 0.5 * (x * y * 5.0).sin()) as f32);
+            }
+        }
+        v
     }
 }

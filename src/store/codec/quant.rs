@@ -112,7 +112,7 @@ pub(crate) fn solve_step(
     eps: f64,
     mut err: impl FnMut(f64) -> f64,
 ) -> Option<f64> {
-    if !(eps > 0.0) || n == 0 {
+    if eps.is_nan() || eps <= 0.0 || n == 0 {
         return None;
     }
     if norm == 0.0 {
