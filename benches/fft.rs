@@ -1,11 +1,14 @@
 //! `cargo bench --bench fft`: batched complex FFTs, GPU path vs rustfft.
 //!
-//! Every length runs as a batch of 2^20 points. Criterion times three
+//! Every length runs as a batch of about 2^20 points (whole lines). Criterion times three
 //! things per length: rustfft (the CPU twin, all cores), the GPU path from
 //! host memory (upload + transform + readback) and the GPU-resident
 //! transform. A summary then prints the ratios measured side by side, and for
 //! devices with timestamp queries the kernel time and bandwidth, counted as
 //! 16 bytes per point per pass (one read and one write of a complex f32).
+//! The summary adds lengths that are not powers of two: 1000 and 1536 (mixed
+//! radix, one dispatch), 4095 = 3^2 * 5 * 7 * 13 and 65537 (Bluestein; its
+//! "passes" are all of its dispatches, so its GB/s is only indicative).
 //!
 //! `FFT_TENSOR_BACKEND=gpu` benchmarks a software adapter too (lavapipe);
 //! those numbers say nothing about a real GPU.
@@ -20,6 +23,13 @@ const POINTS: usize = 1 << 20;
 
 fn lengths() -> Vec<usize> {
     (8..=20).step_by(2).map(|b| 1usize << b).collect()
+}
+
+/// The criterion lengths plus some that are not powers of two.
+fn summary_lengths() -> Vec<usize> {
+    let mut v = lengths();
+    v.extend([1000, 1536, 4095, 65537]);
+    v
 }
 
 fn gpu_context() -> Option<Context> {
@@ -109,8 +119,9 @@ fn summary() {
         "GB/s",
         "Mpts/s"
     );
-    for len in lengths() {
-        let input = SplitMix64(len as u64).complex_vec(POINTS);
+    for len in summary_lengths() {
+        let points = POINTS / len * len;
+        let input = SplitMix64(len as u64).complex_vec(points);
         let cplan = cpu
             .plan_fft(len, FftDirection::Forward, Normalization::None)
             .unwrap();
@@ -121,8 +132,8 @@ fn summary() {
         let mut data = input.clone();
         let t_cpu = time_median(9, || cplan.process(&mut data).unwrap());
         let t_host = time_median(9, || gplan.process(&mut data).unwrap());
-        let a = GpuTensor::from_complex(&ctx, &input, &[POINTS]).unwrap();
-        let mut out = GpuTensor::uninit(&ctx, &[POINTS], DType::Complex32).unwrap();
+        let a = GpuTensor::from_complex(&ctx, &input, &[points]).unwrap();
+        let mut out = GpuTensor::uninit(&ctx, &[points], DType::Complex32).unwrap();
         let t_res = time_median(9, || gplan.process_gpu(&a, &mut out).unwrap());
         let kernel: Vec<f64> = (0..9)
             .filter_map(|_| gplan.process_gpu_timed(&a, &mut out).unwrap())
@@ -134,7 +145,7 @@ fn summary() {
             let k = median(kernel);
             (
                 format!("{:.3}", k * 1e3),
-                format!("{:.1}", 16.0 * POINTS as f64 * passes as f64 / k / 1e9),
+                format!("{:.1}", 16.0 * points as f64 * passes as f64 / k / 1e9),
             )
         };
         println!(
@@ -143,7 +154,7 @@ fn summary() {
             t_host * 1e3,
             t_res * 1e3,
             t_res / t_cpu,
-            POINTS as f64 / t_res / 1e6,
+            points as f64 / t_res / 1e6,
         );
     }
     println!("(res/rustfft < 1 means the GPU-resident transform is faster; gpu-res includes submit and wait)");

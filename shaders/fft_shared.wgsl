@@ -1,31 +1,41 @@
 // use common/complex.wgsl
 //
-// Batched power-of-two FFT with each line held whole in workgroup memory.
+// Batched FFT of any length whose prime factors are 2, 3, 5 and 7, with
+// each line held whole in workgroup memory.
 //
 // One workgroup transforms `lines_per_group` lines of length `n`
-// (lines_per_group * n <= SHARED_LEN) with radix-8/4/2 Stockham stages
-// between workgroup barriers: every thread reads all its butterfly inputs into
-// registers, the workgroup synchronises, then every thread writes its outputs
-// to their sorted positions, so one buffer of SHARED_LEN points suffices.
+// (lines_per_group * n <= SHARED_LEN) with mixed-radix Stockham stages
+// (radix 2, 3, 4, 5, 7 or 8, listed in `radices_lo/hi`, four bits per stage,
+// first stage lowest) between workgroup barriers: every thread reads all its
+// butterfly inputs into registers, the workgroup synchronises, then every
+// thread writes its outputs to their sorted positions, so one buffer of
+// SHARED_LEN points suffices. The planner sizes tiles so that no thread holds
+// more than REGS registers in any stage.
+//
+// Stage s of radix R after stages of total span S: butterfly j < n / R,
+// k = j mod S, reads x[j + t n / R] times W_(S R)^(t k) (a table index
+// t k n / (S R) into exp(-2 pi i m / n), m < n) and writes its outputs to
+// y[(j - k) R + k + t S].
 //
 // Lines are addressed through a three-level batch index b = (b0, b1, b2) with
 // separate input and output strides, which covers contiguous rows, strided
 // axes of N-D tensors and both passes of the four-step algorithm. The
 // optional "twist" multiplies output k of line b by W_N^(b0 * k), the
-// four-step twiddle, read from a two-level table for f32 accuracy.
+// four-step twiddle, read from a two-level table for f32 accuracy:
+// W_N^m = lo[m mod L] * hi[m / L] with L = twist_lo_len.
 
 override SHARED_LEN: u32 = 4096u;
 override WG_SIZE: u32 = 256u;
 
 struct Params {
     n: u32,
-    log2n: u32,
+    stages: u32,
     lines_per_group: u32,
     num_lines: u32,
     groups_x: u32,
     dim0: u32,
     dim1: u32,
-    twist_lo_bits: u32,
+    twist_lo_len: u32,
     in_elem: u32,
     in_s0: u32,
     in_s1: u32,
@@ -40,8 +50,8 @@ struct Params {
     twist_lo_off: u32,
     twist_hi_off: u32,
     stage_off: u32,
-    _pad1: u32,
-    _pad2: u32,
+    radices_lo: u32,
+    radices_hi: u32,
 }
 
 @group(0) @binding(0) var<storage, read> src: array<vec2<f32>>;
@@ -62,9 +72,18 @@ fn line_offset(b: u32, s0: u32, s1: u32, s2: u32) -> u32 {
 // neighbouring threads touch neighbouring addresses either way.
 fn tile_coords(e: u32, lines_here: u32, elem_stride: u32) -> vec2<u32> {
     if elem_stride == 1u {
-        return vec2<u32>(e >> params.log2n, e & (params.n - 1u));
+        return vec2<u32>(e / params.n, e % params.n);
     }
     return vec2<u32>(e % lines_here, e / lines_here);
+}
+
+// The radix of stage s.
+fn stage_radix(s: u32) -> u32 {
+    var word = params.radices_lo;
+    if s >= 8u {
+        word = params.radices_hi;
+    }
+    return (word >> ((s % 8u) * 4u)) & 15u;
 }
 
 @compute @workgroup_size(WG_SIZE)
@@ -93,21 +112,10 @@ fn main(
 
     var regs: array<vec2<f32>, REGS>;
     var span = 1u;
-    var done_bits = 0u;
-    loop {
-        if done_bits >= params.log2n {
-            break;
-        }
-        let left = params.log2n - done_bits;
-        var radix_bits = 3u;
-        if left % 3u == 1u {
-            radix_bits = 1u;
-        } else if left % 3u == 2u {
-            radix_bits = 2u;
-        }
-        let radix = 1u << radix_bits;
-        let quarter = n >> radix_bits;
-        let butterflies = tile >> radix_bits;
+    for (var s = 0u; s < params.stages; s++) {
+        let radix = stage_radix(s);
+        let quarter = n / radix;
+        let butterflies = tile / radix;
         let table_step = n / (span * radix);
 
         // Read every input of this thread's butterflies, twiddled.
@@ -115,7 +123,7 @@ fn main(
         for (var bf = li; bf < butterflies; bf += WG_SIZE) {
             let c = bf / quarter;
             let j = bf % quarter;
-            let k = j & (span - 1u);
+            let k = j % span;
             let base = q * radix;
             for (var t = 0u; t < radix; t++) {
                 var v = lines[c * n + j + t * quarter];
@@ -132,7 +140,7 @@ fn main(
         for (var bf = li; bf < butterflies; bf += WG_SIZE) {
             let c = bf / quarter;
             let j = bf % quarter;
-            let k = j & (span - 1u);
+            let k = j % span;
             let out_base = c * n + (j - k) * radix + k;
             let base = q * radix;
             for (var t = 0u; t < radix; t++) {
@@ -142,18 +150,17 @@ fn main(
         }
         workgroupBarrier();
         span *= radix;
-        done_bits += radix_bits;
     }
 
-    let lo_mask = (1u << params.twist_lo_bits) - 1u;
+    let lo_len = max(params.twist_lo_len, 1u);
     for (var e = li; e < tile; e += WG_SIZE) {
         let c = tile_coords(e, lines_here, params.out_elem);
         let b = first_line + c.x;
         var v = lines[c.x * n + c.y];
         if params.twist != 0u {
             let m = (b % params.dim0) * c.y;
-            let w = cmul(twiddles[params.twist_lo_off + (m & lo_mask)],
-                         twiddles[params.twist_hi_off + (m >> params.twist_lo_bits)]);
+            let w = cmul(twiddles[params.twist_lo_off + m % lo_len],
+                         twiddles[params.twist_hi_off + m / lo_len]);
             v = cmul(v, twiddle_dir(w, sign));
         }
         let addr = line_offset(b, params.out_s0, params.out_s1, params.out_s2) + c.y * params.out_elem;

@@ -9,9 +9,9 @@
 //!   variable `FFT_TENSOR_BACKEND=auto|gpu|cpu` overrides), owns or borrows
 //!   the wgpu device, caches pipelines and plans, and tracks GPU memory
 //!   against an optional budget.
-//! * [`FftPlan`]: batched complex FFTs of power-of-two lengths 2..2^24 on the
-//!   GPU (any length on the CPU backend), on host slices or GPU-resident
-//!   [`GpuTensor`]s.
+//! * [`FftPlan`]: batched complex FFTs of any length 1..=2^24 on the GPU
+//!   (mixed radix 2/3/4/5/7/8, Bluestein for other prime factors; any length
+//!   on the CPU backend), on host slices or GPU-resident [`GpuTensor`]s.
 //! * [`topk`]: exact top-k selection by magnitude (radix select and
 //!   compaction kernels), ties broken by position, so GPU and CPU keep the
 //!   same entries.
@@ -19,8 +19,9 @@
 //!   by measured error, safetensors in and out, validated reading.
 //!
 //! Accuracy: RMS relative error against an f64 FFT is below 1e-6 for every
-//! power of two up to 2^20 and below 2e-6 up to 2^24, on both paths (see the
-//! README for measured values).
+//! power of two up to 2^20 and below 2e-6 up to 2^24, on both paths, and
+//! below 2e-6 for any length up to 2^20 on the GPU (see the README for
+//! measured values).
 //!
 //! ```no_run
 //! use fft_tensor::{Context, FftDirection, Normalization};

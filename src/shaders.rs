@@ -52,7 +52,7 @@ pub const FFT_SHARED: Kernel = Kernel {
     bindings: &[StorageRead, StorageReadWrite, StorageRead, Uniform],
 };
 
-/// One radix-8/4/2 Stockham stage through global memory.
+/// One mixed-radix Stockham stage through global memory.
 pub const FFT_GLOBAL_PASS: Kernel = Kernel {
     name: "fft_global_pass.wgsl",
     body: include_str!("../shaders/fft_global_pass.wgsl"),
@@ -143,6 +143,27 @@ pub const SPARSE_SCATTER: Kernel = Kernel {
     bindings: &[StorageRead, StorageRead, StorageReadWrite, Uniform],
 };
 
+/// Bluestein step 1: gather lines into zero-padded rows times the chirp.
+pub const BLUESTEIN_CHIRP: Kernel = Kernel {
+    name: "bluestein_chirp.wgsl",
+    body: include_str!("../shaders/bluestein_chirp.wgsl"),
+    bindings: &[StorageRead, StorageReadWrite, StorageRead, Uniform],
+};
+
+/// Bluestein step 3: rows of spectra times the chirp filter's spectrum, in place.
+pub const BLUESTEIN_POINTWISE: Kernel = Kernel {
+    name: "bluestein_pointwise.wgsl",
+    body: include_str!("../shaders/bluestein_pointwise.wgsl"),
+    bindings: &[StorageReadWrite, StorageRead, Uniform],
+};
+
+/// Bluestein step 5: the convolution's first points times the chirp, scattered to the lines.
+pub const BLUESTEIN_OUTPUT: Kernel = Kernel {
+    name: "bluestein_output.wgsl",
+    body: include_str!("../shaders/bluestein_output.wgsl"),
+    bindings: &[StorageRead, StorageReadWrite, StorageRead, Uniform],
+};
+
 /// Every kernel of the crate.
 pub const KERNELS: &[&Kernel] = &[
     &FFT_SHARED,
@@ -158,6 +179,9 @@ pub const KERNELS: &[&Kernel] = &[
     &TOPK_BLOCK_COUNT,
     &TOPK_SCAN,
     &TOPK_SCATTER,
+    &BLUESTEIN_CHIRP,
+    &BLUESTEIN_POINTWISE,
+    &BLUESTEIN_OUTPUT,
 ];
 
 impl Kernel {

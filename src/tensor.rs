@@ -71,9 +71,18 @@ impl GpuTensor {
     /// [`Error::ShapeMismatch`] if `data` does not hold `shape`'s elements;
     /// device-limit and budget errors from the allocation.
     pub fn from_complex(ctx: &Context, data: &[Complex32], shape: &[usize]) -> Result<Self> {
+        Self::upload(ctx, data, shape, DType::Complex32)
+    }
+
+    fn upload<T: bytemuck::Pod>(
+        ctx: &Context,
+        data: &[T],
+        shape: &[usize],
+        dtype: DType,
+    ) -> Result<Self> {
         let len = shape_len(shape)?;
         if data.len() != len {
-            return Err(Error::shape("GpuTensor::from_complex", len, data.len()));
+            return Err(Error::shape("GpuTensor upload", len, data.len()));
         }
         let gpu = ctx
             .gpu()
@@ -83,7 +92,7 @@ impl GpuTensor {
             ctx: ctx.clone(),
             buffer,
             shape: shape.to_vec(),
-            dtype: DType::Complex32,
+            dtype,
         })
     }
 
@@ -92,20 +101,7 @@ impl GpuTensor {
     /// # Errors
     /// As [`GpuTensor::from_complex`].
     pub fn from_f32(ctx: &Context, data: &[f32], shape: &[usize]) -> Result<Self> {
-        let len = shape_len(shape)?;
-        if data.len() != len {
-            return Err(Error::shape("GpuTensor::from_f32", len, data.len()));
-        }
-        let gpu = ctx
-            .gpu()
-            .ok_or_else(|| Error::invalid("ctx", "GPU tensors need a GPU context"))?;
-        let buffer = gpu.storage_from("tensor", data)?;
-        Ok(GpuTensor {
-            ctx: ctx.clone(),
-            buffer,
-            shape: shape.to_vec(),
-            dtype: DType::F32,
-        })
+        Self::upload(ctx, data, shape, DType::F32)
     }
 
     /// Wraps a buffer of the context's pool that holds `shape` elements of `dtype`.

@@ -242,10 +242,13 @@ fn recipes_follow_the_device_limits() {
             Normalization::None,
         )
         .unwrap();
-    assert_eq!(
+    assert!(matches!(
         plan.recipe().unwrap().algorithm,
-        Algorithm::SingleDispatch { lines_per_group: 1 }
-    );
+        Algorithm::SingleDispatch {
+            lines_per_group: 1,
+            ..
+        }
+    ));
     let plan = ctx
         .plan_fft(
             caps.shared_points * 2,
@@ -273,9 +276,10 @@ fn budget_and_bad_input_are_typed_errors() {
         plan.process(&mut wrong),
         Err(fft_tensor::Error::ShapeMismatch { .. })
     ));
+    let too_long = fft_tensor::fft::recipe::MAX_LEN + 1;
     assert!(matches!(
-        ctx.plan_fft(1000, FftDirection::Forward, Normalization::None),
-        Err(fft_tensor::Error::UnsupportedLength { len: 1000, .. })
+        ctx.plan_fft(too_long, FftDirection::Forward, Normalization::None),
+        Err(fft_tensor::Error::UnsupportedLength { len, .. }) if len == too_long
     ));
     let before = ctx.memory_stats();
     ctx.trim_memory();

@@ -4,7 +4,10 @@ use std::sync::Arc;
 
 use crate::backend::{GpuBuffer, GpuDevice, Pipeline};
 use crate::error::{Error, Result};
-use crate::fft::recipe::{lines_per_group, Algorithm, FftRecipe, WORKGROUP_SIZE};
+use crate::fft::bluestein::GpuBluestein;
+use crate::fft::recipe::{
+    lines_per_group, radices, Algorithm, FftRecipe, MAX_SHARED_STAGES, WORKGROUP_SIZE,
+};
 use crate::fft::twiddle::{self, TwoLevel};
 use crate::shaders;
 
@@ -13,13 +16,13 @@ use crate::shaders;
 #[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
 pub(crate) struct SharedParams {
     n: u32,
-    log2n: u32,
+    stages: u32,
     lines_per_group: u32,
     num_lines: u32,
     groups_x: u32,
     dim0: u32,
     dim1: u32,
-    twist_lo_bits: u32,
+    twist_lo_len: u32,
     in_elem: u32,
     in_s0: u32,
     in_s1: u32,
@@ -34,7 +37,8 @@ pub(crate) struct SharedParams {
     twist_lo_off: u32,
     twist_hi_off: u32,
     stage_off: u32,
-    _pad: [u32; 2],
+    radices_lo: u32,
+    radices_hi: u32,
 }
 
 /// Uniforms of `fft_global_pass.wgsl`.
@@ -42,16 +46,16 @@ pub(crate) struct SharedParams {
 #[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
 pub(crate) struct GlobalParams {
     n: u32,
-    log2n: u32,
-    radix_bits: u32,
+    radix: u32,
     span: u32,
     num_lines: u32,
     groups_x: u32,
-    lo_bits: u32,
+    lo_len: u32,
     hi_off: u32,
+    _pad0: u32,
     sign: f32,
     scale: f32,
-    _pad: [u32; 2],
+    _pad1: [u32; 2],
 }
 
 /// How the lines of one pass are laid out: line `b` of `num_lines` splits
@@ -77,17 +81,54 @@ impl LineLayout {
     }
 }
 
+/// The stages one dispatch of the shared kernel runs on lines of length `n`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SharedStages {
+    n: u32,
+    lines_per_group: u32,
+    /// Radices, four bits each, first stage lowest.
+    packed: [u32; 2],
+    stages: u32,
+    /// Offset of the stage table `exp(-2 pi i m / n)` in the twiddle buffer.
+    table_off: u32,
+}
+
+impl SharedStages {
+    fn new(n: usize, shared_points: usize, table_off: u32) -> Result<Self> {
+        let radices = radices(n).ok_or_else(|| Error::UnsupportedLength {
+            len: n,
+            reason: "the shared kernel runs lengths with prime factors 2, 3, 5, 7 only".into(),
+        })?;
+        if radices.len() > MAX_SHARED_STAGES {
+            return Err(Error::UnsupportedLength {
+                len: n,
+                reason: format!("more than {MAX_SHARED_STAGES} stages in one dispatch"),
+            });
+        }
+        let mut packed = [0u32; 2];
+        for (s, &r) in radices.iter().enumerate() {
+            packed[s / 8] |= r << ((s % 8) * 4);
+        }
+        Ok(SharedStages {
+            n: n as u32,
+            lines_per_group: lines_per_group(n, &radices, shared_points) as u32,
+            packed,
+            stages: radices.len() as u32,
+            table_off,
+        })
+    }
+}
+
 /// One dispatch of the shared-memory kernel.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct SharedPass {
-    pub(crate) n: u32,
+pub(crate) struct SharedPass<'a> {
+    stages: &'a SharedStages,
     pub(crate) dim0: u32,
     pub(crate) dim1: u32,
     pub(crate) num_lines: u32,
     pub(crate) input: LineLayout,
     pub(crate) output: LineLayout,
     pub(crate) twist: bool,
-    pub(crate) stage_off: u32,
 }
 
 /// The lines one FFT call transforms: `outer` blocks of `n * inner`
@@ -114,20 +155,40 @@ impl LineBatch {
     }
 }
 
-/// A plan compiled for one GPU: pipelines and twiddles.
+/// One recorded dispatch: a pipeline, its bind group and the grid.
+pub(crate) struct Dispatch {
+    pub(crate) pipeline: Arc<Pipeline>,
+    pub(crate) group: wgpu::BindGroup,
+    pub(crate) grid: (u32, u32),
+}
+
+/// A plan compiled for one GPU.
 pub(crate) struct GpuFft {
     pub(crate) recipe: FftRecipe,
+    engine: Engine,
+}
+
+enum Engine {
+    Stockham(Stockham),
+    Bluestein(Box<GpuBluestein>),
+}
+
+/// The Stockham algorithms (single dispatch, four-step, global passes):
+/// pipelines and twiddles.
+struct Stockham {
     sign: f32,
     scale: f32,
     twiddles: GpuBuffer,
-    /// Offsets in `twiddles`: per-pass stage tables, then the two-level table.
-    stage_offsets: [u32; 2],
-    two_level: Option<(u32, u32, u32)>, // (lo_bits, lo_off, hi_off)
+    /// Stages of the shared-kernel passes (one, or two for four-step).
+    shared_stages: Vec<SharedStages>,
+    two_level: Option<(u32, u32, u32)>, // (lo_len, lo_off, hi_off)
     shared: Option<Arc<Pipeline>>,
     global: Option<Arc<Pipeline>>,
 }
 
-fn grid(groups: u64, max_per_dim: u32) -> Result<(u32, u32)> {
+/// A 2-D grid of at least `groups` workgroups within `max_per_dim` per
+/// dimension; kernels fold `(x, y)` back into `x + y * grid.0`.
+pub(crate) fn grid(groups: u64, max_per_dim: u32) -> Result<(u32, u32)> {
     let max = u64::from(max_per_dim);
     let x = groups.min(max).max(1);
     let y = groups.div_ceil(x);
@@ -148,9 +209,97 @@ impl GpuFft {
         inverse: bool,
         scale: f32,
     ) -> Result<Self> {
+        let engine = match &recipe.algorithm {
+            Algorithm::Bluestein { m, inner } => Engine::Bluestein(Box::new(GpuBluestein::new(
+                gpu, recipe.len, *m, inner, inverse, scale,
+            )?)),
+            _ => Engine::Stockham(Stockham::new(gpu, &recipe, inverse, scale)?),
+        };
+        Ok(GpuFft { recipe, engine })
+    }
+
+    /// Records the transform of every line of `batch` from `src` into
+    /// `dst`, using `scratch` (same size; needed when
+    /// [`FftRecipe::needs_scratch`]) between passes, in one compute pass.
+    /// `src` is left untouched. Returns the temporary buffers the recorded
+    /// work uses (Bluestein's convolution rows); they are GPU-only, so
+    /// dropping them before the submit is safe, and keeping them until then
+    /// saves the pool handing them to other work in the same encoder.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn encode(
+        &self,
+        gpu: &GpuDevice,
+        encoder: &mut wgpu::CommandEncoder,
+        src: &GpuBuffer,
+        dst: &GpuBuffer,
+        scratch: Option<&GpuBuffer>,
+        batch: LineBatch,
+        timestamps: Option<wgpu::ComputePassTimestampWrites<'_>>,
+    ) -> Result<Vec<GpuBuffer>> {
+        let mut temporaries = Vec::new();
+        let dispatches = self.dispatches(gpu, src, dst, scratch, batch, &mut temporaries)?;
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some("fft"),
+            timestamp_writes: timestamps,
+        });
+        for d in &dispatches {
+            pass.set_pipeline(&d.pipeline.pipeline);
+            pass.set_bind_group(0, &d.group, &[]);
+            pass.dispatch_workgroups(d.grid.0, d.grid.1, 1);
+        }
+        Ok(temporaries)
+    }
+
+    /// The dispatches of [`Self::encode`], in order; temporary buffers they
+    /// bind are pushed onto `temporaries`.
+    pub(crate) fn dispatches(
+        &self,
+        gpu: &GpuDevice,
+        src: &GpuBuffer,
+        dst: &GpuBuffer,
+        scratch: Option<&GpuBuffer>,
+        batch: LineBatch,
+        temporaries: &mut Vec<GpuBuffer>,
+    ) -> Result<Vec<Dispatch>> {
+        let len = self.recipe.len;
+        let bytes = (batch.lines() * len * 8) as u64;
+        let max = (self.recipe.max_lines_per_call * len * 8) as u64;
+        if bytes > max {
+            return Err(Error::DeviceLimit {
+                what: "storage binding size",
+                requested: bytes,
+                max,
+            });
+        }
+        match &self.engine {
+            Engine::Bluestein(b) => b.dispatches(gpu, src, dst, batch, temporaries),
+            Engine::Stockham(s) => {
+                if batch.inner > 1
+                    && matches!(self.recipe.algorithm, Algorithm::GlobalPasses { .. })
+                {
+                    return Err(Error::UnsupportedLength {
+                        len,
+                        reason: "strided axes this long are not supported on this device".into(),
+                    });
+                }
+                if self.recipe.needs_scratch() && scratch.is_none() {
+                    return Err(Error::invalid(
+                        "scratch",
+                        "multi-pass plans need a scratch buffer",
+                    ));
+                }
+                s.dispatches(gpu, &self.recipe, src, dst, scratch, batch)
+            }
+        }
+    }
+}
+
+impl Stockham {
+    fn new(gpu: &GpuDevice, recipe: &FftRecipe, inverse: bool, scale: f32) -> Result<Self> {
         let n = recipe.len;
+        let shared_points = recipe.shared_points;
         let mut table: Vec<[f32; 2]> = Vec::new();
-        let mut stage_offsets = [0u32; 2];
+        let mut shared_stages = Vec::new();
         let mut two_level = None;
         let push_two_level = |table: &mut Vec<[f32; 2]>| {
             let t = TwoLevel::new(n);
@@ -158,25 +307,32 @@ impl GpuFft {
             table.extend_from_slice(&t.lo);
             let hi_off = table.len() as u32;
             table.extend_from_slice(&t.hi);
-            Some((t.lo_bits, lo_off, hi_off))
+            Some((t.lo_len, lo_off, hi_off))
         };
         match &recipe.algorithm {
-            Algorithm::SingleDispatch { .. } => table = twiddle::forward(n, n),
+            Algorithm::SingleDispatch { .. } => {
+                shared_stages.push(SharedStages::new(n, shared_points, 0)?);
+                table = twiddle::forward(n, n);
+            }
             Algorithm::FourStep { n1, n2 } => {
+                shared_stages.push(SharedStages::new(*n1, shared_points, 0)?);
                 table = twiddle::forward(*n1, *n1);
-                stage_offsets[1] = table.len() as u32;
+                shared_stages.push(SharedStages::new(*n2, shared_points, table.len() as u32)?);
                 table.extend(twiddle::forward(*n2, *n2));
                 two_level = push_two_level(&mut table);
             }
             Algorithm::GlobalPasses { .. } => two_level = push_two_level(&mut table),
+            Algorithm::Bluestein { .. } => unreachable!("Bluestein plans have their own engine"),
         }
         let twiddles = gpu.storage_from("fft twiddles", &table)?;
-        let shared_points = recipe.shared_points as u32;
         let shared = match recipe.algorithm {
             Algorithm::GlobalPasses { .. } => None,
             _ => Some(gpu.pipeline(
                 &shaders::FFT_SHARED,
-                &[("SHARED_LEN", shared_points), ("WG_SIZE", WORKGROUP_SIZE)],
+                &[
+                    ("SHARED_LEN", shared_points as u32),
+                    ("WG_SIZE", WORKGROUP_SIZE),
+                ],
             )?),
         };
         let global = match recipe.algorithm {
@@ -185,12 +341,11 @@ impl GpuFft {
             }
             _ => None,
         };
-        Ok(GpuFft {
-            recipe,
+        Ok(Stockham {
             sign: if inverse { 1.0 } else { -1.0 },
             scale,
             twiddles,
-            stage_offsets,
+            shared_stages,
             two_level,
             shared,
             global,
@@ -198,11 +353,11 @@ impl GpuFft {
     }
 
     /// The shared-kernel passes for the lines of `batch`.
-    fn shared_passes(&self, batch: LineBatch) -> Vec<SharedPass> {
-        let n = self.recipe.len as u32;
+    fn shared_passes(&self, recipe: &FftRecipe, batch: LineBatch) -> Vec<SharedPass<'_>> {
+        let n = recipe.len as u32;
         let inner = batch.inner as u32;
         let outer = batch.outer as u32;
-        match self.recipe.algorithm {
+        match recipe.algorithm {
             Algorithm::SingleDispatch { .. } => {
                 let (dim0, layout) = if inner == 1 {
                     (outer, LineLayout::rows(n))
@@ -218,14 +373,13 @@ impl GpuFft {
                     )
                 };
                 vec![SharedPass {
-                    n,
+                    stages: &self.shared_stages[0],
                     dim0,
                     dim1: if inner == 1 { 1 } else { outer },
                     num_lines: inner * outer,
                     input: layout,
                     output: layout,
                     twist: false,
-                    stage_off: 0,
                 }]
             }
             Algorithm::FourStep { n1, n2 } => {
@@ -254,97 +408,72 @@ impl GpuFft {
                 };
                 vec![
                     SharedPass {
-                        n: n1,
+                        stages: &self.shared_stages[0],
                         dim0: n2,
                         dim1: inner,
                         num_lines: n2 * inner * outer,
                         input: columns,
                         output: columns,
                         twist: true,
-                        stage_off: self.stage_offsets[0],
                     },
                     SharedPass {
-                        n: n2,
+                        stages: &self.shared_stages[1],
                         dim0: n1,
                         dim1: inner,
                         num_lines: n1 * inner * outer,
                         input: rows_in,
                         output: rows_out,
                         twist: false,
-                        stage_off: self.stage_offsets[1],
                     },
                 ]
             }
-            Algorithm::GlobalPasses { .. } => Vec::new(),
+            Algorithm::GlobalPasses { .. } | Algorithm::Bluestein { .. } => Vec::new(),
         }
     }
 
-    /// Records the transform of every line of `batch` from `src` into
-    /// `dst`, using `scratch` (same size) between passes. `src` is left
-    /// untouched.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn encode(
+    fn dispatches(
         &self,
         gpu: &GpuDevice,
-        encoder: &mut wgpu::CommandEncoder,
+        recipe: &FftRecipe,
         src: &GpuBuffer,
         dst: &GpuBuffer,
         scratch: Option<&GpuBuffer>,
         batch: LineBatch,
-        timestamps: Option<wgpu::ComputePassTimestampWrites<'_>>,
-    ) -> Result<()> {
-        let bytes = (batch.lines() * self.recipe.len * 8) as u64;
-        let max = (self.recipe.max_lines_per_call * self.recipe.len * 8) as u64;
-        if bytes > max {
-            return Err(Error::DeviceLimit {
-                what: "storage binding size",
-                requested: bytes,
-                max,
-            });
-        }
-        if batch.inner > 1 && matches!(self.recipe.algorithm, Algorithm::GlobalPasses { .. }) {
-            return Err(Error::UnsupportedLength {
-                len: self.recipe.len,
-                reason: "strided axes this long are not supported on this device".into(),
-            });
-        }
-        let passes = self.recipe.passes();
-        if passes > 1 && scratch.is_none() {
-            return Err(Error::invalid(
-                "scratch",
-                "multi-pass plans need a scratch buffer",
-            ));
-        }
+    ) -> Result<Vec<Dispatch>> {
+        let passes = recipe.passes();
         // Pass i writes `dst` when (passes - 1 - i) is even, else `scratch`,
         // so the last pass lands in `dst` and no pass reads what it writes.
-        let target = |i: usize| -> &GpuBuffer {
+        let target = |i: usize| -> Result<&GpuBuffer> {
             if (passes - 1 - i) % 2 == 0 {
-                dst
+                Ok(dst)
             } else {
-                scratch.expect("checked above")
+                scratch.ok_or_else(|| {
+                    Error::invalid("scratch", "multi-pass plans need a scratch buffer")
+                })
             }
         };
         let max_dim = gpu.limits().max_compute_workgroups_per_dimension;
-        let mut groups_and_bind = Vec::with_capacity(passes);
+        let mut out = Vec::with_capacity(passes);
         let lines32 = batch.lines() as u32;
 
         if let Some(pipeline) = &self.shared {
-            let (lo_bits, lo_off, hi_off) = self.two_level.unwrap_or((0, 0, 0));
-            let shared_passes = self.shared_passes(batch);
+            let (lo_len, lo_off, hi_off) = self.two_level.unwrap_or((1, 0, 0));
+            let shared_passes = self.shared_passes(recipe, batch);
             for (i, pass) in shared_passes.iter().enumerate() {
-                let lpg = lines_per_group(pass.n as usize, self.recipe.shared_points) as u32;
+                let st = pass.stages;
+                let lpg = st.lines_per_group;
                 let num_lines = pass.num_lines;
-                let (gx, gy) = grid(u64::from(num_lines.div_ceil(lpg)), max_dim)?;
+                let grid = grid(u64::from(num_lines.div_ceil(lpg)), max_dim)?;
                 let last = i + 1 == shared_passes.len();
                 let params = SharedParams {
-                    n: pass.n,
-                    log2n: pass.n.trailing_zeros(),
+                    n: st.n,
+                    stages: st.stages,
                     lines_per_group: lpg,
                     num_lines,
-                    groups_x: gx,
+                    groups_x: grid.0,
                     dim0: pass.dim0,
                     dim1: pass.dim1,
-                    twist_lo_bits: lo_bits,
+                    twist_lo_len: lo_len,
                     in_elem: pass.input.elem,
                     in_s0: pass.input.s0,
                     in_s1: pass.input.s1,
@@ -358,71 +487,149 @@ impl GpuFft {
                     twist: u32::from(pass.twist),
                     twist_lo_off: lo_off,
                     twist_hi_off: hi_off,
-                    stage_off: pass.stage_off,
-                    _pad: [0; 2],
+                    stage_off: st.table_off,
+                    radices_lo: st.packed[0],
+                    radices_hi: st.packed[1],
                 };
-                let input = if i == 0 { src } else { target(i - 1) };
+                let input = if i == 0 { src } else { target(i - 1)? };
                 let uniform = gpu.uniform("fft_shared params", &params);
                 let group = gpu.bind_group(
                     pipeline,
                     &[
                         input.binding(),
-                        target(i).binding(),
+                        target(i)?.binding(),
                         self.twiddles.binding(),
                         uniform.as_entire_binding(),
                     ],
                 )?;
-                groups_and_bind.push((Arc::clone(pipeline), group, gx, gy));
+                out.push(Dispatch {
+                    pipeline: Arc::clone(pipeline),
+                    group,
+                    grid,
+                });
             }
         }
-        if let (Some(pipeline), Algorithm::GlobalPasses { radix_bits: bits }) =
-            (&self.global, &self.recipe.algorithm)
+        if let (Some(pipeline), Algorithm::GlobalPasses { radices }) =
+            (&self.global, &recipe.algorithm)
         {
-            let (lo_bits, _, hi_off) = self
+            let (lo_len, _, hi_off) = self
                 .two_level
                 .expect("global plans carry a two-level table");
-            let n = self.recipe.len as u32;
+            let n = recipe.len as u32;
             let mut span = 1u32;
-            for (i, &b) in bits.iter().enumerate() {
-                let threads = u64::from(lines32) * u64::from(n >> b);
-                let (gx, gy) = grid(threads.div_ceil(u64::from(WORKGROUP_SIZE)), max_dim)?;
+            for (i, &radix) in radices.iter().enumerate() {
+                let threads = u64::from(lines32) * u64::from(n / radix);
+                let grid = grid(threads.div_ceil(u64::from(WORKGROUP_SIZE)), max_dim)?;
                 let params = GlobalParams {
                     n,
-                    log2n: n.trailing_zeros(),
-                    radix_bits: b,
+                    radix,
                     span,
                     num_lines: lines32,
-                    groups_x: gx,
-                    lo_bits,
+                    groups_x: grid.0,
+                    lo_len,
                     hi_off,
+                    _pad0: 0,
                     sign: self.sign,
-                    scale: if i + 1 == bits.len() { self.scale } else { 1.0 },
-                    _pad: [0; 2],
+                    scale: if i + 1 == radices.len() {
+                        self.scale
+                    } else {
+                        1.0
+                    },
+                    _pad1: [0; 2],
                 };
-                span <<= b;
-                let input = if i == 0 { src } else { target(i - 1) };
+                span *= radix;
+                let input = if i == 0 { src } else { target(i - 1)? };
                 let uniform = gpu.uniform("fft_global_pass params", &params);
                 let group = gpu.bind_group(
                     pipeline,
                     &[
                         input.binding(),
-                        target(i).binding(),
+                        target(i)?.binding(),
                         self.twiddles.binding(),
                         uniform.as_entire_binding(),
                     ],
                 )?;
-                groups_and_bind.push((Arc::clone(pipeline), group, gx, gy));
+                out.push(Dispatch {
+                    pipeline: Arc::clone(pipeline),
+                    group,
+                    grid,
+                });
             }
         }
-        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-            label: Some("fft"),
-            timestamp_writes: timestamps,
-        });
-        for (pipeline, group, gx, gy) in &groups_and_bind {
-            pass.set_pipeline(&pipeline.pipeline);
-            pass.set_bind_group(0, group, &[]);
-            pass.dispatch_workgroups(*gx, *gy, 1);
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rustfft::num_complex::Complex32;
+
+    use super::*;
+    use crate::fft::{AlgorithmChoice, FftDirection, Normalization};
+    use crate::testing::{assert_rms_close, gpu_context_or_skip, reference_fft, SplitMix64};
+
+    /// Axis 1 of `[outer, n, inner]` tensors through `LineBatch { inner, outer }`,
+    /// on every algorithm that takes strided lines.
+    #[test]
+    fn strided_lines_of_any_length() {
+        let Some(ctx) = gpu_context_or_skip("strided_lines_of_any_length") else {
+            return;
+        };
+        let gpu = ctx.gpu().expect("a GPU context");
+        let cases = [
+            (1, AlgorithmChoice::Auto),
+            (7, AlgorithmChoice::Auto),
+            (1000, AlgorithmChoice::Auto),
+            (360, AlgorithmChoice::FourStep),
+            (3888, AlgorithmChoice::Auto),
+            (97, AlgorithmChoice::Auto),
+            (4097, AlgorithmChoice::Auto),
+            (1000, AlgorithmChoice::Bluestein),
+        ];
+        let (outer, inner) = (2, 3);
+        for (n, choice) in cases {
+            for direction in [FftDirection::Forward, FftDirection::Inverse] {
+                let norm = Normalization::Unitary;
+                let plan = ctx.plan_fft_with(n, direction, norm, choice).unwrap();
+                let fft = plan.inner.gpu.as_ref().expect("a GPU plan");
+                let input = SplitMix64(n as u64).complex_vec(outer * n * inner);
+                let bytes = (input.len() * 8) as u64;
+                let src = gpu.storage_from("test input", &input).unwrap();
+                let dst = gpu.storage("test output", bytes).unwrap();
+                let scratch = fft
+                    .recipe
+                    .needs_scratch()
+                    .then(|| gpu.storage("test scratch", bytes).unwrap());
+                let mut encoder =
+                    gpu.device
+                        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                            label: Some("strided fft test"),
+                        });
+                let batch = LineBatch { inner, outer };
+                let _temporaries = fft
+                    .encode(gpu, &mut encoder, &src, &dst, scratch.as_ref(), batch, None)
+                    .unwrap();
+                gpu.submit_and_wait(encoder, "strided fft test").unwrap();
+                let output: Vec<Complex32> = gpu.read_back(dst.raw(), bytes).unwrap();
+                // Gather line (o, i) of both into contiguous rows.
+                let rows = |v: &[Complex32]| -> Vec<Complex32> {
+                    let mut out = Vec::with_capacity(v.len());
+                    for o in 0..outer {
+                        for i in 0..inner {
+                            out.extend((0..n).map(|k| v[o * n * inner + k * inner + i]));
+                        }
+                    }
+                    out
+                };
+                let expected = reference_fft(
+                    &rows(&input),
+                    n,
+                    direction == FftDirection::Inverse,
+                    f64::from(norm.factor(n, direction)),
+                );
+                let what = format!("strided {n} {direction:?} {:?}", fft.recipe.algorithm);
+                assert_rms_close(&what, &rows(&output), &expected, 2e-6);
+            }
         }
-        Ok(())
     }
 }

@@ -1,5 +1,20 @@
 //! Batched complex-to-complex FFTs on the GPU or the CPU twin.
 //!
+//! Any length from 1 to 2^24 runs on the GPU. Lengths whose prime factors
+//! are 2, 3, 5 and 7 run mixed-radix Stockham stages (radix 2, 3, 4, 5, 7,
+//! 8): in one dispatch when a line fits a workgroup's memory (4096 points
+//! for powers of two, 3840 with radix 3 or 5, 3584 with radix 7 on 32 KiB),
+//! as a four-step algorithm over two such factors, or as one dispatch per
+//! stage through global memory. Every other length (large prime factors,
+//! e.g. 65537 or 1009) runs Bluestein's algorithm through power-of-two FFTs
+//! of length `m >= 2n - 2`. [`recipe::plan`] makes the choice;
+//! [`FftPlan::recipe`] shows it.
+//!
+//! Accuracy (RMS relative error against an f64 FFT, random data, bounds
+//! held by the tests, measured maxima on lavapipe): one dispatch 1e-6
+//! (1.3e-7), four-step 1e-6 up to 2^20 and 2e-6 beyond (2.0e-7 at 3^12),
+//! Bluestein 2e-6 up to 2^20 (2.8e-7 at 1048573).
+//!
 //! ```no_run
 //! use fft_tensor::{Context, FftDirection, Normalization};
 //! use fft_tensor::num_complex::Complex32;
@@ -11,6 +26,7 @@
 //! # Ok::<(), fft_tensor::Error>(())
 //! ```
 
+mod bluestein;
 mod cpu;
 mod gpu;
 mod nd;
@@ -95,8 +111,9 @@ impl Context {
     ///
     /// # Errors
     /// [`Error::UnsupportedLength`] for lengths the backend cannot run (on
-    /// the GPU: zero, non-powers of two, over the binding limit); shader and
-    /// device errors while building pipelines.
+    /// the GPU: zero, over 2^24, or a line, or Bluestein's convolution row,
+    /// over the storage-binding limit); shader and device errors while
+    /// building pipelines.
     pub fn plan_fft(
         &self,
         len: usize,
@@ -234,7 +251,7 @@ impl FftPlan {
         let chunk_bytes = (chunk_lines * len * 8) as u64;
         let input = device.storage("fft input", chunk_bytes)?;
         let output = device.storage("fft output", chunk_bytes)?;
-        let scratch = if plan.recipe.passes() > 1 {
+        let scratch = if plan.recipe.needs_scratch() {
             Some(device.storage("fft scratch", chunk_bytes)?)
         } else {
             None
@@ -247,7 +264,7 @@ impl FftPlan {
             let mut encoder = device
                 .device
                 .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("fft") });
-            plan.encode(
+            let _temporaries = plan.encode(
                 device,
                 &mut encoder,
                 &input,
@@ -333,7 +350,7 @@ impl FftPlan {
             return Err(Error::invalid("ctx", "process_gpu needs a GPU context"));
         };
         let lines = self.check_gpu_tensors(input, output)?;
-        let scratch = if plan.recipe.passes() > 1 {
+        let scratch = if plan.recipe.needs_scratch() {
             Some(device.storage("fft scratch", input.bytes())?)
         } else {
             None
@@ -346,7 +363,7 @@ impl FftPlan {
             beginning_of_pass_write_index: Some(0),
             end_of_pass_write_index: Some(1),
         });
-        plan.encode(
+        let _temporaries = plan.encode(
             device,
             &mut encoder,
             input.buffer(),
