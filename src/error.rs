@@ -126,6 +126,93 @@ pub enum Error {
         detail: String,
     },
 
+    /// A file is not a valid container or safetensors file: damaged,
+    /// truncated or written by something else.
+    #[error("{path}: {}at byte {offset}: {detail}", tensor.as_deref().map(|t| format!("tensor `{t}` ")).unwrap_or_default())]
+    Format {
+        /// The file.
+        path: String,
+        /// The tensor concerned, when the damage lies in one.
+        tensor: Option<String>,
+        /// Byte offset in the file where the problem was found.
+        offset: u64,
+        /// What is wrong.
+        detail: String,
+    },
+
+    /// A container written by a newer (or unknown) version of the format.
+    #[error(
+        "{path}: format version {found} is not supported (this build reads version {supported})"
+    )]
+    UnsupportedVersion {
+        /// The file.
+        path: String,
+        /// The version in the file.
+        found: u16,
+        /// The version this build reads.
+        supported: u16,
+    },
+
+    /// A tensor is stored with a codec this build does not know.
+    #[error("{path}: tensor `{tensor}` uses unknown codec id {id} (header byte {offset}); a newer fft-tensor may read it")]
+    UnknownCodec {
+        /// The file.
+        path: String,
+        /// The tensor.
+        tensor: String,
+        /// The codec id found.
+        id: u8,
+        /// Byte offset of the codec id in the file.
+        offset: u64,
+    },
+
+    /// Stored bytes do not match their CRC32: the file was damaged.
+    #[error("{path}: {what} at bytes {offset}..{end} is damaged: CRC32 {found:#010x}, expected {expected:#010x}")]
+    Checksum {
+        /// The file.
+        path: String,
+        /// What was checked: `header`, `tensor table` or `tensor `name``.
+        what: String,
+        /// First byte covered.
+        offset: u64,
+        /// One past the last byte covered.
+        end: u64,
+        /// The CRC32 recorded in the file.
+        expected: u32,
+        /// The CRC32 of the bytes found.
+        found: u32,
+    },
+
+    /// A tensor holds NaN or infinity and the caller did not allow it.
+    #[error("tensor `{tensor}` holds {value} at element {index}; pass --allow-nonfinite to store it raw")]
+    NonFinite {
+        /// The tensor.
+        tensor: String,
+        /// Row-major index of the first non-finite element.
+        index: u64,
+        /// The value found (`NaN`, `inf` or `-inf`).
+        value: f32,
+    },
+
+    /// A codec cannot represent a tensor (range, size or type).
+    #[error("codec `{codec}` cannot encode this tensor: {detail}")]
+    CodecUnsupported {
+        /// The codec.
+        codec: &'static str,
+        /// Why.
+        detail: String,
+    },
+
+    /// An operating-system I/O error on a file.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+
     /// The GPU reported an error (validation, out of memory, device loss).
     #[error("GPU error during {during}: {detail}")]
     Gpu {
@@ -153,6 +240,13 @@ impl Error {
         Error::InvalidArgument {
             name,
             detail: detail.into(),
+        }
+    }
+
+    pub(crate) fn io(path: impl AsRef<std::path::Path>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.as_ref().display().to_string(),
+            source,
         }
     }
 }

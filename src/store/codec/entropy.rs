@@ -1,0 +1,558 @@
+//! Entropy coding of quantised integers: a static order-0 model, rANS.
+//!
+//! Each integer `q` is mapped to `u = zigzag(q)` (`0, -1, 1, -2, ...` to
+//! `0, 1, 2, 3, ...`). Values `u < L` (the *literal count*, chosen per
+//! stream) are symbols of their own; larger ones become an *escape* symbol
+//! `L + e` plus `e` raw bits, where `w = u - L + 1` and `e = floor(log2 w)`
+//! (the raw bits are `w - 2^e`). Symbols are coded with rANS (32-bit state,
+//! byte-wise renormalisation, `2^s` total frequency, `s <= 16`) under a
+//! frequency table stored in the stream; raw bits follow in an LSB-first
+//! bit stream. The encoder picks `L` and `s` for the smallest stream.
+//!
+//! # Layout
+//!
+//! ```text
+//! varint  L                literal count, 0 ..= 65536
+//! u8      s                scale bits, 1 ..= 16
+//! varint  A                alphabet size, 2 ..= L + 49
+//! A x varint freq[i]       each < 2^s, sum exactly 2^s
+//! varint  R                rANS byte count, >= 4
+//! R bytes rANS             first 4 bytes: initial state, u32 LE
+//! bits    raw bits         LSB-first, zero-padded to a byte; ends the stream
+//! ```
+//!
+//! Decoding symbol `i` from state `x`: `slot = x mod 2^s`; the symbol is
+//! the `k` with `cum[k] <= slot < cum[k] + freq[k]` (`cum` = exclusive prefix
+//! sums); `x = freq[k] * (x >> s) + slot - cum[k]`; then while
+//! `x < 2^23`, `x = (x << 8) | next byte`. The initial state lies in
+//! `[2^23, 2^31)`; after the last symbol the state is exactly `2^23` and all
+//! `R` bytes are consumed. Every varint is unsigned LEB128.
+
+use super::{put_varint, varint_len, Cursor, DecodeError};
+
+/// Lower bound of the normalised rANS state.
+const RANS_L: u32 = 1 << 23;
+/// Most raw bits after an escape symbol.
+pub const MAX_EXTRA_BITS: u32 = 48;
+/// Largest literal count.
+const MAX_LITERALS: u64 = 1 << 16;
+/// Largest scale (frequency precision) in bits.
+const MAX_SCALE: u32 = 16;
+
+/// A stream can hold at most this many symbols per payload byte: every
+/// symbol costs at least `log2(2^16 / (2^16 - 1))` bits because no
+/// frequency may reach `2^s`. Readers use it to bound allocations.
+pub const MAX_SYMBOLS_PER_BYTE: u64 = 363_408;
+
+/// Sizes of an encoded stream, for reporting how close the coder gets to the
+/// entropy.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StreamStats {
+    /// Integers coded.
+    pub count: u64,
+    /// Order-0 entropy of the integers themselves, in bits (the ideal size
+    /// of a coder that knows their distribution for free).
+    pub entropy_bits: f64,
+    /// Bits of the frequency table and the other header fields.
+    pub table_bits: u64,
+    /// Bits of the rANS stream.
+    pub rans_bits: u64,
+    /// Raw bits after escape symbols.
+    pub extra_bits: u64,
+}
+
+impl StreamStats {
+    /// Total bits written.
+    pub fn total_bits(&self) -> u64 {
+        self.table_bits + self.rans_bits + self.extra_bits
+    }
+}
+
+fn zigzag(q: i64) -> u64 {
+    ((q << 1) ^ (q >> 63)) as u64
+}
+
+fn unzigzag(u: u64) -> i64 {
+    ((u >> 1) as i64) ^ -((u & 1) as i64)
+}
+
+/// Symbol and raw bits `(symbol, e, raw)` of `u` for literal count `l`.
+fn split(u: u64, l: u64) -> (usize, u32, u64) {
+    if u < l {
+        (u as usize, 0, 0)
+    } else {
+        let w = u - l + 1;
+        let e = 63 - w.leading_zeros();
+        ((l + u64::from(e)) as usize, e, w - (1u64 << e))
+    }
+}
+
+fn ideal_bits(counts: &[u64], n: u64) -> f64 {
+    let nf = n as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| c as f64 * (nf / c as f64).log2())
+        .sum()
+}
+
+/// Scales `counts` (total `n`) to frequencies summing to `2^s`, every
+/// present symbol at least 1 and none reaching `2^s`, by greedy steps
+/// that cost the fewest bits.
+fn normalize(counts: &[u64], n: u64, s: u32) -> Vec<u32> {
+    let total = 1u64 << s;
+    let mut f: Vec<u64> = counts
+        .iter()
+        .map(|&c| {
+            if c == 0 {
+                0
+            } else {
+                ((c as u128 * total as u128 / n as u128) as u64).max(1)
+            }
+        })
+        .collect();
+    // At least two symbols with a frequency, so none reaches 2^s.
+    while f.iter().filter(|&&x| x > 0).count() < 2 {
+        let zero = f
+            .iter()
+            .position(|&x| x == 0)
+            .expect("alphabet has 2 entries");
+        f[zero] = 1;
+    }
+    let mut sum: u64 = f.iter().sum();
+    // Cost change of f -> f+1 for symbol with count c: c*log2((f+1)/f) saved.
+    while sum < total {
+        let (mut best, mut gain) = (usize::MAX, -1.0f64);
+        for (i, (&c, &fi)) in counts.iter().zip(&f).enumerate() {
+            if fi > 0 && fi + 1 < total {
+                let g = c as f64 * ((fi + 1) as f64 / fi as f64).log2();
+                if g > gain {
+                    (best, gain) = (i, g);
+                }
+            }
+        }
+        // Raise the best symbol as far as is still worthwhile in one go.
+        let room = total - sum;
+        let step = (room / 64).max(1);
+        f[best] += step.min(total - 1 - f[best]);
+        sum = f.iter().sum();
+    }
+    while sum > total {
+        let (mut best, mut loss) = (usize::MAX, f64::INFINITY);
+        for (i, (&c, &fi)) in counts.iter().zip(&f).enumerate() {
+            if fi > 1 {
+                let l = c as f64 * (fi as f64 / (fi - 1) as f64).log2();
+                if l < loss {
+                    (best, loss) = (i, l);
+                }
+            }
+        }
+        let over = sum - total;
+        let step = (over / 64).max(1).min(f[best] - 1);
+        f[best] -= step;
+        sum -= step;
+    }
+    f.into_iter().map(|x| x as u32).collect()
+}
+
+/// Appends the coded stream of `values` to `out` and returns its sizes.
+///
+/// # Panics
+/// If a value's zigzag form needs more than [`MAX_EXTRA_BITS`] raw bits
+/// beyond the literals (|q| above about 2^47); callers keep values within
+/// `±2^46`.
+pub fn encode(values: &[i64], out: &mut Vec<u8>) -> StreamStats {
+    let n = values.len() as u64;
+    let start = out.len();
+    let zz: Vec<u64> = values.iter().map(|&q| zigzag(q)).collect();
+
+    // Histogram of small u, and the large ones kept aside.
+    const CAP: usize = 1 << 16;
+    let mut hist = vec![0u64; CAP + 1];
+    let mut large = Vec::new();
+    for &u in &zz {
+        if (u as usize) < CAP {
+            hist[u as usize] += 1;
+        } else {
+            hist[CAP] += 1;
+            large.push(u);
+        }
+    }
+    let max_u = zz.iter().copied().max().unwrap_or(0);
+    // Entropy of the integers themselves.
+    let mut distinct: Vec<u64> = hist[..CAP].iter().copied().filter(|&c| c > 0).collect();
+    {
+        let mut big = large.clone();
+        big.sort_unstable();
+        let mut i = 0;
+        while i < big.len() {
+            let j = big[i..].iter().take_while(|&&x| x == big[i]).count();
+            distinct.push(j as u64);
+            i += j;
+        }
+    }
+    let entropy_bits = ideal_bits(&distinct, n.max(1));
+
+    // Choose the literal count L and the scale s by estimated size.
+    let mut candidates: Vec<u64> = vec![0];
+    let mut l = 1u64;
+    while l <= MAX_LITERALS {
+        candidates.push(l);
+        if l > max_u {
+            break;
+        }
+        l *= 2;
+    }
+    let mut best: Option<(f64, u64, u32, Vec<u64>)> = None;
+    for &l in &candidates {
+        let mut counts = vec![0u64; (l + 49) as usize];
+        let mut extra = 0u64;
+        let lit = (l as usize).min(CAP);
+        counts[..lit].copy_from_slice(&hist[..lit]);
+        for (u, &c) in hist.iter().enumerate().take(CAP).skip(lit) {
+            if c > 0 {
+                let (sym, e, _) = split(u as u64, l);
+                counts[sym] += c;
+                extra += c * u64::from(e);
+            }
+        }
+        for &u in &large {
+            let (sym, e, _) = split(u, l);
+            counts[sym] += 1;
+            extra += u64::from(e);
+        }
+        let used = counts
+            .iter()
+            .rposition(|&c| c > 0)
+            .map_or(0, |i| i + 1)
+            .max(2);
+        counts.truncate(used);
+        let present = counts.iter().filter(|&&c| c > 0).count().max(2) as u64;
+        let min_s = (64 - (present - 1).leading_zeros()).max(1);
+        for s in min_s..=MAX_SCALE {
+            let total = 1u64 << s;
+            let table: usize = counts
+                .iter()
+                .map(|&c| varint_len(c * total / n.max(1)))
+                .sum();
+            // Rounding frequencies to 2^s costs roughly present/(2^s) bits per
+            // symbol on top of the entropy; estimate it as the loss of
+            // flooring small counts to 1.
+            let rounding = present as f64 * present as f64 / total as f64 * 0.5;
+            let est = ideal_bits(&counts, n.max(1)) + rounding + extra as f64 + 8.0 * table as f64;
+            if best.as_ref().map_or(true, |b| est < b.0) {
+                best = Some((est, l, s, counts.clone()));
+            }
+        }
+    }
+    let (_, l, s, counts) = best.expect("at least one candidate");
+    let freq = normalize(&counts, n.max(1), s);
+    let mut cum = Vec::with_capacity(freq.len());
+    let mut acc = 0u32;
+    for &f in &freq {
+        cum.push(acc);
+        acc += f;
+    }
+
+    put_varint(out, l);
+    out.push(s as u8);
+    put_varint(out, freq.len() as u64);
+    for &f in &freq {
+        put_varint(out, u64::from(f));
+    }
+
+    // rANS, symbols in reverse, bytes collected backwards.
+    let mut rev = Vec::with_capacity(values.len() / 2 + 8);
+    let mut x = RANS_L;
+    for &u in zz.iter().rev() {
+        let (sym, _, _) = split(u, l);
+        let f = freq[sym];
+        debug_assert!(f > 0);
+        let x_max = ((RANS_L >> s) << 8) * f;
+        while x >= x_max {
+            rev.push(x as u8);
+            x >>= 8;
+        }
+        x = ((x / f) << s) + (x % f) + cum[sym];
+    }
+    rev.extend_from_slice(&x.to_be_bytes());
+    rev.reverse();
+    put_varint(out, rev.len() as u64);
+    let header_len = out.len() - start;
+    out.extend_from_slice(&rev);
+
+    // Raw bits.
+    let mut acc = 0u64;
+    let mut nbits = 0u32;
+    let mut extra_bits = 0u64;
+    for &u in &zz {
+        let (_, e, raw) = split(u, l);
+        assert!(e <= MAX_EXTRA_BITS, "quantised value too large");
+        if e == 0 {
+            continue;
+        }
+        extra_bits += u64::from(e);
+        acc |= raw << nbits;
+        nbits += e;
+        while nbits >= 8 {
+            out.push(acc as u8);
+            acc >>= 8;
+            nbits -= 8;
+        }
+        // raw < 2^48 and nbits < 8 before the shift: no bits are lost.
+    }
+    if nbits > 0 {
+        out.push(acc as u8);
+    }
+    StreamStats {
+        count: n,
+        entropy_bits,
+        table_bits: 8 * header_len as u64,
+        rans_bits: 8 * rev.len() as u64,
+        extra_bits,
+    }
+}
+
+/// Decodes exactly `count` integers from the rest of `c`, which must end
+/// exactly where the stream does.
+///
+/// The caller bounds `count` (at most [`MAX_SYMBOLS_PER_BYTE`] times the
+/// bytes present), so a damaged count cannot cause a huge allocation.
+pub(crate) fn decode(c: &mut Cursor<'_>, count: usize) -> Result<Vec<i64>, DecodeError> {
+    let at = c.pos();
+    let avail = c.remaining() as u64;
+    if count as u64 > avail.saturating_mul(MAX_SYMBOLS_PER_BYTE) {
+        return Err(c.err(
+            at,
+            format!("{count} values cannot be coded in {avail} bytes"),
+        ));
+    }
+    let l_at = c.pos();
+    let l = c.varint("literal count")?;
+    if l > MAX_LITERALS {
+        return Err(c.err(l_at, format!("literal count {l} above {MAX_LITERALS}")));
+    }
+    let s_at = c.pos();
+    let s = u32::from(c.u8("scale bits")?);
+    if !(1..=MAX_SCALE).contains(&s) {
+        return Err(c.err(s_at, format!("scale bits {s} not in 1..=16")));
+    }
+    let a_at = c.pos();
+    let a = c.varint("alphabet size")?;
+    if a < 2 || a > l + 1 + u64::from(MAX_EXTRA_BITS) {
+        return Err(c.err(
+            a_at,
+            format!(
+                "alphabet size {a} not in 2..={}",
+                l + 1 + u64::from(MAX_EXTRA_BITS)
+            ),
+        ));
+    }
+    if a > c.remaining() as u64 {
+        return Err(c.err(
+            a_at,
+            format!("alphabet of {a} symbols longer than the stream"),
+        ));
+    }
+    let total = 1u32 << s;
+    let mut freq = Vec::with_capacity(a as usize);
+    let mut sum = 0u64;
+    for _ in 0..a {
+        let f_at = c.pos();
+        let f = c.varint("frequency")?;
+        if f >= u64::from(total) {
+            return Err(c.err(f_at, format!("frequency {f} not below 2^{s}")));
+        }
+        sum += f;
+        freq.push(f as u32);
+    }
+    if sum != u64::from(total) {
+        return Err(c.err(a_at, format!("frequencies sum to {sum}, not 2^{s}")));
+    }
+    // Slot -> symbol table.
+    let mut lut = vec![0u32; total as usize];
+    let mut cum = Vec::with_capacity(freq.len());
+    let mut acc = 0u32;
+    for (sym, &f) in freq.iter().enumerate() {
+        cum.push(acc);
+        lut[acc as usize..(acc + f) as usize].fill(sym as u32);
+        acc += f;
+    }
+    let r_at = c.pos();
+    let r = c.varint("rANS length")?;
+    if r < 4 || r > c.remaining() as u64 {
+        return Err(c.err(
+            r_at,
+            format!("rANS length {r} not in 4..={}", c.remaining()),
+        ));
+    }
+    let base = c.pos();
+    let rans = c.take(r as usize, "rANS stream")?;
+    let mut x = u32::from_le_bytes(rans[..4].try_into().unwrap());
+    if !(RANS_L..RANS_L << 8).contains(&x) {
+        return Err(c.err(base, format!("initial rANS state {x:#x} out of range")));
+    }
+    let mut pos = 4usize;
+    let mask = total - 1;
+    let mut syms = Vec::with_capacity(count);
+    for i in 0..count {
+        let slot = x & mask;
+        let sym = lut[slot as usize];
+        let f = freq[sym as usize];
+        x = f * (x >> s) + slot - cum[sym as usize];
+        while x < RANS_L {
+            let Some(&b) = rans.get(pos) else {
+                return Err(c.err(
+                    base + pos,
+                    format!("rANS stream ends at value {i} of {count}"),
+                ));
+            };
+            x = (x << 8) | u32::from(b);
+            pos += 1;
+        }
+        syms.push(sym);
+    }
+    if x != RANS_L || pos != rans.len() {
+        return Err(c.err(
+            base + pos,
+            format!(
+                "rANS stream does not end cleanly (state {x:#x}, {} bytes left)",
+                rans.len() - pos
+            ),
+        ));
+    }
+    // Raw bits.
+    let raw_at = c.pos();
+    let raw = c.rest();
+    let mut bitpos = 0u64;
+    let nbits = 8 * raw.len() as u64;
+    let mut out = Vec::with_capacity(count);
+    for sym in syms {
+        let sym = u64::from(sym);
+        let u = if sym < l {
+            sym
+        } else {
+            let e = (sym - l) as u32;
+            if e > MAX_EXTRA_BITS {
+                return Err(c.err(raw_at, format!("escape with {e} raw bits")));
+            }
+            if bitpos + u64::from(e) > nbits {
+                return Err(c.err(
+                    raw_at + (bitpos / 8) as usize,
+                    "raw bits end before the last escape",
+                ));
+            }
+            let v = read_bits(raw, bitpos, e);
+            bitpos += u64::from(e);
+            l + ((1u64 << e) | v) - 1
+        };
+        out.push(unzigzag(u));
+    }
+    let used = bitpos.div_ceil(8) as usize;
+    if used != raw.len() {
+        return Err(c.err(
+            raw_at + used,
+            format!("{} bytes after the raw bits", raw.len() - used),
+        ));
+    }
+    if bitpos % 8 != 0 && raw[used - 1] >> (bitpos % 8) != 0 {
+        return Err(c.err(raw_at + used - 1, "non-zero padding bits"));
+    }
+    c.take(raw.len(), "raw bits")?;
+    Ok(out)
+}
+
+fn read_bits(bytes: &[u8], bitpos: u64, n: u32) -> u64 {
+    let mut v = 0u64;
+    let mut got = 0u32;
+    let mut p = bitpos;
+    while got < n {
+        let byte = bytes[(p / 8) as usize];
+        let off = (p % 8) as u32;
+        let take = (8 - off).min(n - got);
+        let bits = (u64::from(byte) >> off) & ((1u64 << take) - 1);
+        v |= bits << got;
+        got += take;
+        p += u64::from(take);
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(values: &[i64]) -> (Vec<u8>, StreamStats) {
+        let mut out = Vec::new();
+        let stats = encode(values, &mut out);
+        assert_eq!(
+            stats.total_bits().div_ceil(8) as usize,
+            out.len(),
+            "size accounting"
+        );
+        let mut c = Cursor::payload(&out);
+        let back = decode(&mut c, values.len()).unwrap();
+        assert_eq!(back, values);
+        c.finish("stream").unwrap();
+        (out, stats)
+    }
+
+    #[test]
+    fn zigzag_round_trip() {
+        for q in [0i64, 1, -1, 2, -2, 1 << 46, -(1 << 46), i64::MAX / 4] {
+            assert_eq!(unzigzag(zigzag(q)), q);
+        }
+    }
+
+    #[test]
+    fn small_and_edge_streams() {
+        round_trip(&[]);
+        round_trip(&[0]);
+        round_trip(&[5; 100]);
+        round_trip(&[0, 1, -1, 1 << 40, -(1 << 40), 3]);
+        round_trip(&(-300..300).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn close_to_entropy_on_gaussian_integers() {
+        let g = super::super::test_data::gaussian(200_000, 3);
+        let q: Vec<i64> = g.iter().map(|&x| (x * 30.0).round() as i64).collect();
+        let (out, stats) = round_trip(&q);
+        let bps = 8.0 * out.len() as f64 / q.len() as f64;
+        let h = stats.entropy_bits / q.len() as f64;
+        assert!(bps < h + 0.02, "{bps} bits/value vs entropy {h}");
+    }
+
+    #[test]
+    fn skewed_stream_costs_far_below_a_bit() {
+        let mut q = vec![0i64; 100_000];
+        for i in (0..q.len()).step_by(97) {
+            q[i] = (i % 7) as i64 - 3;
+        }
+        let (out, stats) = round_trip(&q);
+        let bps = 8.0 * out.len() as f64 / q.len() as f64;
+        let h = stats.entropy_bits / q.len() as f64;
+        assert!(bps < h * 1.1 + 0.002, "{bps} vs {h}");
+    }
+
+    #[test]
+    fn damaged_streams_are_errors() {
+        let g = super::super::test_data::gaussian(2000, 5);
+        let q: Vec<i64> = g.iter().map(|&x| (x * 50.0).round() as i64).collect();
+        let mut out = Vec::new();
+        encode(&q, &mut out);
+        for cut in 0..out.len() {
+            let mut c = Cursor::payload(&out[..cut]);
+            assert!(decode(&mut c, q.len()).is_err(), "truncated at {cut}");
+        }
+        for i in 0..out.len() {
+            for bit in [0x01u8, 0x80] {
+                let mut bad = out.clone();
+                bad[i] ^= bit;
+                let mut c = Cursor::payload(&bad);
+                // A flip may still decode (to other values); it must not panic.
+                let _ = decode(&mut c, q.len());
+            }
+        }
+    }
+}
