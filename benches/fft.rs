@@ -169,4 +169,80 @@ fn main() {
         Criterion::default().configure_from_args().final_summary();
     }
     summary();
+    real_and_2d();
+}
+
+/// Real vs complex transforms of the same batch, and 2-D transforms, on the
+/// CPU twin and (GPU-resident) on the GPU, side by side.
+fn real_and_2d() {
+    let mut backends = vec![Context::cpu()];
+    backends.extend(gpu_context());
+    println!("\nreal vs complex, and 2-D (median of 5; GPU times are GPU-resident calls)");
+    println!("{:<44} {:>12} {:>12}", "transform", "CPU twin ms", "GPU ms");
+    let cases: &[(&str, &[usize], &[usize], bool)] = &[
+        ("complex 256 x 4096, last axis", &[256, 4096], &[1], false),
+        (
+            "real    256 x 4096, last axis (rfft)",
+            &[256, 4096],
+            &[1],
+            true,
+        ),
+        ("complex 1024^2, both axes", &[1024, 1024], &[0, 1], false),
+        (
+            "real    1024^2, both axes (rfft2)",
+            &[1024, 1024],
+            &[0, 1],
+            true,
+        ),
+        ("complex 4096^2, both axes", &[4096, 4096], &[0, 1], false),
+        (
+            "real    4096^2, both axes (rfft2)",
+            &[4096, 4096],
+            &[0, 1],
+            true,
+        ),
+    ];
+    for &(name, shape, axes, real) in cases {
+        let len: usize = shape.iter().product();
+        let mut row = format!("{name:<44}");
+        for ctx in &backends {
+            let ms = if real {
+                let data: Vec<f32> = SplitMix64(3)
+                    .complex_vec(len / 2)
+                    .iter()
+                    .flat_map(|c| [c.re, c.im])
+                    .collect();
+                if ctx.gpu().is_some() {
+                    let t = GpuTensor::from_f32(ctx, &data, shape).unwrap();
+                    time_median(5, || {
+                        drop(ctx.rfftn_gpu(&t, axes, Normalization::None).unwrap())
+                    })
+                } else {
+                    let t = fft_tensor::Tensor::new(shape, data).unwrap();
+                    time_median(5, || {
+                        drop(ctx.rfftn(&t, axes, Normalization::None).unwrap())
+                    })
+                }
+            } else {
+                let data = SplitMix64(3).complex_vec(len);
+                if ctx.gpu().is_some() {
+                    let t = GpuTensor::from_complex(ctx, &data, shape).unwrap();
+                    time_median(5, || {
+                        drop(
+                            ctx.fftn_gpu(&t, axes, FftDirection::Forward, Normalization::None)
+                                .unwrap(),
+                        )
+                    })
+                } else {
+                    let mut t = fft_tensor::Tensor::new(shape, data).unwrap();
+                    time_median(5, || {
+                        ctx.fftn(&mut t, axes, FftDirection::Forward, Normalization::None)
+                            .unwrap()
+                    })
+                }
+            };
+            row.push_str(&format!(" {:>12.2}", ms * 1e3));
+        }
+        println!("{row}");
+    }
 }
