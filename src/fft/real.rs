@@ -191,13 +191,29 @@ impl Context {
             let out = self.irfftn_gpu(&gpu_input, axes, real_len, normalization)?;
             return Tensor::new(out.shape(), out.to_f32()?);
         }
-        let mut spectrum = input.data().to_vec();
+        self.irfftn_cpu(input.clone(), axes, real_len, normalization)
+    }
+
+    /// The CPU twin of [`Context::irfftn`], transforming `input` in place
+    /// before the last (real) axis. Arguments are checked by the caller.
+    pub(crate) fn irfftn_cpu(
+        &self,
+        input: Tensor<Complex32>,
+        axes: &[usize],
+        real_len: usize,
+        normalization: Normalization,
+    ) -> Result<Tensor<f32>> {
+        let axis = real_axis(axes, input.shape().len())?;
+        check_half_axis(input.shape(), axis, real_len)?;
+        let shape = input.shape().to_vec();
+        let mut spectrum = input.into_data();
+        let input_shape = &shape;
         let others = &axes[..axes.len() - 1];
-        for pass in self.axis_passes(input.shape(), others, FftDirection::Inverse, normalization)? {
+        for pass in self.axis_passes(input_shape, others, FftDirection::Inverse, normalization)? {
             pass.plan.inner.cpu.process_axis(&mut spectrum, pass.inner);
         }
         let n = real_len;
-        let (outer, h1, inner) = axis_split(input.shape(), axis);
+        let (outer, h1, inner) = axis_split(input_shape, axis);
         let c2r = RealFftPlanner::<f32>::new().plan_fft_inverse(n);
         let scale = normalization.factor(n, FftDirection::Inverse);
         let mut out = vec![0.0f32; outer * n * inner];
@@ -232,7 +248,7 @@ impl Context {
                 transpose(&lines, d, inner, n);
             }
         }
-        Tensor::new(&with_axis(input.shape(), axis, n), out)
+        Tensor::new(&with_axis(input_shape, axis, n), out)
     }
 
     /// GPU-resident [`Context::rfftn`]: an f32 tensor in, a complex half

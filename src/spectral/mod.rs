@@ -322,7 +322,18 @@ impl Context {
         tensor: &Tensor<f32>,
         options: &CompressOptions,
     ) -> Result<SparseSpectral> {
-        if let Some(i) = tensor.data().par_iter().position_first(|v| !v.is_finite()) {
+        // One pass: the energy is finite exactly when every value is.
+        let energy: f64 = tensor
+            .data()
+            .par_chunks(1 << 16)
+            .map(|c| c.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>())
+            .sum();
+        if !energy.is_finite() {
+            let i = tensor
+                .data()
+                .iter()
+                .position(|v| !v.is_finite())
+                .unwrap_or(0);
             return Err(Error::invalid(
                 "tensor",
                 format!("non-finite value {} at index {i}", tensor.data()[i]),
@@ -337,11 +348,6 @@ impl Context {
             ));
         }
         select::check_keep(options.keep, coefs)?;
-        let energy: f64 = tensor
-            .data()
-            .par_iter()
-            .map(|&v| f64::from(v) * f64::from(v))
-            .sum();
         let axes: Vec<usize> = (0..shape.len()).collect();
 
         if let (Some(_), Some(k)) = (self.gpu(), select::direct_count(options.keep, coefs)) {
@@ -397,7 +403,7 @@ impl Context {
                     dense[p as usize] = Complex32::new(v[0], v[1]);
                 }
                 let t = Tensor::new(&coefficient_shape(&shape, Transform::Rfft), dense)?;
-                self.irfftn(&t, &axes, shape[shape.len() - 1], Normalization::Unitary)
+                self.irfftn_cpu(t, &axes, shape[shape.len() - 1], Normalization::Unitary)
             }
         }
     }

@@ -83,25 +83,22 @@ pub(crate) fn finish(
             .map(|&v| f64::from(v).powi(2))
             .sum()
     };
+    let values: Vec<f32> = raw_values
+        .par_iter()
+        .map(|&v| round_value(options.value_type, scale, v))
+        .collect();
     let (relief, rounding) = positions
         .par_iter()
         .enumerate()
         .map(|(i, &p)| {
             let kept = |q: usize| positions.binary_search(&(q as u64)).is_ok();
             let relief = parseval.split_pair_relief(p as usize, energy_of(i), kept);
-            let r2: f64 = raw_values[i * comps..(i + 1) * comps]
-                .iter()
-                .map(|&v| {
-                    (f64::from(round_value(options.value_type, scale, v)) - f64::from(v)).powi(2)
-                })
+            let r2: f64 = (i * comps..(i + 1) * comps)
+                .map(|j| (f64::from(values[j]) - f64::from(raw_values[j])).powi(2))
                 .sum();
             (relief, parseval.weighted(p as usize, r2))
         })
         .reduce(|| (0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
-    let values: Vec<f32> = raw_values
-        .par_iter()
-        .map(|&v| round_value(options.value_type, scale, v))
-        .collect();
     let err2 = (dropped - relief).max(0.0) + rounding;
     let predicted = if energy > 0.0 {
         (err2 / energy).sqrt()
@@ -189,10 +186,6 @@ pub(crate) fn from_spectrum(
     let coefs = spectrum.len();
     let comps = components(options.transform);
     let parseval = Parseval::new(options.transform, shape);
-    let total: f64 = (0..coefs)
-        .into_par_iter()
-        .map(|p| parseval.weighted(p, spectrum.energy(p)))
-        .sum();
     let positions: Vec<u64> = match (options.keep, direct_count(options.keep, coefs)) {
         (_, Some(k)) => match spectrum {
             Spectrum::Real(v) => top_k_cpu_f32(v, k)?
@@ -207,6 +200,10 @@ pub(crate) fn from_spectrum(
                 .collect(),
         },
         (Keep::RelativeError(target), None) => {
+            let total: f64 = (0..coefs)
+                .into_par_iter()
+                .map(|p| parseval.weighted(p, spectrum.energy(p)))
+                .sum();
             let order = magnitude_order(spectrum);
             let scale = scale_for(options.value_type, spectrum.max_component());
             let budget = target * target * energy;
@@ -277,15 +274,27 @@ pub(crate) fn from_spectrum(
         _ => unreachable!("direct_count covers the other settings"),
     };
     let mut values = Vec::with_capacity(positions.len() * comps);
-    let mut kept = vec![false; coefs];
     for &p in &positions {
         spectrum.push_values(p as usize, &mut values);
-        kept[p as usize] = true;
     }
-    let dropped: f64 = (0..coefs)
+    // Energy of everything not kept: each chunk walks its share of the
+    // sorted kept positions alongside its coefficients.
+    const CHUNK: usize = 1 << 16;
+    let dropped: f64 = (0..coefs.div_ceil(CHUNK))
         .into_par_iter()
-        .filter(|&p| !kept[p])
-        .map(|p| parseval.weighted(p, spectrum.energy(p)))
+        .map(|c| {
+            let (start, end) = (c * CHUNK, ((c + 1) * CHUNK).min(coefs));
+            let mut next = positions.partition_point(|&p| (p as usize) < start);
+            let mut sum = 0.0f64;
+            for p in start..end {
+                if next < positions.len() && positions[next] as usize == p {
+                    next += 1;
+                } else {
+                    sum += parseval.weighted(p, spectrum.energy(p));
+                }
+            }
+            sum
+        })
         .sum();
     Ok(finish(shape, options, positions, values, dropped, energy))
 }
