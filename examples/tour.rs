@@ -24,15 +24,25 @@ fn main() -> Result<(), fft_tensor::Error> {
         );
     }
 
-    println!("\n== Batched complex FFTs (2^20 points per call, forward)");
+    println!("\n== Batched complex FFTs (about 2^20 points per call, forward; any length)");
     println!(
         "{:>9} {:>6} {:>22} {:>12} {:>12} {:>10}",
         "length", "lines", "algorithm", "vs f64", "vs CPU twin", "time"
     );
-    for log2n in [4u32, 8, 10, 12, 14, 16, 20] {
-        let len = 1usize << log2n;
-        let lines = (1 << 20) / len;
-        let input = SplitMix64(u64::from(log2n)).complex_vec(len * lines);
+    for len in [
+        16usize,
+        256,
+        1024,
+        4096,
+        16384,
+        65536,
+        1 << 20,
+        1000,
+        4095,
+        65537,
+    ] {
+        let lines = ((1 << 20) / len).max(1);
+        let input = SplitMix64(len as u64).complex_vec(len * lines);
         let plan = ctx.plan_fft(len, FftDirection::Forward, Normalization::Inverse)?;
         let mut data = input.clone();
         plan.process(&mut data)?; // first call compiles pipelines

@@ -42,6 +42,11 @@ fn dct_matches_the_naive_formula_and_round_trips() {
         (&[8, 16, 32], &[1]),
         (&[64, 4], &[0]),
         (&[2, 2, 4, 2, 2, 2, 2, 2], &[2, 5]),
+        (&[1], &[0]),
+        (&[7, 9], &[0, 1]),
+        (&[6, 10, 3], &[0, 1, 2]),
+        (&[97], &[0]),
+        (&[5, 1000], &[1]),
     ];
     for ctx in contexts("dct_matches_the_naive_formula_and_round_trips") {
         for (shape, axes) in cases {

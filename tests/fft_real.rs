@@ -46,6 +46,10 @@ const CASES: &[(&[usize], &[usize])] = &[
     (&[32, 16], &[1, 0]),      // real axis strided
     (&[4, 8, 16], &[0, 1, 2]), // rfftn
     (&[64, 3], &[0]),          // strided real axis
+    (&[6, 10], &[0, 1]),       // mixed-radix half transforms
+    (&[7, 9], &[0, 1]),        // odd real axis: the general route
+    (&[3, 97], &[1]),          // prime length (Bluestein on the GPU)
+    (&[1000], &[0]),
 ];
 
 #[test]
@@ -111,9 +115,9 @@ fn gpu_and_cpu_real_transforms_agree() {
         return;
     };
     let cpu = Context::cpu();
-    let shape = [8usize, 256];
+    let shape = [6usize, 250];
     let mut rng = SplitMix64(11);
-    let data: Vec<f32> = (0..2048).map(|_| rng.uniform()).collect();
+    let data: Vec<f32> = (0..1500).map(|_| rng.uniform()).collect();
     let t = Tensor::new(&shape, data).unwrap();
     let a = gpu.rfftn(&t, &[0, 1], Normalization::Unitary).unwrap();
     let b = cpu.rfftn(&t, &[0, 1], Normalization::Unitary).unwrap();

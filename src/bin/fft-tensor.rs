@@ -162,13 +162,9 @@ fn print_table(r: &FileReport) {
 }
 
 fn run(cli: Cli) -> fft_tensor::Result<()> {
-    // The store's work is CPU-bound (many small encode/measure passes): the
-    // CPU twin unless FFT_TENSOR_BACKEND asks for something else.
-    let ctx = if std::env::var_os("FFT_TENSOR_BACKEND").is_some() {
-        Context::from_env()?
-    } else {
-        Context::cpu()
-    };
+    // A real GPU where there is one (FFT_TENSOR_BACKEND overrides); the
+    // CPU twin otherwise.
+    let ctx = Context::from_env()?;
     match cli.command {
         Command::Compress {
             input,
