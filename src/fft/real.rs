@@ -427,40 +427,18 @@ impl Context {
             )?;
             keep.extend([z, twiddles]);
         } else {
-            let bytes = (outer * n * inner * 8) as u64;
-            let wide = gpu.storage("rfft widened", bytes)?;
-            let spectrum = gpu.storage("rfft full spectrum", bytes)?;
-            encode_axis_copy(
-                gpu,
+            keep = self.encode_full_axis(
                 encoder,
                 src,
-                &wide,
-                (outer, inner),
-                (n, n, n),
-                n,
-                CopyMode::RealToComplex,
-            )?;
-            let plan = self.plan_fft(n, FftDirection::Forward, normalization)?;
-            let pass = super::nd::AxisPass { plan, outer, inner };
-            keep.extend(encode_axis_passes(
-                gpu,
-                encoder,
-                &wide,
-                &spectrum,
-                std::slice::from_ref(&pass),
-                bytes,
-            )?);
-            encode_axis_copy(
-                gpu,
-                encoder,
-                &spectrum,
                 dst,
-                (outer, inner),
-                (h1, n, h1),
-                n,
-                CopyMode::Truncate,
+                (outer, n, inner),
+                FftDirection::Forward,
+                normalization,
+                [
+                    (CopyMode::RealToComplex, (n, n, n)),
+                    (CopyMode::Truncate, (h1, n, h1)),
+                ],
             )?;
-            keep.extend([wide, spectrum]);
         }
         Ok(keep)
     }
@@ -521,41 +499,73 @@ impl Context {
             )?;
             keep.extend([z, twiddles]);
         } else {
-            let bytes = (outer * n * inner * 8) as u64;
-            let full = gpu.storage("irfft full spectrum", bytes)?;
-            let signal = gpu.storage("irfft complex signal", bytes)?;
-            encode_axis_copy(
-                gpu,
+            keep = self.encode_full_axis(
                 encoder,
                 src,
-                &full,
-                (outer, inner),
-                (n, h1, n),
-                n,
-                CopyMode::Hermitian,
-            )?;
-            let plan = self.plan_fft(n, FftDirection::Inverse, normalization)?;
-            let pass = super::nd::AxisPass { plan, outer, inner };
-            keep.extend(encode_axis_passes(
-                gpu,
-                encoder,
-                &full,
-                &signal,
-                std::slice::from_ref(&pass),
-                bytes,
-            )?);
-            encode_axis_copy(
-                gpu,
-                encoder,
-                &signal,
                 dst,
-                (outer, inner),
-                (n, n, n),
-                n,
-                CopyMode::RealPart,
+                (outer, n, inner),
+                FftDirection::Inverse,
+                normalization,
+                [
+                    (CopyMode::Hermitian, (n, h1, n)),
+                    (CopyMode::RealPart, (n, n, n)),
+                ],
             )?;
-            keep.extend([full, signal]);
         }
+        Ok(keep)
+    }
+
+    /// The general route along one axis: widen to a full complex axis
+    /// (`copies[0]`), transform it in `direction`, convert out (`copies[1]`).
+    /// Each copy is `(mode, (count, src_len, dst_len))` along the axis.
+    #[allow(clippy::too_many_arguments)]
+    fn encode_full_axis(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        src: &GpuBuffer,
+        dst: &GpuBuffer,
+        (outer, n, inner): (usize, usize, usize),
+        direction: FftDirection,
+        normalization: Normalization,
+        copies: [(CopyMode, (usize, usize, usize)); 2],
+    ) -> Result<Vec<GpuBuffer>> {
+        let gpu = self
+            .gpu()
+            .ok_or_else(|| Error::invalid("ctx", "GPU work needs a GPU context"))?;
+        let bytes = (outer * n * inner * 8) as u64;
+        let before = gpu.storage("real FFT full axis in", bytes)?;
+        let after = gpu.storage("real FFT full axis out", bytes)?;
+        encode_axis_copy(
+            gpu,
+            encoder,
+            src,
+            &before,
+            (outer, inner),
+            copies[0].1,
+            n,
+            copies[0].0,
+        )?;
+        let plan = self.plan_fft(n, direction, normalization)?;
+        let pass = super::nd::AxisPass { plan, outer, inner };
+        let mut keep = encode_axis_passes(
+            gpu,
+            encoder,
+            &before,
+            &after,
+            std::slice::from_ref(&pass),
+            bytes,
+        )?;
+        encode_axis_copy(
+            gpu,
+            encoder,
+            &after,
+            dst,
+            (outer, inner),
+            copies[1].1,
+            n,
+            copies[1].0,
+        )?;
+        keep.extend([before, after]);
         Ok(keep)
     }
 }
