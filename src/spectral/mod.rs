@@ -207,7 +207,9 @@ fn components(transform: Transform) -> usize {
 /// The spectrum of a tensor on the host.
 pub(crate) enum Spectrum {
     Real(Vec<f32>),
-    Complex(Vec<Complex32>),
+    /// Coefficients and the factor that makes them unitary (applied as
+    /// values are read, so a full pass over the spectrum is saved).
+    Complex(Vec<Complex32>, f32),
 }
 
 /// Parseval bookkeeping over a coefficient tensor: how much of the input's
@@ -361,9 +363,16 @@ impl Context {
                 self.dctn(&mut t, &axes)?;
                 Spectrum::Real(t.into_data())
             }
+            // The CPU twin leaves the spectrum unnormalised and scales only
+            // what is read; the GPU normalises for free inside its kernels.
+            Transform::Rfft if self.gpu().is_none() => Spectrum::Complex(
+                self.rfftn(tensor, &axes, Normalization::None)?.into_data(),
+                unitary_factor(shape),
+            ),
             Transform::Rfft => Spectrum::Complex(
                 self.rfftn(tensor, &axes, Normalization::Unitary)?
                     .into_data(),
+                1.0,
             ),
         };
         select::from_spectrum(shape, options, &spectrum, energy)
@@ -398,15 +407,23 @@ impl Context {
                 Ok(t)
             }
             Transform::Rfft => {
+                // Unitary inverse = unnormalised inverse of the values times
+                // 1/sqrt(N): scale the kept values, not the whole output.
+                let f = unitary_factor(&shape);
                 let mut dense = vec![Complex32::default(); sparse.coefficients()];
                 for (&p, v) in sparse.positions.iter().zip(sparse.values.chunks_exact(2)) {
-                    dense[p as usize] = Complex32::new(v[0], v[1]);
+                    dense[p as usize] = Complex32::new(v[0] * f, v[1] * f);
                 }
                 let t = Tensor::new(&coefficient_shape(&shape, Transform::Rfft), dense)?;
-                self.irfftn_cpu(t, &axes, shape[shape.len() - 1], Normalization::Unitary)
+                self.irfftn_cpu(t, &axes, shape[shape.len() - 1], Normalization::None)
             }
         }
     }
+}
+
+/// `1/sqrt(N)` for a tensor of `shape`: what makes the FFT unitary.
+fn unitary_factor(shape: &[usize]) -> f32 {
+    (1.0 / (shape.iter().product::<usize>() as f64).sqrt()) as f32
 }
 
 /// Checks a shape for a sparse spectral tensor and returns its coefficient count.

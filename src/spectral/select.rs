@@ -120,37 +120,42 @@ impl Spectrum {
     fn len(&self) -> usize {
         match self {
             Spectrum::Real(v) => v.len(),
-            Spectrum::Complex(v) => v.len(),
+            Spectrum::Complex(v, _) => v.len(),
         }
     }
 
     fn key(&self, p: usize) -> u32 {
         match self {
             Spectrum::Real(v) => magnitude_key_f32(v[p]),
-            Spectrum::Complex(v) => magnitude_key_complex(v[p]),
+            Spectrum::Complex(v, _) => magnitude_key_complex(v[p]),
         }
     }
 
     fn energy(&self, p: usize) -> f64 {
         match self {
             Spectrum::Real(v) => f64::from(v[p]).powi(2),
-            Spectrum::Complex(v) => f64::from(v[p].re).powi(2) + f64::from(v[p].im).powi(2),
+            Spectrum::Complex(v, s) => {
+                (f64::from(v[p].re).powi(2) + f64::from(v[p].im).powi(2)) * f64::from(*s).powi(2)
+            }
         }
     }
 
     fn push_values(&self, p: usize, out: &mut Vec<f32>) {
         match self {
             Spectrum::Real(v) => out.push(v[p]),
-            Spectrum::Complex(v) => out.extend([v[p].re, v[p].im]),
+            Spectrum::Complex(v, s) => out.extend([v[p].re * s, v[p].im * s]),
         }
     }
 
     fn max_component(&self) -> f32 {
         match self {
             Spectrum::Real(v) => v.par_iter().map(|x| x.abs()).reduce(|| 0.0, f32::max),
-            Spectrum::Complex(v) => v
-                .iter()
-                .fold(0.0f32, |m, x| m.max(x.re.abs()).max(x.im.abs())),
+            Spectrum::Complex(v, s) => {
+                v.par_iter()
+                    .map(|x| x.re.abs().max(x.im.abs()))
+                    .reduce(|| 0.0, f32::max)
+                    * s
+            }
         }
     }
 }
@@ -193,7 +198,7 @@ pub(crate) fn from_spectrum(
                 .into_iter()
                 .map(u64::from)
                 .collect(),
-            Spectrum::Complex(v) => top_k_cpu_complex(v, k)?
+            Spectrum::Complex(v, _) => top_k_cpu_complex(v, k)?
                 .positions
                 .into_iter()
                 .map(u64::from)
