@@ -26,20 +26,37 @@ fn lengths() -> Vec<usize> {
 }
 
 /// The criterion lengths plus some that are not powers of two.
+/// Points per batch in the summary: 2^20, or `FFT_TENSOR_BENCH_POINTS`.
+fn summary_points() -> usize {
+    std::env::var("FFT_TENSOR_BENCH_POINTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(POINTS)
+}
+
 fn summary_lengths() -> Vec<usize> {
     let mut v = lengths();
     v.extend([1000, 1536, 4095, 65537]);
     v
 }
 
+/// The GPU context to benchmark (`FFT_TENSOR_BACKEND`), with per-length
+/// kernel specialisation forced on or off by `FFT_TENSOR_SPECIALIZE=1|0`.
 fn gpu_context() -> Option<Context> {
     let choice = DeviceChoice::from_env().unwrap_or_default();
-    let choice = if choice == DeviceChoice::Cpu {
+    if choice == DeviceChoice::Cpu {
         return None;
-    } else {
-        choice
-    };
-    Context::new(choice).ok().filter(|c| c.gpu().is_some())
+    }
+    let specialize_kernels = std::env::var("FFT_TENSOR_SPECIALIZE")
+        .ok()
+        .map(|v| v == "1");
+    Context::with_options(fft_tensor::ContextOptions {
+        choice,
+        specialize_kernels,
+        ..Default::default()
+    })
+    .ok()
+    .filter(|c| c.gpu().is_some())
 }
 
 fn bench_fft(c: &mut Criterion) {
@@ -103,8 +120,9 @@ fn summary() {
         return;
     };
     println!(
-        "\nsummary on {} vs {}",
+        "\nsummary on {} (kernels specialised per length: {}) vs {}",
         ctx.description(),
+        ctx.gpu().is_some_and(|g| g.specializes_kernels()),
         cpu.description()
     );
     println!(
@@ -120,7 +138,7 @@ fn summary() {
         "Mpts/s"
     );
     for len in summary_lengths() {
-        let points = POINTS / len * len;
+        let points = summary_points() / len * len;
         let input = SplitMix64(len as u64).complex_vec(points);
         let cplan = cpu
             .plan_fft(len, FftDirection::Forward, Normalization::None)

@@ -27,6 +27,17 @@
 override SHARED_LEN: u32 = 4096u;
 override WG_SIZE: u32 = 256u;
 
+// Specialisation: when SPEC_N is not 0 the line length, lines per group and
+// stage radices are pipeline constants instead of uniforms. The driver then
+// folds the index arithmetic, unrolls the stage and butterfly loops and keeps
+// `regs` in registers. One pipeline per length, so it is used on real GPUs
+// (fast compilers); software drivers run the generic kernel.
+override SPEC_N: u32 = 0u;
+override SPEC_LINES: u32 = 0u;
+override SPEC_STAGES: u32 = 0u;
+override SPEC_RADICES_LO: u32 = 0u;
+override SPEC_RADICES_HI: u32 = 0u;
+
 struct Params {
     n: u32,
     stages: u32,
@@ -61,6 +72,27 @@ struct Params {
 
 var<workgroup> lines: array<vec2<f32>, SHARED_LEN>;
 
+fn line_len() -> u32 {
+    if SPEC_N != 0u {
+        return SPEC_N;
+    }
+    return params.n;
+}
+
+fn group_lines() -> u32 {
+    if SPEC_N != 0u {
+        return SPEC_LINES;
+    }
+    return params.lines_per_group;
+}
+
+fn stage_count() -> u32 {
+    if SPEC_N != 0u {
+        return SPEC_STAGES;
+    }
+    return params.stages;
+}
+
 fn line_offset(b: u32, s0: u32, s1: u32, s2: u32) -> u32 {
     let b0 = b % params.dim0;
     let rest = b / params.dim0;
@@ -72,7 +104,7 @@ fn line_offset(b: u32, s0: u32, s1: u32, s2: u32) -> u32 {
 // neighbouring threads touch neighbouring addresses either way.
 fn tile_coords(e: u32, lines_here: u32, elem_stride: u32) -> vec2<u32> {
     if elem_stride == 1u {
-        return vec2<u32>(e / params.n, e % params.n);
+        return vec2<u32>(e / line_len(), e % line_len());
     }
     return vec2<u32>(e % lines_here, e / lines_here);
 }
@@ -83,6 +115,12 @@ fn stage_radix(s: u32) -> u32 {
     if s >= 8u {
         word = params.radices_hi;
     }
+    if SPEC_N != 0u {
+        word = SPEC_RADICES_LO;
+        if s >= 8u {
+            word = SPEC_RADICES_HI;
+        }
+    }
     return (word >> ((s % 8u) * 4u)) & 15u;
 }
 
@@ -92,13 +130,13 @@ fn main(
     @builtin(local_invocation_index) li: u32,
 ) {
     let group = wid.x + wid.y * params.groups_x;
-    let first_line = group * params.lines_per_group;
+    let first_line = group * group_lines();
     // Uniform across the workgroup: whole groups leave together.
     if first_line >= params.num_lines {
         return;
     }
-    let lines_here = min(params.lines_per_group, params.num_lines - first_line);
-    let n = params.n;
+    let lines_here = min(group_lines(), params.num_lines - first_line);
+    let n = line_len();
     let tile = lines_here * n;
     let sign = params.sign;
 
@@ -112,41 +150,46 @@ fn main(
 
     var regs: array<vec2<f32>, REGS>;
     var span = 1u;
-    for (var s = 0u; s < params.stages; s++) {
+    for (var s = 0u; s < stage_count(); s++) {
         let radix = stage_radix(s);
         let quarter = n / radix;
         let butterflies = tile / radix;
         let table_step = n / (span * radix);
+        // Butterflies per thread, fixed by the pipeline constants when
+        // specialised; butterfly bf = li + q * WG_SIZE uses registers q * radix...
+        let per_thread = (group_lines() * quarter + WG_SIZE - 1u) / WG_SIZE;
 
         // Read every input of this thread's butterflies, twiddled.
-        var q = 0u;
-        for (var bf = li; bf < butterflies; bf += WG_SIZE) {
-            let c = bf / quarter;
-            let j = bf % quarter;
-            let k = j % span;
-            let base = q * radix;
-            for (var t = 0u; t < radix; t++) {
-                var v = lines[c * n + j + t * quarter];
-                if t > 0u {
-                    v = cmul(v, twiddle_dir(twiddles[params.stage_off + t * k * table_step], sign));
+        for (var q = 0u; q < per_thread; q++) {
+            let bf = li + q * WG_SIZE;
+            if bf < butterflies {
+                let c = bf / quarter;
+                let j = bf % quarter;
+                let k = j % span;
+                let base = q * radix;
+                for (var t = 0u; t < radix; t++) {
+                    var v = lines[c * n + j + t * quarter];
+                    if t > 0u {
+                        v = cmul(v, twiddle_dir(twiddles[params.stage_off + t * k * table_step], sign));
+                    }
+                    regs[base + t] = v;
                 }
-                regs[base + t] = v;
+                dft_radix(&regs, base, radix, sign);
             }
-            dft_radix(&regs, base, radix, sign);
-            q += 1u;
         }
         workgroupBarrier();
-        q = 0u;
-        for (var bf = li; bf < butterflies; bf += WG_SIZE) {
-            let c = bf / quarter;
-            let j = bf % quarter;
-            let k = j % span;
-            let out_base = c * n + (j - k) * radix + k;
-            let base = q * radix;
-            for (var t = 0u; t < radix; t++) {
-                lines[out_base + t * span] = regs[base + t];
+        for (var q = 0u; q < per_thread; q++) {
+            let bf = li + q * WG_SIZE;
+            if bf < butterflies {
+                let c = bf / quarter;
+                let j = bf % quarter;
+                let k = j % span;
+                let out_base = c * n + (j - k) * radix + k;
+                let base = q * radix;
+                for (var t = 0u; t < radix; t++) {
+                    lines[out_base + t * span] = regs[base + t];
+                }
             }
-            q += 1u;
         }
         workgroupBarrier();
         span *= radix;

@@ -7,7 +7,7 @@ fn gpu_without_any_adapter_is_an_error_not_a_fallback() {
     let err = Context::with_options(ContextOptions {
         choice: DeviceChoice::Gpu,
         backends: Some(fft_tensor::wgpu::Backends::empty()),
-        memory_budget: None,
+        ..Default::default()
     })
     .unwrap_err();
     assert!(matches!(err, Error::NoAdapter { .. }), "{err}");
@@ -18,7 +18,7 @@ fn auto_without_any_adapter_falls_back_to_the_cpu() {
     let ctx = Context::with_options(ContextOptions {
         choice: DeviceChoice::Auto,
         backends: Some(fft_tensor::wgpu::Backends::empty()),
-        memory_budget: None,
+        ..Default::default()
     })
     .unwrap();
     assert_eq!(ctx.backend(), Backend::Cpu);

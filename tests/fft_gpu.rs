@@ -299,3 +299,60 @@ fn budget_and_bad_input_are_typed_errors() {
     );
     assert!(after.by_tag.contains_key("fft input"), "{after:?}");
 }
+
+#[test]
+fn specialised_kernels_agree_with_the_reference() {
+    // Hardware adapters compile FFT kernels per length; force that path on
+    // whatever adapter runs the tests, across the shared-kernel algorithms.
+    if gpu_context_or_skip("specialised_kernels_agree_with_the_reference").is_none() {
+        return;
+    }
+    let ctx = Context::with_options(fft_tensor::ContextOptions {
+        choice: fft_tensor::DeviceChoice::Gpu,
+        specialize_kernels: Some(true),
+        ..Default::default()
+    })
+    .unwrap();
+    assert!(ctx.gpu().unwrap().specializes_kernels());
+    for len in [
+        1usize,
+        2,
+        8,
+        60,
+        1000,
+        2187,
+        4096,
+        1 << 13,
+        3 * 4096,
+        97,
+        65537,
+    ] {
+        for dir in [FftDirection::Forward, FftDirection::Inverse] {
+            check(
+                &ctx,
+                len,
+                batch_for(len, 1 << 14),
+                dir,
+                Normalization::Inverse,
+                AlgorithmChoice::Auto,
+                2e-6,
+            );
+        }
+    }
+    // A strided axis through the specialised four-step passes.
+    let shape = [3usize, 8192, 5];
+    let data = SplitMix64(9).complex_vec(shape.iter().product());
+    let mut t = fft_tensor::Tensor::new(&shape, data.clone()).unwrap();
+    ctx.fftn(&mut t, &[1], FftDirection::Forward, Normalization::None)
+        .unwrap();
+    let mut twin = fft_tensor::Tensor::new(&shape, data).unwrap();
+    Context::cpu()
+        .fftn(&mut twin, &[1], FftDirection::Forward, Normalization::None)
+        .unwrap();
+    let twin64: Vec<_> = twin
+        .data()
+        .iter()
+        .map(|c| fft_tensor::num_complex::Complex64::new(c.re.into(), c.im.into()))
+        .collect();
+    assert_rms_close("specialised strided four-step", t.data(), &twin64, 2e-6);
+}

@@ -27,6 +27,7 @@ pub struct GpuDevice {
     limits: wgpu::Limits,
     features: wgpu::Features,
     pub(crate) memory: Arc<MemoryPool>,
+    specialize_kernels: bool,
     pipelines: Mutex<HashMap<PipelineKey, Arc<Pipeline>>>,
     modules: Mutex<HashMap<&'static str, Arc<(naga::Module, naga::valid::ModuleInfo)>>>,
 }
@@ -77,6 +78,7 @@ impl GpuDevice {
         let features = device.features();
         let memory = Arc::new(MemoryPool::new(device.clone(), limits.max_buffer_size));
         GpuDevice {
+            specialize_kernels: info.device_type != wgpu::DeviceType::Cpu,
             device,
             queue,
             info,
@@ -96,6 +98,17 @@ impl GpuDevice {
     /// The limits the device was created with.
     pub fn limits(&self) -> &wgpu::Limits {
         &self.limits
+    }
+
+    /// Whether FFT kernels are compiled per transform length (constants
+    /// folded, loops unrolled): on by default for hardware adapters, off for
+    /// software ones, whose compilers are slow.
+    pub fn specializes_kernels(&self) -> bool {
+        self.specialize_kernels
+    }
+
+    pub(crate) fn set_specialize_kernels(&mut self, on: bool) {
+        self.specialize_kernels = on;
     }
 
     /// Whether the device records timestamp queries.

@@ -69,6 +69,10 @@ pub struct ContextOptions {
     pub backends: Option<wgpu::Backends>,
     /// A byte budget for the GPU buffer pool.
     pub memory_budget: Option<u64>,
+    /// Compile FFT kernels per transform length (`Some(true)`), use one
+    /// generic kernel (`Some(false)`), or decide by adapter type (`None`:
+    /// specialise on hardware adapters, not on software ones).
+    pub specialize_kernels: Option<bool>,
 }
 
 pub(crate) struct ContextInner {
@@ -175,7 +179,10 @@ impl Context {
         });
         let ctx = match pick {
             Some(adapter) => {
-                let gpu = GpuDevice::open(&adapter)?;
+                let mut gpu = GpuDevice::open(&adapter)?;
+                if let Some(on) = options.specialize_kernels {
+                    gpu.set_specialize_kernels(on);
+                }
                 gpu.memory.set_budget(options.memory_budget);
                 Self::wrap(Some(gpu))
             }

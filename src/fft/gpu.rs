@@ -182,7 +182,8 @@ struct Stockham {
     /// Stages of the shared-kernel passes (one, or two for four-step).
     shared_stages: Vec<SharedStages>,
     two_level: Option<(u32, u32, u32)>, // (lo_len, lo_off, hi_off)
-    shared: Option<Arc<Pipeline>>,
+    /// The shared kernel's pipeline for each entry of `shared_stages`.
+    shared: Vec<Arc<Pipeline>>,
     global: Option<Arc<Pipeline>>,
 }
 
@@ -309,16 +310,25 @@ impl Stockham {
             Algorithm::Bluestein { .. } => unreachable!("Bluestein plans have their own engine"),
         }
         let twiddles = gpu.storage_from("fft twiddles", &table)?;
-        let shared = match recipe.algorithm {
-            Algorithm::GlobalPasses { .. } => None,
-            _ => Some(gpu.pipeline(
-                &shaders::FFT_SHARED,
-                &[
+        let shared = shared_stages
+            .iter()
+            .map(|st| {
+                let mut constants = vec![
                     ("SHARED_LEN", shared_points as u32),
                     ("WG_SIZE", WORKGROUP_SIZE),
-                ],
-            )?),
-        };
+                ];
+                if gpu.specializes_kernels() {
+                    constants.extend([
+                        ("SPEC_N", st.n),
+                        ("SPEC_LINES", st.lines_per_group),
+                        ("SPEC_STAGES", st.stages),
+                        ("SPEC_RADICES_LO", st.packed[0]),
+                        ("SPEC_RADICES_HI", st.packed[1]),
+                    ]);
+                }
+                gpu.pipeline(&shaders::FFT_SHARED, &constants)
+            })
+            .collect::<Result<Vec<_>>>()?;
         let global = match recipe.algorithm {
             Algorithm::GlobalPasses { .. } => {
                 Some(gpu.pipeline(&shaders::FFT_GLOBAL_PASS, &[("WG_SIZE", WORKGROUP_SIZE)])?)
@@ -440,11 +450,17 @@ impl Stockham {
         let mut out = Vec::with_capacity(passes);
         let lines32 = batch.lines() as u32;
 
-        if let Some(pipeline) = &self.shared {
+        if !self.shared.is_empty() {
             let (lo_len, lo_off, hi_off) = self.two_level.unwrap_or((1, 0, 0));
             let shared_passes = self.shared_passes(recipe, batch);
             for (i, pass) in shared_passes.iter().enumerate() {
                 let st = pass.stages;
+                let which = self
+                    .shared_stages
+                    .iter()
+                    .position(|s| std::ptr::eq(s, st))
+                    .expect("passes refer to this plan's stages");
+                let pipeline = &self.shared[which];
                 let lpg = st.lines_per_group;
                 let num_lines = pass.num_lines;
                 let grid = grid_within(u64::from(num_lines.div_ceil(lpg)), max_dim)?;
