@@ -70,8 +70,9 @@ pub struct ContextOptions {
     /// A byte budget for the GPU buffer pool.
     pub memory_budget: Option<u64>,
     /// Compile FFT kernels per transform length (`Some(true)`), use one
-    /// generic kernel (`Some(false)`), or decide by adapter type (`None`:
-    /// specialise on hardware adapters, not on software ones).
+    /// generic kernel (`Some(false)`), or decide by `FFT_TENSOR_SPECIALIZE=1|0`
+    /// and else by adapter type (`None`: specialise on hardware adapters, not
+    /// on software ones, whose shader compilers are slow).
     pub specialize_kernels: Option<bool>,
 }
 
@@ -180,7 +181,10 @@ impl Context {
         let ctx = match pick {
             Some(adapter) => {
                 let mut gpu = GpuDevice::open(&adapter)?;
-                if let Some(on) = options.specialize_kernels {
+                let from_env = std::env::var("FFT_TENSOR_SPECIALIZE")
+                    .ok()
+                    .map(|v| v.trim() == "1");
+                if let Some(on) = options.specialize_kernels.or(from_env) {
                     gpu.set_specialize_kernels(on);
                 }
                 gpu.memory.set_budget(options.memory_budget);
