@@ -86,6 +86,9 @@ impl CpuFft {
             let base = SharedMut(block.as_mut_ptr());
             let groups = inner.div_ceil(COLUMNS_PER_TASK);
             let work = |(lines, scratch): &mut (Vec<Complex32>, Vec<Complex32>), g: usize| {
+                // Capture the whole wrapper (edition 2021 would capture only
+                // the raw pointer field, which is not Send).
+                #[allow(clippy::redundant_locals)]
                 let base = base;
                 let j0 = g * COLUMNS_PER_TASK;
                 let width = COLUMNS_PER_TASK.min(inner - j0);

@@ -44,7 +44,8 @@ impl DeviceCaps {
         };
         DeviceCaps {
             shared_points,
-            max_binding_bytes: u64::from(limits.max_storage_buffer_binding_size)
+            max_binding_bytes: limits
+                .max_storage_buffer_binding_size
                 .min(limits.max_buffer_size),
             max_workgroups_per_dim: limits.max_compute_workgroups_per_dimension,
         }

@@ -1,7 +1,7 @@
 //! Compressed checkpoints: the `.fftt` container, its codecs, and the
 //! conversions from and to safetensors.
 //!
-//! * [`format`]: the container (validated reader, atomic writer); the byte
+//! * [`format`](mod@format): the container (validated reader, atomic writer); the byte
 //!   layout is specified in `FORMAT.md` at the repository root.
 //! * [`codec`]: one module per codec (raw, f16, INT8, INT4, spatial top-k,
 //!   error-bounded quantisation with rANS, the same on DCT-II coefficients).
