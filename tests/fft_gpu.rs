@@ -177,9 +177,28 @@ fn batches_beyond_65535_workgroups_use_a_2d_grid() {
     let Some(ctx) = gpu_context_or_skip("batches_beyond_65535_workgroups_use_a_2d_grid") else {
         return;
     };
-    // Length 2 packs 2048 lines per workgroup; 2^17 lines of 4 points on the
-    // global path need 2^17 / 256 * 2 ... workgroups; use the global path on
-    // 2^25 / 2 threads to exceed 65535 groups in one dimension.
+    // One thread per element: the DCT's reorder and spectrum kernels over
+    // 2^24 values dispatch 65536 workgroups of 256, one more than a grid
+    // dimension allows, so they run on a 2-D grid that the kernels fold back.
+    let max = ctx
+        .gpu()
+        .unwrap()
+        .limits()
+        .max_compute_workgroups_per_dimension as usize;
+    let (rows, cols) = (16384usize, 1024usize);
+    if rows * cols / 256 <= max {
+        println!("this device allows {max} workgroups per dimension: the 1-D grid suffices");
+    }
+    let mut rng = SplitMix64(4);
+    let data: Vec<f32> = (0..rows * cols).map(|_| rng.uniform()).collect();
+    let mut gpu = fft_tensor::Tensor::new(&[rows, cols], data.clone()).unwrap();
+    let mut cpu = gpu.clone();
+    ctx.dctn(&mut gpu, &[1]).unwrap();
+    Context::cpu().dctn(&mut cpu, &[1]).unwrap();
+    let expected: Vec<f64> = cpu.data().iter().map(|&x| x.into()).collect();
+    let r = fft_tensor::testing::compare_real(gpu.data(), &expected);
+    assert!(r.rms_relative <= 1e-6, "{r:?}");
+    // The global FFT path at the largest batch one binding holds.
     check(
         &ctx,
         2,
