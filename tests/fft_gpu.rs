@@ -173,6 +173,31 @@ fn batch_of_2_24_points_in_one_call_uses_the_whole_binding() {
 }
 
 #[test]
+fn batches_larger_than_one_binding_run_in_chunks() {
+    let Some(ctx) = gpu_context_or_skip("batches_larger_than_one_binding_run_in_chunks") else {
+        return;
+    };
+    // 2^25 points (256 MiB): two submissions where a binding holds 128 MiB.
+    let plan = ctx
+        .plan_fft(4096, FftDirection::Forward, Normalization::None)
+        .unwrap();
+    let per_call = plan.recipe().unwrap().max_lines_per_call;
+    let lines = 8192;
+    if per_call >= lines {
+        println!("a binding holds {per_call} lines here: one submission");
+    }
+    check(
+        &ctx,
+        4096,
+        lines,
+        FftDirection::Forward,
+        Normalization::None,
+        AlgorithmChoice::Auto,
+        1e-6,
+    );
+}
+
+#[test]
 fn batches_beyond_65535_workgroups_use_a_2d_grid() {
     let Some(ctx) = gpu_context_or_skip("batches_beyond_65535_workgroups_use_a_2d_grid") else {
         return;
