@@ -138,3 +138,27 @@ fn irfft_checks_the_half_axis() {
     assert!(ctx.irfftn(&t, &[1], 9, Normalization::None).is_ok());
     assert!(ctx.irfftn(&t, &[], 8, Normalization::None).is_err());
 }
+
+#[test]
+fn rfft_and_rfft2_are_rfftn_over_the_last_axes() {
+    for ctx in contexts("rfft_and_rfft2_are_rfftn_over_the_last_axes") {
+        let mut rng = SplitMix64(21);
+        let data: Vec<f32> = (0..3 * 16 * 24).map(|_| rng.uniform()).collect();
+        let t = Tensor::new(&[3, 16, 24], data).unwrap();
+        let a = ctx.rfft2(&t, Normalization::Inverse).unwrap();
+        let b = ctx.rfftn(&t, &[1, 2], Normalization::Inverse).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(
+            ctx.irfft2(&a, 24, Normalization::Inverse).unwrap(),
+            ctx.irfftn(&b, &[1, 2], 24, Normalization::Inverse).unwrap()
+        );
+        let c = ctx.rfft(&t, Normalization::None).unwrap();
+        assert_eq!(c.shape(), &[3, 16, 13]);
+        assert_eq!(
+            ctx.irfft(&c, 24, Normalization::None).unwrap().shape(),
+            &[3, 16, 24]
+        );
+        let flat = Tensor::new(&[24], vec![0.0f32; 24]).unwrap();
+        assert!(ctx.rfft2(&flat, Normalization::None).is_err());
+    }
+}

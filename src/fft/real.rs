@@ -105,6 +105,69 @@ fn with_axis(shape: &[usize], axis: usize, len: usize) -> Vec<usize> {
 }
 
 impl Context {
+    /// Real FFT along the last axis (numpy's `rfft`): `[.., n]` -> `[.., n/2+1]`.
+    ///
+    /// # Errors
+    /// As [`Context::rfftn`].
+    pub fn rfft(
+        &self,
+        input: &Tensor<f32>,
+        normalization: Normalization,
+    ) -> Result<Tensor<Complex32>> {
+        let last = input.shape().len() - 1;
+        self.rfftn(input, &[last], normalization)
+    }
+
+    /// Inverse of [`Context::rfft`]: `[.., n/2+1]` -> `[.., real_len]`.
+    ///
+    /// # Errors
+    /// As [`Context::irfftn`].
+    pub fn irfft(
+        &self,
+        input: &Tensor<Complex32>,
+        real_len: usize,
+        normalization: Normalization,
+    ) -> Result<Tensor<f32>> {
+        let last = input.shape().len() - 1;
+        self.irfftn(input, &[last], real_len, normalization)
+    }
+
+    /// Real FFT over the last two axes (numpy's `rfft2`).
+    ///
+    /// # Errors
+    /// As [`Context::rfftn`], and [`Error::InvalidArgument`] for a 1-D tensor.
+    pub fn rfft2(
+        &self,
+        input: &Tensor<f32>,
+        normalization: Normalization,
+    ) -> Result<Tensor<Complex32>> {
+        let d = input.shape().len();
+        if d < 2 {
+            return Err(Error::invalid("input", "rfft2 needs at least 2 dimensions"));
+        }
+        self.rfftn(input, &[d - 2, d - 1], normalization)
+    }
+
+    /// Inverse of [`Context::rfft2`] (numpy's `irfft2`).
+    ///
+    /// # Errors
+    /// As [`Context::irfftn`], and [`Error::InvalidArgument`] for a 1-D tensor.
+    pub fn irfft2(
+        &self,
+        input: &Tensor<Complex32>,
+        real_len: usize,
+        normalization: Normalization,
+    ) -> Result<Tensor<f32>> {
+        let d = input.shape().len();
+        if d < 2 {
+            return Err(Error::invalid(
+                "input",
+                "irfft2 needs at least 2 dimensions",
+            ));
+        }
+        self.irfftn(input, &[d - 2, d - 1], real_len, normalization)
+    }
+
     /// Real-to-complex FFT over `axes` (the last one listed is the real
     /// axis, shortened to n/2 + 1). Like numpy's `rfftn`.
     ///
