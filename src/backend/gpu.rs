@@ -406,18 +406,35 @@ impl GpuDevice {
         buffer: &wgpu::Buffer,
         bytes: u64,
     ) -> Result<Vec<T>> {
+        let encoder = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("readback"),
+            });
+        let mut out = vec![T::zeroed(); bytes as usize / std::mem::size_of::<T>()];
+        self.submit_and_read(encoder, buffer, &mut out)?;
+        Ok(out)
+    }
+
+    /// Submits `encoder` with a copy of the start of `buffer` appended, waits,
+    /// and copies the result into `out` (one submission, one wait).
+    ///
+    /// # Errors
+    /// [`Error::Gpu`] for validation errors, a failed mapping or device loss.
+    pub(crate) fn submit_and_read<T: bytemuck::Pod>(
+        &self,
+        mut encoder: wgpu::CommandEncoder,
+        buffer: &wgpu::Buffer,
+        out: &mut [T],
+    ) -> Result<()> {
+        let bytes = std::mem::size_of_val(out) as u64;
         let staging = self.memory.allocate(
             bytes.max(4),
             wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             "readback",
         )?;
-        let mut encoder = self
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("readback"),
-            });
         encoder.copy_buffer_to_buffer(buffer, 0, staging.raw(), 0, bytes);
-        self.submit_and_wait(encoder, "readback copy")?;
+        self.submit_and_wait(encoder, "work and readback copy")?;
         let (tx, rx) = std::sync::mpsc::channel();
         let slice = staging.raw().slice(0..bytes);
         slice.map_async(wgpu::MapMode::Read, move |r| {
@@ -425,27 +442,24 @@ impl GpuDevice {
         });
         self.device
             .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| Error::Gpu {
-                during: "readback",
-                detail: e.to_string(),
-            })?;
+            .map_err(|e| gpu_error("readback", e))?;
         rx.recv()
-            .map_err(|e| Error::Gpu {
-                during: "readback",
-                detail: e.to_string(),
-            })?
-            .map_err(|e| Error::Gpu {
-                during: "readback map",
-                detail: e.to_string(),
-            })?;
-        let view = slice.get_mapped_range().map_err(|e| Error::Gpu {
-            during: "readback map",
-            detail: e.to_string(),
-        })?;
-        let out = bytemuck::cast_slice::<u8, T>(&view).to_vec();
+            .map_err(|e| gpu_error("readback", e))?
+            .map_err(|e| gpu_error("readback map", e))?;
+        let view = slice
+            .get_mapped_range()
+            .map_err(|e| gpu_error("readback map", e))?;
+        bytemuck::cast_slice_mut::<T, u8>(out).copy_from_slice(&view);
         drop(view);
         staging.raw().unmap();
-        Ok(out)
+        Ok(())
+    }
+}
+
+fn gpu_error(during: &'static str, detail: impl std::fmt::Display) -> Error {
+    Error::Gpu {
+        during,
+        detail: detail.to_string(),
     }
 }
 

@@ -273,10 +273,7 @@ impl FftPlan {
                 gpu::LineBatch::rows(chunk_lines),
                 None,
             )?;
-            device.submit_and_wait(encoder, "fft")?;
-            let result: Vec<Complex32> =
-                device.read_back(output.raw(), (chunk.len() * 8) as u64)?;
-            chunk.copy_from_slice(&result);
+            device.submit_and_read(encoder, output.raw(), chunk)?;
         }
         Ok(())
     }
