@@ -158,11 +158,7 @@ impl GpuTensor {
             return Err(Error::invalid("tensor", "not a complex tensor"));
         }
         let gpu = self.ctx.gpu().expect("GPU tensor has a GPU context");
-        let raw: Vec<[f32; 2]> = gpu.read_back(self.buffer.raw(), self.bytes())?;
-        Ok(raw
-            .into_iter()
-            .map(|[re, im]| Complex32::new(re, im))
-            .collect())
+        gpu.read_back(self.buffer.raw(), self.bytes())
     }
 
     /// Copies an f32 tensor back to the host.
