@@ -4,12 +4,12 @@
 // each line held whole in workgroup memory.
 //
 // One workgroup transforms `lines_per_group` lines of length `n`
-// (lines_per_group * n <= SHARED_LEN) with mixed-radix Stockham stages
+// (lines_per_group * n <= the tile size) with mixed-radix Stockham stages
 // (radix 2, 3, 4, 5, 7 or 8, listed in `radices_lo/hi`, four bits per stage,
 // first stage lowest) between workgroup barriers: every thread reads all its
 // butterfly inputs into registers, the workgroup synchronises, then every
 // thread writes its outputs to their sorted positions, so one buffer of
-// SHARED_LEN points suffices. The planner sizes tiles so that no thread holds
+// one tile of points suffices. The planner sizes tiles so that no thread holds
 // more than REGS registers in any stage.
 //
 // Stage s of radix R after stages of total span S: butterfly j < n / R,
@@ -24,7 +24,6 @@
 // four-step twiddle, read from a two-level table for f32 accuracy:
 // W_N^m = lo[m mod L] * hi[m / L] with L = twist_lo_len.
 
-override SHARED_LEN: u32 = 4096u;
 override WG_SIZE: u32 = 256u;
 
 // Specialisation: when SPEC_N is not 0 the line length, lines per group and
@@ -32,6 +31,13 @@ override WG_SIZE: u32 = 256u;
 // folds the index arithmetic, unrolls the stage and butterfly loops and keeps
 // `regs` in registers. One pipeline per length, so it is used on real GPUs
 // (fast compilers); software drivers run the generic kernel.
+// Padding: with PAD_SHIFT > 0 point i of the tile lives at slot
+// i + (i >> PAD_SHIFT), so strided tile accesses (columns of the four-step
+// algorithm, the Stockham writes) spread over memory banks. SHARED_ALLOC is
+// the slots allocated (the tile's points plus the padding).
+override PAD_SHIFT: u32 = 0u;
+override SHARED_ALLOC: u32 = 4096u;
+
 override SPEC_N: u32 = 0u;
 override SPEC_LINES: u32 = 0u;
 override SPEC_STAGES: u32 = 0u;
@@ -70,7 +76,14 @@ struct Params {
 @group(0) @binding(2) var<storage, read> twiddles: array<vec2<f32>>;
 @group(0) @binding(3) var<uniform> params: Params;
 
-var<workgroup> lines: array<vec2<f32>, SHARED_LEN>;
+var<workgroup> lines: array<vec2<f32>, SHARED_ALLOC>;
+
+fn slot(i: u32) -> u32 {
+    if PAD_SHIFT == 0u {
+        return i;
+    }
+    return i + (i >> PAD_SHIFT);
+}
 
 fn line_len() -> u32 {
     if SPEC_N != 0u {
@@ -144,7 +157,7 @@ fn main(
         let c = tile_coords(e, lines_here, params.in_elem);
         let b = first_line + c.x;
         let addr = line_offset(b, params.in_s0, params.in_s1, params.in_s2) + c.y * params.in_elem;
-        lines[c.x * n + c.y] = src[addr];
+        lines[slot(c.x * n + c.y)] = src[addr];
     }
     workgroupBarrier();
 
@@ -168,7 +181,7 @@ fn main(
                 let k = j % span;
                 let base = q * radix;
                 for (var t = 0u; t < radix; t++) {
-                    var v = lines[c * n + j + t * quarter];
+                    var v = lines[slot(c * n + j + t * quarter)];
                     if t > 0u {
                         v = cmul(v, twiddle_dir(twiddles[params.stage_off + t * k * table_step], sign));
                     }
@@ -187,7 +200,7 @@ fn main(
                 let out_base = c * n + (j - k) * radix + k;
                 let base = q * radix;
                 for (var t = 0u; t < radix; t++) {
-                    lines[out_base + t * span] = regs[base + t];
+                    lines[slot(out_base + t * span)] = regs[base + t];
                 }
             }
         }
@@ -199,7 +212,7 @@ fn main(
     for (var e = li; e < tile; e += WG_SIZE) {
         let c = tile_coords(e, lines_here, params.out_elem);
         let b = first_line + c.x;
-        var v = lines[c.x * n + c.y];
+        var v = lines[slot(c.x * n + c.y)];
         if params.twist != 0u {
             let m = (b % params.dim0) * c.y;
             let w = cmul(twiddles[params.twist_lo_off + m % lo_len],

@@ -344,26 +344,31 @@ fn budget_and_bad_input_are_typed_errors() {
     assert!(after.by_tag.contains_key("fft input"), "{after:?}");
 }
 
-#[test]
-fn specialised_kernels_agree_with_the_reference() {
-    // Hardware adapters compile FFT kernels per length; force that path on
-    // whatever adapter runs the tests, across the shared-kernel algorithms.
-    if gpu_context_or_skip("specialised_kernels_agree_with_the_reference").is_none() {
+/// Kernel variants a hardware adapter may use: specialised per length, and
+/// padded tiles; forced here so every variant runs on any adapter.
+fn variant_conformance(test: &str, specialize: bool, pad: bool) {
+    if gpu_context_or_skip(test).is_none() {
         return;
     }
     let ctx = Context::with_options(fft_tensor::ContextOptions {
         choice: fft_tensor::DeviceChoice::Gpu,
-        specialize_kernels: Some(true),
+        specialize_kernels: Some(specialize),
+        pad_shared_memory: Some(pad),
         ..Default::default()
     })
     .unwrap();
-    assert!(ctx.gpu().unwrap().specializes_kernels());
+    let gpu = ctx.gpu().unwrap();
+    assert_eq!(
+        (gpu.specializes_kernels(), gpu.pads_shared_memory()),
+        (specialize, pad)
+    );
     for len in [
         1usize,
         2,
         8,
         60,
         1000,
+        2048,
         2187,
         4096,
         1 << 13,
@@ -383,7 +388,7 @@ fn specialised_kernels_agree_with_the_reference() {
             );
         }
     }
-    // A strided axis through the specialised four-step passes.
+    // A strided axis through the four-step passes.
     let shape = [3usize, 8192, 5];
     let data = SplitMix64(9).complex_vec(shape.iter().product());
     let mut t = fft_tensor::Tensor::new(&shape, data.clone()).unwrap();
@@ -398,5 +403,21 @@ fn specialised_kernels_agree_with_the_reference() {
         .iter()
         .map(|c| fft_tensor::num_complex::Complex64::new(c.re.into(), c.im.into()))
         .collect();
-    assert_rms_close("specialised strided four-step", t.data(), &twin64, 2e-6);
+    assert_rms_close(
+        &format!("{test}: strided four-step"),
+        t.data(),
+        &twin64,
+        2e-6,
+    );
+}
+
+#[test]
+fn specialised_kernels_agree_with_the_reference() {
+    variant_conformance("specialised_kernels_agree_with_the_reference", true, false);
+}
+
+#[test]
+fn padded_tiles_agree_with_the_reference() {
+    variant_conformance("padded_tiles_agree_with_the_reference", false, true);
+    variant_conformance("padded_tiles_agree_with_the_reference", true, true);
 }

@@ -74,11 +74,11 @@ fn workgroup_memory_is_measured_after_specialisation() {
     let kernel = &fft_tensor::shaders::FFT_SHARED;
     let parsed = parse_kernel(kernel).unwrap();
     assert_eq!(
-        workgroup_bytes(kernel, &parsed, &[("SHARED_LEN", 4096), ("WG_SIZE", 256)]).unwrap(),
+        workgroup_bytes(kernel, &parsed, &[("SHARED_ALLOC", 4096), ("WG_SIZE", 256)]).unwrap(),
         32768
     );
     assert_eq!(
-        workgroup_bytes(kernel, &parsed, &[("SHARED_LEN", 2048), ("WG_SIZE", 256)]).unwrap(),
-        16384
+        workgroup_bytes(kernel, &parsed, &[("SHARED_ALLOC", 4352), ("WG_SIZE", 256)]).unwrap(),
+        34816
     );
 }

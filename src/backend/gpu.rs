@@ -28,6 +28,7 @@ pub struct GpuDevice {
     features: wgpu::Features,
     pub(crate) memory: Arc<MemoryPool>,
     specialize_kernels: bool,
+    pad_shared_memory: bool,
     pipelines: Mutex<HashMap<PipelineKey, Arc<Pipeline>>>,
     modules: Mutex<HashMap<&'static str, Arc<(naga::Module, naga::valid::ModuleInfo)>>>,
 }
@@ -79,6 +80,7 @@ impl GpuDevice {
         let memory = Arc::new(MemoryPool::new(device.clone(), limits.max_buffer_size));
         GpuDevice {
             specialize_kernels: info.device_type != wgpu::DeviceType::Cpu,
+            pad_shared_memory: false,
             device,
             queue,
             info,
@@ -109,6 +111,17 @@ impl GpuDevice {
 
     pub(crate) fn set_specialize_kernels(&mut self, on: bool) {
         self.specialize_kernels = on;
+    }
+
+    /// Whether FFT tiles in workgroup memory are padded (one spare slot per
+    /// 16 points) so strided accesses spread over memory banks; off by
+    /// default, smaller tiles where memory is tight.
+    pub fn pads_shared_memory(&self) -> bool {
+        self.pad_shared_memory
+    }
+
+    pub(crate) fn set_pad_shared_memory(&mut self, on: bool) {
+        self.pad_shared_memory = on;
     }
 
     /// Whether the device records timestamp queries.

@@ -74,6 +74,9 @@ pub struct ContextOptions {
     /// and else by adapter type (`None`: specialise on hardware adapters, not
     /// on software ones, whose shader compilers are slow).
     pub specialize_kernels: Option<bool>,
+    /// Pad FFT tiles in workgroup memory against bank conflicts
+    /// (`Some(true)`); `None` reads `FFT_TENSOR_PAD=1|0`, default off.
+    pub pad_shared_memory: Option<bool>,
 }
 
 pub(crate) struct ContextInner {
@@ -186,6 +189,12 @@ impl Context {
                     .map(|v| v.trim() == "1");
                 if let Some(on) = options.specialize_kernels.or(from_env) {
                     gpu.set_specialize_kernels(on);
+                }
+                let pad_env = std::env::var("FFT_TENSOR_PAD")
+                    .ok()
+                    .map(|v| v.trim() == "1");
+                if let Some(on) = options.pad_shared_memory.or(pad_env) {
+                    gpu.set_pad_shared_memory(on);
                 }
                 gpu.memory.set_budget(options.memory_budget);
                 Self::wrap(Some(gpu))

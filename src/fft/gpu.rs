@@ -6,7 +6,8 @@ use crate::backend::{grid_within, GpuBuffer, GpuDevice, Pipeline};
 use crate::error::{Error, Result};
 use crate::fft::bluestein::GpuBluestein;
 use crate::fft::recipe::{
-    lines_per_group, radices, Algorithm, FftRecipe, MAX_SHARED_STAGES, WORKGROUP_SIZE,
+    lines_per_group, padded_slots, radices, Algorithm, FftRecipe, MAX_SHARED_STAGES, PAD_EVERY,
+    WORKGROUP_SIZE,
 };
 use crate::fft::twiddle::{self, TwoLevel};
 use crate::shaders;
@@ -313,8 +314,13 @@ impl Stockham {
         let shared = shared_stages
             .iter()
             .map(|st| {
+                let pad = gpu.pads_shared_memory();
                 let mut constants = vec![
-                    ("SHARED_LEN", shared_points as u32),
+                    ("SHARED_ALLOC", padded_slots(shared_points, pad) as u32),
+                    (
+                        "PAD_SHIFT",
+                        if pad { PAD_EVERY.trailing_zeros() } else { 0 },
+                    ),
                     ("WG_SIZE", WORKGROUP_SIZE),
                 ];
                 if gpu.specializes_kernels() {

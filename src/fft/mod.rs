@@ -156,7 +156,7 @@ impl Context {
         let scale = normalization.factor(len, direction);
         let gpu = match self.gpu() {
             Some(device) => {
-                let caps = DeviceCaps::from_limits(device.limits());
+                let caps = DeviceCaps::with_padding(device.limits(), device.pads_shared_memory());
                 let recipe = recipe::plan(len, &caps, choice)?;
                 Some(gpu::GpuFft::new(
                     device,

@@ -10,6 +10,18 @@ pub const WORKGROUP_SIZE: u32 = 256;
 /// Registers per thread in the kernels (`REGS` in common/complex.wgsl): a
 /// workgroup's tile holds at most `WORKGROUP_SIZE * REGS` points.
 pub const REGISTERS_PER_THREAD: u32 = 16;
+/// Padded tiles hold one spare slot per this many points.
+pub const PAD_EVERY: u32 = 16;
+
+/// Slots a tile of `points` occupies in workgroup memory.
+pub fn padded_slots(points: usize, padded: bool) -> usize {
+    if padded {
+        points + points / PAD_EVERY as usize
+    } else {
+        points
+    }
+}
+
 /// Largest transform length supported.
 pub const MAX_LEN: usize = 1 << 24;
 /// Largest power-of-two convolution a Bluestein plan may use (for lengths
@@ -34,7 +46,19 @@ pub struct DeviceCaps {
 impl DeviceCaps {
     /// Derives the planner's view of a device from its limits.
     pub fn from_limits(limits: &wgpu::Limits) -> Self {
-        let by_memory = (limits.max_compute_workgroup_storage_size / 8).max(1);
+        Self::with_padding(limits, false)
+    }
+
+    /// As [`DeviceCaps::from_limits`], for tiles padded with one slot per
+    /// [`PAD_EVERY`] points (see [`padded_slots`]).
+    pub fn with_padding(limits: &wgpu::Limits, padded: bool) -> Self {
+        let slots = limits.max_compute_workgroup_storage_size / 8;
+        let by_memory = if padded {
+            slots * PAD_EVERY / (PAD_EVERY + 1)
+        } else {
+            slots
+        }
+        .max(1);
         let by_registers = WORKGROUP_SIZE * REGISTERS_PER_THREAD;
         let points = by_memory.min(by_registers);
         let shared_points = if limits.max_compute_invocations_per_workgroup < WORKGROUP_SIZE {
@@ -121,7 +145,7 @@ pub struct FftRecipe {
     /// Most lines per submission so every binding stays within the device's
     /// storage-binding limit (longer batches are split).
     pub max_lines_per_call: usize,
-    /// Points per workgroup tile of the shared kernel (its `SHARED_LEN`).
+    /// Points per workgroup tile of the shared kernel.
     pub shared_points: usize,
 }
 
