@@ -17,7 +17,7 @@ struct Params {
     first_line: u32,
     num_lines: u32,
     groups_x: u32,
-    _pad0: u32,
+    scale: f32,
     _pad1: u32,
 }
 

@@ -14,7 +14,7 @@ struct Params {
     first_line: u32,
     num_lines: u32,
     groups_x: u32,
-    _pad0: u32,
+    scale: f32,
     _pad1: u32,
 }
 
@@ -34,5 +34,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let b = params.first_line + row;
     let inner = params.inner;
     let addr = (b / inner) * params.n * inner + b % inner + k * inner;
-    dst[addr] = cmul(rows[row * params.m + k], chirp[k]);
+    dst[addr] = cmul(rows[row * params.m + k], chirp[k]) * params.scale;
 }

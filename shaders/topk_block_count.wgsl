@@ -5,9 +5,9 @@
 // never straddle windows (windows are whole blocks), so block b of a window
 // is global block block_base + b.
 
-const WG: u32 = 256u;
-const ITEMS: u32 = 4u;
-const BLOCK: u32 = 1024u; // WG * ITEMS
+const WG: u32 = TOPK_WG;
+const BLOCK: u32 = TOPK_BLOCK;
+const ITEMS: u32 = BLOCK / WG;
 
 struct Params {
     window_base: u32,

@@ -12,9 +12,9 @@
 // non-finite element in state[ST_BAD] (atomicMin). Once the selection has
 // finished early (state[ST_DONE] != 0) the pass does nothing.
 
-const WG: u32 = 256u;
-const ITEMS: u32 = 16u;
-const TILE: u32 = 4096u; // WG * ITEMS
+const WG: u32 = TOPK_WG;
+const TILE: u32 = TOPK_TILE;
+const ITEMS: u32 = TILE / WG;
 
 struct Params {
     window_base: u32,

@@ -11,7 +11,7 @@
 // run, the workgroup scans the 256 sums, then it writes its run.
 // state[ST_TOTAL] receives the number of kept elements (must equal k).
 
-const WG: u32 = 256u;
+const WG: u32 = TOPK_WG;
 
 struct Params {
     num_blocks: u32,

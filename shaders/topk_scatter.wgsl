@@ -13,9 +13,9 @@
 // Outputs are sub-range bindings: slot s lands at index s - pos_origin of
 // `positions` and s - val_origin of `values`.
 
-const WG: u32 = 256u;
-const ITEMS: u32 = 4u;
-const BLOCK: u32 = 1024u; // WG * ITEMS
+const WG: u32 = TOPK_WG;
+const BLOCK: u32 = TOPK_BLOCK;
+const ITEMS: u32 = BLOCK / WG;
 
 struct Params {
     window_base: u32,

@@ -214,12 +214,20 @@ pub enum Error {
     },
 
     /// The GPU reported an error (validation, out of memory, device loss).
-    #[error("GPU error during {during}: {detail}")]
+    #[error("GPU error during {during}: {source}")]
     Gpu {
         /// What the crate was doing.
         during: &'static str,
-        /// wgpu's message.
-        detail: String,
+        /// wgpu's error (or the driver's message).
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+
+    /// A GPU-only operation was called on a context without a GPU.
+    #[error("{op} needs a GPU context; this context runs on the CPU backend")]
+    NoGpu {
+        /// The operation.
+        op: &'static str,
     },
 }
 
@@ -240,6 +248,17 @@ impl Error {
         Error::InvalidArgument {
             name,
             detail: detail.into(),
+        }
+    }
+
+    /// A GPU error with a message (or any error) as its source.
+    pub(crate) fn gpu(
+        during: &'static str,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Self {
+        Error::Gpu {
+            during,
+            source: source.into(),
         }
     }
 

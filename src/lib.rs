@@ -41,7 +41,7 @@ pub mod backend;
 pub mod dct;
 pub mod error;
 pub mod fft;
-pub mod shaders;
+mod shaders;
 pub mod sparse;
 pub mod spectral;
 pub mod store;

@@ -1,17 +1,24 @@
-//! The WGSL kernels, embedded in the binary.
+//! The WGSL kernels, embedded in the binary, each declared once.
 //!
-//! Each kernel is one file in `shaders/` with entry point `main`. Shared
-//! helpers live in `shaders/common/`; a kernel pulls one in with a line
-//! `// use common/NAME.wgsl`, which [`Kernel::source`] resolves by
-//! prepending the helper (WGSL has no include of its own).
+//! Adding a kernel takes three things: its file in `shaders/` (entry point
+//! `main`, everything in bind group 0), one line in the [`kernels!`] list
+//! below, and a small Rust wrapper that records it with
+//! [`Recording::launch`](crate::backend::Recording::launch). Its binding
+//! list is read from the WGSL by naga when the pipeline is built (nothing to
+//! keep in sync by hand); its uniform parameters are a struct declared with
+//! [`kernel_params!`], whose size and field offsets are checked against
+//! naga's layout of the WGSL struct the first time it is launched (and for
+//! every kernel by this module's tests).
 //!
-//! Each kernel also lists the bindings the Rust side binds, in order; the
-//! `shaders` integration test checks them against what naga reads back from
-//! the WGSL, so the two cannot drift apart unnoticed.
+//! Shared helpers live in `shaders/common/`; a kernel pulls one in with a
+//! line `// use common/NAME.wgsl`, which [`Kernel::source`] resolves by
+//! prepending the helper (WGSL has no include of its own). Constants that
+//! WGSL and Rust both need are declared once in [`shared_constants!`] and
+//! prepended to every kernel as WGSL `const`s.
 
-/// How a binding is declared in WGSL (all in group 0, numbered from 0).
+/// How a binding is declared in WGSL (all in group 0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BindingKind {
+pub(crate) enum BindingKind {
     /// `var<storage, read>`
     StorageRead,
     /// `var<storage, read_write>`
@@ -22,17 +29,126 @@ pub enum BindingKind {
 
 /// One embedded compute kernel.
 #[derive(Debug)]
-pub struct Kernel {
+pub(crate) struct Kernel {
     /// File name below `shaders/`, e.g. `fft_shared.wgsl`.
-    pub name: &'static str,
+    pub(crate) name: &'static str,
     /// The file's text, before helpers are resolved.
-    pub body: &'static str,
-    /// Bindings of group 0 in binding order.
-    pub bindings: &'static [BindingKind],
+    pub(crate) body: &'static str,
+}
+
+/// A kernel's uniform parameters: plain data laid out as the WGSL struct.
+/// Declare with [`kernel_params!`].
+pub(crate) trait KernelParams: bytemuck::Pod {
+    /// Each field's name and byte offset, in declaration order.
+    fn fields() -> &'static [(&'static str, usize)];
+}
+
+/// Declares a `#[repr(C)]` uniform struct and its [`KernelParams`] layout.
+/// Fields named as in the WGSL struct; padding fields start with `_`.
+macro_rules! kernel_params {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident { $($field:ident : $ty:ty),* $(,)? }) => {
+        $(#[$meta])*
+        #[repr(C)]
+        #[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
+        $vis struct $name { $(pub(crate) $field: $ty),* }
+        impl $crate::shaders::KernelParams for $name {
+            fn fields() -> &'static [(&'static str, usize)] {
+                &[$((stringify!($field), std::mem::offset_of!($name, $field))),*]
+            }
+        }
+    };
+}
+pub(crate) use kernel_params;
+
+macro_rules! kernels {
+    ($($(#[$doc:meta])* $name:ident = $file:literal;)*) => {
+        $($(#[$doc])* pub(crate) const $name: Kernel = Kernel {
+            name: $file,
+            body: include_str!(concat!("../shaders/", $file)),
+        };)*
+        /// Every kernel of the crate.
+        #[cfg(test)]
+        pub(crate) const KERNELS: &[&Kernel] = &[$(&$name),*];
+    };
+}
+
+kernels! {
+    /// Batched FFT with whole lines in workgroup memory (strided, optional four-step twist).
+    FFT_SHARED = "fft_shared.wgsl";
+    /// One mixed-radix Stockham stage through global memory.
+    FFT_GLOBAL_PASS = "fft_global_pass.wgsl";
+    /// Real-to-complex post-processing (half spectrum from a packed FFT).
+    RFFT_POST = "rfft_post.wgsl";
+    /// Complex-to-real pre-processing (packed spectrum from a half spectrum).
+    IRFFT_PRE = "irfft_pre.wgsl";
+    /// Copy along an axis with real/complex conversion, truncation or Hermitian extension.
+    AXIS_COPY = "axis_copy.wgsl";
+    /// Makhoul's index shuffle for the DCT (gather before, scatter after).
+    DCT_REORDER = "dct_reorder.wgsl";
+    /// The DCT's twiddle step between half spectra and coefficients.
+    DCT_SPECTRUM = "dct_spectrum.wgsl";
+    /// Scatters kept coefficients into a zero-filled dense spectrum.
+    SPARSE_SCATTER = "sparse_scatter.wgsl";
+    /// Parseval energy of the dropped coefficients, one partial per workgroup.
+    SPECTRAL_DROPPED = "spectral_dropped.wgsl";
+    /// Top-k radix select: one pass's 256-bin digit histogram (and the non-finite check).
+    TOPK_HISTOGRAM = "topk_histogram.wgsl";
+    /// Top-k radix select: picks the digit holding the k-th largest key (one invocation).
+    TOPK_DIGIT = "topk_digit.wgsl";
+    /// Top-k compaction: per-block counts of keys above and equal to the threshold.
+    TOPK_BLOCK_COUNT = "topk_block_count.wgsl";
+    /// Top-k compaction: exclusive scan of the block counts into output slots (one workgroup).
+    TOPK_SCAN = "topk_scan.wgsl";
+    /// Top-k compaction: writes kept positions and values in ascending position order.
+    TOPK_SCATTER = "topk_scatter.wgsl";
+    /// Bluestein step 1: gather lines into zero-padded rows times the chirp.
+    BLUESTEIN_CHIRP = "bluestein_chirp.wgsl";
+    /// Bluestein step 3: rows of spectra times the chirp filter's spectrum, in place.
+    BLUESTEIN_POINTWISE = "bluestein_pointwise.wgsl";
+    /// Bluestein step 5: the convolution's first points times the chirp, scattered to the lines.
+    BLUESTEIN_OUTPUT = "bluestein_output.wgsl";
+}
+
+macro_rules! shared_constants {
+    ($($(#[$doc:meta])* $name:ident = $value:expr;)*) => {
+        $($(#[$doc])* pub(crate) const $name: u32 = $value;)*
+        /// The shared constants as `(name, value)`, prepended to every kernel.
+        pub(crate) const SHARED_CONSTANTS: &[(&str, u32)] = &[$((stringify!($name), $name)),*];
+    };
+}
+
+shared_constants! {
+    /// Registers per thread in the FFT kernels: a workgroup's tile holds at
+    /// most `WORKGROUP_SIZE * REGS` points.
+    REGS = 16;
+    /// Invocations per workgroup of the top-k kernels.
+    TOPK_WG = 256;
+    /// Elements per top-k compaction block (`TOPK_WG` threads, 4 each).
+    TOPK_BLOCK = 1024;
+    /// Elements per top-k histogram workgroup (`TOPK_WG` threads, 16 each).
+    TOPK_TILE = 4096;
+    /// Top-k state word: the key prefix chosen so far.
+    ST_PREFIX = 0;
+    /// Top-k state word: how many keys are still to select below the prefix.
+    ST_REMAINING = 1;
+    /// Top-k state word: keys strictly above the threshold.
+    ST_ABOVE = 2;
+    /// Top-k state word: 1 once the threshold is known.
+    ST_DONE = 3;
+    /// Top-k state word: the threshold key.
+    ST_THRESHOLD = 4;
+    /// Top-k state word: keys equal to the threshold that are kept.
+    ST_NEED_TIES = 5;
+    /// Top-k state word: first index of a non-finite input (`u32::MAX` if none).
+    ST_BAD = 6;
+    /// Top-k state word: keys kept in all.
+    ST_TOTAL = 7;
+    /// Words of the top-k state buffer.
+    ST_WORDS = 8;
 }
 
 /// Shared WGSL helpers, by the path kernels name them with.
-pub const COMMON: &[(&str, &str)] = &[
+const COMMON: &[(&str, &str)] = &[
     (
         "common/complex.wgsl",
         include_str!("../shaders/common/complex.wgsl"),
@@ -43,163 +159,18 @@ pub const COMMON: &[(&str, &str)] = &[
     ),
 ];
 
-use BindingKind::{StorageRead, StorageReadWrite, Uniform};
-
-/// Batched FFT with whole lines in workgroup memory (strided, optional four-step twist).
-pub const FFT_SHARED: Kernel = Kernel {
-    name: "fft_shared.wgsl",
-    body: include_str!("../shaders/fft_shared.wgsl"),
-    bindings: &[StorageRead, StorageReadWrite, StorageRead, Uniform],
-};
-
-/// One mixed-radix Stockham stage through global memory.
-pub const FFT_GLOBAL_PASS: Kernel = Kernel {
-    name: "fft_global_pass.wgsl",
-    body: include_str!("../shaders/fft_global_pass.wgsl"),
-    bindings: &[StorageRead, StorageReadWrite, StorageRead, Uniform],
-};
-
-/// Real-to-complex post-processing (half spectrum from a packed FFT).
-pub const RFFT_POST: Kernel = Kernel {
-    name: "rfft_post.wgsl",
-    body: include_str!("../shaders/rfft_post.wgsl"),
-    bindings: &[StorageRead, StorageReadWrite, StorageRead, Uniform],
-};
-
-/// Complex-to-real pre-processing (packed spectrum from a half spectrum).
-pub const IRFFT_PRE: Kernel = Kernel {
-    name: "irfft_pre.wgsl",
-    body: include_str!("../shaders/irfft_pre.wgsl"),
-    bindings: &[StorageRead, StorageReadWrite, StorageRead, Uniform],
-};
-
-/// Copy along an axis with real/complex conversion, truncation or Hermitian extension.
-pub const AXIS_COPY: Kernel = Kernel {
-    name: "axis_copy.wgsl",
-    body: include_str!("../shaders/axis_copy.wgsl"),
-    bindings: &[StorageRead, StorageReadWrite, Uniform],
-};
-
-/// Makhoul's index shuffle for the DCT (gather before, scatter after).
-pub const DCT_REORDER: Kernel = Kernel {
-    name: "dct_reorder.wgsl",
-    body: include_str!("../shaders/dct_reorder.wgsl"),
-    bindings: &[StorageRead, StorageReadWrite, Uniform],
-};
-
-/// The DCT's twiddle step between half spectra and coefficients.
-pub const DCT_SPECTRUM: Kernel = Kernel {
-    name: "dct_spectrum.wgsl",
-    body: include_str!("../shaders/dct_spectrum.wgsl"),
-    bindings: &[StorageRead, StorageReadWrite, StorageRead, Uniform],
-};
-
-/// Top-k radix select: one pass's 256-bin digit histogram (and the non-finite check).
-pub const TOPK_HISTOGRAM: Kernel = Kernel {
-    name: "topk_histogram.wgsl",
-    body: include_str!("../shaders/topk_histogram.wgsl"),
-    bindings: &[StorageRead, StorageReadWrite, StorageReadWrite, Uniform],
-};
-
-/// Top-k radix select: picks the digit holding the k-th largest key (one invocation).
-pub const TOPK_DIGIT: Kernel = Kernel {
-    name: "topk_digit.wgsl",
-    body: include_str!("../shaders/topk_digit.wgsl"),
-    bindings: &[StorageRead, StorageReadWrite, Uniform],
-};
-
-/// Top-k compaction: per-block counts of keys above and equal to the threshold.
-pub const TOPK_BLOCK_COUNT: Kernel = Kernel {
-    name: "topk_block_count.wgsl",
-    body: include_str!("../shaders/topk_block_count.wgsl"),
-    bindings: &[StorageRead, StorageReadWrite, StorageRead, Uniform],
-};
-
-/// Top-k compaction: exclusive scan of the block counts into output slots (one workgroup).
-pub const TOPK_SCAN: Kernel = Kernel {
-    name: "topk_scan.wgsl",
-    body: include_str!("../shaders/topk_scan.wgsl"),
-    bindings: &[StorageReadWrite, StorageReadWrite, Uniform],
-};
-
-/// Top-k compaction: writes kept positions and values in ascending position order.
-pub const TOPK_SCATTER: Kernel = Kernel {
-    name: "topk_scatter.wgsl",
-    body: include_str!("../shaders/topk_scatter.wgsl"),
-    bindings: &[
-        StorageRead,
-        StorageRead,
-        StorageRead,
-        StorageReadWrite,
-        StorageReadWrite,
-        Uniform,
-    ],
-};
-
-/// Scatters kept coefficients into a zero-filled dense spectrum.
-pub const SPARSE_SCATTER: Kernel = Kernel {
-    name: "sparse_scatter.wgsl",
-    body: include_str!("../shaders/sparse_scatter.wgsl"),
-    bindings: &[StorageRead, StorageRead, StorageReadWrite, Uniform],
-};
-
-/// Bluestein step 1: gather lines into zero-padded rows times the chirp.
-pub const BLUESTEIN_CHIRP: Kernel = Kernel {
-    name: "bluestein_chirp.wgsl",
-    body: include_str!("../shaders/bluestein_chirp.wgsl"),
-    bindings: &[StorageRead, StorageReadWrite, StorageRead, Uniform],
-};
-
-/// Bluestein step 3: rows of spectra times the chirp filter's spectrum, in place.
-pub const BLUESTEIN_POINTWISE: Kernel = Kernel {
-    name: "bluestein_pointwise.wgsl",
-    body: include_str!("../shaders/bluestein_pointwise.wgsl"),
-    bindings: &[StorageReadWrite, StorageRead, Uniform],
-};
-
-/// Bluestein step 5: the convolution's first points times the chirp, scattered to the lines.
-pub const BLUESTEIN_OUTPUT: Kernel = Kernel {
-    name: "bluestein_output.wgsl",
-    body: include_str!("../shaders/bluestein_output.wgsl"),
-    bindings: &[StorageRead, StorageReadWrite, StorageRead, Uniform],
-};
-
-/// Parseval energy of the dropped coefficients, one partial per workgroup.
-pub const SPECTRAL_DROPPED: Kernel = Kernel {
-    name: "spectral_dropped.wgsl",
-    body: include_str!("../shaders/spectral_dropped.wgsl"),
-    bindings: &[StorageRead, StorageRead, StorageReadWrite, Uniform],
-};
-
-/// Every kernel of the crate.
-pub const KERNELS: &[&Kernel] = &[
-    &FFT_SHARED,
-    &FFT_GLOBAL_PASS,
-    &RFFT_POST,
-    &IRFFT_PRE,
-    &AXIS_COPY,
-    &DCT_REORDER,
-    &DCT_SPECTRUM,
-    &SPARSE_SCATTER,
-    &SPECTRAL_DROPPED,
-    &TOPK_HISTOGRAM,
-    &TOPK_DIGIT,
-    &TOPK_BLOCK_COUNT,
-    &TOPK_SCAN,
-    &TOPK_SCATTER,
-    &BLUESTEIN_CHIRP,
-    &BLUESTEIN_POINTWISE,
-    &BLUESTEIN_OUTPUT,
-];
-
 impl Kernel {
-    /// The complete WGSL text: the helpers named by `// use` lines, then the body.
+    /// The complete WGSL text: the shared constants, the helpers named by
+    /// `// use` lines, then the body.
     ///
     /// # Panics
     /// Never for the kernels in [`KERNELS`]; an unknown helper name is a bug
-    /// caught by the shader validation test.
-    pub fn source(&self) -> String {
+    /// caught by this module's tests.
+    pub(crate) fn source(&self) -> String {
         let mut out = String::new();
+        for (name, value) in SHARED_CONSTANTS {
+            out.push_str(&format!("const {name}: u32 = {value}u;\n"));
+        }
         for line in self.body.lines() {
             if let Some(path) = line.trim().strip_prefix("// use ") {
                 let (_, text) = COMMON
@@ -212,5 +183,220 @@ impl Kernel {
         }
         out.push_str(self.body);
         out
+    }
+}
+
+/// The bindings of group 0 of a parsed kernel, in binding order.
+///
+/// # Errors
+/// A message when a binding is outside group 0, numbers leave gaps, or its
+/// address space is not storage or uniform.
+pub(crate) fn bindings_of(module: &naga::Module) -> Result<Vec<BindingKind>, String> {
+    let mut found = Vec::new();
+    for (_, var) in module.global_variables.iter() {
+        let Some(binding) = &var.binding else {
+            continue;
+        };
+        if binding.group != 0 {
+            return Err(format!(
+                "binding {} is in group {}, not 0",
+                binding.binding, binding.group
+            ));
+        }
+        let kind = match var.space {
+            naga::AddressSpace::Uniform => BindingKind::Uniform,
+            naga::AddressSpace::Storage { access }
+                if access.contains(naga::StorageAccess::STORE) =>
+            {
+                BindingKind::StorageReadWrite
+            }
+            naga::AddressSpace::Storage { .. } => BindingKind::StorageRead,
+            other => {
+                return Err(format!(
+                    "binding {} has address space {other:?}",
+                    binding.binding
+                ))
+            }
+        };
+        found.push((binding.binding, kind));
+    }
+    found.sort_by_key(|(b, _)| *b);
+    if let Some((i, (b, _))) = found.iter().enumerate().find(|(i, (b, _))| *b != *i as u32) {
+        return Err(format!(
+            "bindings are not numbered 0.. without gaps (binding {b} at position {i})"
+        ));
+    }
+    if found
+        .iter()
+        .filter(|(_, k)| *k == BindingKind::Uniform)
+        .count()
+        > 1
+    {
+        return Err("more than one uniform binding".into());
+    }
+    Ok(found.into_iter().map(|(_, k)| k).collect())
+}
+
+/// The uniform struct of a parsed kernel: `(span, [(member, offset)])`.
+pub(crate) fn uniform_layout(module: &naga::Module) -> Option<(u32, Vec<(String, u32)>)> {
+    let (_, var) = module
+        .global_variables
+        .iter()
+        .find(|(_, v)| v.space == naga::AddressSpace::Uniform)?;
+    match &module.types[var.ty].inner {
+        naga::TypeInner::Struct { members, span } => Some((
+            *span,
+            members
+                .iter()
+                .map(|m| (m.name.clone().unwrap_or_default(), m.offset))
+                .collect(),
+        )),
+        _ => None,
+    }
+}
+
+/// Checks a Rust parameter struct against a WGSL uniform layout: the same
+/// size (rounded to 16 bytes, as uniform bindings are) and every WGSL member
+/// at the same offset under the same name, padding aside.
+pub(crate) fn check_layout<P: KernelParams>(
+    kernel: &str,
+    layout: &(u32, Vec<(String, u32)>),
+) -> Result<(), String> {
+    let (span, members) = layout;
+    let rust_size = std::mem::size_of::<P>();
+    let wgsl_size = (*span as usize).next_multiple_of(16);
+    if rust_size.next_multiple_of(16) != wgsl_size || rust_size < *span as usize {
+        return Err(format!(
+            "{kernel}: parameters are {rust_size} bytes in Rust, {span} in WGSL"
+        ));
+    }
+    let rust = P::fields();
+    for (name, offset) in members.iter().filter(|(n, _)| !n.starts_with('_')) {
+        match rust.iter().find(|(n, _)| n == name) {
+            Some((_, o)) if *o == *offset as usize => {}
+            Some((_, o)) => {
+                return Err(format!(
+                    "{kernel}: field `{name}` at byte {o} in Rust, {offset} in WGSL"
+                ))
+            }
+            None => return Err(format!("{kernel}: field `{name}` missing in Rust")),
+        }
+    }
+    for (name, _) in rust.iter().filter(|(n, _)| !n.starts_with('_')) {
+        if !members.iter().any(|(n, _)| n == name) {
+            return Err(format!(
+                "{kernel}: Rust field `{name}` is not in the WGSL struct"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Asserts that `P` is laid out as `kernel`'s uniform struct (for the
+/// wrapper modules' tests, which need no GPU).
+#[cfg(test)]
+#[track_caller]
+pub(crate) fn assert_params<P: KernelParams>(kernel: &'static Kernel) {
+    let (module, _) = crate::backend::parse_kernel(kernel).unwrap_or_else(|e| panic!("{e}"));
+    let layout = uniform_layout(&module).unwrap_or_else(|| panic!("{}: no uniform", kernel.name));
+    check_layout::<P>(kernel.name, &layout).unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::backend::{parse_kernel, workgroup_bytes};
+
+    #[test]
+    fn every_kernel_validates_with_one_main_and_group_zero_bindings() {
+        assert!(!KERNELS.is_empty(), "no kernels registered");
+        for kernel in KERNELS {
+            let (module, _) = parse_kernel(kernel).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(
+                module.entry_points.len(),
+                1,
+                "{}: one entry point",
+                kernel.name
+            );
+            assert_eq!(module.entry_points[0].name, "main", "{}", kernel.name);
+            let bindings = bindings_of(&module).unwrap_or_else(|e| panic!("{}: {e}", kernel.name));
+            assert!(!bindings.is_empty(), "{}: binds nothing", kernel.name);
+            assert!(
+                uniform_layout(&module).is_some() == bindings.contains(&BindingKind::Uniform),
+                "{}: its uniform is a struct",
+                kernel.name
+            );
+        }
+    }
+
+    #[test]
+    fn every_shader_file_is_registered() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/shaders");
+        let files: BTreeSet<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".wgsl"))
+            .collect();
+        assert!(!files.is_empty(), "no .wgsl files found in {dir}");
+        let registered: BTreeSet<String> = KERNELS.iter().map(|k| k.name.to_string()).collect();
+        assert_eq!(files, registered);
+    }
+
+    #[test]
+    fn workgroup_memory_is_measured_after_specialisation() {
+        let parsed = parse_kernel(&FFT_SHARED).unwrap();
+        let bytes = |alloc| {
+            workgroup_bytes(
+                &FFT_SHARED,
+                &parsed,
+                &[("SHARED_ALLOC", alloc), ("WG_SIZE", 256)],
+            )
+            .unwrap()
+        };
+        assert_eq!(bytes(4096), 32768);
+        assert_eq!(bytes(4352), 34816);
+    }
+
+    kernel_params! {
+        struct Good { a: u32, b: f32, _pad: [u32; 2] }
+    }
+    kernel_params! {
+        struct Swapped { b: f32, a: u32, _pad: [u32; 2] }
+    }
+    kernel_params! {
+        struct Short { a: u32, b: f32 }
+    }
+
+    #[test]
+    fn layout_check_catches_moved_missing_and_resized_fields() {
+        let layout = (
+            16,
+            vec![
+                ("a".to_string(), 0),
+                ("b".to_string(), 4),
+                ("_pad".to_string(), 8),
+            ],
+        );
+        assert_eq!(check_layout::<Good>("k", &layout), Ok(()));
+        assert!(check_layout::<Swapped>("k", &layout)
+            .unwrap_err()
+            .contains("field `a`"));
+        assert!(check_layout::<Short>("k", &layout)
+            .unwrap_err()
+            .contains("bytes"));
+        let extra = (
+            16,
+            vec![
+                ("a".to_string(), 0),
+                ("b".to_string(), 4),
+                ("c".to_string(), 8),
+            ],
+        );
+        assert!(check_layout::<Good>("k", &extra)
+            .unwrap_err()
+            .contains("`c` missing"));
     }
 }

@@ -2,7 +2,7 @@
 
 use rustfft::num_complex::Complex32;
 
-use crate::backend::{Context, GpuBuffer};
+use crate::backend::{BufferSlice, Context, GpuBuffer};
 use crate::error::{Error, Result};
 
 /// Element type of a [`GpuTensor`].
@@ -157,8 +157,21 @@ impl GpuTensor {
         if self.dtype != DType::Complex32 {
             return Err(Error::invalid("tensor", "not a complex tensor"));
         }
-        let gpu = self.ctx.gpu().expect("GPU tensor has a GPU context");
-        gpu.read_back(self.buffer.raw(), self.bytes())
+        self.download()
+    }
+
+    fn download<T: bytemuck::Pod>(&self) -> Result<Vec<T>> {
+        let mut rec = self.ctx.recording("tensor readback")?;
+        let readback = rec.read_back(&self.slice())?;
+        rec.submit()?.wait()?.take(readback)
+    }
+
+    /// The tensor's bytes as a slice for recorded work.
+    pub fn slice(&self) -> BufferSlice {
+        self.buffer
+            .slice()
+            .sub(0, self.bytes())
+            .expect("a tensor fits its buffer")
     }
 
     /// Copies an f32 tensor back to the host.
@@ -170,8 +183,7 @@ impl GpuTensor {
         if self.dtype != DType::F32 {
             return Err(Error::invalid("tensor", "not an f32 tensor"));
         }
-        let gpu = self.ctx.gpu().expect("GPU tensor has a GPU context");
-        gpu.read_back(self.buffer.raw(), self.bytes())
+        self.download()
     }
 
     /// Row-major shape.

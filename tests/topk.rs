@@ -335,41 +335,6 @@ fn bad_input_and_k_out_of_range_are_typed_errors_on_the_cpu() {
 // ---------------------------------------------------------------- GPU
 
 #[test]
-fn topk_kernels_declare_the_bindings_they_are_bound_with() {
-    use fft_tensor::shaders::{BindingKind, KERNELS};
-    for kernel in KERNELS.iter().filter(|k| k.name.starts_with("topk_")) {
-        let (module, _) = fft_tensor::backend::parse_kernel(kernel).unwrap();
-        let mut found: Vec<(u32, BindingKind)> = module
-            .global_variables
-            .iter()
-            .filter_map(|(_, v)| {
-                let b = v.binding.as_ref()?;
-                assert_eq!(b.group, 0, "{}", kernel.name);
-                let kind = match v.space {
-                    naga::AddressSpace::Uniform => BindingKind::Uniform,
-                    naga::AddressSpace::Storage { access }
-                        if access.contains(naga::StorageAccess::STORE) =>
-                    {
-                        BindingKind::StorageReadWrite
-                    }
-                    naga::AddressSpace::Storage { .. } => BindingKind::StorageRead,
-                    other => panic!("{}: unexpected space {other:?}", kernel.name),
-                };
-                Some((b.binding, kind))
-            })
-            .collect();
-        found.sort_by_key(|&(b, _)| b);
-        let expected: Vec<(u32, BindingKind)> = kernel
-            .bindings
-            .iter()
-            .enumerate()
-            .map(|(i, &k)| (i as u32, k))
-            .collect();
-        assert_eq!(found, expected, "{}", kernel.name);
-    }
-}
-
-#[test]
 fn gpu_matches_cpu_for_f32_of_many_sizes() {
     let Some(ctx) = gpu_context_or_skip("gpu_matches_cpu_for_f32_of_many_sizes") else {
         return;
@@ -608,10 +573,7 @@ fn gpu_reports_bad_input_and_bad_k_as_typed_errors() {
         );
     }
     let err = Context::cpu().top_k_gpu(&tensor, 1).unwrap_err();
-    assert!(
-        matches!(err, Error::InvalidArgument { name: "ctx", .. }),
-        "{err}"
-    );
+    assert!(matches!(err, Error::NoGpu { .. }), "{err}");
     // The context still works after the errors.
     data[9000] = 1.0;
     assert_same_f32(

@@ -16,7 +16,6 @@ fn twiddle_dir(t: vec2<f32>, sign: f32) -> vec2<f32> {
     return vec2<f32>(t.x, -sign * t.y);
 }
 
-const REGS: u32 = 16u;
 const SQRT_HALF: f32 = 0.707106781186547524400844362105;
 // sin(2 pi / 3)
 const SIN_3_1: f32 = 0.866025403784438646763723170753;

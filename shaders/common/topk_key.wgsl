@@ -20,15 +20,7 @@ const KEY_INF: u32 = 0x7f800000u;
 const ABS_MASK: u32 = 0x7fffffffu;
 const MIN_NORMAL: u32 = 0x00800000u;
 
-// State words shared by the top-k kernels (see src/topk/gpu.rs).
-const ST_PREFIX: u32 = 0u;
-const ST_REMAINING: u32 = 1u;
-const ST_ABOVE: u32 = 2u;
-const ST_DONE: u32 = 3u;
-const ST_THRESHOLD: u32 = 4u;
-const ST_NEED_TIES: u32 = 5u;
-const ST_BAD: u32 = 6u;
-const ST_TOTAL: u32 = 7u;
+// State words ST_* shared with Rust: see SHARED_CONSTANTS in src/shaders.rs.
 
 fn flush_subnormal(x: f32) -> f32 {
     if (bitcast<u32>(x) & ABS_MASK) < MIN_NORMAL {

@@ -1,11 +1,15 @@
 //! The GPU side of a context: device, queue, limits, pipeline cache.
 
+use std::any::TypeId;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::backend::memory::{GpuBuffer, MemoryPool};
 use crate::error::{Error, Result};
-use crate::shaders::{BindingKind, Kernel};
+use crate::shaders::{
+    bindings_of, check_layout, uniform_layout, BindingKind, Kernel, KernelParams,
+};
 
 /// Features requested when the adapter offers them.
 const WANTED_FEATURES: wgpu::Features = wgpu::Features::TIMESTAMP_QUERY;
@@ -15,6 +19,35 @@ pub(crate) struct Pipeline {
     pub(crate) pipeline: wgpu::ComputePipeline,
     pub(crate) layout: wgpu::BindGroupLayout,
     pub(crate) kernel: &'static Kernel,
+    /// Group 0 in binding order, as naga read it from the WGSL.
+    pub(crate) bindings: Vec<BindingKind>,
+    /// The uniform struct's span and members, as naga laid them out.
+    uniform: Option<(u32, Vec<(String, u32)>)>,
+    /// Parameter types already checked against `uniform`.
+    checked: Mutex<Vec<TypeId>>,
+}
+
+impl Pipeline {
+    /// Checks (once per type) that `P` is laid out as the kernel's uniform.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming the field that differs.
+    pub(crate) fn check_params<P: KernelParams>(&self) -> Result<()> {
+        let id = TypeId::of::<P>();
+        let mut checked = self.checked.lock().unwrap_or_else(|e| e.into_inner());
+        if checked.contains(&id) {
+            return Ok(());
+        }
+        let layout = self.uniform.as_ref().ok_or_else(|| {
+            Error::invalid(
+                "params",
+                format!("{} declares no uniform struct", self.kernel.name),
+            )
+        })?;
+        check_layout::<P>(self.kernel.name, layout).map_err(|e| Error::invalid("params", e))?;
+        checked.push(id);
+        Ok(())
+    }
 }
 
 type PipelineKey = (&'static str, Vec<(&'static str, u32)>);
@@ -31,6 +64,7 @@ pub struct GpuDevice {
     pad_shared_memory: bool,
     pipelines: Mutex<HashMap<PipelineKey, Arc<Pipeline>>>,
     modules: Mutex<HashMap<&'static str, Arc<(naga::Module, naga::valid::ModuleInfo)>>>,
+    submissions: AtomicU64,
 }
 
 impl std::fmt::Debug for GpuDevice {
@@ -89,6 +123,7 @@ impl GpuDevice {
             memory,
             pipelines: Mutex::new(HashMap::new()),
             modules: Mutex::new(HashMap::new()),
+            submissions: AtomicU64::new(0),
         }
     }
 
@@ -199,8 +234,11 @@ impl GpuDevice {
                 label: Some(kernel.name),
                 source: wgpu::ShaderSource::Wgsl(kernel.source().into()),
             });
-        let entries: Vec<wgpu::BindGroupLayoutEntry> = kernel
-            .bindings
+        let bindings = bindings_of(&parsed.0).map_err(|detail| Error::ShaderCompile {
+            kernel: kernel.name,
+            detail,
+        })?;
+        let entries: Vec<wgpu::BindGroupLayoutEntry> = bindings
             .iter()
             .enumerate()
             .map(|(i, kind)| wgpu::BindGroupLayoutEntry {
@@ -266,52 +304,15 @@ impl GpuDevice {
             pipeline,
             layout,
             kernel,
+            bindings,
+            uniform: uniform_layout(&parsed.0),
+            checked: Mutex::new(Vec::new()),
         });
         self.pipelines
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(key, Arc::clone(&pipeline));
         Ok(pipeline)
-    }
-
-    /// A bind group for `pipeline` over `resources` in binding order.
-    pub(crate) fn bind_group(
-        &self,
-        pipeline: &Pipeline,
-        resources: &[wgpu::BindingResource<'_>],
-    ) -> Result<wgpu::BindGroup> {
-        if resources.len() != pipeline.kernel.bindings.len() {
-            return Err(Error::invalid(
-                "bindings",
-                format!(
-                    "{} expects {} bindings, got {}",
-                    pipeline.kernel.name,
-                    pipeline.kernel.bindings.len(),
-                    resources.len()
-                ),
-            ));
-        }
-        let entries: Vec<wgpu::BindGroupEntry> = resources
-            .iter()
-            .enumerate()
-            .map(|(i, r)| wgpu::BindGroupEntry {
-                binding: i as u32,
-                resource: r.clone(),
-            })
-            .collect();
-        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some(pipeline.kernel.name),
-            layout: &pipeline.layout,
-            entries: &entries,
-        });
-        if let Some(err) = pollster::block_on(scope.pop()) {
-            return Err(Error::Gpu {
-                during: "bind group creation",
-                detail: err.to_string(),
-            });
-        }
-        Ok(group)
     }
 
     /// A 2-D grid of `groups` workgroups within the device's per-dimension
@@ -321,40 +322,6 @@ impl GpuDevice {
     /// [`Error::DeviceLimit`] if even a square grid cannot hold them.
     pub(crate) fn grid(&self, groups: u64) -> Result<(u32, u32)> {
         grid_within(groups, self.limits.max_compute_workgroups_per_dimension)
-    }
-
-    /// Records one dispatch of `pipeline` over `resources` (binding order)
-    /// in its own compute pass.
-    ///
-    /// # Errors
-    /// As [`Self::bind_group`].
-    pub(crate) fn dispatch(
-        &self,
-        encoder: &mut wgpu::CommandEncoder,
-        pipeline: &Pipeline,
-        resources: &[wgpu::BindingResource<'_>],
-        grid: (u32, u32),
-    ) -> Result<()> {
-        let group = self.bind_group(pipeline, resources)?;
-        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-            label: Some(pipeline.kernel.name),
-            timestamp_writes: None,
-        });
-        pass.set_pipeline(&pipeline.pipeline);
-        pass.set_bind_group(0, &group, &[]);
-        pass.dispatch_workgroups(grid.0, grid.1, 1);
-        Ok(())
-    }
-
-    /// A small uniform buffer holding `value`.
-    pub(crate) fn uniform<T: bytemuck::Pod>(&self, label: &'static str, value: &T) -> wgpu::Buffer {
-        use wgpu::util::DeviceExt;
-        self.device
-            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some(label),
-                contents: bytemuck::bytes_of(value),
-                usage: wgpu::BufferUsages::UNIFORM,
-            })
     }
 
     /// A tracked storage buffer filled with `data`.
@@ -383,96 +350,16 @@ impl GpuDevice {
         )
     }
 
-    /// Submits `encoder` and waits for the device, turning validation and
-    /// out-of-memory errors into [`Error::Gpu`].
-    pub(crate) fn submit_and_wait(
-        &self,
-        encoder: wgpu::CommandEncoder,
-        during: &'static str,
-    ) -> Result<()> {
-        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let index = self.queue.submit([encoder.finish()]);
-        if let Some(err) = pollster::block_on(scope.pop()) {
-            return Err(Error::Gpu {
-                during,
-                detail: err.to_string(),
-            });
-        }
-        self.device
-            .poll(wgpu::PollType::Wait {
-                submission_index: Some(index),
-                timeout: None,
-            })
-            .map_err(|e| Error::Gpu {
-                during,
-                detail: e.to_string(),
-            })?;
-        Ok(())
+    /// Submits finished commands, counting the submission.
+    pub(crate) fn submit(&self, commands: wgpu::CommandBuffer) -> wgpu::SubmissionIndex {
+        self.submissions.fetch_add(1, Ordering::Relaxed);
+        self.queue.submit([commands])
     }
 
-    /// Copies `bytes` bytes from the start of `buffer` back to the host.
-    ///
-    /// # Errors
-    /// [`Error::Gpu`] if mapping fails or the device is lost.
-    pub(crate) fn read_back<T: bytemuck::Pod>(
-        &self,
-        buffer: &wgpu::Buffer,
-        bytes: u64,
-    ) -> Result<Vec<T>> {
-        let encoder = self
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("readback"),
-            });
-        let mut out = vec![T::zeroed(); bytes as usize / std::mem::size_of::<T>()];
-        self.submit_and_read(encoder, buffer, &mut out)?;
-        Ok(out)
-    }
-
-    /// Submits `encoder` with a copy of the start of `buffer` appended, waits,
-    /// and copies the result into `out` (one submission, one wait).
-    ///
-    /// # Errors
-    /// [`Error::Gpu`] for validation errors, a failed mapping or device loss.
-    pub(crate) fn submit_and_read<T: bytemuck::Pod>(
-        &self,
-        mut encoder: wgpu::CommandEncoder,
-        buffer: &wgpu::Buffer,
-        out: &mut [T],
-    ) -> Result<()> {
-        let bytes = std::mem::size_of_val(out) as u64;
-        let staging = self.memory.allocate(
-            bytes.max(4),
-            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            "readback",
-        )?;
-        encoder.copy_buffer_to_buffer(buffer, 0, staging.raw(), 0, bytes);
-        self.submit_and_wait(encoder, "work and readback copy")?;
-        let (tx, rx) = std::sync::mpsc::channel();
-        let slice = staging.raw().slice(0..bytes);
-        slice.map_async(wgpu::MapMode::Read, move |r| {
-            let _ = tx.send(r);
-        });
-        self.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| gpu_error("readback", e))?;
-        rx.recv()
-            .map_err(|e| gpu_error("readback", e))?
-            .map_err(|e| gpu_error("readback map", e))?;
-        let view = slice
-            .get_mapped_range()
-            .map_err(|e| gpu_error("readback map", e))?;
-        bytemuck::cast_slice_mut::<T, u8>(out).copy_from_slice(&view);
-        drop(view);
-        staging.raw().unmap();
-        Ok(())
-    }
-}
-
-fn gpu_error(during: &'static str, detail: impl std::fmt::Display) -> Error {
-    Error::Gpu {
-        during,
-        detail: detail.to_string(),
+    /// How many submissions the crate has made on this device: tests use it
+    /// to check that an operation runs as one submission.
+    pub fn submissions(&self) -> u64 {
+        self.submissions.load(Ordering::Relaxed)
     }
 }
 
@@ -499,7 +386,9 @@ pub(crate) fn grid_within(groups: u64, max_per_dim: u32) -> Result<(u32, u32)> {
 ///
 /// # Errors
 /// [`Error::ShaderCompile`] with naga's message (source spans included).
-pub fn parse_kernel(kernel: &'static Kernel) -> Result<(naga::Module, naga::valid::ModuleInfo)> {
+pub(crate) fn parse_kernel(
+    kernel: &'static Kernel,
+) -> Result<(naga::Module, naga::valid::ModuleInfo)> {
     let source = kernel.source();
     let module = naga::front::wgsl::parse_str(&source).map_err(|e| Error::ShaderCompile {
         kernel: kernel.name,
@@ -521,7 +410,7 @@ pub fn parse_kernel(kernel: &'static Kernel) -> Result<(naga::Module, naga::vali
 ///
 /// # Errors
 /// [`Error::ShaderCompile`] if the constants do not specialise the module.
-pub fn workgroup_bytes(
+pub(crate) fn workgroup_bytes(
     kernel: &'static Kernel,
     parsed: &(naga::Module, naga::valid::ModuleInfo),
     constants: &[(&'static str, u32)],

@@ -131,10 +131,7 @@ impl MemoryPool {
                     mapped_at_creation: false,
                 });
                 if let Some(err) = pollster::block_on(scope.pop()) {
-                    return Err(Error::Gpu {
-                        during: "buffer allocation",
-                        detail: err.to_string(),
-                    });
+                    return Err(Error::gpu("buffer allocation", err));
                 }
                 books.current += class;
                 books.peak = books.peak.max(books.current);
@@ -200,12 +197,7 @@ impl MemoryPool {
         if let Some(entry) = books.by_tag.get_mut(tag) {
             entry.current -= class;
         }
-        // Mapped readback buffers are not worth keeping; everything else is.
-        if usage.contains(wgpu::BufferUsages::MAP_READ) {
-            buffer.destroy();
-            books.current -= class;
-            return;
-        }
+        // Readback staging buffers come back unmapped and are reused too.
         books.pooled += class;
         books
             .free
@@ -241,30 +233,9 @@ impl GpuBuffer {
         self.tag
     }
 
-    /// A binding of the usable bytes.
-    pub(crate) fn binding(&self) -> wgpu::BindingResource<'_> {
-        wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-            buffer: self.raw(),
-            offset: 0,
-            size: std::num::NonZeroU64::new(self.bytes.max(4).next_multiple_of(4)),
-        })
-    }
-
-    /// A binding of `size` bytes starting at byte `offset`, for kernels that
-    /// work on a window of a buffer larger than one storage binding.
-    /// `offset` must be a multiple of the device's
-    /// `min_storage_buffer_offset_alignment` and `size` a non-zero multiple
-    /// of 4 (bind-group creation reports a violation as [`Error::Gpu`]).
-    pub(crate) fn binding_range(&self, offset: u64, size: u64) -> wgpu::BindingResource<'_> {
-        debug_assert!(
-            offset + size <= self.raw().size(),
-            "binding range beyond the buffer"
-        );
-        wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-            buffer: self.raw(),
-            offset,
-            size: std::num::NonZeroU64::new(size.max(4)),
-        })
+    /// A slice of the usable bytes, for recorded work.
+    pub fn slice(&self) -> super::BufferSlice {
+        super::BufferSlice::new(self.raw(), 0, self.bytes)
     }
 }
 

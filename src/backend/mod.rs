@@ -6,13 +6,19 @@
 
 mod gpu;
 mod memory;
+mod recording;
 
+use std::any::{Any, TypeId};
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::{Arc, Mutex, Once};
 
-pub(crate) use gpu::{grid_within, Pipeline};
-pub use gpu::{parse_kernel, workgroup_bytes, GpuDevice};
+pub(crate) use gpu::grid_within;
+pub use gpu::GpuDevice;
+#[cfg(test)]
+pub(crate) use gpu::{parse_kernel, workgroup_bytes};
 pub use memory::{GpuBuffer, MemoryPool, MemoryStats, TagUsage};
+pub use recording::{BufferSlice, Completed, Groups, Readback, Recording, Submission, Timer};
 
 use crate::error::{Error, Result};
 
@@ -81,7 +87,9 @@ pub struct ContextOptions {
 
 pub(crate) struct ContextInner {
     pub(crate) gpu: Option<GpuDevice>,
-    pub(crate) fft_plans: Mutex<HashMap<crate::fft::PlanKey, Arc<crate::fft::PlanInner>>>,
+    /// Plans and tables of every kind, one map per (key, value) type; see
+    /// [`Context::cached`].
+    caches: Mutex<HashMap<TypeId, Box<dyn Any + Send + Sync>>>,
 }
 
 /// Where the crate's work runs: a GPU device with its caches, or the CPU.
@@ -232,9 +240,49 @@ impl Context {
         Context {
             inner: Arc::new(ContextInner {
                 gpu,
-                fft_plans: Mutex::new(HashMap::new()),
+                caches: Mutex::new(HashMap::new()),
             }),
         }
+    }
+
+    /// The value cached under `key` in this context, built by `build` the
+    /// first time. Plans of every module (FFT, real, DCT, Bluestein's inner
+    /// FFTs, twiddle tables) live here, one map per key type, so the
+    /// backend knows nothing of them. `build` runs without the cache locked
+    /// (it may plan other things); if two threads race, the first stored
+    /// value wins.
+    ///
+    /// # Errors
+    /// Whatever `build` returns.
+    pub(crate) fn cached<K, V>(&self, key: K, build: impl FnOnce() -> Result<V>) -> Result<Arc<V>>
+    where
+        K: Hash + Eq + Send + Sync + 'static,
+        V: Send + Sync + 'static,
+    {
+        let lookup = |caches: &HashMap<TypeId, Box<dyn Any + Send + Sync>>, key: &K| {
+            caches
+                .get(&TypeId::of::<(K, V)>())
+                .and_then(|m| m.downcast_ref::<HashMap<K, Arc<V>>>())
+                .and_then(|m| m.get(key))
+                .cloned()
+        };
+        if let Some(v) = lookup(&self.lock_caches(), &key) {
+            return Ok(v);
+        }
+        let built = Arc::new(build()?);
+        let mut caches = self.lock_caches();
+        let map = caches
+            .entry(TypeId::of::<(K, V)>())
+            .or_insert_with(|| Box::new(HashMap::<K, Arc<V>>::new()))
+            .downcast_mut::<HashMap<K, Arc<V>>>()
+            .expect("each cache map is stored under its own type");
+        Ok(Arc::clone(map.entry(key).or_insert(built)))
+    }
+
+    fn lock_caches(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<TypeId, Box<dyn Any + Send + Sync>>> {
+        self.inner.caches.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn log_choice(&self) {

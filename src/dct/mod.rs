@@ -11,9 +11,9 @@ pub mod cpu;
 mod gpu;
 pub mod reference;
 
-use crate::backend::Context;
+use crate::backend::{BufferSlice, Context, Recording};
 use crate::error::{Error, Result};
-use crate::tensor::{check_axes, DType, GpuTensor, Tensor};
+use crate::tensor::{check_axes, shape_len, DType, GpuTensor, Tensor};
 
 impl From<cpu::DctError> for Error {
     fn from(e: cpu::DctError) -> Self {
@@ -77,53 +77,61 @@ impl Context {
     }
 
     fn dct_gpu(&self, input: &GpuTensor, axes: &[usize], inverse: bool) -> Result<GpuTensor> {
-        let device = self
-            .gpu()
-            .ok_or_else(|| Error::invalid("ctx", "DCT on the GPU needs a GPU context"))?;
         if input.dtype() != DType::F32 {
             return Err(Error::invalid("input", "the DCT takes an f32 tensor"));
         }
-        check_axes(axes, input.shape().len())?;
+        let mut rec = self.recording(if inverse { "idctn" } else { "dctn" })?;
         let out = GpuTensor::uninit(self, input.shape(), DType::F32)?;
-        let mut encoder = device
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some(if inverse { "idctn" } else { "dctn" }),
-            });
-        let mut keep = Vec::new();
-        let mut current = None;
-        for (i, &axis) in axes.iter().enumerate() {
-            let src = current.as_ref().unwrap_or(input.buffer());
-            let next = if i + 1 == axes.len() {
-                None
-            } else {
-                Some(device.storage("dct temporary", input.bytes())?)
-            };
-            let dst = next.as_ref().unwrap_or(out.buffer());
-            keep.extend(gpu::encode_dct_axis(
-                self,
-                &mut encoder,
-                src,
-                dst,
-                input.shape(),
-                axis,
-                inverse,
-            )?);
-            if let Some(old) = std::mem::replace(&mut current, next) {
-                keep.push(old);
-            }
-        }
-        if axes.is_empty() {
-            encoder.copy_buffer_to_buffer(
-                input.buffer().raw(),
-                0,
-                out.buffer().raw(),
-                0,
-                input.bytes(),
-            );
-        }
-        device.submit_and_wait(encoder, "dct")?;
-        drop(keep);
+        self.record_dctn(
+            &mut rec,
+            &input.buffer().slice(),
+            &out.buffer().slice(),
+            input.shape(),
+            axes,
+            inverse,
+        )?;
+        rec.submit()?.wait()?;
         Ok(out)
+    }
+
+    /// Records the orthonormal DCT-II (`inverse`: DCT-III) over `axes` of
+    /// an f32 tensor of `shape` from `src` into `dst` (same size).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for axes out of range or repeated;
+    /// [`Error::ShapeMismatch`] for buffer sizes; plan errors per axis.
+    pub fn record_dctn(
+        &self,
+        rec: &mut Recording,
+        src: &BufferSlice,
+        dst: &BufferSlice,
+        shape: &[usize],
+        axes: &[usize],
+        inverse: bool,
+    ) -> Result<()> {
+        check_axes(axes, shape.len())?;
+        let bytes = shape_len(shape)? as u64 * 4;
+        if src.size() < bytes || dst.size() < bytes {
+            return Err(Error::shape(
+                "dctn buffers",
+                format!("{bytes} bytes each"),
+                format!("{} and {}", src.size(), dst.size()),
+            ));
+        }
+        let (src, dst) = (src.sub(0, bytes)?, dst.sub(0, bytes)?);
+        if axes.is_empty() {
+            return rec.copy(&src, &dst);
+        }
+        let mut current = src;
+        for (i, &axis) in axes.iter().enumerate() {
+            let next = if i + 1 == axes.len() {
+                dst.clone()
+            } else {
+                rec.temporary("dct temporary", bytes)?
+            };
+            gpu::record_dct_axis(self, rec, &current, &next, shape, axis, inverse)?;
+            current = next;
+        }
+        Ok(())
     }
 }

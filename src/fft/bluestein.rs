@@ -17,16 +17,14 @@
 //! chirp angles reduce `j^2` modulo `2n` in integers, so they are exact
 //! before the one rounding to f32.
 
-use std::sync::Arc;
-
 use rustfft::num_complex::Complex64;
 
-use crate::backend::grid_within;
-use crate::backend::{GpuBuffer, GpuDevice, Pipeline};
-use crate::error::Result;
-use crate::fft::gpu::{Dispatch, GpuFft, LineBatch};
-use crate::fft::recipe::{FftRecipe, WORKGROUP_SIZE};
-use crate::shaders;
+use crate::backend::{BufferSlice, Context, GpuBuffer, Groups, Recording};
+use crate::error::{Error, Result};
+use crate::fft::gpu::LineBatch;
+use crate::fft::recipe::WORKGROUP_SIZE;
+use crate::fft::{FftDirection, FftPlan, Normalization};
+use crate::shaders::{self, kernel_params};
 
 /// `c[j] = exp(sign * i * pi * j^2 / n)` for `j < n`, sign -1 forward and
 /// +1 inverse, with `j^2` reduced modulo `2n` exactly.
@@ -62,23 +60,12 @@ pub fn filter_spectrum(chirp: &[Complex64], m: usize, scale: f64) -> Vec<Complex
     h
 }
 
-/// A row buffer from the context's pool, for GPU access only. Without copy
-/// usages it can never come back from the pool as the target of a host
-/// upload (`queue.write_buffer` runs at the next submit, before commands
-/// already recorded), so a caller may drop it once the work is recorded:
-/// every use writes the rows before reading them.
-fn row_buffer(gpu: &GpuDevice, tag: &'static str, bytes: u64) -> Result<GpuBuffer> {
-    gpu.memory
-        .allocate(bytes.max(16), wgpu::BufferUsages::STORAGE, tag)
-}
-
 fn to_f32(v: &[Complex64]) -> Vec<[f32; 2]> {
     v.iter().map(|c| [c.re as f32, c.im as f32]).collect()
 }
 
+kernel_params! {
 /// Uniforms of `bluestein_chirp.wgsl` and `bluestein_output.wgsl`.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
 struct LineParams {
     n: u32,
     m: u32,
@@ -86,183 +73,137 @@ struct LineParams {
     first_line: u32,
     num_lines: u32,
     groups_x: u32,
-    _pad: [u32; 2],
+    scale: f32,
+    _pad1: u32,
+}
 }
 
+kernel_params! {
 /// Uniforms of `bluestein_pointwise.wgsl`.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
 struct PointwiseParams {
     m: u32,
     total: u32,
     groups_x: u32,
     _pad: u32,
 }
+}
 
-/// A Bluestein plan compiled for one GPU.
+const CONSTANTS: &[(&str, u32)] = &[("WG_SIZE", WORKGROUP_SIZE)];
+
+/// A Bluestein plan compiled for one GPU. Its two `m`-point FFTs are the
+/// context's own cached plans (shared with every other user of length `m`).
 pub(crate) struct GpuBluestein {
     n: usize,
     m: usize,
-    forward: GpuFft,
-    inverse: GpuFft,
+    forward: FftPlan,
+    inverse: FftPlan,
     chirp: GpuBuffer,
     filter: GpuBuffer,
-    chirp_kernel: Arc<Pipeline>,
-    pointwise_kernel: Arc<Pipeline>,
-    output_kernel: Arc<Pipeline>,
 }
 
 impl GpuBluestein {
-    pub(crate) fn new(
-        gpu: &GpuDevice,
-        n: usize,
-        m: usize,
-        inner: &FftRecipe,
-        inverse: bool,
-        scale: f32,
-    ) -> Result<Self> {
+    pub(crate) fn new(ctx: &Context, n: usize, m: usize, inverse: bool) -> Result<Self> {
+        let gpu = ctx.gpu().ok_or(Error::NoGpu {
+            op: "a Bluestein plan",
+        })?;
         let c = chirp(n, inverse);
-        let h = filter_spectrum(&c, m, f64::from(scale));
-        let constants = [("WG_SIZE", WORKGROUP_SIZE)];
+        // The normalisation is applied by the output kernel, so the filter
+        // carries only the 1/m of the inner round trip.
+        let h = filter_spectrum(&c, m, 1.0);
+        for kernel in [
+            &shaders::BLUESTEIN_CHIRP,
+            &shaders::BLUESTEIN_POINTWISE,
+            &shaders::BLUESTEIN_OUTPUT,
+        ] {
+            gpu.pipeline(kernel, CONSTANTS)?;
+        }
         Ok(GpuBluestein {
             n,
             m,
-            forward: GpuFft::new(gpu, inner.clone(), false, 1.0)?,
-            inverse: GpuFft::new(gpu, inner.clone(), true, 1.0)?,
+            forward: ctx.plan_fft(m, FftDirection::Forward, Normalization::None)?,
+            inverse: ctx.plan_fft(m, FftDirection::Inverse, Normalization::None)?,
             chirp: gpu.storage_from("bluestein chirp", &to_f32(&c))?,
             filter: gpu.storage_from("bluestein filter", &to_f32(&h))?,
-            chirp_kernel: gpu.pipeline(&shaders::BLUESTEIN_CHIRP, &constants)?,
-            pointwise_kernel: gpu.pipeline(&shaders::BLUESTEIN_POINTWISE, &constants)?,
-            output_kernel: gpu.pipeline(&shaders::BLUESTEIN_OUTPUT, &constants)?,
         })
     }
 
-    /// The dispatches transforming every line of `batch` from `src` into
-    /// `dst`, in chunks of as many lines as one binding of convolution rows
-    /// holds; the row buffers come from the context's pool and are pushed
-    /// onto `temporaries`.
-    pub(crate) fn dispatches(
+    /// Records the transform of every line of `batch` from `src` into `dst`
+    /// (times `scale`), in chunks of as many lines as one binding of
+    /// convolution rows holds; the row buffers belong to the recording.
+    pub(crate) fn record(
         &self,
-        gpu: &GpuDevice,
-        src: &GpuBuffer,
-        dst: &GpuBuffer,
+        rec: &mut Recording,
+        src: &BufferSlice,
+        dst: &BufferSlice,
         batch: LineBatch,
-        temporaries: &mut Vec<GpuBuffer>,
-    ) -> Result<Vec<Dispatch>> {
+        scale: f32,
+    ) -> Result<()> {
         let (n, m) = (self.n, self.m);
         let lines = batch.lines();
-        let chunk = lines.min(self.forward.recipe.max_lines_per_call).max(1);
+        let max_lines = self.forward.gpu_plan()?.recipe.max_lines_per_call;
+        let chunk = lines.min(max_lines).max(1);
         let row_bytes = (chunk * m * 8) as u64;
-        let rows = row_buffer(gpu, "bluestein rows", row_bytes)?;
-        let spectra = row_buffer(gpu, "bluestein spectra", row_bytes)?;
-        let scratch = if self.forward.recipe.needs_scratch() {
-            Some(row_buffer(gpu, "bluestein scratch", row_bytes)?)
-        } else {
-            None
+        let rows = rec.temporary("bluestein rows", row_bytes)?;
+        let spectra = rec.temporary("bluestein spectra", row_bytes)?;
+        let (chirp, filter) = (self.chirp.slice(), self.filter.slice());
+        let threads = |count: usize| Groups::Threads {
+            threads: count as u64,
+            per_group: WORKGROUP_SIZE,
         };
-        let max_dim = gpu.limits().max_compute_workgroups_per_dimension;
-        let wg = u64::from(WORKGROUP_SIZE);
-        let mut out = Vec::new();
         let mut first = 0;
         while first < lines {
             let count = chunk.min(lines - first);
-            let line_params = |threads: usize| -> Result<((u32, u32), LineParams)> {
-                let grid = grid_within((threads as u64).div_ceil(wg), max_dim)?;
-                Ok((
-                    grid,
-                    LineParams {
-                        n: n as u32,
-                        m: m as u32,
-                        inner: batch.inner as u32,
-                        first_line: first as u32,
-                        num_lines: count as u32,
-                        groups_x: grid.0,
-                        _pad: [0; 2],
-                    },
-                ))
+            let line_params = |grid: (u32, u32)| LineParams {
+                n: n as u32,
+                m: m as u32,
+                inner: batch.inner as u32,
+                first_line: first as u32,
+                num_lines: count as u32,
+                groups_x: grid.0,
+                scale,
+                _pad1: 0,
             };
+            let (rows_used, spectra_used) = (
+                rows.sub(0, (count * m * 8) as u64)?,
+                spectra.sub(0, (count * m * 8) as u64)?,
+            );
             // 1. Chirped, zero-padded rows.
-            let (g, params) = line_params(count * m)?;
-            let uniform = gpu.uniform("bluestein_chirp params", &params);
-            let group = gpu.bind_group(
-                &self.chirp_kernel,
-                &[
-                    src.binding(),
-                    rows.binding(),
-                    self.chirp.binding(),
-                    uniform.as_entire_binding(),
-                ],
+            rec.launch(
+                &shaders::BLUESTEIN_CHIRP,
+                CONSTANTS,
+                &[src, &rows_used, &chirp],
+                threads(count * m),
+                line_params,
             )?;
-            out.push(Dispatch {
-                pipeline: Arc::clone(&self.chirp_kernel),
-                group,
-                grid: g,
-            });
             // 2. Forward m-point FFTs.
-            let row_batch = LineBatch::rows(count);
-            out.extend(self.forward.dispatches(
-                gpu,
-                &rows,
-                &spectra,
-                scratch.as_ref(),
-                row_batch,
-                temporaries,
-            )?);
+            self.forward.record(rec, &rows_used, &spectra_used)?;
             // 3. Times the filter's spectrum.
             let total = count * m;
-            let g = grid_within((total as u64).div_ceil(wg), max_dim)?;
-            let params = PointwiseParams {
-                m: m as u32,
-                total: total as u32,
-                groups_x: g.0,
-                _pad: 0,
-            };
-            let uniform = gpu.uniform("bluestein_pointwise params", &params);
-            let group = gpu.bind_group(
-                &self.pointwise_kernel,
-                &[
-                    spectra.binding(),
-                    self.filter.binding(),
-                    uniform.as_entire_binding(),
-                ],
+            rec.launch(
+                &shaders::BLUESTEIN_POINTWISE,
+                CONSTANTS,
+                &[&spectra_used, &filter],
+                threads(total),
+                |grid| PointwiseParams {
+                    m: m as u32,
+                    total: total as u32,
+                    groups_x: grid.0,
+                    _pad: 0,
+                },
             )?;
-            out.push(Dispatch {
-                pipeline: Arc::clone(&self.pointwise_kernel),
-                group,
-                grid: g,
-            });
             // 4. Inverse m-point FFTs back into the row buffer.
-            out.extend(self.inverse.dispatches(
-                gpu,
-                &spectra,
-                &rows,
-                scratch.as_ref(),
-                row_batch,
-                temporaries,
-            )?);
-            // 5. The first n points times the chirp, back to the lines.
-            let (g, params) = line_params(count * n)?;
-            let uniform = gpu.uniform("bluestein_output params", &params);
-            let group = gpu.bind_group(
-                &self.output_kernel,
-                &[
-                    rows.binding(),
-                    dst.binding(),
-                    self.chirp.binding(),
-                    uniform.as_entire_binding(),
-                ],
+            self.inverse.record(rec, &spectra_used, &rows_used)?;
+            // 5. The first n points times the chirp (and scale), back to the lines.
+            rec.launch(
+                &shaders::BLUESTEIN_OUTPUT,
+                CONSTANTS,
+                &[&rows_used, dst, &chirp],
+                threads(count * n),
+                line_params,
             )?;
-            out.push(Dispatch {
-                pipeline: Arc::clone(&self.output_kernel),
-                group,
-                grid: g,
-            });
             first += count;
         }
-        temporaries.push(rows);
-        temporaries.push(spectra);
-        temporaries.extend(scratch);
-        Ok(out)
+        Ok(())
     }
 }
 
@@ -320,5 +261,18 @@ mod tests {
         let expected = -Complex64::from_polar(1.0, -std::f64::consts::PI / n as f64);
         assert!((c[j] - expected).norm() < 1e-15);
         assert_eq!(c[0], Complex64::new(1.0, 0.0));
+    }
+}
+
+#[cfg(test)]
+mod params_layout {
+    use super::*;
+    use crate::shaders::assert_params;
+
+    #[test]
+    fn parameter_structs_match_the_wgsl_uniforms() {
+        assert_params::<LineParams>(&shaders::BLUESTEIN_CHIRP);
+        assert_params::<LineParams>(&shaders::BLUESTEIN_OUTPUT);
+        assert_params::<PointwiseParams>(&shaders::BLUESTEIN_POINTWISE);
     }
 }

@@ -5,8 +5,6 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use rustfft::num_complex::Complex32;
 
-use super::FftDirection;
-
 /// Work (points) below which one thread beats the cost of spreading lines.
 const PARALLEL_POINTS: usize = 1 << 15;
 
@@ -18,12 +16,10 @@ pub(crate) struct CpuFft {
 }
 
 impl CpuFft {
-    pub(crate) fn new(len: usize, direction: FftDirection, scale: f32) -> Self {
-        let mut planner = rustfft::FftPlanner::<f32>::new();
-        let fft = match direction {
-            FftDirection::Forward => planner.plan_fft_forward(len),
-            FftDirection::Inverse => planner.plan_fft_inverse(len),
-        };
+    /// The rustfft plan `fft` (shared through the context's plan cache)
+    /// with the output scale of one normalisation.
+    pub(crate) fn new(fft: Arc<dyn rustfft::Fft<f32>>, scale: f32) -> Self {
+        let len = fft.len();
         CpuFft { fft, len, scale }
     }
 

@@ -1,8 +1,6 @@
 //! The GPU path: turns a recipe into dispatches of the WGSL kernels.
 
-use std::sync::Arc;
-
-use crate::backend::{grid_within, GpuBuffer, GpuDevice, Pipeline};
+use crate::backend::{BufferSlice, Context, GpuBuffer, GpuDevice, Groups, Recording};
 use crate::error::{Error, Result};
 use crate::fft::bluestein::GpuBluestein;
 use crate::fft::recipe::{
@@ -10,11 +8,10 @@ use crate::fft::recipe::{
     WORKGROUP_SIZE,
 };
 use crate::fft::twiddle::{self, TwoLevel};
-use crate::shaders;
+use crate::shaders::{self, kernel_params};
 
-/// Uniforms of `fft_shared.wgsl` (field order and padding match the WGSL struct).
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
+kernel_params! {
+/// Uniforms of `fft_shared.wgsl`.
 pub(crate) struct SharedParams {
     n: u32,
     stages: u32,
@@ -41,10 +38,10 @@ pub(crate) struct SharedParams {
     radices_lo: u32,
     radices_hi: u32,
 }
+}
 
+kernel_params! {
 /// Uniforms of `fft_global_pass.wgsl`.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
 pub(crate) struct GlobalParams {
     n: u32,
     radix: u32,
@@ -57,6 +54,7 @@ pub(crate) struct GlobalParams {
     sign: f32,
     scale: f32,
     _pad1: [u32; 2],
+}
 }
 
 /// How the lines of one pass are laid out: line `b` of `num_lines` splits
@@ -156,14 +154,9 @@ impl LineBatch {
     }
 }
 
-/// One recorded dispatch: a pipeline, its bind group and the grid.
-pub(crate) struct Dispatch {
-    pub(crate) pipeline: Arc<Pipeline>,
-    pub(crate) group: wgpu::BindGroup,
-    pub(crate) grid: (u32, u32),
-}
-
-/// A plan compiled for one GPU.
+/// A plan compiled for one GPU: pipelines built, twiddles uploaded. The
+/// output scale is a per-call uniform, so one plan serves every
+/// normalisation.
 pub(crate) struct GpuFft {
     pub(crate) recipe: FftRecipe,
     engine: Engine,
@@ -175,78 +168,48 @@ enum Engine {
 }
 
 /// The Stockham algorithms (single dispatch, four-step, global passes):
-/// pipelines and twiddles.
+/// specialisation constants and twiddles.
 struct Stockham {
     sign: f32,
-    scale: f32,
     twiddles: GpuBuffer,
     /// Stages of the shared-kernel passes (one, or two for four-step).
     shared_stages: Vec<SharedStages>,
     two_level: Option<(u32, u32, u32)>, // (lo_len, lo_off, hi_off)
-    /// The shared kernel's pipeline for each entry of `shared_stages`.
-    shared: Vec<Arc<Pipeline>>,
-    global: Option<Arc<Pipeline>>,
+    /// The shared kernel's constants for each entry of `shared_stages`.
+    shared: Vec<Vec<(&'static str, u32)>>,
 }
 
+const GLOBAL_CONSTANTS: &[(&str, u32)] = &[("WG_SIZE", WORKGROUP_SIZE)];
+
 impl GpuFft {
-    pub(crate) fn new(
-        gpu: &GpuDevice,
-        recipe: FftRecipe,
-        inverse: bool,
-        scale: f32,
-    ) -> Result<Self> {
+    pub(crate) fn new(ctx: &Context, recipe: FftRecipe, inverse: bool) -> Result<Self> {
+        let gpu = ctx.gpu().ok_or(Error::NoGpu {
+            op: "a GPU FFT plan",
+        })?;
         let engine = match &recipe.algorithm {
-            Algorithm::Bluestein { m, inner } => Engine::Bluestein(Box::new(GpuBluestein::new(
-                gpu, recipe.len, *m, inner, inverse, scale,
-            )?)),
-            _ => Engine::Stockham(Stockham::new(gpu, &recipe, inverse, scale)?),
+            Algorithm::Bluestein { m, .. } => {
+                Engine::Bluestein(Box::new(GpuBluestein::new(ctx, recipe.len, *m, inverse)?))
+            }
+            _ => Engine::Stockham(Stockham::new(gpu, &recipe, inverse)?),
         };
         Ok(GpuFft { recipe, engine })
     }
 
-    /// Records the transform of every line of `batch` from `src` into
-    /// `dst`, using `scratch` (same size; needed when
-    /// [`FftRecipe::needs_scratch`]) between passes, in one compute pass.
-    /// `src` is left untouched. Returns the temporary buffers the recorded
-    /// work uses (Bluestein's convolution rows); they are GPU-only, so
-    /// dropping them before the submit is safe, and keeping them until then
-    /// saves the pool handing them to other work in the same encoder.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn encode(
+    /// Records the transform of every line of `batch` from `src` into `dst`
+    /// (scaled by `scale`); `src` is left untouched. Scratch space between
+    /// passes comes from the recording.
+    ///
+    /// # Errors
+    /// [`Error::DeviceLimit`] when the batch exceeds one storage binding;
+    /// [`Error::UnsupportedLength`] for strided lines of a global-pass plan.
+    pub(crate) fn record(
         &self,
-        gpu: &GpuDevice,
-        encoder: &mut wgpu::CommandEncoder,
-        src: &GpuBuffer,
-        dst: &GpuBuffer,
-        scratch: Option<&GpuBuffer>,
+        rec: &mut Recording,
+        src: &BufferSlice,
+        dst: &BufferSlice,
         batch: LineBatch,
-        timestamps: Option<wgpu::ComputePassTimestampWrites<'_>>,
-    ) -> Result<Vec<GpuBuffer>> {
-        let mut temporaries = Vec::new();
-        let dispatches = self.dispatches(gpu, src, dst, scratch, batch, &mut temporaries)?;
-        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-            label: Some("fft"),
-            timestamp_writes: timestamps,
-        });
-        for d in &dispatches {
-            pass.set_pipeline(&d.pipeline.pipeline);
-            pass.set_bind_group(0, &d.group, &[]);
-            pass.dispatch_workgroups(d.grid.0, d.grid.1, 1);
-        }
-        Ok(temporaries)
-    }
-
-    /// The dispatches of [`Self::encode`], in order; temporary buffers they
-    /// bind are pushed onto `temporaries`.
-    pub(crate) fn dispatches(
-        &self,
-        gpu: &GpuDevice,
-        src: &GpuBuffer,
-        dst: &GpuBuffer,
-        scratch: Option<&GpuBuffer>,
-        batch: LineBatch,
-        temporaries: &mut Vec<GpuBuffer>,
-    ) -> Result<Vec<Dispatch>> {
+        scale: f32,
+    ) -> Result<()> {
         let len = self.recipe.len;
         let bytes = (batch.lines() * len * 8) as u64;
         let max = (self.recipe.max_lines_per_call * len * 8) as u64;
@@ -258,7 +221,7 @@ impl GpuFft {
             });
         }
         match &self.engine {
-            Engine::Bluestein(b) => b.dispatches(gpu, src, dst, batch, temporaries),
+            Engine::Bluestein(b) => b.record(rec, src, dst, batch, scale),
             Engine::Stockham(s) => {
                 if batch.inner > 1
                     && matches!(self.recipe.algorithm, Algorithm::GlobalPasses { .. })
@@ -268,20 +231,19 @@ impl GpuFft {
                         reason: "strided axes this long are not supported on this device".into(),
                     });
                 }
-                if self.recipe.needs_scratch() && scratch.is_none() {
-                    return Err(Error::invalid(
-                        "scratch",
-                        "multi-pass plans need a scratch buffer",
-                    ));
-                }
-                s.dispatches(gpu, &self.recipe, src, dst, scratch, batch)
+                let scratch = if self.recipe.needs_scratch() {
+                    Some(rec.temporary("fft scratch", bytes)?)
+                } else {
+                    None
+                };
+                s.record(rec, &self.recipe, src, dst, scratch.as_ref(), batch, scale)
             }
         }
     }
 }
 
 impl Stockham {
-    fn new(gpu: &GpuDevice, recipe: &FftRecipe, inverse: bool, scale: f32) -> Result<Self> {
+    fn new(gpu: &GpuDevice, recipe: &FftRecipe, inverse: bool) -> Result<Self> {
         let n = recipe.len;
         let shared_points = recipe.shared_points;
         let mut table: Vec<[f32; 2]> = Vec::new();
@@ -311,7 +273,7 @@ impl Stockham {
             Algorithm::Bluestein { .. } => unreachable!("Bluestein plans have their own engine"),
         }
         let twiddles = gpu.storage_from("fft twiddles", &table)?;
-        let shared = shared_stages
+        let shared: Vec<Vec<(&'static str, u32)>> = shared_stages
             .iter()
             .map(|st| {
                 let pad = gpu.pads_shared_memory();
@@ -332,23 +294,22 @@ impl Stockham {
                         ("SPEC_RADICES_HI", st.packed[1]),
                     ]);
                 }
-                gpu.pipeline(&shaders::FFT_SHARED, &constants)
+                constants
             })
-            .collect::<Result<Vec<_>>>()?;
-        let global = match recipe.algorithm {
-            Algorithm::GlobalPasses { .. } => {
-                Some(gpu.pipeline(&shaders::FFT_GLOBAL_PASS, &[("WG_SIZE", WORKGROUP_SIZE)])?)
-            }
-            _ => None,
-        };
+            .collect();
+        // Build the pipelines now, so plan creation reports shader errors.
+        for constants in &shared {
+            gpu.pipeline(&shaders::FFT_SHARED, constants)?;
+        }
+        if matches!(recipe.algorithm, Algorithm::GlobalPasses { .. }) {
+            gpu.pipeline(&shaders::FFT_GLOBAL_PASS, GLOBAL_CONSTANTS)?;
+        }
         Ok(Stockham {
             sign: if inverse { 1.0 } else { -1.0 },
-            scale,
             twiddles,
             shared_stages,
             two_level,
             shared,
-            global,
         })
     }
 
@@ -431,19 +392,21 @@ impl Stockham {
         }
     }
 
-    fn dispatches(
+    #[allow(clippy::too_many_arguments)]
+    fn record(
         &self,
-        gpu: &GpuDevice,
+        rec: &mut Recording,
         recipe: &FftRecipe,
-        src: &GpuBuffer,
-        dst: &GpuBuffer,
-        scratch: Option<&GpuBuffer>,
+        src: &BufferSlice,
+        dst: &BufferSlice,
+        scratch: Option<&BufferSlice>,
         batch: LineBatch,
-    ) -> Result<Vec<Dispatch>> {
+        scale: f32,
+    ) -> Result<()> {
         let passes = recipe.passes();
         // Pass i writes `dst` when (passes - 1 - i) is even, else `scratch`,
         // so the last pass lands in `dst` and no pass reads what it writes.
-        let target = |i: usize| -> Result<&GpuBuffer> {
+        let target = |i: usize| -> Result<&BufferSlice> {
             if (passes - 1 - i) % 2 == 0 {
                 Ok(dst)
             } else {
@@ -452,8 +415,7 @@ impl Stockham {
                 })
             }
         };
-        let max_dim = gpu.limits().max_compute_workgroups_per_dimension;
-        let mut out = Vec::with_capacity(passes);
+        let twiddles = self.twiddles.slice();
         let lines32 = batch.lines() as u32;
 
         if !self.shared.is_empty() {
@@ -466,58 +428,45 @@ impl Stockham {
                     .iter()
                     .position(|s| std::ptr::eq(s, st))
                     .expect("passes refer to this plan's stages");
-                let pipeline = &self.shared[which];
                 let lpg = st.lines_per_group;
                 let num_lines = pass.num_lines;
-                let grid = grid_within(u64::from(num_lines.div_ceil(lpg)), max_dim)?;
                 let last = i + 1 == shared_passes.len();
-                let params = SharedParams {
-                    n: st.n,
-                    stages: st.stages,
-                    lines_per_group: lpg,
-                    num_lines,
-                    groups_x: grid.0,
-                    dim0: pass.dim0,
-                    dim1: pass.dim1,
-                    twist_lo_len: lo_len,
-                    in_elem: pass.input.elem,
-                    in_s0: pass.input.s0,
-                    in_s1: pass.input.s1,
-                    in_s2: pass.input.s2,
-                    out_elem: pass.output.elem,
-                    out_s0: pass.output.s0,
-                    out_s1: pass.output.s1,
-                    out_s2: pass.output.s2,
-                    sign: self.sign,
-                    scale: if last { self.scale } else { 1.0 },
-                    twist: u32::from(pass.twist),
-                    twist_lo_off: lo_off,
-                    twist_hi_off: hi_off,
-                    stage_off: st.table_off,
-                    radices_lo: st.packed[0],
-                    radices_hi: st.packed[1],
-                };
                 let input = if i == 0 { src } else { target(i - 1)? };
-                let uniform = gpu.uniform("fft_shared params", &params);
-                let group = gpu.bind_group(
-                    pipeline,
-                    &[
-                        input.binding(),
-                        target(i)?.binding(),
-                        self.twiddles.binding(),
-                        uniform.as_entire_binding(),
-                    ],
+                rec.launch(
+                    &shaders::FFT_SHARED,
+                    &self.shared[which],
+                    &[input, target(i)?, &twiddles],
+                    Groups::Count(u64::from(num_lines.div_ceil(lpg))),
+                    |grid| SharedParams {
+                        n: st.n,
+                        stages: st.stages,
+                        lines_per_group: lpg,
+                        num_lines,
+                        groups_x: grid.0,
+                        dim0: pass.dim0,
+                        dim1: pass.dim1,
+                        twist_lo_len: lo_len,
+                        in_elem: pass.input.elem,
+                        in_s0: pass.input.s0,
+                        in_s1: pass.input.s1,
+                        in_s2: pass.input.s2,
+                        out_elem: pass.output.elem,
+                        out_s0: pass.output.s0,
+                        out_s1: pass.output.s1,
+                        out_s2: pass.output.s2,
+                        sign: self.sign,
+                        scale: if last { scale } else { 1.0 },
+                        twist: u32::from(pass.twist),
+                        twist_lo_off: lo_off,
+                        twist_hi_off: hi_off,
+                        stage_off: st.table_off,
+                        radices_lo: st.packed[0],
+                        radices_hi: st.packed[1],
+                    },
                 )?;
-                out.push(Dispatch {
-                    pipeline: Arc::clone(pipeline),
-                    group,
-                    grid,
-                });
             }
         }
-        if let (Some(pipeline), Algorithm::GlobalPasses { radices }) =
-            (&self.global, &recipe.algorithm)
-        {
+        if let Algorithm::GlobalPasses { radices } = &recipe.algorithm {
             let (lo_len, _, hi_off) = self
                 .two_level
                 .expect("global plans carry a two-level table");
@@ -525,44 +474,34 @@ impl Stockham {
             let mut span = 1u32;
             for (i, &radix) in radices.iter().enumerate() {
                 let threads = u64::from(lines32) * u64::from(n / radix);
-                let grid = grid_within(threads.div_ceil(u64::from(WORKGROUP_SIZE)), max_dim)?;
-                let params = GlobalParams {
-                    n,
-                    radix,
-                    span,
-                    num_lines: lines32,
-                    groups_x: grid.0,
-                    lo_len,
-                    hi_off,
-                    _pad0: 0,
-                    sign: self.sign,
-                    scale: if i + 1 == radices.len() {
-                        self.scale
-                    } else {
-                        1.0
-                    },
-                    _pad1: [0; 2],
-                };
-                span *= radix;
                 let input = if i == 0 { src } else { target(i - 1)? };
-                let uniform = gpu.uniform("fft_global_pass params", &params);
-                let group = gpu.bind_group(
-                    pipeline,
-                    &[
-                        input.binding(),
-                        target(i)?.binding(),
-                        self.twiddles.binding(),
-                        uniform.as_entire_binding(),
-                    ],
+                let this_span = span;
+                rec.launch(
+                    &shaders::FFT_GLOBAL_PASS,
+                    GLOBAL_CONSTANTS,
+                    &[input, target(i)?, &twiddles],
+                    Groups::Threads {
+                        threads,
+                        per_group: WORKGROUP_SIZE,
+                    },
+                    |grid| GlobalParams {
+                        n,
+                        radix,
+                        span: this_span,
+                        num_lines: lines32,
+                        groups_x: grid.0,
+                        lo_len,
+                        hi_off,
+                        _pad0: 0,
+                        sign: self.sign,
+                        scale: if i + 1 == radices.len() { scale } else { 1.0 },
+                        _pad1: [0; 2],
+                    },
                 )?;
-                out.push(Dispatch {
-                    pipeline: Arc::clone(pipeline),
-                    group,
-                    grid,
-                });
+                span *= radix;
             }
         }
-        Ok(out)
+        Ok(())
     }
 }
 
@@ -597,26 +536,19 @@ mod tests {
             for direction in [FftDirection::Forward, FftDirection::Inverse] {
                 let norm = Normalization::Unitary;
                 let plan = ctx.plan_fft_with(n, direction, norm, choice).unwrap();
-                let fft = plan.inner.gpu.as_ref().expect("a GPU plan");
+                let fft = plan.gpu_plan().expect("a GPU plan");
                 let input = SplitMix64(n as u64).complex_vec(outer * n * inner);
                 let bytes = (input.len() * 8) as u64;
-                let src = gpu.storage_from("test input", &input).unwrap();
-                let dst = gpu.storage("test output", bytes).unwrap();
-                let scratch = fft
-                    .recipe
-                    .needs_scratch()
-                    .then(|| gpu.storage("test scratch", bytes).unwrap());
-                let mut encoder =
-                    gpu.device
-                        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                            label: Some("strided fft test"),
-                        });
+                let mut rec = ctx.recording("strided fft test").unwrap();
+                let src = rec.upload("test input", &input).unwrap();
+                let dst = rec.temporary("test output", bytes).unwrap();
                 let batch = LineBatch { inner, outer };
-                let _temporaries = fft
-                    .encode(gpu, &mut encoder, &src, &dst, scratch.as_ref(), batch, None)
-                    .unwrap();
-                gpu.submit_and_wait(encoder, "strided fft test").unwrap();
-                let output: Vec<Complex32> = gpu.read_back(dst.raw(), bytes).unwrap();
+                plan.record_lines(&mut rec, &src, &dst, batch).unwrap();
+                let result = rec.read_back(&dst).unwrap();
+                let before = gpu.submissions();
+                let output: Vec<Complex32> =
+                    rec.submit().unwrap().wait().unwrap().take(result).unwrap();
+                assert_eq!(gpu.submissions(), before + 1, "one submission");
                 // Gather line (o, i) of both into contiguous rows.
                 let rows = |v: &[Complex32]| -> Vec<Complex32> {
                     let mut out = Vec::with_capacity(v.len());
@@ -637,5 +569,17 @@ mod tests {
                 assert_rms_close(&what, &rows(&output), &expected, 2e-6);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod params_layout {
+    use super::*;
+    use crate::shaders::assert_params;
+
+    #[test]
+    fn parameter_structs_match_the_wgsl_uniforms() {
+        assert_params::<SharedParams>(&shaders::FFT_SHARED);
+        assert_params::<GlobalParams>(&shaders::FFT_GLOBAL_PASS);
     }
 }

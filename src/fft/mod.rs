@@ -34,14 +34,14 @@ mod real;
 pub mod recipe;
 pub mod twiddle;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use rustfft::num_complex::Complex32;
 
 pub use recipe::{Algorithm, AlgorithmChoice, DeviceCaps, FftRecipe};
 
-use crate::backend::Context;
+use crate::backend::{BufferSlice, Context, Recording};
 use crate::error::{Error, Result};
 use crate::tensor::{DType, GpuTensor};
 
@@ -77,14 +77,18 @@ impl Normalization {
     }
 }
 
-pub(crate) type PlanKey = (usize, FftDirection, Normalization, AlgorithmChoice);
+/// Plans are cached per context by length, direction and algorithm; the
+/// normalisation is a per-call scale, not part of the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct PlanKey(usize, FftDirection, AlgorithmChoice);
 
 pub(crate) struct PlanInner {
     len: usize,
     direction: FftDirection,
-    normalization: Normalization,
-    cpu: cpu::CpuFft,
-    gpu: Option<gpu::GpuFft>,
+    /// The rustfft plan, built on first CPU use (a GPU context never pays
+    /// for it unless it runs the CPU twin).
+    rust: OnceLock<Arc<dyn rustfft::Fft<f32>>>,
+    pub(crate) gpu: Option<gpu::GpuFft>,
 }
 
 /// A planned FFT of one length and direction on a context's backend.
@@ -93,6 +97,8 @@ pub(crate) struct PlanInner {
 pub struct FftPlan {
     ctx: Context,
     inner: Arc<PlanInner>,
+    normalization: Normalization,
+    scale: f32,
 }
 
 impl std::fmt::Debug for FftPlan {
@@ -100,7 +106,7 @@ impl std::fmt::Debug for FftPlan {
         f.debug_struct("FftPlan")
             .field("len", &self.inner.len)
             .field("direction", &self.inner.direction)
-            .field("normalization", &self.inner.normalization)
+            .field("normalization", &self.normalization)
             .field("recipe", &self.recipe())
             .finish()
     }
@@ -141,43 +147,32 @@ impl Context {
                 reason: "length must be at least 1".into(),
             });
         }
-        let key = (len, direction, normalization, choice);
-        let mut plans = self
-            .inner
-            .fft_plans
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if let Some(inner) = plans.get(&key) {
-            return Ok(FftPlan {
-                ctx: self.clone(),
-                inner: Arc::clone(inner),
-            });
-        }
-        let scale = normalization.factor(len, direction);
-        let gpu = match self.gpu() {
-            Some(device) => {
-                let caps = DeviceCaps::with_padding(device.limits(), device.pads_shared_memory());
-                let recipe = recipe::plan(len, &caps, choice)?;
-                Some(gpu::GpuFft::new(
-                    device,
-                    recipe,
-                    direction == FftDirection::Inverse,
-                    scale,
-                )?)
-            }
-            None => None,
-        };
-        let inner = Arc::new(PlanInner {
-            len,
-            direction,
-            normalization,
-            cpu: cpu::CpuFft::new(len, direction, scale),
-            gpu,
-        });
-        plans.insert(key, Arc::clone(&inner));
+        let inner = self.cached(PlanKey(len, direction, choice), || {
+            let gpu = match self.gpu() {
+                Some(device) => {
+                    let caps =
+                        DeviceCaps::with_padding(device.limits(), device.pads_shared_memory());
+                    let recipe = recipe::plan(len, &caps, choice)?;
+                    Some(gpu::GpuFft::new(
+                        self,
+                        recipe,
+                        direction == FftDirection::Inverse,
+                    )?)
+                }
+                None => None,
+            };
+            Ok(PlanInner {
+                len,
+                direction,
+                rust: OnceLock::new(),
+                gpu,
+            })
+        })?;
         Ok(FftPlan {
             ctx: self.clone(),
             inner,
+            normalization,
+            scale: normalization.factor(len, direction),
         })
     }
 
@@ -214,7 +209,32 @@ impl FftPlan {
 
     /// Normalisation.
     pub fn normalization(&self) -> Normalization {
-        self.inner.normalization
+        self.normalization
+    }
+
+    /// The factor every output value is multiplied by.
+    pub fn scale(&self) -> f32 {
+        self.scale
+    }
+
+    /// The CPU twin of this plan (rustfft), built on first use.
+    pub(crate) fn cpu(&self) -> cpu::CpuFft {
+        let fft = self.inner.rust.get_or_init(|| {
+            let mut planner = rustfft::FftPlanner::<f32>::new();
+            match self.inner.direction {
+                FftDirection::Forward => planner.plan_fft_forward(self.inner.len),
+                FftDirection::Inverse => planner.plan_fft_inverse(self.inner.len),
+            }
+        });
+        cpu::CpuFft::new(Arc::clone(fft), self.scale)
+    }
+
+    /// The GPU plan, or [`Error::NoGpu`] on the CPU backend.
+    pub(crate) fn gpu_plan(&self) -> Result<&gpu::GpuFft> {
+        self.inner
+            .gpu
+            .as_ref()
+            .ok_or(Error::NoGpu { op: "a GPU FFT" })
     }
 
     /// The GPU recipe, or `None` on the CPU backend.
@@ -235,47 +255,73 @@ impl FftPlan {
 
     /// Transforms every line of `data` (length a multiple of [`Self::len`])
     /// in place, on the context's backend. On the GPU, batches larger than a
-    /// storage binding run in several submissions.
+    /// storage binding run in several submissions (one per chunk, upload,
+    /// transform and readback together).
     ///
     /// # Errors
     /// [`Error::ShapeMismatch`] when `data.len()` is not a non-zero multiple
     /// of the length; GPU errors (budget, device limits, device loss).
     pub fn process(&self, data: &mut [Complex32]) -> Result<()> {
         let lines = self.check_lines(data.len())?;
-        let (Some(device), Some(plan)) = (self.ctx.gpu(), self.inner.gpu.as_ref()) else {
-            self.inner.cpu.process(data);
+        let Some(plan) = self.inner.gpu.as_ref() else {
+            self.cpu().process(data);
             return Ok(());
         };
+        let device = self.ctx.gpu().ok_or(Error::NoGpu { op: "a GPU FFT" })?;
         let len = self.inner.len;
         let chunk_lines = lines.min(plan.recipe.max_lines_per_call);
         let chunk_bytes = (chunk_lines * len * 8) as u64;
         let input = device.storage("fft input", chunk_bytes)?;
         let output = device.storage("fft output", chunk_bytes)?;
-        let scratch = if plan.recipe.needs_scratch() {
-            Some(device.storage("fft scratch", chunk_bytes)?)
-        } else {
-            None
-        };
         for chunk in data.chunks_mut(chunk_lines * len) {
-            let chunk_lines = chunk.len() / len;
-            device
-                .queue
-                .write_buffer(input.raw(), 0, bytemuck::cast_slice(chunk));
-            let mut encoder = device
-                .device
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("fft") });
-            let _temporaries = plan.encode(
-                device,
-                &mut encoder,
-                &input,
-                &output,
-                scratch.as_ref(),
-                gpu::LineBatch::rows(chunk_lines),
-                None,
-            )?;
-            device.submit_and_read(encoder, output.raw(), chunk)?;
+            let bytes = std::mem::size_of_val(chunk) as u64;
+            let src = input.slice().sub(0, bytes)?;
+            let dst = output.slice().sub(0, bytes)?;
+            let mut rec = self.ctx.recording("fft")?;
+            rec.write(&src, chunk)?;
+            self.record(&mut rec, &src, &dst)?;
+            let result = rec.read_back(&dst)?;
+            rec.submit()?.wait()?.copy_to(result, chunk)?;
         }
         Ok(())
+    }
+
+    /// Records the transform of every line in `src` (a whole number of
+    /// lines of complex f32) into `dst` of the same size; `src` is left
+    /// unchanged. Chain it with other recorded work and submit once.
+    ///
+    /// # Errors
+    /// [`Error::NoGpu`] on the CPU backend; [`Error::ShapeMismatch`] for
+    /// sizes; [`Error::DeviceLimit`] beyond one storage binding.
+    pub fn record(&self, rec: &mut Recording, src: &BufferSlice, dst: &BufferSlice) -> Result<()> {
+        self.record_lines(
+            rec,
+            src,
+            dst,
+            gpu::LineBatch::rows(self.lines_in(src, dst)?),
+        )
+    }
+
+    fn lines_in(&self, src: &BufferSlice, dst: &BufferSlice) -> Result<usize> {
+        if src.size() != dst.size() || src.size() % 8 != 0 {
+            return Err(Error::shape(
+                "FftPlan::record output",
+                format!("{} bytes of complex f32", src.size()),
+                dst.size(),
+            ));
+        }
+        self.check_lines((src.size() / 8) as usize)
+    }
+
+    /// Records the transform of the lines of `batch` (strided axes too).
+    pub(crate) fn record_lines(
+        &self,
+        rec: &mut Recording,
+        src: &BufferSlice,
+        dst: &BufferSlice,
+        batch: gpu::LineBatch,
+    ) -> Result<()> {
+        self.gpu_plan()?.record(rec, src, dst, batch, self.scale)
     }
 
     fn check_gpu_tensors(&self, input: &GpuTensor, output: &GpuTensor) -> Result<usize> {
@@ -302,14 +348,15 @@ impl FftPlan {
 
     /// Transforms a GPU-resident tensor into `output` without touching the
     /// host, so later kernels can use the result where it is. `input` is
-    /// left unchanged.
+    /// left unchanged. One submission, one wait.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] on the CPU backend, for non-complex tensors
-    /// or tensors from another context; [`Error::ShapeMismatch`] for sizes;
-    /// [`Error::DeviceLimit`] if the tensor exceeds one storage binding.
+    /// [`Error::NoGpu`] on the CPU backend; [`Error::InvalidArgument`] for
+    /// non-complex tensors or tensors from another context;
+    /// [`Error::ShapeMismatch`] for sizes; [`Error::DeviceLimit`] if the
+    /// tensor exceeds one storage binding.
     pub fn process_gpu(&self, input: &GpuTensor, output: &mut GpuTensor) -> Result<()> {
-        self.run_gpu(input, output, None).map(|_| ())
+        self.run_gpu(input, output, false).map(|_| ())
     }
 
     /// As [`Self::process_gpu`], also returning the GPU time of the
@@ -322,70 +369,23 @@ impl FftPlan {
         input: &GpuTensor,
         output: &mut GpuTensor,
     ) -> Result<Option<Duration>> {
-        let device = self
-            .ctx
-            .gpu()
-            .ok_or_else(|| Error::invalid("ctx", "process_gpu needs a GPU context"))?;
-        if !device.has_timestamps() {
-            return self.run_gpu(input, output, None).map(|_| None);
-        }
-        let set = device.device.create_query_set(&wgpu::QuerySetDescriptor {
-            label: Some("fft timestamps"),
-            ty: wgpu::QueryType::Timestamp,
-            count: 2,
-        });
-        self.run_gpu(input, output, Some(&set))
+        self.run_gpu(input, output, true)
     }
 
     fn run_gpu(
         &self,
         input: &GpuTensor,
         output: &mut GpuTensor,
-        timer: Option<&wgpu::QuerySet>,
+        timed: bool,
     ) -> Result<Option<Duration>> {
-        let (Some(device), Some(plan)) = (self.ctx.gpu(), self.inner.gpu.as_ref()) else {
-            return Err(Error::invalid("ctx", "process_gpu needs a GPU context"));
-        };
-        let lines = self.check_gpu_tensors(input, output)?;
-        let scratch = if plan.recipe.needs_scratch() {
-            Some(device.storage("fft scratch", input.bytes())?)
-        } else {
-            None
-        };
-        let mut encoder = device
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("fft") });
-        let writes = timer.map(|set| wgpu::ComputePassTimestampWrites {
-            query_set: set,
-            beginning_of_pass_write_index: Some(0),
-            end_of_pass_write_index: Some(1),
-        });
-        let _temporaries = plan.encode(
-            device,
-            &mut encoder,
-            input.buffer(),
-            output.buffer(),
-            scratch.as_ref(),
-            gpu::LineBatch::rows(lines),
-            writes,
-        )?;
-        let Some(set) = timer else {
-            device.submit_and_wait(encoder, "fft")?;
-            return Ok(None);
-        };
-        let resolve = device.storage("timestamps", 16)?;
-        let resolve_buf = device.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("timestamp resolve"),
-            size: 16,
-            usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
-            mapped_at_creation: false,
-        });
-        encoder.resolve_query_set(set, 0..2, &resolve_buf, 0);
-        encoder.copy_buffer_to_buffer(&resolve_buf, 0, resolve.raw(), 0, 16);
-        device.submit_and_wait(encoder, "fft")?;
-        let ticks: Vec<u64> = device.read_back(resolve.raw(), 16)?;
-        let ns = ticks[1].saturating_sub(ticks[0]) as f64
-            * f64::from(device.queue.get_timestamp_period());
-        Ok(Some(Duration::from_nanos(ns as u64)))
+        self.check_gpu_tensors(input, output)?;
+        let mut rec = self.ctx.recording("fft")?;
+        let timer = if timed { rec.begin_timer() } else { None };
+        self.record(&mut rec, &input.buffer().slice(), &output.buffer().slice())?;
+        if let Some(t) = timer {
+            rec.end_timer(t);
+        }
+        let done = rec.submit()?.wait()?;
+        Ok(timer.and_then(|t| done.elapsed(t)))
     }
 }

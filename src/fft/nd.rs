@@ -9,7 +9,7 @@ use rustfft::num_complex::Complex32;
 
 use super::gpu::LineBatch;
 use super::{FftDirection, FftPlan, Normalization};
-use crate::backend::{Context, GpuBuffer, GpuDevice};
+use crate::backend::{BufferSlice, Context, Recording};
 use crate::error::{Error, Result};
 use crate::tensor::{axis_split, check_axes, DType, GpuTensor, Tensor};
 
@@ -65,10 +65,7 @@ impl Context {
             return Ok(());
         }
         for pass in &passes {
-            pass.plan
-                .inner
-                .cpu
-                .process_axis(tensor.data_mut(), pass.inner);
+            pass.plan.cpu().process_axis(tensor.data_mut(), pass.inner);
         }
         Ok(())
     }
@@ -98,99 +95,58 @@ impl Context {
         input: &GpuTensor,
         passes: &[AxisPass],
     ) -> Result<GpuTensor> {
-        let gpu = self
-            .gpu()
-            .ok_or_else(|| Error::invalid("ctx", "GPU work needs a GPU context"))?;
         let output = GpuTensor::uninit(self, input.shape(), DType::Complex32)?;
-        if passes.is_empty() {
-            let mut encoder = gpu
-                .device
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                    label: Some("fftn copy"),
-                });
-            encoder.copy_buffer_to_buffer(
-                input.buffer().raw(),
-                0,
-                output.buffer().raw(),
-                0,
-                input.bytes(),
-            );
-            gpu.submit_and_wait(encoder, "fftn")?;
-            return Ok(output);
-        }
-        let mut encoder = gpu
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("fftn"),
-            });
-        let _temporaries = encode_axis_passes(
-            gpu,
-            &mut encoder,
-            input.buffer(),
-            output.buffer(),
+        let mut rec = self.recording("fftn")?;
+        record_axis_passes(
+            &mut rec,
+            &input.buffer().slice(),
+            &output.buffer().slice(),
             passes,
-            input.bytes(),
         )?;
-        gpu.submit_and_wait(encoder, "fftn")?;
+        rec.submit()?.wait()?;
         Ok(output)
     }
 }
 
-/// Records `passes` reading `src` and leaving the result in `dst` (both
-/// `bytes` long). Temporary buffers come from the context's pool.
-pub(crate) fn encode_axis_passes(
-    gpu: &GpuDevice,
-    encoder: &mut wgpu::CommandEncoder,
-    src: &GpuBuffer,
-    dst: &GpuBuffer,
+/// Records `passes` reading `src` and leaving the result in `dst` (both the
+/// same size); with no passes, a copy. Temporaries belong to the recording.
+///
+/// # Errors
+/// The errors of [`FftPlan::record`] for each pass.
+pub(crate) fn record_axis_passes(
+    rec: &mut Recording,
+    src: &BufferSlice,
+    dst: &BufferSlice,
     passes: &[AxisPass],
-    bytes: u64,
-) -> Result<Vec<GpuBuffer>> {
-    let mut keep = Vec::new();
-    let needs_scratch = passes.iter().any(|p| {
-        p.plan
-            .inner
-            .gpu
-            .as_ref()
-            .is_some_and(|g| g.recipe.needs_scratch())
-    });
-    if needs_scratch {
-        keep.push(gpu.storage("fft scratch", bytes)?);
+) -> Result<()> {
+    if passes.is_empty() {
+        return rec.copy(src, dst);
     }
-    if passes.len() > 1 {
-        keep.push(gpu.storage("fftn temporary", bytes)?);
-    }
-    let scratch = if needs_scratch { Some(&keep[0]) } else { None };
-    let temp = if passes.len() > 1 { keep.last() } else { None };
+    let temp = if passes.len() > 1 {
+        Some(rec.temporary("fftn temporary", src.size())?)
+    } else {
+        None
+    };
     // Pass i writes dst when (last - i) is even, so the last pass lands in dst.
     let last = passes.len() - 1;
     let target = |i: usize| {
         if (last - i) % 2 == 0 {
             dst
         } else {
-            temp.expect("temp for several passes")
+            temp.as_ref().expect("temp for several passes")
         }
     };
     for (i, pass) in passes.iter().enumerate() {
-        let plan = pass
-            .plan
-            .inner
-            .gpu
-            .as_ref()
-            .expect("GPU context plans carry a GPU plan");
         let input = if i == 0 { src } else { target(i - 1) };
-        plan.encode(
-            gpu,
-            encoder,
+        pass.plan.record_lines(
+            rec,
             input,
             target(i),
-            scratch,
             LineBatch {
                 inner: pass.inner,
                 outer: pass.outer,
             },
-            None,
         )?;
     }
-    Ok(keep)
+    Ok(())
 }

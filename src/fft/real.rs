@@ -13,28 +13,28 @@ use realfft::RealFftPlanner;
 use rustfft::num_complex::Complex32;
 
 use super::cpu::transpose;
-use super::gpu::LineBatch;
-use super::nd::encode_axis_passes;
+use super::nd::record_axis_passes;
 use super::twiddle;
 use super::{FftDirection, Normalization};
-use crate::backend::{Context, GpuBuffer, GpuDevice};
-use crate::error::{Error, Result};
-use crate::shaders;
-use crate::tensor::{axis_split, check_axes, DType, GpuTensor, Tensor};
+use std::sync::Arc;
 
+use crate::backend::{BufferSlice, Context, GpuBuffer, Groups, Recording};
+use crate::error::{Error, Result};
+use crate::shaders::{self, kernel_params};
+use crate::tensor::{axis_split, check_axes, shape_len, DType, GpuTensor, Tensor};
+
+kernel_params! {
 /// Uniforms of `rfft_post.wgsl` and `irfft_pre.wgsl`.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 struct HalfParams {
     h: u32,
     num_lines: u32,
     groups_x: u32,
     scale: f32,
 }
+}
 
+kernel_params! {
 /// Uniforms of `axis_copy.wgsl`.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 struct CopyParams {
     outer: u32,
     inner: u32,
@@ -44,6 +44,7 @@ struct CopyParams {
     mode: u32,
     groups_x: u32,
     full: u32,
+}
 }
 
 /// What `axis_copy.wgsl` does per element.
@@ -57,37 +58,40 @@ pub(crate) enum CopyMode {
 
 const WG: u32 = crate::fft::recipe::WORKGROUP_SIZE;
 
+const CONSTANTS: &[(&str, u32)] = &[("WG_SIZE", WG)];
+
+fn threads(count: usize) -> Groups {
+    Groups::Threads {
+        threads: count as u64,
+        per_group: WG,
+    }
+}
+
 /// Records an `axis_copy` over `(outer, count, inner)` output elements.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn encode_axis_copy(
-    gpu: &GpuDevice,
-    encoder: &mut wgpu::CommandEncoder,
-    src: &GpuBuffer,
-    dst: &GpuBuffer,
+pub(crate) fn record_axis_copy(
+    rec: &mut Recording,
+    src: &BufferSlice,
+    dst: &BufferSlice,
     (outer, inner): (usize, usize),
     (count, src_len, dst_len): (usize, usize, usize),
     full: usize,
     mode: CopyMode,
 ) -> Result<()> {
-    let pipeline = gpu.pipeline(&shaders::AXIS_COPY, &[("WG_SIZE", WG)])?;
-    let threads = (outer * count * inner) as u64;
-    let grid = gpu.grid(threads.div_ceil(u64::from(WG)))?;
-    let params = CopyParams {
-        outer: outer as u32,
-        inner: inner as u32,
-        count: count as u32,
-        src_len: src_len as u32,
-        dst_len: dst_len as u32,
-        mode: mode as u32,
-        groups_x: grid.0,
-        full: full as u32,
-    };
-    let uniform = gpu.uniform("axis_copy params", &params);
-    gpu.dispatch(
-        encoder,
-        &pipeline,
-        &[src.binding(), dst.binding(), uniform.as_entire_binding()],
-        grid,
+    rec.launch(
+        &shaders::AXIS_COPY,
+        CONSTANTS,
+        &[src, dst],
+        threads(outer * count * inner),
+        |grid| CopyParams {
+            outer: outer as u32,
+            inner: inner as u32,
+            count: count as u32,
+            src_len: src_len as u32,
+            dst_len: dst_len as u32,
+            mode: mode as u32,
+            groups_x: grid.0,
+            full: full as u32,
+        },
     )
 }
 
@@ -226,7 +230,7 @@ impl Context {
         let shape = with_axis(input.shape(), axis, h1);
         let others = &axes[..axes.len() - 1];
         for pass in self.axis_passes(&shape, others, FftDirection::Forward, normalization)? {
-            pass.plan.inner.cpu.process_axis(&mut out, pass.inner);
+            pass.plan.cpu().process_axis(&mut out, pass.inner);
         }
         Tensor::new(&shape, out)
     }
@@ -273,7 +277,7 @@ impl Context {
         let input_shape = &shape;
         let others = &axes[..axes.len() - 1];
         for pass in self.axis_passes(input_shape, others, FftDirection::Inverse, normalization)? {
-            pass.plan.inner.cpu.process_axis(&mut spectrum, pass.inner);
+            pass.plan.cpu().process_axis(&mut spectrum, pass.inner);
         }
         let n = real_len;
         let (outer, h1, inner) = axis_split(input_shape, axis);
@@ -326,57 +330,63 @@ impl Context {
         axes: &[usize],
         normalization: Normalization,
     ) -> Result<GpuTensor> {
-        let gpu = self
-            .gpu()
-            .ok_or_else(|| Error::invalid("ctx", "rfftn_gpu needs a GPU context"))?;
         if input.dtype() != DType::F32 {
             return Err(Error::invalid("input", "rfftn_gpu takes an f32 tensor"));
         }
-        let axis = real_axis(axes, input.shape().len())?;
-        let dims = axis_split(input.shape(), axis);
-        let shape = with_axis(input.shape(), axis, dims.1 / 2 + 1);
+        let mut rec = self.recording("rfftn")?;
+        let shape = rfftn_shape(input.shape(), axes)?;
+        let out = GpuTensor::uninit(self, &shape, DType::Complex32)?;
+        self.record_rfftn(
+            &mut rec,
+            &input.buffer().slice(),
+            &out.buffer().slice(),
+            input.shape(),
+            axes,
+            normalization,
+        )?;
+        rec.submit()?.wait()?;
+        Ok(out)
+    }
+
+    /// Records [`Context::rfftn`] of an f32 tensor of `shape` in `src` into
+    /// `dst`, which holds the half spectrum (shape from [`rfftn_shape`]).
+    ///
+    /// # Errors
+    /// As [`Context::rfftn`]; [`Error::ShapeMismatch`] for buffer sizes.
+    pub fn record_rfftn(
+        &self,
+        rec: &mut Recording,
+        src: &BufferSlice,
+        dst: &BufferSlice,
+        shape: &[usize],
+        axes: &[usize],
+        normalization: Normalization,
+    ) -> Result<()> {
+        let axis = real_axis(axes, shape.len())?;
+        let dims = axis_split(shape, axis);
+        let half_shape = rfftn_shape(shape, axes)?;
+        check_bytes("rfftn input", src, shape_len(shape)? * 4)?;
+        check_bytes("rfftn output", dst, shape_len(&half_shape)? * 8)?;
         let others = self.axis_passes(
-            &shape,
+            &half_shape,
             &axes[..axes.len() - 1],
             FftDirection::Forward,
             normalization,
         )?;
-        let half = GpuTensor::uninit(self, &shape, DType::Complex32)?;
-        let mut encoder = gpu
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("rfftn"),
-            });
-        let mut keep = self.encode_rfft_axis(
-            &mut encoder,
-            input.buffer(),
-            half.buffer(),
-            dims,
-            normalization,
-        )?;
         if others.is_empty() {
-            gpu.submit_and_wait(encoder, "rfftn")?;
-            return Ok(half);
+            return self.record_rfft_axis(rec, src, dst, dims, normalization);
         }
-        let out = GpuTensor::uninit(self, &shape, DType::Complex32)?;
-        keep.extend(encode_axis_passes(
-            gpu,
-            &mut encoder,
-            half.buffer(),
-            out.buffer(),
-            &others,
-            half.bytes(),
-        )?);
-        gpu.submit_and_wait(encoder, "rfftn")?;
-        Ok(out)
+        let half = rec.temporary("rfftn half spectrum", dst.size())?;
+        self.record_rfft_axis(rec, src, &half, dims, normalization)?;
+        record_axis_passes(rec, &half, dst, &others)
     }
 
     /// GPU-resident [`Context::irfftn`]: a complex half spectrum in, an f32
     /// tensor out, one submission.
     ///
     /// # Errors
-    /// As [`Context::irfftn`], plus [`Error::InvalidArgument`] without a GPU
-    /// or for a tensor that is not complex.
+    /// As [`Context::irfftn`], plus [`Error::NoGpu`] without a GPU and
+    /// [`Error::InvalidArgument`] for a tensor that is not complex.
     pub fn irfftn_gpu(
         &self,
         input: &GpuTensor,
@@ -384,114 +394,110 @@ impl Context {
         real_len: usize,
         normalization: Normalization,
     ) -> Result<GpuTensor> {
-        let gpu = self
-            .gpu()
-            .ok_or_else(|| Error::invalid("ctx", "irfftn_gpu needs a GPU context"))?;
         if input.dtype() != DType::Complex32 {
             return Err(Error::invalid("input", "irfftn_gpu takes a complex tensor"));
         }
+        let mut rec = self.recording("irfftn")?;
         let axis = real_axis(axes, input.shape().len())?;
-        check_half_axis(input.shape(), axis, real_len)?;
-        let (outer, _, inner) = axis_split(input.shape(), axis);
-        let others = self.axis_passes(
+        let out = GpuTensor::uninit(self, &with_axis(input.shape(), axis, real_len), DType::F32)?;
+        self.record_irfftn(
+            &mut rec,
+            &input.buffer().slice(),
+            &out.buffer().slice(),
             input.shape(),
+            axes,
+            real_len,
+            normalization,
+        )?;
+        rec.submit()?.wait()?;
+        Ok(out)
+    }
+
+    /// Records [`Context::irfftn`] of a half spectrum of `shape` in `src`
+    /// into the f32 tensor `dst` (`real_len` points along the real axis).
+    ///
+    /// # Errors
+    /// As [`Context::irfftn`]; [`Error::ShapeMismatch`] for buffer sizes.
+    #[allow(clippy::too_many_arguments)]
+    pub fn record_irfftn(
+        &self,
+        rec: &mut Recording,
+        src: &BufferSlice,
+        dst: &BufferSlice,
+        shape: &[usize],
+        axes: &[usize],
+        real_len: usize,
+        normalization: Normalization,
+    ) -> Result<()> {
+        let axis = real_axis(axes, shape.len())?;
+        check_half_axis(shape, axis, real_len)?;
+        check_bytes("irfftn input", src, shape_len(shape)? * 8)?;
+        check_bytes(
+            "irfftn output",
+            dst,
+            shape_len(&with_axis(shape, axis, real_len))? * 4,
+        )?;
+        let (outer, _, inner) = axis_split(shape, axis);
+        let others = self.axis_passes(
+            shape,
             &axes[..axes.len() - 1],
             FftDirection::Inverse,
             normalization,
         )?;
-        let out = GpuTensor::uninit(self, &with_axis(input.shape(), axis, real_len), DType::F32)?;
-        let mut encoder = gpu
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("irfftn"),
-            });
-        let mut keep: Vec<GpuBuffer> = Vec::new();
-        let spectrum_owned;
-        let spectrum: &GpuBuffer = if others.is_empty() {
-            input.buffer()
+        let spectrum = if others.is_empty() {
+            src.clone()
         } else {
-            spectrum_owned = gpu.storage("irfft spectrum", input.bytes())?;
-            keep.extend(encode_axis_passes(
-                gpu,
-                &mut encoder,
-                input.buffer(),
-                &spectrum_owned,
-                &others,
-                input.bytes(),
-            )?);
-            &spectrum_owned
+            let spectrum = rec.temporary("irfft spectrum", src.size())?;
+            record_axis_passes(rec, src, &spectrum, &others)?;
+            spectrum
         };
-        keep.extend(self.encode_irfft_axis(
-            &mut encoder,
-            spectrum,
-            out.buffer(),
-            (outer, real_len, inner),
-            normalization,
-        )?);
-        gpu.submit_and_wait(encoder, "irfftn")?;
-        drop(keep);
-        Ok(out)
+        self.record_irfft_axis(rec, &spectrum, dst, (outer, real_len, inner), normalization)
+    }
+
+    /// The twiddles `exp(-2 pi i k / n)`, `k < count`, on the GPU, cached.
+    fn gpu_twiddles(&self, n: usize, count: usize) -> Result<Arc<GpuBuffer>> {
+        #[derive(Hash, PartialEq, Eq)]
+        struct RealTwiddles(usize, usize);
+        self.cached(RealTwiddles(n, count), || {
+            let gpu = self.gpu().ok_or(Error::NoGpu {
+                op: "real FFT twiddles",
+            })?;
+            gpu.storage_from("real FFT twiddles", &twiddle::forward(n, count))
+        })
     }
 
     /// Records a real-to-complex FFT along one axis, `(outer, n, inner)`
-    /// reals in `src`, `(outer, n/2+1, inner)` complex out in `dst`. Returns
-    /// the temporaries, to be kept until the work is submitted.
-    pub(crate) fn encode_rfft_axis(
+    /// reals in `src`, `(outer, n/2+1, inner)` complex out in `dst`.
+    pub(crate) fn record_rfft_axis(
         &self,
-        encoder: &mut wgpu::CommandEncoder,
-        src: &GpuBuffer,
-        dst: &GpuBuffer,
+        rec: &mut Recording,
+        src: &BufferSlice,
+        dst: &BufferSlice,
         (outer, n, inner): (usize, usize, usize),
         normalization: Normalization,
-    ) -> Result<Vec<GpuBuffer>> {
-        let gpu = self
-            .gpu()
-            .ok_or_else(|| Error::invalid("ctx", "GPU work needs a GPU context"))?;
+    ) -> Result<()> {
         let h1 = n / 2 + 1;
-        let mut keep = Vec::new();
         if inner == 1 && n % 2 == 0 {
             let h = n / 2;
             let plan = self.plan_fft(h, FftDirection::Forward, Normalization::None)?;
-            let fft = plan.inner.gpu.as_ref().expect("GPU plan");
-            let packed_bytes = (outer * h * 8) as u64;
-            let z = gpu.storage("rfft packed spectrum", packed_bytes)?;
-            if fft.recipe.needs_scratch() {
-                keep.push(gpu.storage("fft scratch", packed_bytes)?);
-            }
-            fft.encode(
-                gpu,
-                encoder,
-                src,
-                &z,
-                keep.first(),
-                LineBatch::rows(outer),
-                None,
-            )?;
-            let twiddles = gpu.storage_from("rfft twiddles", &twiddle::forward(n, h + 1))?;
-            let pipeline = gpu.pipeline(&shaders::RFFT_POST, &[("WG_SIZE", WG)])?;
-            let grid = gpu.grid(((outer * (h + 1)) as u64).div_ceil(u64::from(WG)))?;
-            let params = HalfParams {
-                h: h as u32,
-                num_lines: outer as u32,
-                groups_x: grid.0,
-                scale: normalization.factor(n, FftDirection::Forward),
-            };
-            let uniform = gpu.uniform("rfft_post params", &params);
-            gpu.dispatch(
-                encoder,
-                &pipeline,
-                &[
-                    z.binding(),
-                    dst.binding(),
-                    twiddles.binding(),
-                    uniform.as_entire_binding(),
-                ],
-                grid,
-            )?;
-            keep.extend([z, twiddles]);
+            let z = rec.temporary("rfft packed spectrum", (outer * h * 8) as u64)?;
+            plan.record(rec, &src.sub(0, (outer * n * 4) as u64)?, &z)?;
+            let twiddles = self.gpu_twiddles(n, h + 1)?.slice();
+            rec.launch(
+                &shaders::RFFT_POST,
+                CONSTANTS,
+                &[&z, dst, &twiddles],
+                threads(outer * (h + 1)),
+                |grid| HalfParams {
+                    h: h as u32,
+                    num_lines: outer as u32,
+                    groups_x: grid.0,
+                    scale: normalization.factor(n, FftDirection::Forward),
+                },
+            )
         } else {
-            keep = self.encode_full_axis(
-                encoder,
+            self.record_full_axis(
+                rec,
                 src,
                 dst,
                 (outer, n, inner),
@@ -501,69 +507,42 @@ impl Context {
                     (CopyMode::RealToComplex, (n, n, n)),
                     (CopyMode::Truncate, (h1, n, h1)),
                 ],
-            )?;
+            )
         }
-        Ok(keep)
     }
 
     /// Records a complex-to-real FFT along one axis: `(outer, n/2+1, inner)`
     /// half spectra in `src`, `(outer, n, inner)` reals out in `dst`.
-    /// Returns the temporaries, to be kept until the work is submitted.
-    pub(crate) fn encode_irfft_axis(
+    pub(crate) fn record_irfft_axis(
         &self,
-        encoder: &mut wgpu::CommandEncoder,
-        src: &GpuBuffer,
-        dst: &GpuBuffer,
+        rec: &mut Recording,
+        src: &BufferSlice,
+        dst: &BufferSlice,
         (outer, n, inner): (usize, usize, usize),
         normalization: Normalization,
-    ) -> Result<Vec<GpuBuffer>> {
-        let gpu = self
-            .gpu()
-            .ok_or_else(|| Error::invalid("ctx", "GPU work needs a GPU context"))?;
+    ) -> Result<()> {
         let h1 = n / 2 + 1;
-        let mut keep = Vec::new();
         if inner == 1 && n % 2 == 0 {
             let h = n / 2;
-            let z = gpu.storage("irfft packed spectrum", (outer * h * 8) as u64)?;
-            let twiddles = gpu.storage_from("irfft twiddles", &twiddle::forward(n, h))?;
-            let pipeline = gpu.pipeline(&shaders::IRFFT_PRE, &[("WG_SIZE", WG)])?;
-            let grid = gpu.grid(((outer * h) as u64).div_ceil(u64::from(WG)))?;
-            let params = HalfParams {
-                h: h as u32,
-                num_lines: outer as u32,
-                groups_x: grid.0,
-                scale: 2.0 * normalization.factor(n, FftDirection::Inverse),
-            };
-            let uniform = gpu.uniform("irfft_pre params", &params);
-            gpu.dispatch(
-                encoder,
-                &pipeline,
-                &[
-                    src.binding(),
-                    z.binding(),
-                    twiddles.binding(),
-                    uniform.as_entire_binding(),
-                ],
-                grid,
+            let z = rec.temporary("irfft packed spectrum", (outer * h * 8) as u64)?;
+            let twiddles = self.gpu_twiddles(n, h)?.slice();
+            rec.launch(
+                &shaders::IRFFT_PRE,
+                CONSTANTS,
+                &[src, &z, &twiddles],
+                threads(outer * h),
+                |grid| HalfParams {
+                    h: h as u32,
+                    num_lines: outer as u32,
+                    groups_x: grid.0,
+                    scale: 2.0 * normalization.factor(n, FftDirection::Inverse),
+                },
             )?;
             let plan = self.plan_fft(h, FftDirection::Inverse, Normalization::None)?;
-            let fft = plan.inner.gpu.as_ref().expect("GPU plan");
-            if fft.recipe.needs_scratch() {
-                keep.push(gpu.storage("fft scratch", (outer * h * 8) as u64)?);
-            }
-            fft.encode(
-                gpu,
-                encoder,
-                &z,
-                dst,
-                keep.first(),
-                LineBatch::rows(outer),
-                None,
-            )?;
-            keep.extend([z, twiddles]);
+            plan.record(rec, &z, &dst.sub(0, (outer * n * 4) as u64)?)
         } else {
-            keep = self.encode_full_axis(
-                encoder,
+            self.record_full_axis(
+                rec,
                 src,
                 dst,
                 (outer, n, inner),
@@ -573,34 +552,29 @@ impl Context {
                     (CopyMode::Hermitian, (n, h1, n)),
                     (CopyMode::RealPart, (n, n, n)),
                 ],
-            )?;
+            )
         }
-        Ok(keep)
     }
 
     /// The general route along one axis: widen to a full complex axis
     /// (`copies[0]`), transform it in `direction`, convert out (`copies[1]`).
     /// Each copy is `(mode, (count, src_len, dst_len))` along the axis.
     #[allow(clippy::too_many_arguments)]
-    fn encode_full_axis(
+    fn record_full_axis(
         &self,
-        encoder: &mut wgpu::CommandEncoder,
-        src: &GpuBuffer,
-        dst: &GpuBuffer,
+        rec: &mut Recording,
+        src: &BufferSlice,
+        dst: &BufferSlice,
         (outer, n, inner): (usize, usize, usize),
         direction: FftDirection,
         normalization: Normalization,
         copies: [(CopyMode, (usize, usize, usize)); 2],
-    ) -> Result<Vec<GpuBuffer>> {
-        let gpu = self
-            .gpu()
-            .ok_or_else(|| Error::invalid("ctx", "GPU work needs a GPU context"))?;
+    ) -> Result<()> {
         let bytes = (outer * n * inner * 8) as u64;
-        let before = gpu.storage("real FFT full axis in", bytes)?;
-        let after = gpu.storage("real FFT full axis out", bytes)?;
-        encode_axis_copy(
-            gpu,
-            encoder,
+        let before = rec.temporary("real FFT full axis in", bytes)?;
+        let after = rec.temporary("real FFT full axis out", bytes)?;
+        record_axis_copy(
+            rec,
             src,
             &before,
             (outer, inner),
@@ -610,27 +584,38 @@ impl Context {
         )?;
         let plan = self.plan_fft(n, direction, normalization)?;
         let pass = super::nd::AxisPass { plan, outer, inner };
-        let mut keep = encode_axis_passes(
-            gpu,
-            encoder,
-            &before,
-            &after,
-            std::slice::from_ref(&pass),
-            bytes,
-        )?;
-        encode_axis_copy(
-            gpu,
-            encoder,
+        record_axis_passes(rec, &before, &after, std::slice::from_ref(&pass))?;
+        record_axis_copy(
+            rec,
             &after,
             dst,
             (outer, inner),
             copies[1].1,
             n,
             copies[1].0,
-        )?;
-        keep.extend([before, after]);
-        Ok(keep)
+        )
     }
+}
+
+/// The shape of [`Context::rfftn`]'s output for an input of `shape`: the
+/// real axis (the last of `axes`) shortened to n/2 + 1.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] for no axes, axes out of range or repeated.
+pub fn rfftn_shape(shape: &[usize], axes: &[usize]) -> Result<Vec<usize>> {
+    let axis = real_axis(axes, shape.len())?;
+    Ok(with_axis(shape, axis, shape[axis] / 2 + 1))
+}
+
+fn check_bytes(what: &'static str, slice: &BufferSlice, bytes: usize) -> Result<()> {
+    if slice.size() < bytes as u64 {
+        return Err(Error::shape(
+            what,
+            format!("at least {bytes} bytes"),
+            slice.size(),
+        ));
+    }
+    Ok(())
 }
 
 fn check_half_axis(shape: &[usize], axis: usize, real_len: usize) -> Result<()> {
@@ -642,4 +627,17 @@ fn check_half_axis(shape: &[usize], axis: usize, real_len: usize) -> Result<()> 
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod params_layout {
+    use super::*;
+    use crate::shaders::assert_params;
+
+    #[test]
+    fn parameter_structs_match_the_wgsl_uniforms() {
+        assert_params::<HalfParams>(&shaders::RFFT_POST);
+        assert_params::<HalfParams>(&shaders::IRFFT_PRE);
+        assert_params::<CopyParams>(&shaders::AXIS_COPY);
+    }
 }

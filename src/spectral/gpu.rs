@@ -3,20 +3,21 @@
 
 use super::{components, select, CompressOptions, SparseSpectral, Transform};
 use crate::backend::Context;
+use crate::backend::Groups;
 use crate::error::{Error, Result};
 use crate::fft::recipe::WORKGROUP_SIZE as WG;
 use crate::fft::Normalization;
-use crate::shaders;
+use crate::shaders::{self, kernel_params};
 use crate::tensor::{DType, GpuTensor, Tensor};
 
+kernel_params! {
 /// Uniforms of `sparse_scatter.wgsl`.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 struct ScatterParams {
     count: u32,
     comps: u32,
     groups_x: u32,
     _pad: u32,
+}
 }
 
 /// Compress keeping `k` coefficients: upload, transform, top-k, read back
@@ -57,9 +58,8 @@ pub(crate) fn compress(
     ))
 }
 
+kernel_params! {
 /// Uniforms of `spectral_dropped.wgsl`.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 struct DroppedParams {
     count: u32,
     comps: u32,
@@ -69,6 +69,7 @@ struct DroppedParams {
     groups_x: u32,
     half_spectrum: u32,
     _pad: u32,
+}
 }
 
 /// Weighted energy of the coefficients of `spectrum` not among `positions`
@@ -113,27 +114,18 @@ fn dropped_energy(
         "spectral dropped partials",
         u64::from(grid.0) * u64::from(grid.1) * 4,
     )?;
-    let pipeline = gpu.pipeline(&shaders::SPECTRAL_DROPPED, &[("WG_SIZE", WG)])?;
-    let uniform = gpu.uniform("spectral_dropped params", &params);
-    let mut encoder = gpu
-        .device
-        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-            label: Some("spectral dropped energy"),
-        });
-    encoder.clear_buffer(partials.raw(), 0, None);
-    gpu.dispatch(
-        &mut encoder,
-        &pipeline,
-        &[
-            spectrum.buffer().binding(),
-            positions.binding(),
-            partials.binding(),
-            uniform.as_entire_binding(),
-        ],
-        grid,
+    let mut rec = ctx.recording("spectral dropped energy")?;
+    let partials = rec.keep(partials);
+    rec.clear(&partials)?;
+    rec.launch(
+        &shaders::SPECTRAL_DROPPED,
+        &[("WG_SIZE", WG)],
+        &[&spectrum.slice(), &positions.slice(), &partials],
+        Groups::Count(groups),
+        |_| params,
     )?;
-    gpu.submit_and_wait(encoder, "spectral dropped energy")?;
-    let sums: Vec<f32> = gpu.read_back(partials.raw(), groups * 4)?;
+    let sums = rec.read_back(&partials.sub(0, groups * 4)?)?;
+    let sums: Vec<f32> = rec.submit()?.wait()?.take(sums)?;
     Ok(sums.iter().map(|&v| f64::from(v)).sum())
 }
 
@@ -153,32 +145,36 @@ pub(crate) fn scatter(ctx: &Context, sparse: &SparseSpectral) -> Result<GpuTenso
     let positions: Vec<u32> = sparse.positions().iter().map(|&p| p as u32).collect();
     let positions = gpu.storage_from("sparse positions", &positions)?;
     let values = gpu.storage_from("sparse values", sparse.values())?;
-    let pipeline = gpu.pipeline(&shaders::SPARSE_SCATTER, &[("WG_SIZE", WG)])?;
-    let grid = gpu.grid((sparse.kept() as u64).div_ceil(u64::from(WG)))?;
-    let params = ScatterParams {
-        count: sparse.kept() as u32,
-        comps: comps as u32,
-        groups_x: grid.0,
-        _pad: 0,
-    };
-    let uniform = gpu.uniform("sparse_scatter params", &params);
-    let mut encoder = gpu
-        .device
-        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-            label: Some("sparse scatter"),
-        });
-    encoder.clear_buffer(dense.buffer().raw(), 0, None);
-    gpu.dispatch(
-        &mut encoder,
-        &pipeline,
-        &[
-            positions.binding(),
-            values.binding(),
-            dense.buffer().binding(),
-            uniform.as_entire_binding(),
-        ],
-        grid,
+    let mut rec = ctx.recording("sparse scatter")?;
+    let dense_slice = dense.buffer().slice();
+    rec.clear(&dense.buffer().slice())?;
+    rec.launch(
+        &shaders::SPARSE_SCATTER,
+        &[("WG_SIZE", WG)],
+        &[&positions.slice(), &values.slice(), &dense_slice],
+        Groups::Threads {
+            threads: sparse.kept() as u64,
+            per_group: WG,
+        },
+        |grid| ScatterParams {
+            count: sparse.kept() as u32,
+            comps: comps as u32,
+            groups_x: grid.0,
+            _pad: 0,
+        },
     )?;
-    gpu.submit_and_wait(encoder, "sparse scatter")?;
+    rec.submit()?.wait()?;
     Ok(dense)
+}
+
+#[cfg(test)]
+mod params_layout {
+    use super::*;
+    use crate::shaders::assert_params;
+
+    #[test]
+    fn parameter_structs_match_the_wgsl_uniforms() {
+        assert_params::<ScatterParams>(&shaders::SPARSE_SCATTER);
+        assert_params::<DroppedParams>(&shaders::SPECTRAL_DROPPED);
+    }
 }

@@ -211,12 +211,9 @@ impl GpuTopK {
     /// # Errors
     /// [`Error::Gpu`] if the readback fails.
     pub fn positions_to_host(&self) -> Result<Vec<u32>> {
-        let gpu = self
-            .values
-            .context()
-            .gpu()
-            .expect("GPU result has a GPU context");
-        gpu.read_back(self.positions.raw(), self.count as u64 * 4)
+        let mut rec = self.values.context().recording("topk positions")?;
+        let positions = rec.read_back(&self.positions.slice().sub(0, self.count as u64 * 4)?)?;
+        rec.submit()?.wait()?.take(positions)
     }
 }
 
@@ -295,24 +292,46 @@ impl Context {
 
     fn top_k_host<T: Element>(&self, data: &[T], k: usize) -> Result<TopK<T>> {
         check_k(data.len(), k)?;
-        let Some(gpu) = self.gpu() else {
+        if self.gpu().is_none() {
             return cpu::top_k(data, k);
-        };
-        let input = gpu.storage_from("topk input", data)?;
-        let selected = gpu::select(
-            gpu,
-            &input,
-            data.len(),
-            T::WORDS,
-            k,
-            &TopKOptions::default(),
-        )?;
+        }
+        let options = TopKOptions::default();
+        if gpu::fits_one_window(self, data.len(), T::WORDS, &options)? {
+            // One submission: upload, select, scatter and readbacks together.
+            let mut rec = self.recording("topk")?;
+            let input = rec.upload("topk input", data)?;
+            let pending = gpu::record_select(&mut rec, &input, data.len(), T::WORDS, k, &options)?
+                .expect("the input fits one window");
+            let positions = rec.read_back(&pending.positions.slice().sub(0, k as u64 * 4)?)?;
+            let value_bytes = (k * std::mem::size_of::<T>()) as u64;
+            let values = rec.read_back(&pending.values.slice().sub(0, value_bytes)?)?;
+            let mut done = rec.submit()?.wait()?;
+            let positions = done.take(positions)?;
+            let values = done.take(values)?;
+            let selected = pending.finish(&done)?;
+            return Ok(TopK {
+                positions,
+                values,
+                threshold: selected.threshold,
+            });
+        }
+        // Several windows (see `gpu::select` for why that takes a host step).
+        let device = self.gpu().ok_or(Error::NoGpu { op: "top-k" })?;
+        let input = device.storage_from("topk input", data)?;
+        let selected = gpu::select(self, &input.slice(), data.len(), T::WORDS, k, &options)?;
         drop(input);
-        let positions = gpu.read_back(selected.positions.raw(), k as u64 * 4)?;
-        let values = gpu.read_back(selected.values.raw(), (k * std::mem::size_of::<T>()) as u64)?;
+        let mut rec = self.recording("topk readback")?;
+        let positions = rec.read_back(&selected.positions.slice().sub(0, k as u64 * 4)?)?;
+        let values = rec.read_back(
+            &selected
+                .values
+                .slice()
+                .sub(0, (k * std::mem::size_of::<T>()) as u64)?,
+        )?;
+        let mut done = rec.submit()?.wait()?;
         Ok(TopK {
-            positions,
-            values,
+            positions: done.take(positions)?,
+            values: done.take(values)?,
             threshold: selected.threshold,
         })
     }
@@ -343,9 +362,9 @@ impl Context {
         k: usize,
         options: &TopKOptions,
     ) -> Result<GpuTopK> {
-        let gpu = self
-            .gpu()
-            .ok_or_else(|| Error::invalid("ctx", "top_k_gpu needs a GPU context"))?;
+        if self.gpu().is_none() {
+            return Err(Error::NoGpu { op: "top_k_gpu" });
+        }
         if !Arc::ptr_eq(&tensor.context().inner, &self.inner) {
             return Err(Error::invalid(
                 "tensor",
@@ -358,7 +377,7 @@ impl Context {
             DType::F32 => 1,
             DType::Complex32 => 2,
         };
-        let selected = gpu::select(gpu, tensor.buffer(), n, words, k, options)?;
+        let selected = gpu::select(self, &tensor.slice(), n, words, k, options)?;
         let values = GpuTensor::from_buffer(self, selected.values, &[k], tensor.dtype())?;
         Ok(GpuTopK {
             positions: selected.positions,
