@@ -84,9 +84,7 @@ impl GpuTensor {
         if data.len() != len {
             return Err(Error::shape("GpuTensor upload", len, data.len()));
         }
-        let gpu = ctx
-            .gpu()
-            .ok_or_else(|| Error::invalid("ctx", "GPU tensors need a GPU context"))?;
+        let gpu = ctx.gpu().ok_or(Error::NoGpu { op: "a GPU tensor" })?;
         let buffer = gpu.storage_from("tensor", data)?;
         Ok(GpuTensor {
             ctx: ctx.clone(),
@@ -133,9 +131,7 @@ impl GpuTensor {
     /// As [`GpuTensor::from_complex`].
     pub fn uninit(ctx: &Context, shape: &[usize], dtype: DType) -> Result<Self> {
         let len = shape_len(shape)?;
-        let gpu = ctx
-            .gpu()
-            .ok_or_else(|| Error::invalid("ctx", "GPU tensors need a GPU context"))?;
+        let gpu = ctx.gpu().ok_or(Error::NoGpu { op: "a GPU tensor" })?;
         let bytes = (len as u64)
             .checked_mul(dtype.size() as u64)
             .ok_or_else(|| Error::invalid("shape", format!("{shape:?} is too large")))?;

@@ -110,6 +110,34 @@ impl std::fmt::Debug for Context {
 }
 
 static LOG_ONCE: Once = Once::new();
+static RUNTIME_DIR_ONCE: Once = Once::new();
+
+/// Mesa's Vulkan drivers print `XDG_RUNTIME_DIR is invalid or not set` on
+/// every instance when the variable is unset (containers, CI, cron). Before
+/// the first probe, a process without it gets a private directory
+/// (`$TMPDIR/fft-tensor-runtime-<uid>`, mode 0700). A variable the user set
+/// is left alone.
+fn quiet_driver_runtime_dir() {
+    RUNTIME_DIR_ONCE.call_once(|| {
+        if std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|d| std::path::Path::new(&d).is_dir()) {
+            return;
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+            let uid = std::fs::metadata("/proc/self").map(|m| m.uid()).unwrap_or(0);
+            let dir = std::env::temp_dir().join(format!("fft-tensor-runtime-{uid}"));
+            let _ = std::fs::DirBuilder::new().mode(0o700).create(&dir);
+            let private = std::fs::metadata(&dir).is_ok_and(|m| {
+                m.is_dir() && m.uid() == uid && m.permissions().mode() & 0o077 == 0
+            });
+            if private {
+                // Set once, before this crate creates any Vulkan instance.
+                std::env::set_var("XDG_RUNTIME_DIR", &dir);
+            }
+        }
+    });
+}
 
 fn device_type_rank(t: wgpu::DeviceType) -> u8 {
     match t {
@@ -165,6 +193,7 @@ impl Context {
             ctx.log_choice();
             return Ok(ctx);
         }
+        quiet_driver_runtime_dir();
         let mut descriptor = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
         if let Some(backends) = options.backends {
             descriptor.backends = backends;
