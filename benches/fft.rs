@@ -126,7 +126,7 @@ fn summary() {
         cpu.description()
     );
     println!(
-        "{:>8} {:>7} {:>11} {:>12} {:>12} {:>11} {:>11} {:>8} {:>9}",
+        "{:>8} {:>7} {:>11} {:>12} {:>12} {:>11} {:>11} {:>10} {:>8} {:>9}",
         "length",
         "passes",
         "rustfft ms",
@@ -134,6 +134,7 @@ fn summary() {
         "gpu-res ms",
         "res/rustfft",
         "kernel ms",
+        "overhead",
         "GB/s",
         "Mpts/s"
     );
@@ -157,17 +158,18 @@ fn summary() {
             .filter_map(|_| gplan.process_gpu_timed(&a, &mut out).unwrap())
             .map(|d| d.as_secs_f64())
             .collect();
-        let (k_ms, gbs) = if kernel.is_empty() {
-            ("n/a".to_string(), "n/a".to_string())
+        let (k_ms, overhead, gbs) = if kernel.is_empty() {
+            ("n/a".to_string(), "n/a".to_string(), "n/a".to_string())
         } else {
             let k = median(kernel);
             (
                 format!("{:.3}", k * 1e3),
+                format!("{:.3}", (t_res - k) * 1e3),
                 format!("{:.1}", 16.0 * points as f64 * passes as f64 / k / 1e9),
             )
         };
         println!(
-            "{len:>8} {passes:>7} {:>11.3} {:>12.3} {:>12.3} {:>11.2} {k_ms:>11} {gbs:>8} {:>9.1}",
+            "{len:>8} {passes:>7} {:>11.3} {:>12.3} {:>12.3} {:>11.2} {k_ms:>11} {overhead:>10} {gbs:>8} {:>9.1}",
             t_cpu * 1e3,
             t_host * 1e3,
             t_res * 1e3,
@@ -175,7 +177,8 @@ fn summary() {
             points as f64 / t_res / 1e6,
         );
     }
-    println!("(res/rustfft < 1 means the GPU-resident transform is faster; gpu-res includes submit and wait)");
+    println!("(res/rustfft < 1 means the GPU-resident transform is faster; gpu-res includes submit and wait;");
+    println!(" overhead = gpu-res minus kernel time: host work per GPU-resident call, ms)");
 }
 
 criterion_group!(benches, bench_fft);
@@ -187,7 +190,49 @@ fn main() {
         Criterion::default().configure_from_args().final_summary();
     }
     summary();
+    host_overhead();
     real_and_2d();
+}
+
+/// Host work per GPU-resident call on small batches, where it dominates:
+/// the median wall time of a call minus the median GPU time of its kernels
+/// (timestamp queries), over many calls.
+fn host_overhead() {
+    let Some(ctx) = gpu_context() else {
+        return;
+    };
+    if !ctx.gpu().is_some_and(|g| g.has_timestamps()) {
+        println!("
+host overhead: the device has no timestamp queries");
+        return;
+    }
+    println!("
+host overhead per GPU-resident call (median of 101 calls)");
+    println!(
+        "{:>8} {:>7} {:>12} {:>11} {:>12}",
+        "length", "lines", "call ms", "kernel ms", "overhead ms"
+    );
+    for (len, lines) in [(256usize, 16usize), (256, 4096), (4096, 16), (1000, 16)] {
+        let input = SplitMix64(len as u64).complex_vec(len * lines);
+        let plan = ctx
+            .plan_fft(len, FftDirection::Forward, Normalization::None)
+            .unwrap();
+        let a = GpuTensor::from_complex(&ctx, &input, &[len * lines]).unwrap();
+        let mut out = GpuTensor::uninit(&ctx, &[len * lines], DType::Complex32).unwrap();
+        let call = time_median(101, || plan.process_gpu(&a, &mut out).unwrap());
+        let kernel = median(
+            (0..101)
+                .filter_map(|_| plan.process_gpu_timed(&a, &mut out).unwrap())
+                .map(|d| d.as_secs_f64())
+                .collect(),
+        );
+        println!(
+            "{len:>8} {lines:>7} {:>12.3} {:>11.3} {:>12.3}",
+            call * 1e3,
+            kernel * 1e3,
+            (call - kernel) * 1e3
+        );
+    }
 }
 
 /// Real vs complex transforms of the same batch, and 2-D transforms, on the

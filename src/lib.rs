@@ -18,6 +18,21 @@
 //! * [`store`]: compressed checkpoints (`.fftt`): per-tensor codecs chosen
 //!   by measured error, safetensors in and out, validated reading.
 //!
+//! * [`backend::Recording`]: GPU work of several operations recorded
+//!   together and submitted once (one wait, only the results read back).
+//!
+//! ## Naming
+//! * Host forms take and return host data and run on the context's
+//!   backend: `fft`/`FftPlan::process` transform a `&mut` slice or tensor
+//!   **in place**; `rfftn`, `irfftn`, `top_k_*`, `compress` **return** a new
+//!   value (their output has another shape or type).
+//! * `*_gpu` forms take and return GPU-resident [`GpuTensor`]s (inputs are
+//!   left unchanged) and need a GPU context ([`Error::NoGpu`] otherwise);
+//!   each is one submission with one wait.
+//! * `record_*` forms append the same work to a [`backend::Recording`]
+//!   over [`backend::BufferSlice`]s, so a chain of operations is submitted
+//!   once; the one-shot forms above are thin wrappers over them.
+//!
 //! Accuracy: RMS relative error against an f64 FFT is below 1e-6 for every
 //! power of two up to 2^20 and below 2e-6 up to 2^24, on both paths, and
 //! below 2e-6 for any length up to 2^20 on the GPU (see the README for
@@ -46,6 +61,7 @@ pub mod sparse;
 pub mod spectral;
 pub mod store;
 pub mod tensor;
+#[doc(hidden)]
 pub mod testing;
 pub mod topk;
 

@@ -32,13 +32,14 @@ mod gpu;
 mod nd;
 mod real;
 pub mod recipe;
-pub mod twiddle;
+pub(crate) mod twiddle;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use rustfft::num_complex::Complex32;
 
+pub use real::rfftn_shape;
 pub use recipe::{Algorithm, AlgorithmChoice, DeviceCaps, FftRecipe};
 
 use crate::backend::{BufferSlice, Context, Recording};

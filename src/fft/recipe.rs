@@ -6,15 +6,15 @@
 use crate::error::{Error, Result};
 
 /// Threads per workgroup of the FFT kernels (the `WG_SIZE` override).
-pub const WORKGROUP_SIZE: u32 = 256;
+pub(crate) const WORKGROUP_SIZE: u32 = 256;
 /// Registers per thread in the kernels (`REGS` in common/complex.wgsl): a
 /// workgroup's tile holds at most `WORKGROUP_SIZE * REGS` points.
-pub const REGISTERS_PER_THREAD: u32 = 16;
+pub(crate) const REGISTERS_PER_THREAD: u32 = crate::shaders::REGS;
 /// Padded tiles hold one spare slot per this many points.
-pub const PAD_EVERY: u32 = 16;
+pub(crate) const PAD_EVERY: u32 = 16;
 
 /// Slots a tile of `points` occupies in workgroup memory.
-pub fn padded_slots(points: usize, padded: bool) -> usize {
+pub(crate) fn padded_slots(points: usize, padded: bool) -> usize {
     if padded {
         points + points / PAD_EVERY as usize
     } else {
@@ -28,9 +28,10 @@ pub const MAX_LEN: usize = 1 << 24;
 /// just under [`MAX_LEN`]), if the device's bindings hold it.
 pub const MAX_BLUESTEIN_M: usize = 1 << 25;
 /// Radices the kernels implement (their DFTs live in common/complex.wgsl).
-pub const KERNEL_RADICES: [u32; 6] = [2, 3, 4, 5, 7, 8];
+#[cfg(test)]
+pub(crate) const KERNEL_RADICES: [u32; 6] = [2, 3, 4, 5, 7, 8];
 /// Stages a shared-kernel pass can run (4 bits per radix in two u32 words).
-pub const MAX_SHARED_STAGES: usize = 16;
+pub(crate) const MAX_SHARED_STAGES: usize = 16;
 
 /// The device limits the planner needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,7 +171,7 @@ impl FftRecipe {
 
 /// Stage radices (as powers of two) for a 2^log2n transform: radix-8 stages,
 /// with one radix-2 or radix-4 stage first where log2n is not a multiple of 3.
-pub fn radix_bits(log2n: u32) -> Vec<u32> {
+pub(crate) fn radix_bits(log2n: u32) -> Vec<u32> {
     let mut bits = Vec::new();
     let mut left = log2n;
     while left > 0 {
@@ -188,7 +189,7 @@ pub fn radix_bits(log2n: u32) -> Vec<u32> {
 /// Stage radices for a length whose prime factors are all 2, 3, 5 or 7:
 /// the power of two as in [`radix_bits`], then the 3s, 5s and 7s. `None`
 /// for other lengths (and for zero); length 1 has no stages.
-pub fn radices(n: usize) -> Option<Vec<u32>> {
+pub(crate) fn radices(n: usize) -> Option<Vec<u32>> {
     if n == 0 {
         return None;
     }
@@ -214,7 +215,7 @@ pub fn is_smooth(n: usize) -> bool {
 /// floor(REGS / R)` butterflies, so no thread holds more than
 /// [`REGISTERS_PER_THREAD`] values (3840 points for radix 3 and 5, 3584 for
 /// radix 7, the whole 4096-point tile for powers of two).
-pub fn shared_capacity(radices: &[u32], shared_points: usize) -> usize {
+pub(crate) fn shared_capacity(radices: &[u32], shared_points: usize) -> usize {
     let regs = REGISTERS_PER_THREAD as usize;
     let wg = WORKGROUP_SIZE as usize;
     radices.iter().fold(shared_points, |cap, &r| {
@@ -224,7 +225,7 @@ pub fn shared_capacity(radices: &[u32], shared_points: usize) -> usize {
 
 /// Lines per workgroup for a shared-kernel pass of length `n` with
 /// `radices` (at least 1; the planner only runs lengths that fit).
-pub fn lines_per_group(n: usize, radices: &[u32], shared_points: usize) -> usize {
+pub(crate) fn lines_per_group(n: usize, radices: &[u32], shared_points: usize) -> usize {
     (shared_capacity(radices, shared_points) / n).max(1)
 }
 
@@ -236,7 +237,7 @@ fn fits_shared(n: usize, shared_points: usize) -> bool {
 
 /// The four-step split `n = n1 * n2` with both factors run by the shared
 /// kernel and `n1 <= n2` as large as possible.
-pub fn four_step_split(n: usize, shared_points: usize) -> Option<(usize, usize)> {
+pub(crate) fn four_step_split(n: usize, shared_points: usize) -> Option<(usize, usize)> {
     let mut best = None;
     let mut d = 2;
     while d * d <= n {
