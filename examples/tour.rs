@@ -43,7 +43,7 @@ fn main() -> Result<(), fft_tensor::Error> {
     ] {
         let lines = ((1 << 20) / len).max(1);
         let input = SplitMix64(len as u64).complex_vec(len * lines);
-        let plan = ctx.plan_fft(len, FftDirection::Forward, Normalization::Inverse)?;
+        let plan = ctx.plan_fft(len, FftDirection::Forward, Normalization::Backward)?;
         let mut data = input.clone();
         plan.process(&mut data)?; // first call compiles pipelines
         data.copy_from_slice(&input);
@@ -55,7 +55,7 @@ fn main() -> Result<(), fft_tensor::Error> {
             &mut twin,
             len,
             FftDirection::Forward,
-            Normalization::Inverse,
+            Normalization::Backward,
         )?;
         let reference = reference_fft(&input, len, false, 1.0);
         let vs_f64 = compare_complex(&data, &reference).rms_relative;
@@ -101,15 +101,15 @@ fn real_nd_and_dct(ctx: &Context) -> Result<(), fft_tensor::Error> {
     let t = Tensor::new(&shape, data.clone())?;
 
     let start = Instant::now();
-    let half = ctx.rfftn(&t, &[0, 1, 2], Normalization::Inverse)?;
+    let half = ctx.rfftn(&t, &[0, 1, 2], Normalization::Backward)?;
     let took = start.elapsed();
-    let twin = cpu.rfftn(&t, &[0, 1, 2], Normalization::Inverse)?;
+    let twin = cpu.rfftn(&t, &[0, 1, 2], Normalization::Backward)?;
     let twin64: Vec<_> = twin
         .data()
         .iter()
         .map(|c| fft_tensor::num_complex::Complex64::new(c.re.into(), c.im.into()))
         .collect();
-    let back = ctx.irfftn(&half, &[0, 1, 2], 96, Normalization::Inverse)?;
+    let back = ctx.irfftn(&half, &[0, 1, 2], 96, Normalization::Backward)?;
     println!(
         "rfftn {shape:?} -> {:?}: vs twin {:.1e}, round trip {:.1e}, {:.1} ms",
         half.shape(),

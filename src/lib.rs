@@ -30,7 +30,7 @@
 //! let ctx = Context::from_env()?; // GPU if there is a real one, else the CPU
 //! let mut rows = vec![Complex32::new(0.0, 0.0); 64 * 4096];
 //! rows[0] = Complex32::new(1.0, 0.0);
-//! ctx.fft(&mut rows, 4096, FftDirection::Forward, Normalization::Inverse)?;
+//! ctx.fft(&mut rows, 4096, FftDirection::Forward, Normalization::Backward)?;
 //! assert!((rows[17].re - 1.0).abs() < 1e-6); // an impulse has a flat spectrum
 //! # Ok::<(), fft_tensor::Error>(())
 //! ```
@@ -51,6 +51,8 @@ pub mod topk;
 
 pub use backend::{Backend, Context, ContextOptions, DeviceChoice, MemoryStats};
 pub use error::{Error, Result};
+pub use fft::freq::{fftfreq, fftshift, ifftshift, rfftfreq};
+pub use fft::numpy::FftFloat;
 pub use fft::{FftDirection, FftPlan, Normalization};
 pub use tensor::{DType, GpuTensor, Tensor};
 pub use topk::{GpuTopK, TopK, TopKOptions, TopKThreshold};
@@ -61,3 +63,8 @@ pub use wgpu;
 
 /// Complex number types (re-exported from `num-complex`).
 pub use rustfft::num_complex;
+
+/// The README's code blocks, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme {}

@@ -22,9 +22,9 @@ fn cpu_twin_every_power_of_two_within_bounds() {
         let input = SplitMix64(log2n as u64).complex_vec(len * lines);
         for dir in [FftDirection::Forward, FftDirection::Inverse] {
             let mut data = input.clone();
-            ctx.fft(&mut data, len, dir, Normalization::Inverse)
+            ctx.fft(&mut data, len, dir, Normalization::Backward)
                 .unwrap();
-            let scale = Normalization::Inverse.factor(len, dir);
+            let scale = Normalization::Backward.factor(len, dir);
             let expected = reference_fft(&input, len, dir == FftDirection::Inverse, scale.into());
             let tol = if log2n <= 20 { 1e-6 } else { 2e-6 };
             assert_rms_close(&format!("cpu len {len} {dir:?}"), &data, &expected, tol);
@@ -70,8 +70,8 @@ proptest! {
         let input = SplitMix64(seed).complex_vec(len * lines);
         for ctx in contexts() {
             let mut data = input.clone();
-            ctx.fft(&mut data, len, FftDirection::Forward, Normalization::Unitary).unwrap();
-            ctx.fft(&mut data, len, FftDirection::Inverse, Normalization::Unitary).unwrap();
+            ctx.fft(&mut data, len, FftDirection::Forward, Normalization::Ortho).unwrap();
+            ctx.fft(&mut data, len, FftDirection::Inverse, Normalization::Ortho).unwrap();
             let r = compare_complex(&data, &to64(&input));
             prop_assert!(r.rms_relative <= 1e-6, "{}: round trip error {:e}", ctx.description(), r.rms_relative);
         }
@@ -104,7 +104,7 @@ proptest! {
         let input = SplitMix64(seed).complex_vec(len);
         for ctx in contexts() {
             let mut data = input.clone();
-            ctx.fft(&mut data, len, FftDirection::Forward, Normalization::Unitary).unwrap();
+            ctx.fft(&mut data, len, FftDirection::Forward, Normalization::Ortho).unwrap();
             let (e_in, e_out) = (energy(&input), energy(&data));
             prop_assert!(((e_out - e_in) / e_in).abs() <= 1e-5, "{}: {e_in} vs {e_out}", ctx.description());
         }

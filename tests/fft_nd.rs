@@ -65,7 +65,7 @@ fn complex_nd_equals_separable_1d() {
             }
             expected.iter_mut().for_each(|v| *v *= scale);
             let mut t = Tensor::new(shape, input).unwrap();
-            ctx.fftn(&mut t, axes, FftDirection::Inverse, Normalization::Inverse)
+            ctx.fftn(&mut t, axes, FftDirection::Inverse, Normalization::Backward)
                 .unwrap();
             assert_rms_close(
                 &format!("{} {shape:?} axes {axes:?}", ctx.description()),

@@ -73,7 +73,7 @@ fn rfftn_is_the_half_of_the_complex_transform() {
                     &half,
                     axes,
                     shape[*axes.last().unwrap()],
-                    Normalization::Inverse,
+                    Normalization::Backward,
                 )
                 .unwrap();
             assert_eq!(back.shape(), *shape);
@@ -95,12 +95,12 @@ fn odd_lengths_on_the_cpu_twin() {
         let mut rng = SplitMix64(n as u64);
         let data: Vec<f32> = (0..2 * n).map(|_| rng.uniform()).collect();
         let t = Tensor::new(&[2, n], data.clone()).unwrap();
-        let half = ctx.rfftn(&t, &[1], Normalization::Unitary).unwrap();
+        let half = ctx.rfftn(&t, &[1], Normalization::Ortho).unwrap();
         let mut expected = expected_half(&ctx, &data, &[2, n], &[1]);
         let s = 1.0 / (n as f64).sqrt();
         expected.iter_mut().for_each(|v| *v *= s);
         assert_rms_close(&format!("odd rfft {n}"), half.data(), &expected, 1e-6);
-        let back = ctx.irfftn(&half, &[1], n, Normalization::Unitary).unwrap();
+        let back = ctx.irfftn(&half, &[1], n, Normalization::Ortho).unwrap();
         let r = compare_real(
             back.data(),
             &data.iter().map(|&x| x.into()).collect::<Vec<f64>>(),
@@ -119,8 +119,8 @@ fn gpu_and_cpu_real_transforms_agree() {
     let mut rng = SplitMix64(11);
     let data: Vec<f32> = (0..1500).map(|_| rng.uniform()).collect();
     let t = Tensor::new(&shape, data).unwrap();
-    let a = gpu.rfftn(&t, &[0, 1], Normalization::Unitary).unwrap();
-    let b = cpu.rfftn(&t, &[0, 1], Normalization::Unitary).unwrap();
+    let a = gpu.rfftn(&t, &[0, 1], Normalization::Ortho).unwrap();
+    let b = cpu.rfftn(&t, &[0, 1], Normalization::Ortho).unwrap();
     let b64: Vec<Complex64> = b
         .data()
         .iter()
@@ -145,12 +145,13 @@ fn rfft_and_rfft2_are_rfftn_over_the_last_axes() {
         let mut rng = SplitMix64(21);
         let data: Vec<f32> = (0..3 * 16 * 24).map(|_| rng.uniform()).collect();
         let t = Tensor::new(&[3, 16, 24], data).unwrap();
-        let a = ctx.rfft2(&t, Normalization::Inverse).unwrap();
-        let b = ctx.rfftn(&t, &[1, 2], Normalization::Inverse).unwrap();
+        let a = ctx.rfft2(&t, Normalization::Backward).unwrap();
+        let b = ctx.rfftn(&t, &[1, 2], Normalization::Backward).unwrap();
         assert_eq!(a, b);
         assert_eq!(
-            ctx.irfft2(&a, 24, Normalization::Inverse).unwrap(),
-            ctx.irfftn(&b, &[1, 2], 24, Normalization::Inverse).unwrap()
+            ctx.irfft2(&a, 24, Normalization::Backward).unwrap(),
+            ctx.irfftn(&b, &[1, 2], 24, Normalization::Backward)
+                .unwrap()
         );
         let c = ctx.rfft(&t, Normalization::None).unwrap();
         assert_eq!(c.shape(), &[3, 16, 13]);

@@ -91,8 +91,13 @@ pub(crate) fn encode_dct_axis(
             ],
             spectrum_grid,
         )?;
-        keep =
-            ctx.encode_irfft_axis(encoder, &half, &rows, (lines, n, 1), Normalization::Inverse)?;
+        keep = ctx.encode_irfft_axis(
+            encoder,
+            &half,
+            &rows,
+            (lines, n, 1),
+            Normalization::Backward,
+        )?;
         let uniform = gpu.uniform("dct_reorder params", &reorder_params(1));
         gpu.dispatch(
             encoder,
