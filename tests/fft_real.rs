@@ -1,15 +1,11 @@
 //! Real transforms equal the complex transform of the same data (half
 //! spectrum), round trips restore the input, GPU and CPU twin agree.
 
+mod common;
+
 use fft_tensor::num_complex::{Complex32, Complex64};
 use fft_tensor::testing::{assert_rms_close, compare_real, gpu_context_or_skip, SplitMix64};
 use fft_tensor::{Context, FftDirection, Normalization, Tensor};
-
-fn contexts(test: &str) -> Vec<Context> {
-    let mut v = vec![Context::cpu()];
-    v.extend(gpu_context_or_skip(test));
-    v
-}
 
 /// Half spectrum expected from the complex transform of the promoted data.
 fn expected_half(ctx: &Context, data: &[f32], shape: &[usize], axes: &[usize]) -> Vec<Complex64> {
@@ -52,39 +48,36 @@ const CASES: &[(&[usize], &[usize])] = &[
     (&[1000], &[0]),
 ];
 
-#[test]
-fn rfftn_is_the_half_of_the_complex_transform() {
-    for ctx in contexts("rfftn_is_the_half_of_the_complex_transform") {
-        for (shape, axes) in CASES {
-            let len: usize = shape.iter().product();
-            let mut rng = SplitMix64(len as u64 + 5);
-            let data: Vec<f32> = (0..len).map(|_| rng.uniform()).collect();
-            let t = Tensor::new(shape, data.clone()).unwrap();
-            let half = ctx.rfftn(&t, axes, Normalization::None).unwrap();
-            let expected = expected_half(&ctx, &data, shape, axes);
-            assert_rms_close(
-                &format!("{} rfftn {shape:?} {axes:?}", ctx.description()),
-                half.data(),
-                &expected,
-                2e-6,
-            );
-            let back = ctx
-                .irfftn(
-                    &half,
-                    axes,
-                    shape[*axes.last().unwrap()],
-                    Normalization::Backward,
-                )
-                .unwrap();
-            assert_eq!(back.shape(), *shape);
-            let expected: Vec<f64> = data.iter().map(|&x| f64::from(x)).collect();
-            let r = compare_real(back.data(), &expected);
-            assert!(
-                r.rms_relative < 2e-6,
-                "{} round trip {shape:?}: {r:?}",
-                ctx.description()
-            );
-        }
+fn rfftn_is_the_half_of_the_complex_transform(ctx: Context) {
+    for (shape, axes) in CASES {
+        let len: usize = shape.iter().product();
+        let mut rng = SplitMix64(len as u64 + 5);
+        let data: Vec<f32> = (0..len).map(|_| rng.uniform()).collect();
+        let t = Tensor::new(shape, data.clone()).unwrap();
+        let half = ctx.rfftn(&t, axes, Normalization::None).unwrap();
+        let expected = expected_half(&ctx, &data, shape, axes);
+        assert_rms_close(
+            &format!("{} rfftn {shape:?} {axes:?}", ctx.description()),
+            half.data(),
+            &expected,
+            2e-6,
+        );
+        let back = ctx
+            .irfftn(
+                &half,
+                axes,
+                shape[*axes.last().unwrap()],
+                Normalization::Backward,
+            )
+            .unwrap();
+        assert_eq!(back.shape(), *shape);
+        let expected: Vec<f64> = data.iter().map(|&x| f64::from(x)).collect();
+        let r = compare_real(back.data(), &expected);
+        assert!(
+            r.rms_relative < 2e-6,
+            "{} round trip {shape:?}: {r:?}",
+            ctx.description()
+        );
     }
 }
 
@@ -139,27 +132,29 @@ fn irfft_checks_the_half_axis() {
     assert!(ctx.irfftn(&t, &[], 8, Normalization::None).is_err());
 }
 
-#[test]
-fn rfft_and_rfft2_are_rfftn_over_the_last_axes() {
-    for ctx in contexts("rfft_and_rfft2_are_rfftn_over_the_last_axes") {
-        let mut rng = SplitMix64(21);
-        let data: Vec<f32> = (0..3 * 16 * 24).map(|_| rng.uniform()).collect();
-        let t = Tensor::new(&[3, 16, 24], data).unwrap();
-        let a = ctx.rfft2(&t, Normalization::Backward).unwrap();
-        let b = ctx.rfftn(&t, &[1, 2], Normalization::Backward).unwrap();
-        assert_eq!(a, b);
-        assert_eq!(
-            ctx.irfft2(&a, 24, Normalization::Backward).unwrap(),
-            ctx.irfftn(&b, &[1, 2], 24, Normalization::Backward)
-                .unwrap()
-        );
-        let c = ctx.rfft(&t, Normalization::None).unwrap();
-        assert_eq!(c.shape(), &[3, 16, 13]);
-        assert_eq!(
-            ctx.irfft(&c, 24, Normalization::None).unwrap().shape(),
-            &[3, 16, 24]
-        );
-        let flat = Tensor::new(&[24], vec![0.0f32; 24]).unwrap();
-        assert!(ctx.rfft2(&flat, Normalization::None).is_err());
-    }
+fn rfft_and_rfft2_are_rfftn_over_the_last_axes(ctx: Context) {
+    let mut rng = SplitMix64(21);
+    let data: Vec<f32> = (0..3 * 16 * 24).map(|_| rng.uniform()).collect();
+    let t = Tensor::new(&[3, 16, 24], data).unwrap();
+    let a = ctx.rfft2(&t, Normalization::Backward).unwrap();
+    let b = ctx.rfftn(&t, &[1, 2], Normalization::Backward).unwrap();
+    assert_eq!(a, b);
+    assert_eq!(
+        ctx.irfft2(&a, 24, Normalization::Backward).unwrap(),
+        ctx.irfftn(&b, &[1, 2], 24, Normalization::Backward)
+            .unwrap()
+    );
+    let c = ctx.rfft(&t, Normalization::None).unwrap();
+    assert_eq!(c.shape(), &[3, 16, 13]);
+    assert_eq!(
+        ctx.irfft(&c, 24, Normalization::None).unwrap().shape(),
+        &[3, 16, 24]
+    );
+    let flat = Tensor::new(&[24], vec![0.0f32; 24]).unwrap();
+    assert!(ctx.rfft2(&flat, Normalization::None).is_err());
 }
+
+backend_tests!(
+    rfftn_is_the_half_of_the_complex_transform,
+    rfft_and_rfft2_are_rfftn_over_the_last_axes,
+);
