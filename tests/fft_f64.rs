@@ -63,9 +63,9 @@ impl Dd {
     }
 }
 
-/// 2 pi in double-double.
+/// 2 pi in double-double (`TAU` rounded to f64, plus the rounding error).
 const TWO_PI: Dd = Dd {
-    hi: 6.283_185_307_179_586,
+    hi: std::f64::consts::TAU,
     lo: 2.449_293_598_294_706_4e-16,
 };
 

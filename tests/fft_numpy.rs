@@ -497,3 +497,34 @@ fn gpu_upload_mismatch_names_the_shape() {
         "{err}"
     );
 }
+
+/// The former names keep working for one release, also in patterns.
+#[test]
+#[allow(deprecated)]
+fn former_normalisation_names_still_work() {
+    assert_eq!(Normalization::Inverse, Normalization::Backward);
+    assert_eq!(Normalization::Unitary, Normalization::Ortho);
+    assert_eq!(Normalization::default(), Normalization::Backward);
+    let named = |n: Normalization| match n {
+        Normalization::Inverse => "backward",
+        Normalization::Unitary => "ortho",
+        Normalization::Forward => "forward",
+        Normalization::None => "none",
+    };
+    assert_eq!(named(Normalization::Backward), "backward");
+    assert_eq!(named(Normalization::Ortho), "ortho");
+    for (norm, forward, inverse) in [
+        (Normalization::None, 1.0, 1.0),
+        (Normalization::Backward, 1.0, 0.125),
+        (
+            Normalization::Ortho,
+            8f64.sqrt().recip(),
+            8f64.sqrt().recip(),
+        ),
+        (Normalization::Forward, 0.125, 1.0),
+    ] {
+        assert_eq!(norm.factor_f64(8, FftDirection::Forward), forward);
+        assert_eq!(norm.factor_f64(8, FftDirection::Inverse), inverse);
+        assert_eq!(norm.factor(8, FftDirection::Forward), forward as f32);
+    }
+}

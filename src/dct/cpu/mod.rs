@@ -8,7 +8,7 @@
 //! costs about half an FFT of length `N` per line. Every `N >= 1` works.
 
 //!
-//! The plan and the packing live in [`plan`]; lines along any axis are
+//! The plan and the packing live in `plan.rs`; lines along any axis are
 //! handed to it by the line driver shared with the FFT twins.
 
 mod plan;
