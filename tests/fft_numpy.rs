@@ -41,6 +41,15 @@ fn dft(x: &[Complex64], inverse: bool) -> Vec<Complex64> {
         .collect()
 }
 
+/// Largest `|a - b|`.
+fn max_diff(a: &[f64], b: &[f64]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max)
+}
+
 fn close(a: &[Complex64], b: &[Complex64], tol: f64) -> bool {
     let num: f64 = a.iter().zip(b).map(|(x, y)| (x - y).norm_sqr()).sum();
     let den: f64 = b.iter().map(|y| y.norm_sqr()).sum();
@@ -239,23 +248,13 @@ fn irfft_infers_the_real_length_as_numpy() {
         let got = numpy::irfft(&ctx, &t, None, -1, B).unwrap();
         assert_eq!(got.len(), 2 * (m - 1), "m {m}");
         let expected = irfft_definition(&h, 2 * (m - 1));
-        let err = got
-            .data()
-            .iter()
-            .zip(&expected)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0, f64::max);
+        let err = max_diff(got.data(), &expected);
         assert!(err <= 1e-14, "m {m}: {err:e}");
         // Given n (odd or even, cropping or padding the half spectrum).
         for n in [1usize, 2 * m - 1, 2 * m + 2] {
             let got = numpy::irfft(&ctx, &t, Some(n), 0, B).unwrap();
             let expected = irfft_definition(&h, n);
-            let err = got
-                .data()
-                .iter()
-                .zip(&expected)
-                .map(|(a, b)| (a - b).abs())
-                .fold(0.0, f64::max);
+            let err = max_diff(got.data(), &expected);
             assert!(err <= 1e-14, "m {m} n {n}: {err:e}");
         }
     }
@@ -267,12 +266,7 @@ fn irfft_infers_the_real_length_as_numpy() {
         let inferred = numpy::irfft(&ctx, &h, None, -1, B).unwrap();
         assert_eq!(inferred.len(), 2 * (n / 2));
         let exact = numpy::irfft(&ctx, &h, Some(n), -1, B).unwrap();
-        let err = exact
-            .data()
-            .iter()
-            .zip(&x)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0, f64::max);
+        let err = max_diff(exact.data(), &x);
         assert!(err <= 1e-14, "n {n}");
     }
     // One point on the real axis infers length 0: a clear error, not a contradiction.
@@ -299,12 +293,7 @@ fn irfftn_infers_the_last_axis_and_pads_the_others() {
     assert_eq!(h.shape(), &[4, 4]);
     let back = numpy::irfftn(&ctx, &h, None, None, B).unwrap();
     assert_eq!(back.shape(), &[4, 6]);
-    let err = back
-        .data()
-        .iter()
-        .zip(&x)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0, f64::max);
+    let err = max_diff(back.data(), &x);
     assert!(err <= 1e-14);
     assert_eq!(numpy::irfft2(&ctx, &h, None, None, B).unwrap(), back);
     // s = [5, 7]: axis 0 padded to 5 complex points, real axis 7 (4 half points).

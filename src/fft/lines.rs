@@ -481,6 +481,19 @@ mod tests {
         out
     }
 
+    /// The strategies that apply to lines with `inner` between elements.
+    fn strategies_for(inner: usize) -> &'static [Strategy] {
+        if inner == 1 {
+            &[Strategy::Serial, Strategy::ContiguousParallel]
+        } else {
+            &[
+                Strategy::Serial,
+                Strategy::BlockParallel,
+                Strategy::SlabParallel,
+            ]
+        }
+    }
+
     const SHAPES: [(usize, usize, usize); 6] = [
         (1, 7, 1),
         (300, 130, 1),
@@ -496,15 +509,7 @@ mod tests {
             let (outer, n, inner) = dims;
             let data: Vec<f64> = (0..outer * n * inner).map(|i| i as f64).collect();
             let expected = reversed(&data, dims);
-            let strategies: &[Strategy] = if inner == 1 {
-                &[Strategy::Serial, Strategy::ContiguousParallel]
-            } else {
-                &[
-                    Strategy::Serial,
-                    Strategy::BlockParallel,
-                    Strategy::SlabParallel,
-                ]
-            };
+            let strategies = strategies_for(inner);
             for &strategy in strategies {
                 for threads in [1, 3, 16] {
                     let mut got = data.clone();
@@ -522,15 +527,7 @@ mod tests {
     fn mapped_lines_land_where_they_belong() {
         for (outer, n, inner) in SHAPES {
             let src: Vec<f32> = (0..outer * n * inner).map(|i| (i % 97) as f32).collect();
-            let strategies: &[Strategy] = if inner == 1 {
-                &[Strategy::Serial, Strategy::ContiguousParallel]
-            } else {
-                &[
-                    Strategy::Serial,
-                    Strategy::BlockParallel,
-                    Strategy::SlabParallel,
-                ]
-            };
+            let strategies = strategies_for(inner);
             for &strategy in strategies {
                 for threads in [1, 3] {
                     let mut got = vec![-1.0f64; outer * (n + 1) * inner];
@@ -545,19 +542,17 @@ mod tests {
     }
 
     fn check_prefix_sums(src: &[f32], got: &[f64], (outer, n, inner): (usize, usize, usize)) {
-        {
-            for o in 0..outer {
-                for j in 0..inner {
-                    let mut sum = 0.0;
-                    for i in 0..=n {
-                        assert_eq!(
-                            got[(o * (n + 1) + i) * inner + j],
-                            sum,
-                            "{outer} {n} {inner}"
-                        );
-                        if i < n {
-                            sum += f64::from(src[(o * n + i) * inner + j]);
-                        }
+        for o in 0..outer {
+            for j in 0..inner {
+                let mut sum = 0.0;
+                for i in 0..=n {
+                    assert_eq!(
+                        got[(o * (n + 1) + i) * inner + j],
+                        sum,
+                        "{outer} {n} {inner}"
+                    );
+                    if i < n {
+                        sum += f64::from(src[(o * n + i) * inner + j]);
                     }
                 }
             }
