@@ -12,6 +12,11 @@
 //! * [`FftPlan`]: batched complex FFTs of any length 1..=2^24 on the GPU
 //!   (mixed radix 2/3/4/5/7/8, Bluestein for other prime factors; any length
 //!   on the CPU backend), on host slices or GPU-resident [`GpuTensor`]s.
+//! * [`fft::numpy`]: the functions of `numpy.fft` with numpy's arguments
+//!   (`n`/`s` crop or zero-pad, negative axes, all axes by default, inferred
+//!   `irfft` length, out of place) in f32 (the context's backend) and f64
+//!   (the CPU twin), beside [`fftfreq`], [`rfftfreq`], [`fftshift`] and
+//!   [`ifftshift`]; [`Normalization`] is named as numpy's `norm`.
 //! * [`topk`]: exact top-k selection by magnitude (radix select and
 //!   compaction kernels), ties broken by position, so GPU and CPU keep the
 //!   same entries.
