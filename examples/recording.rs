@@ -42,7 +42,7 @@ fn main() -> fft_tensor::Result<()> {
     let x = rec.upload("signals", &signals)?;
     let spectrum = rec.temporary("spectra", half_bytes)?;
     let back = rec.temporary("signals back", x.size())?;
-    let norm = Normalization::Inverse;
+    let norm = Normalization::Backward;
     ctx.record_rfftn(&mut rec, &x, &spectrum, &[lines, n], &[1], norm)?;
     ctx.record_irfftn(&mut rec, &spectrum, &back, &half_shape, &[1], n, norm)?;
     // A 2-D DCT-II of the image and its inverse (DCT-III).

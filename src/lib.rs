@@ -12,6 +12,11 @@
 //! * [`FftPlan`]: batched complex FFTs of any length 1..=2^24 on the GPU
 //!   (mixed radix 2/3/4/5/7/8, Bluestein for other prime factors; any length
 //!   on the CPU backend), on host slices or GPU-resident [`GpuTensor`]s.
+//! * [`fft::numpy`]: the functions of `numpy.fft` with numpy's arguments
+//!   (`n`/`s` crop or zero-pad, negative axes, all axes by default, inferred
+//!   `irfft` length, out of place) in f32 (the context's backend) and f64
+//!   (the CPU twin), beside [`fftfreq`], [`rfftfreq`], [`fftshift`] and
+//!   [`ifftshift`]; [`Normalization`] is named as numpy's `norm`.
 //! * [`topk`]: exact top-k selection by magnitude (radix select and
 //!   compaction kernels), ties broken by position, so GPU and CPU keep the
 //!   same entries.
@@ -45,7 +50,7 @@
 //! let ctx = Context::from_env()?; // GPU if there is a real one, else the CPU
 //! let mut rows = vec![Complex32::new(0.0, 0.0); 64 * 4096];
 //! rows[0] = Complex32::new(1.0, 0.0);
-//! ctx.fft(&mut rows, 4096, FftDirection::Forward, Normalization::Inverse)?;
+//! ctx.fft(&mut rows, 4096, FftDirection::Forward, Normalization::Backward)?;
 //! assert!((rows[17].re - 1.0).abs() < 1e-6); // an impulse has a flat spectrum
 //! # Ok::<(), fft_tensor::Error>(())
 //! ```
@@ -67,6 +72,8 @@ pub mod topk;
 
 pub use backend::{Backend, Context, ContextOptions, DeviceChoice, MemoryStats};
 pub use error::{Error, Result};
+pub use fft::freq::{fftfreq, fftshift, ifftshift, rfftfreq};
+pub use fft::numpy::FftFloat;
 pub use fft::{FftDirection, FftPlan, Normalization};
 pub use tensor::{DType, GpuTensor, Tensor};
 pub use topk::{GpuTopK, TopK, TopKOptions, TopKThreshold};
@@ -77,3 +84,8 @@ pub use wgpu;
 
 /// Complex number types (re-exported from `num-complex`).
 pub use rustfft::num_complex;
+
+/// The README's code blocks, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme {}

@@ -82,7 +82,11 @@ impl GpuTensor {
     ) -> Result<Self> {
         let len = shape_len(shape)?;
         if data.len() != len {
-            return Err(Error::shape("GpuTensor upload", len, data.len()));
+            return Err(Error::shape(
+                "GpuTensor upload",
+                format!("{len} elements for shape {shape:?}"),
+                data.len(),
+            ));
         }
         let gpu = ctx.gpu().ok_or(Error::NoGpu { op: "a GPU tensor" })?;
         let buffer = gpu.storage_from("tensor", data)?;

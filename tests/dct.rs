@@ -1,15 +1,11 @@
 //! DCT-II / DCT-III on both backends against the naive f64 formula:
 //! accuracy, N-D separability, round trips, orthonormality (Parseval).
 
+mod common;
+
 use fft_tensor::dct::reference::dct2_naive_f64;
 use fft_tensor::testing::{compare_real, gpu_context_or_skip, SplitMix64};
 use fft_tensor::{Context, Tensor};
-
-fn contexts(test: &str) -> Vec<Context> {
-    let mut v = vec![Context::cpu()];
-    v.extend(gpu_context_or_skip(test));
-    v
-}
 
 /// Naive f64 DCT-II along `axis` of a row-major tensor.
 fn reference_axis(data: &mut [f64], shape: &[usize], axis: usize) {
@@ -32,8 +28,7 @@ fn random(len: usize, seed: u64) -> Vec<f32> {
     (0..len).map(|_| rng.uniform()).collect()
 }
 
-#[test]
-fn dct_matches_the_naive_formula_and_round_trips() {
+fn dct_matches_the_naive_formula_and_round_trips(ctx: Context) {
     let cases: &[(&[usize], &[usize])] = &[
         (&[2], &[0]),
         (&[16], &[0]),
@@ -48,39 +43,37 @@ fn dct_matches_the_naive_formula_and_round_trips() {
         (&[97], &[0]),
         (&[5, 1000], &[1]),
     ];
-    for ctx in contexts("dct_matches_the_naive_formula_and_round_trips") {
-        for (shape, axes) in cases {
-            let len: usize = shape.iter().product();
-            let data = random(len, len as u64);
-            let mut expected: Vec<f64> = data.iter().map(|&x| x.into()).collect();
-            for &a in *axes {
-                reference_axis(&mut expected, shape, a);
-            }
-            let mut t = Tensor::new(shape, data.clone()).unwrap();
-            ctx.dctn(&mut t, axes).unwrap();
-            let r = compare_real(t.data(), &expected);
-            assert!(
-                r.rms_relative <= 1e-6,
-                "{} dct {shape:?} {axes:?}: {r:?}",
-                ctx.description()
-            );
-            let e_in: f64 = data.iter().map(|&x| f64::from(x).powi(2)).sum();
-            let e_out: f64 = t.data().iter().map(|&x| f64::from(x).powi(2)).sum();
-            assert!(
-                ((e_out - e_in) / e_in).abs() < 1e-5,
-                "Parseval {shape:?}: {e_in} vs {e_out}"
-            );
-            ctx.idctn(&mut t, axes).unwrap();
-            let r = compare_real(
-                t.data(),
-                &data.iter().map(|&x| x.into()).collect::<Vec<f64>>(),
-            );
-            assert!(
-                r.rms_relative <= 1e-6,
-                "{} round trip {shape:?} {axes:?}: {r:?}",
-                ctx.description()
-            );
+    for (shape, axes) in cases {
+        let len: usize = shape.iter().product();
+        let data = random(len, len as u64);
+        let mut expected: Vec<f64> = data.iter().map(|&x| x.into()).collect();
+        for &a in *axes {
+            reference_axis(&mut expected, shape, a);
         }
+        let mut t = Tensor::new(shape, data.clone()).unwrap();
+        ctx.dctn(&mut t, axes).unwrap();
+        let r = compare_real(t.data(), &expected);
+        assert!(
+            r.rms_relative <= 1e-6,
+            "{} dct {shape:?} {axes:?}: {r:?}",
+            ctx.description()
+        );
+        let e_in: f64 = data.iter().map(|&x| f64::from(x).powi(2)).sum();
+        let e_out: f64 = t.data().iter().map(|&x| f64::from(x).powi(2)).sum();
+        assert!(
+            ((e_out - e_in) / e_in).abs() < 1e-5,
+            "Parseval {shape:?}: {e_in} vs {e_out}"
+        );
+        ctx.idctn(&mut t, axes).unwrap();
+        let r = compare_real(
+            t.data(),
+            &data.iter().map(|&x| x.into()).collect::<Vec<f64>>(),
+        );
+        assert!(
+            r.rms_relative <= 1e-6,
+            "{} round trip {shape:?} {axes:?}: {r:?}",
+            ctx.description()
+        );
     }
 }
 
@@ -101,3 +94,5 @@ fn gpu_and_cpu_dct_agree() {
     );
     assert!(r.rms_relative <= 1e-6, "{r:?}");
 }
+
+backend_tests!(dct_matches_the_naive_formula_and_round_trips,);

@@ -188,10 +188,10 @@ fn inverse_transforms_and_round_trips() {
             len,
             lines,
             FftDirection::Inverse,
-            Normalization::Inverse,
+            Normalization::Backward,
             AlgorithmChoice::Auto,
         );
-        for norm in [Normalization::Inverse, Normalization::Unitary] {
+        for norm in [Normalization::Backward, Normalization::Ortho] {
             let forward = ctx.plan_fft(len, FftDirection::Forward, norm).unwrap();
             let inverse = ctx.plan_fft(len, FftDirection::Inverse, norm).unwrap();
             let (_, bound) = path(&forward.recipe().unwrap().algorithm);
@@ -215,7 +215,7 @@ fn gpu_resident_bluestein_leaves_its_input_alone() {
     let (len, lines) = (1009, 5);
     let input = SplitMix64(3).complex_vec(len * lines);
     let plan = ctx
-        .plan_fft(len, FftDirection::Forward, Normalization::Unitary)
+        .plan_fft(len, FftDirection::Forward, Normalization::Ortho)
         .unwrap();
     assert!(matches!(
         plan.recipe().unwrap().algorithm,
@@ -266,7 +266,7 @@ fn forced_algorithms_agree_with_the_reference() {
                     len,
                     lines,
                     dir,
-                    Normalization::Inverse,
+                    Normalization::Backward,
                     choice,
                 );
             }

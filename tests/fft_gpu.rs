@@ -53,7 +53,7 @@ fn every_power_of_two_up_to_2_20_within_1e6() {
                 len,
                 batch_for(len, 1 << 16),
                 dir,
-                Normalization::Inverse,
+                Normalization::Backward,
                 AlgorithmChoice::Auto,
                 1e-6,
             );
@@ -101,7 +101,7 @@ fn forced_algorithms_agree_with_the_reference() {
             len,
             lines,
             FftDirection::Inverse,
-            Normalization::Unitary,
+            Normalization::Ortho,
             AlgorithmChoice::GlobalPasses,
             1e-6,
         );
@@ -111,7 +111,7 @@ fn forced_algorithms_agree_with_the_reference() {
                 len,
                 lines,
                 FftDirection::Forward,
-                Normalization::Inverse,
+                Normalization::Backward,
                 AlgorithmChoice::FourStep,
                 1e-6,
             );
@@ -120,7 +120,7 @@ fn forced_algorithms_agree_with_the_reference() {
                 len,
                 lines,
                 FftDirection::Inverse,
-                Normalization::Inverse,
+                Normalization::Backward,
                 AlgorithmChoice::FourStep,
                 1e-6,
             );
@@ -145,8 +145,8 @@ fn normalisations_scale_as_documented() {
     };
     for norm in [
         Normalization::None,
-        Normalization::Inverse,
-        Normalization::Unitary,
+        Normalization::Backward,
+        Normalization::Ortho,
     ] {
         for dir in [FftDirection::Forward, FftDirection::Inverse] {
             check(&ctx, 512, 3, dir, norm, AlgorithmChoice::Auto, 1e-6);
@@ -244,10 +244,10 @@ fn gpu_resident_transforms_chain_without_the_host() {
     let lines = 8;
     let input = SplitMix64(7).complex_vec(len * lines);
     let forward = ctx
-        .plan_fft(len, FftDirection::Forward, Normalization::Inverse)
+        .plan_fft(len, FftDirection::Forward, Normalization::Backward)
         .unwrap();
     let inverse = ctx
-        .plan_fft(len, FftDirection::Inverse, Normalization::Inverse)
+        .plan_fft(len, FftDirection::Inverse, Normalization::Backward)
         .unwrap();
     let a = GpuTensor::from_complex(&ctx, &input, &[lines, len]).unwrap();
     let mut b = GpuTensor::uninit(&ctx, &[lines, len], DType::Complex32).unwrap();
@@ -382,7 +382,7 @@ fn variant_conformance(test: &str, specialize: bool, pad: bool) {
                 len,
                 batch_for(len, 1 << 14),
                 dir,
-                Normalization::Inverse,
+                Normalization::Backward,
                 AlgorithmChoice::Auto,
                 2e-6,
             );

@@ -1,8 +1,10 @@
 //! N-D transforms equal separable 1-D transforms along each axis, on both
 //! backends, against an f64 reference.
 
+mod common;
+
 use fft_tensor::num_complex::{Complex32, Complex64};
-use fft_tensor::testing::{assert_rms_close, gpu_context_or_skip, SplitMix64};
+use fft_tensor::testing::{assert_rms_close, SplitMix64};
 use fft_tensor::{Context, FftDirection, Normalization, Tensor};
 
 /// f64 reference: 1-D FFT along `axis` of a row-major tensor, by gathering lines.
@@ -31,14 +33,7 @@ pub fn reference_axis(data: &mut [Complex64], shape: &[usize], axis: usize, inve
     }
 }
 
-fn contexts(test: &str) -> Vec<Context> {
-    let mut v = vec![Context::cpu()];
-    v.extend(gpu_context_or_skip(test));
-    v
-}
-
-#[test]
-fn complex_nd_equals_separable_1d() {
+fn complex_nd_equals_separable_1d(ctx: Context) {
     let cases: &[(&[usize], &[usize])] = &[
         (&[8, 16], &[0, 1]),
         (&[8, 16], &[0]),
@@ -50,30 +45,28 @@ fn complex_nd_equals_separable_1d() {
         (&[16384, 2], &[0]),
         (&[32, 32, 32], &[2, 1, 0]),
     ];
-    for ctx in contexts("complex_nd_equals_separable_1d") {
-        for (shape, axes) in cases {
-            let len: usize = shape.iter().product();
-            let input = SplitMix64(len as u64).complex_vec(len);
-            let mut expected: Vec<Complex64> = input
-                .iter()
-                .map(|c| Complex64::new(c.re.into(), c.im.into()))
-                .collect();
-            let mut scale = 1.0;
-            for &a in *axes {
-                reference_axis(&mut expected, shape, a, true);
-                scale /= shape[a] as f64;
-            }
-            expected.iter_mut().for_each(|v| *v *= scale);
-            let mut t = Tensor::new(shape, input).unwrap();
-            ctx.fftn(&mut t, axes, FftDirection::Inverse, Normalization::Inverse)
-                .unwrap();
-            assert_rms_close(
-                &format!("{} {shape:?} axes {axes:?}", ctx.description()),
-                t.data(),
-                &expected,
-                2e-6,
-            );
+    for (shape, axes) in cases {
+        let len: usize = shape.iter().product();
+        let input = SplitMix64(len as u64).complex_vec(len);
+        let mut expected: Vec<Complex64> = input
+            .iter()
+            .map(|c| Complex64::new(c.re.into(), c.im.into()))
+            .collect();
+        let mut scale = 1.0;
+        for &a in *axes {
+            reference_axis(&mut expected, shape, a, true);
+            scale /= shape[a] as f64;
         }
+        expected.iter_mut().for_each(|v| *v *= scale);
+        let mut t = Tensor::new(shape, input).unwrap();
+        ctx.fftn(&mut t, axes, FftDirection::Inverse, Normalization::Backward)
+            .unwrap();
+        assert_rms_close(
+            &format!("{} {shape:?} axes {axes:?}", ctx.description()),
+            t.data(),
+            &expected,
+            2e-6,
+        );
     }
 }
 
@@ -92,3 +85,5 @@ fn bad_shapes_and_axes_are_errors() {
         .fftn(&mut t, &[1, 1], FftDirection::Forward, Normalization::None)
         .is_err());
 }
+
+backend_tests!(complex_nd_equals_separable_1d,);

@@ -1,15 +1,11 @@
 //! Real transforms equal the complex transform of the same data (half
 //! spectrum), round trips restore the input, GPU and CPU twin agree.
 
+mod common;
+
 use fft_tensor::num_complex::{Complex32, Complex64};
 use fft_tensor::testing::{assert_rms_close, compare_real, gpu_context_or_skip, SplitMix64};
 use fft_tensor::{Context, FftDirection, Normalization, Tensor};
-
-fn contexts(test: &str) -> Vec<Context> {
-    let mut v = vec![Context::cpu()];
-    v.extend(gpu_context_or_skip(test));
-    v
-}
 
 /// Half spectrum expected from the complex transform of the promoted data.
 fn expected_half(ctx: &Context, data: &[f32], shape: &[usize], axes: &[usize]) -> Vec<Complex64> {
@@ -52,39 +48,36 @@ const CASES: &[(&[usize], &[usize])] = &[
     (&[1000], &[0]),
 ];
 
-#[test]
-fn rfftn_is_the_half_of_the_complex_transform() {
-    for ctx in contexts("rfftn_is_the_half_of_the_complex_transform") {
-        for (shape, axes) in CASES {
-            let len: usize = shape.iter().product();
-            let mut rng = SplitMix64(len as u64 + 5);
-            let data: Vec<f32> = (0..len).map(|_| rng.uniform()).collect();
-            let t = Tensor::new(shape, data.clone()).unwrap();
-            let half = ctx.rfftn(&t, axes, Normalization::None).unwrap();
-            let expected = expected_half(&ctx, &data, shape, axes);
-            assert_rms_close(
-                &format!("{} rfftn {shape:?} {axes:?}", ctx.description()),
-                half.data(),
-                &expected,
-                2e-6,
-            );
-            let back = ctx
-                .irfftn(
-                    &half,
-                    axes,
-                    shape[*axes.last().unwrap()],
-                    Normalization::Inverse,
-                )
-                .unwrap();
-            assert_eq!(back.shape(), *shape);
-            let expected: Vec<f64> = data.iter().map(|&x| f64::from(x)).collect();
-            let r = compare_real(back.data(), &expected);
-            assert!(
-                r.rms_relative < 2e-6,
-                "{} round trip {shape:?}: {r:?}",
-                ctx.description()
-            );
-        }
+fn rfftn_is_the_half_of_the_complex_transform(ctx: Context) {
+    for (shape, axes) in CASES {
+        let len: usize = shape.iter().product();
+        let mut rng = SplitMix64(len as u64 + 5);
+        let data: Vec<f32> = (0..len).map(|_| rng.uniform()).collect();
+        let t = Tensor::new(shape, data.clone()).unwrap();
+        let half = ctx.rfftn(&t, axes, Normalization::None).unwrap();
+        let expected = expected_half(&ctx, &data, shape, axes);
+        assert_rms_close(
+            &format!("{} rfftn {shape:?} {axes:?}", ctx.description()),
+            half.data(),
+            &expected,
+            2e-6,
+        );
+        let back = ctx
+            .irfftn(
+                &half,
+                axes,
+                shape[*axes.last().unwrap()],
+                Normalization::Backward,
+            )
+            .unwrap();
+        assert_eq!(back.shape(), *shape);
+        let expected: Vec<f64> = data.iter().map(|&x| f64::from(x)).collect();
+        let r = compare_real(back.data(), &expected);
+        assert!(
+            r.rms_relative < 2e-6,
+            "{} round trip {shape:?}: {r:?}",
+            ctx.description()
+        );
     }
 }
 
@@ -95,12 +88,12 @@ fn odd_lengths_on_the_cpu_twin() {
         let mut rng = SplitMix64(n as u64);
         let data: Vec<f32> = (0..2 * n).map(|_| rng.uniform()).collect();
         let t = Tensor::new(&[2, n], data.clone()).unwrap();
-        let half = ctx.rfftn(&t, &[1], Normalization::Unitary).unwrap();
+        let half = ctx.rfftn(&t, &[1], Normalization::Ortho).unwrap();
         let mut expected = expected_half(&ctx, &data, &[2, n], &[1]);
         let s = 1.0 / (n as f64).sqrt();
         expected.iter_mut().for_each(|v| *v *= s);
         assert_rms_close(&format!("odd rfft {n}"), half.data(), &expected, 1e-6);
-        let back = ctx.irfftn(&half, &[1], n, Normalization::Unitary).unwrap();
+        let back = ctx.irfftn(&half, &[1], n, Normalization::Ortho).unwrap();
         let r = compare_real(
             back.data(),
             &data.iter().map(|&x| x.into()).collect::<Vec<f64>>(),
@@ -119,8 +112,8 @@ fn gpu_and_cpu_real_transforms_agree() {
     let mut rng = SplitMix64(11);
     let data: Vec<f32> = (0..1500).map(|_| rng.uniform()).collect();
     let t = Tensor::new(&shape, data).unwrap();
-    let a = gpu.rfftn(&t, &[0, 1], Normalization::Unitary).unwrap();
-    let b = cpu.rfftn(&t, &[0, 1], Normalization::Unitary).unwrap();
+    let a = gpu.rfftn(&t, &[0, 1], Normalization::Ortho).unwrap();
+    let b = cpu.rfftn(&t, &[0, 1], Normalization::Ortho).unwrap();
     let b64: Vec<Complex64> = b
         .data()
         .iter()
@@ -139,26 +132,29 @@ fn irfft_checks_the_half_axis() {
     assert!(ctx.irfftn(&t, &[], 8, Normalization::None).is_err());
 }
 
-#[test]
-fn rfft_and_rfft2_are_rfftn_over_the_last_axes() {
-    for ctx in contexts("rfft_and_rfft2_are_rfftn_over_the_last_axes") {
-        let mut rng = SplitMix64(21);
-        let data: Vec<f32> = (0..3 * 16 * 24).map(|_| rng.uniform()).collect();
-        let t = Tensor::new(&[3, 16, 24], data).unwrap();
-        let a = ctx.rfft2(&t, Normalization::Inverse).unwrap();
-        let b = ctx.rfftn(&t, &[1, 2], Normalization::Inverse).unwrap();
-        assert_eq!(a, b);
-        assert_eq!(
-            ctx.irfft2(&a, 24, Normalization::Inverse).unwrap(),
-            ctx.irfftn(&b, &[1, 2], 24, Normalization::Inverse).unwrap()
-        );
-        let c = ctx.rfft(&t, Normalization::None).unwrap();
-        assert_eq!(c.shape(), &[3, 16, 13]);
-        assert_eq!(
-            ctx.irfft(&c, 24, Normalization::None).unwrap().shape(),
-            &[3, 16, 24]
-        );
-        let flat = Tensor::new(&[24], vec![0.0f32; 24]).unwrap();
-        assert!(ctx.rfft2(&flat, Normalization::None).is_err());
-    }
+fn rfft_and_rfft2_are_rfftn_over_the_last_axes(ctx: Context) {
+    let mut rng = SplitMix64(21);
+    let data: Vec<f32> = (0..3 * 16 * 24).map(|_| rng.uniform()).collect();
+    let t = Tensor::new(&[3, 16, 24], data).unwrap();
+    let a = ctx.rfft2(&t, Normalization::Backward).unwrap();
+    let b = ctx.rfftn(&t, &[1, 2], Normalization::Backward).unwrap();
+    assert_eq!(a, b);
+    assert_eq!(
+        ctx.irfft2(&a, 24, Normalization::Backward).unwrap(),
+        ctx.irfftn(&b, &[1, 2], 24, Normalization::Backward)
+            .unwrap()
+    );
+    let c = ctx.rfft(&t, Normalization::None).unwrap();
+    assert_eq!(c.shape(), &[3, 16, 13]);
+    assert_eq!(
+        ctx.irfft(&c, 24, Normalization::None).unwrap().shape(),
+        &[3, 16, 24]
+    );
+    let flat = Tensor::new(&[24], vec![0.0f32; 24]).unwrap();
+    assert!(ctx.rfft2(&flat, Normalization::None).is_err());
 }
+
+backend_tests!(
+    rfftn_is_the_half_of_the_complex_transform,
+    rfft_and_rfft2_are_rfftn_over_the_last_axes,
+);

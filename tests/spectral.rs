@@ -2,6 +2,8 @@
 //! closed-form error on Gaussian data, smooth data compressing >= 100x,
 //! GPU and CPU agreeing, and damaged bytes giving errors.
 
+mod common;
+
 use fft_tensor::spectral::{CompressOptions, Keep, SparseSpectral, Transform, ValueType};
 use fft_tensor::testing::{compare_real, gpu_context_or_skip, SplitMix64};
 use fft_tensor::{Context, Error, Tensor};
@@ -44,65 +46,53 @@ fn smooth(shape: &[usize]) -> Tensor<f32> {
     Tensor::new(shape, data).unwrap()
 }
 
-fn contexts(test: &str) -> Vec<Context> {
-    let mut v = vec![Context::cpu()];
-    v.extend(gpu_context_or_skip(test));
-    v
-}
-
-#[test]
-fn keeping_everything_reproduces_the_input_to_value_precision() {
-    for ctx in contexts("keeping_everything_reproduces_the_input_to_value_precision") {
-        let t = Tensor::new(&[32, 48], gaussian(32 * 48, 1)).unwrap();
-        for (transform, vt, tol) in [
-            (Transform::Dct, ValueType::F32, 1e-6),
-            (Transform::Rfft, ValueType::F32, 1e-6),
-            (Transform::Dct, ValueType::F16, 5e-4),
-            (Transform::Rfft, ValueType::F16, 5e-4),
-        ] {
-            let opts = CompressOptions {
-                transform,
-                value_type: vt,
-                keep: Keep::Fraction(1.0),
-            };
-            let s = ctx.compress(&t, &opts).unwrap();
-            assert_eq!(s.kept(), s.coefficients());
-            let back = ctx.decompress(&s).unwrap();
-            let e = rel_error(back.data(), t.data());
-            assert!(
-                e <= tol,
-                "{} {transform:?} {vt:?}: {e:e}",
-                ctx.description()
-            );
-            let predicted = s.predicted_error().unwrap();
-            assert!(
-                (predicted - e).abs() <= 1e-6 + 0.05 * e,
-                "predicted {predicted:e} vs actual {e:e}"
-            );
-        }
+fn keeping_everything_reproduces_the_input_to_value_precision(ctx: Context) {
+    let t = Tensor::new(&[32, 48], gaussian(32 * 48, 1)).unwrap();
+    for (transform, vt, tol) in [
+        (Transform::Dct, ValueType::F32, 1e-6),
+        (Transform::Rfft, ValueType::F32, 1e-6),
+        (Transform::Dct, ValueType::F16, 5e-4),
+        (Transform::Rfft, ValueType::F16, 5e-4),
+    ] {
+        let opts = CompressOptions {
+            transform,
+            value_type: vt,
+            keep: Keep::Fraction(1.0),
+        };
+        let s = ctx.compress(&t, &opts).unwrap();
+        assert_eq!(s.kept(), s.coefficients());
+        let back = ctx.decompress(&s).unwrap();
+        let e = rel_error(back.data(), t.data());
+        assert!(
+            e <= tol,
+            "{} {transform:?} {vt:?}: {e:e}",
+            ctx.description()
+        );
+        let predicted = s.predicted_error().unwrap();
+        assert!(
+            (predicted - e).abs() <= 1e-6 + 0.05 * e,
+            "predicted {predicted:e} vs actual {e:e}"
+        );
     }
 }
 
-#[test]
-fn gaussian_error_matches_the_closed_form() {
-    for ctx in contexts("gaussian_error_matches_the_closed_form") {
-        let t = Tensor::new(&[1024, 1024], gaussian(1 << 20, 7)).unwrap();
-        for p in [0.05, 0.2, 0.5] {
-            let opts = CompressOptions {
-                transform: Transform::Rfft,
-                value_type: ValueType::F32,
-                keep: Keep::Fraction(p),
-            };
-            let s = ctx.compress(&t, &opts).unwrap();
-            let back = ctx.decompress(&s).unwrap();
-            let e = rel_error(back.data(), t.data());
-            let closed = (1.0 - p * (1.0 - p.ln())).sqrt();
-            assert!(
-                (e - closed).abs() <= 0.02 * closed,
-                "{} p={p}: {e:.4} vs {closed:.4}",
-                ctx.description()
-            );
-        }
+fn gaussian_error_matches_the_closed_form(ctx: Context) {
+    let t = Tensor::new(&[1024, 1024], gaussian(1 << 20, 7)).unwrap();
+    for p in [0.05, 0.2, 0.5] {
+        let opts = CompressOptions {
+            transform: Transform::Rfft,
+            value_type: ValueType::F32,
+            keep: Keep::Fraction(p),
+        };
+        let s = ctx.compress(&t, &opts).unwrap();
+        let back = ctx.decompress(&s).unwrap();
+        let e = rel_error(back.data(), t.data());
+        let closed = (1.0 - p * (1.0 - p.ln())).sqrt();
+        assert!(
+            (e - closed).abs() <= 0.02 * closed,
+            "{} p={p}: {e:.4} vs {closed:.4}",
+            ctx.description()
+        );
     }
 }
 
@@ -183,28 +173,25 @@ fn a_ratio_target_is_met_counting_every_byte() {
     ));
 }
 
-#[test]
-fn smooth_data_compresses_at_least_100x_within_1e3_with_the_dct() {
+fn smooth_data_compresses_at_least_100x_within_1e3_with_the_dct(ctx: Context) {
     let shapes: &[&[usize]] = &[&[8192], &[256, 256], &[64, 64, 64], &[24, 24, 24, 24]];
-    for ctx in contexts("smooth_data_compresses_at_least_100x_within_1e3_with_the_dct") {
-        for shape in shapes {
-            let t = smooth(shape);
-            let opts = CompressOptions {
-                transform: Transform::Dct,
-                value_type: ValueType::F16,
-                keep: Keep::RelativeError(1e-3),
-            };
-            let s = ctx.compress(&t, &opts).unwrap();
-            let e = rel_error(ctx.decompress(&s).unwrap().data(), t.data());
-            println!(
-                "{} {shape:?}: ratio {:.0}x, error {e:.2e}, kept {}",
-                ctx.description(),
-                s.ratio(),
-                s.kept()
-            );
-            assert!(e <= 1e-3, "{shape:?}: error {e:e}");
-            assert!(s.ratio() >= 100.0, "{shape:?}: ratio {:.1}", s.ratio());
-        }
+    for shape in shapes {
+        let t = smooth(shape);
+        let opts = CompressOptions {
+            transform: Transform::Dct,
+            value_type: ValueType::F16,
+            keep: Keep::RelativeError(1e-3),
+        };
+        let s = ctx.compress(&t, &opts).unwrap();
+        let e = rel_error(ctx.decompress(&s).unwrap().data(), t.data());
+        println!(
+            "{} {shape:?}: ratio {:.0}x, error {e:.2e}, kept {}",
+            ctx.description(),
+            s.ratio(),
+            s.kept()
+        );
+        assert!(e <= 1e-3, "{shape:?}: error {e:e}");
+        assert!(s.ratio() >= 100.0, "{shape:?}: ratio {:.1}", s.ratio());
     }
 }
 
@@ -307,3 +294,9 @@ fn bad_input_and_settings_are_errors() {
     assert_eq!(s.kept(), 1);
     assert_eq!(ctx.decompress(&s).unwrap().data(), z.data());
 }
+
+backend_tests!(
+    keeping_everything_reproduces_the_input_to_value_precision,
+    gaussian_error_matches_the_closed_form,
+    smooth_data_compresses_at_least_100x_within_1e3_with_the_dct,
+);

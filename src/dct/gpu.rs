@@ -100,7 +100,7 @@ pub(crate) fn record_dct_axis(
             threads(lines * h1),
             spectrum_params,
         )?;
-        ctx.record_irfft_axis(rec, &half, &rows, (lines, n, 1), Normalization::Inverse)?;
+        ctx.record_irfft_axis(rec, &half, &rows, (lines, n, 1), Normalization::Backward)?;
         rec.launch(
             &shaders::DCT_REORDER,
             CONSTANTS,

@@ -534,7 +534,7 @@ mod tests {
         let (outer, inner) = (2, 3);
         for (n, choice) in cases {
             for direction in [FftDirection::Forward, FftDirection::Inverse] {
-                let norm = Normalization::Unitary;
+                let norm = Normalization::Ortho;
                 let plan = ctx.plan_fft_with(n, direction, norm, choice).unwrap();
                 let fft = plan.gpu_plan().expect("a GPU plan");
                 let input = SplitMix64(n as u64).complex_vec(outer * n * inner);

@@ -20,7 +20,7 @@
 //! use fft_tensor::num_complex::Complex32;
 //!
 //! let ctx = Context::from_env()?;
-//! let plan = ctx.plan_fft(1024, FftDirection::Forward, Normalization::Inverse)?;
+//! let plan = ctx.plan_fft(1024, FftDirection::Forward, Normalization::Backward)?;
 //! let mut data = vec![Complex32::new(1.0, 0.0); 8 * 1024]; // 8 lines
 //! plan.process(&mut data)?;
 //! # Ok::<(), fft_tensor::Error>(())
@@ -28,9 +28,14 @@
 
 mod bluestein;
 mod cpu;
+mod cpu64;
+pub mod freq;
 mod gpu;
+pub(crate) mod lines;
 mod nd;
+pub mod numpy;
 mod real;
+mod real_cpu;
 pub mod recipe;
 pub(crate) mod twiddle;
 
@@ -55,25 +60,53 @@ pub enum FftDirection {
     Inverse,
 }
 
-/// Scaling applied to the output.
+/// Scaling applied to the output, named as numpy's `norm` argument.
+///
+/// For a transform over `n` points in total: `Backward` (the default)
+/// divides the inverse by `n`, `Forward` divides the forward transform by
+/// `n`, `Ortho` divides both by `sqrt(n)`, and `None` (rustfft's convention)
+/// scales neither, so a round trip multiplies by `n`. Over several axes the
+/// factor is the product of the per-axis factors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Normalization {
     /// No scaling either way (a round trip multiplies by n).
     None,
-    /// `1/n` on the inverse only, as numpy and rustfft users expect.
+    /// `1/n` on the inverse only (numpy's `norm="backward"`, the default).
     #[default]
-    Inverse,
-    /// `1/sqrt(n)` both ways (unitary).
-    Unitary,
+    Backward,
+    /// `1/sqrt(n)` both ways (numpy's `norm="ortho"`, unitary).
+    Ortho,
+    /// `1/n` on the forward transform only (numpy's `norm="forward"`).
+    Forward,
+}
+
+#[allow(non_upper_case_globals)]
+impl Normalization {
+    /// Former name of [`Normalization::Backward`].
+    #[deprecated(since = "0.2.0", note = "use Normalization::Backward (numpy's name)")]
+    pub const Inverse: Self = Self::Backward;
+    /// Former name of [`Normalization::Ortho`].
+    #[deprecated(since = "0.2.0", note = "use Normalization::Ortho (numpy's name)")]
+    pub const Unitary: Self = Self::Ortho;
 }
 
 impl Normalization {
-    /// The factor for a transform of length `n` in `direction`.
+    /// The factor for a transform of length `n` in `direction`, in f32 (the
+    /// scale the GPU kernels and the f32 CPU twin apply).
     pub fn factor(self, n: usize, direction: FftDirection) -> f32 {
+        self.factor_f64(n, direction) as f32
+    }
+
+    /// The factor for a transform of length `n` in `direction`, in f64.
+    pub fn factor_f64(self, n: usize, direction: FftDirection) -> f64 {
+        let n = n as f64;
         match (self, direction) {
-            (Normalization::None, _) | (Normalization::Inverse, FftDirection::Forward) => 1.0,
-            (Normalization::Inverse, FftDirection::Inverse) => (1.0 / n as f64) as f32,
-            (Normalization::Unitary, _) => (1.0 / (n as f64).sqrt()) as f32,
+            (Normalization::None, _)
+            | (Normalization::Backward, FftDirection::Forward)
+            | (Normalization::Forward, FftDirection::Inverse) => 1.0,
+            (Normalization::Backward, FftDirection::Inverse)
+            | (Normalization::Forward, FftDirection::Forward) => 1.0 / n,
+            (Normalization::Ortho, _) => 1.0 / n.sqrt(),
         }
     }
 }
@@ -227,7 +260,7 @@ impl FftPlan {
                 FftDirection::Inverse => planner.plan_fft_inverse(self.inner.len),
             }
         });
-        cpu::CpuFft::new(Arc::clone(fft), self.scale)
+        cpu::CpuFft::from_plan(Arc::clone(fft), self.scale)
     }
 
     /// The GPU plan, or [`Error::NoGpu`] on the CPU backend.

@@ -42,7 +42,7 @@ impl Context {
     }
 
     /// Complex FFT of `tensor` over `axes`, in place, on the context's
-    /// backend. The normalisation applies per axis, so `Inverse` divides by
+    /// backend. The normalisation applies per axis, so `Backward` divides the inverse by
     /// the product of the transformed lengths.
     ///
     /// # Errors

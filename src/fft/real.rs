@@ -8,11 +8,8 @@
 //! general route: widen to complex (`axis_copy.wgsl`), complex FFT along the
 //! axis, keep the half. The CPU twin uses realfft.
 
-use rayon::prelude::*;
-use realfft::RealFftPlanner;
 use rustfft::num_complex::Complex32;
 
-use super::cpu::transpose;
 use super::nd::record_axis_passes;
 use super::twiddle;
 use super::{FftDirection, Normalization};
@@ -184,55 +181,18 @@ impl Context {
         axes: &[usize],
         normalization: Normalization,
     ) -> Result<Tensor<Complex32>> {
-        let axis = real_axis(axes, input.shape().len())?;
+        real_axis(axes, input.shape().len())?;
         if self.gpu().is_some() {
             let gpu_input = GpuTensor::from_f32(self, input.data(), input.shape())?;
             let out = self.rfftn_gpu(&gpu_input, axes, normalization)?;
             return Tensor::new(out.shape(), out.to_complex()?);
         }
-        let (outer, n, inner) = axis_split(input.shape(), axis);
-        let h1 = n / 2 + 1;
-        let r2c = RealFftPlanner::<f32>::new().plan_fft_forward(n);
-        let scale = normalization.factor(n, FftDirection::Forward);
-        let mut out = vec![Complex32::default(); outer * h1 * inner];
-        let rows = |src: &[f32], dst: &mut [Complex32]| {
-            let mut line = vec![0.0f32; n];
-            let mut scratch = vec![Complex32::default(); r2c.get_scratch_len()];
-            for (s, d) in src.chunks(n).zip(dst.chunks_mut(h1)) {
-                line.copy_from_slice(s);
-                r2c.process_with_scratch(&mut line, d, &mut scratch)
-                    .expect("lengths match the plan");
-                if scale != 1.0 {
-                    d.iter_mut().for_each(|v| *v *= scale);
-                }
-            }
-        };
-        if inner == 1 {
-            let per_task = (outer / (4 * rayon::current_num_threads())).max(1);
-            input
-                .data()
-                .par_chunks(per_task * n)
-                .zip(out.par_chunks_mut(per_task * h1))
-                .for_each(|(s, d)| rows(s, d));
-        } else {
-            let mut lines = vec![0.0f32; n * inner];
-            let mut spectra = vec![Complex32::default(); h1 * inner];
-            for (s, d) in input
-                .data()
-                .chunks(n * inner)
-                .zip(out.chunks_mut(h1 * inner))
-            {
-                transpose(s, &mut lines, n, inner);
-                rows(&lines, &mut spectra);
-                transpose(&spectra, d, inner, h1);
-            }
-        }
-        let shape = with_axis(input.shape(), axis, h1);
-        let others = &axes[..axes.len() - 1];
-        for pass in self.axis_passes(&shape, others, FftDirection::Forward, normalization)? {
-            pass.plan.cpu().process_axis(&mut out, pass.inner);
-        }
-        Tensor::new(&shape, out)
+        super::real_cpu::rfftn(
+            input,
+            axes,
+            normalization,
+            &mut self.cpu_axis_fft(normalization),
+        )
     }
 
     /// Complex-to-real inverse of [`Context::rfftn`]: `input` holds the half
@@ -272,50 +232,13 @@ impl Context {
     ) -> Result<Tensor<f32>> {
         let axis = real_axis(axes, input.shape().len())?;
         check_half_axis(input.shape(), axis, real_len)?;
-        let shape = input.shape().to_vec();
-        let mut spectrum = input.into_data();
-        let input_shape = &shape;
-        let others = &axes[..axes.len() - 1];
-        for pass in self.axis_passes(input_shape, others, FftDirection::Inverse, normalization)? {
-            pass.plan.cpu().process_axis(&mut spectrum, pass.inner);
-        }
-        let n = real_len;
-        let (outer, h1, inner) = axis_split(input_shape, axis);
-        let c2r = RealFftPlanner::<f32>::new().plan_fft_inverse(n);
-        let scale = normalization.factor(n, FftDirection::Inverse);
-        let mut out = vec![0.0f32; outer * n * inner];
-        let rows = |src: &[Complex32], dst: &mut [f32]| {
-            let mut line = vec![Complex32::default(); h1];
-            let mut scratch = vec![Complex32::default(); c2r.get_scratch_len()];
-            for (s, d) in src.chunks(h1).zip(dst.chunks_mut(n)) {
-                line.copy_from_slice(s);
-                line[0].im = 0.0;
-                if n % 2 == 0 {
-                    line[h1 - 1].im = 0.0;
-                }
-                c2r.process_with_scratch(&mut line, d, &mut scratch)
-                    .expect("lengths match the plan");
-                if scale != 1.0 {
-                    d.iter_mut().for_each(|v| *v *= scale);
-                }
-            }
-        };
-        if inner == 1 {
-            let per_task = (outer / (4 * rayon::current_num_threads())).max(1);
-            spectrum
-                .par_chunks(per_task * h1)
-                .zip(out.par_chunks_mut(per_task * n))
-                .for_each(|(s, d)| rows(s, d));
-        } else {
-            let mut spectra = vec![Complex32::default(); h1 * inner];
-            let mut lines = vec![0.0f32; n * inner];
-            for (s, d) in spectrum.chunks(h1 * inner).zip(out.chunks_mut(n * inner)) {
-                transpose(s, &mut spectra, h1, inner);
-                rows(&spectra, &mut lines);
-                transpose(&lines, d, inner, n);
-            }
-        }
-        Tensor::new(&with_axis(input_shape, axis, n), out)
+        super::real_cpu::irfftn(
+            input,
+            axes,
+            real_len,
+            normalization,
+            &mut self.cpu_axis_fft(normalization),
+        )
     }
 
     /// GPU-resident [`Context::rfftn`]: an f32 tensor in, a complex half
@@ -618,11 +541,21 @@ fn check_bytes(what: &'static str, slice: &BufferSlice, bytes: usize) -> Result<
     Ok(())
 }
 
-fn check_half_axis(shape: &[usize], axis: usize, real_len: usize) -> Result<()> {
-    if real_len == 0 || shape[axis] != real_len / 2 + 1 {
+pub(crate) fn check_half_axis(shape: &[usize], axis: usize, real_len: usize) -> Result<()> {
+    if real_len == 0 {
+        return Err(Error::invalid(
+            "irfftn real length",
+            "the real length must be at least 1",
+        ));
+    }
+    let half = real_len / 2 + 1;
+    if shape[axis] != half {
         return Err(Error::shape(
             "irfftn real axis",
-            format!("{} points for real length {real_len}", real_len / 2 + 1),
+            format!(
+                "{half} point{} on axis {axis} for real length {real_len}",
+                if half == 1 { "" } else { "s" }
+            ),
             shape[axis],
         ));
     }

@@ -34,7 +34,7 @@ pub(crate) fn compress(
     let input = GpuTensor::from_f32(ctx, tensor.data(), shape)?;
     let spectrum = match options.transform {
         Transform::Dct => ctx.dctn_gpu(&input, &axes)?,
-        Transform::Rfft => ctx.rfftn_gpu(&input, &axes, Normalization::Unitary)?,
+        Transform::Rfft => ctx.rfftn_gpu(&input, &axes, Normalization::Ortho)?,
     };
     drop(input);
     let kept = ctx.top_k_gpu(&spectrum, k)?;

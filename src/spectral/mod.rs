@@ -370,8 +370,7 @@ impl Context {
                 unitary_factor(shape),
             ),
             Transform::Rfft => Spectrum::Complex(
-                self.rfftn(tensor, &axes, Normalization::Unitary)?
-                    .into_data(),
+                self.rfftn(tensor, &axes, Normalization::Ortho)?.into_data(),
                 1.0,
             ),
         };
@@ -391,7 +390,7 @@ impl Context {
                 Transform::Dct => self.idctn_gpu(&coefficients, &axes)?,
                 Transform::Rfft => {
                     let n = shape[shape.len() - 1];
-                    self.irfftn_gpu(&coefficients, &axes, n, Normalization::Unitary)?
+                    self.irfftn_gpu(&coefficients, &axes, n, Normalization::Ortho)?
                 }
             };
             return Tensor::new(&shape, out.to_f32()?);

@@ -1,0 +1,583 @@
+//! The CPU twins' one driver for "transform every line along an axis" of a
+//! row-major tensor viewed as `[outer, len, inner]`, shared by the complex
+//! FFT (f32 and f64), the real FFTs and the DCT.
+//!
+//! Lines along the last axis (`inner == 1`) are contiguous and go to the
+//! kernel as they are, a group of lines per rayon task. Strided lines are
+//! gathered a group of columns at a time into a contiguous buffer (each line
+//! padded by a cache line, so a power-of-two length does not put every line
+//! in the same cache set), transformed there and scattered back. With many
+//! blocks of `len x inner` elements the blocks are spread over threads; with
+//! few, slabs of columns are gathered and transformed in parallel and then
+//! written back in parallel by rows, so the slab stays in cache.
+//!
+//! [`transform_axis`] works in place (same length and element type in and
+//! out); [`map_axis`] reads lines of one length and type and writes lines of
+//! another (real-to-complex and back).
+
+use rayon::prelude::*;
+
+/// Tensors with fewer elements than this are transformed on the calling thread.
+const PARALLEL_MIN_ELEMENTS: usize = 1 << 15;
+/// Rough number of elements a rayon task should own to be worth spawning.
+const TASK_MIN_ELEMENTS: usize = 1 << 14;
+/// Bounds (in lines) of a group of strided lines gathered together: wide
+/// groups read whole cache lines from each row and keep TLB misses down.
+const MIN_COLUMN_GROUP: usize = 4;
+/// See [`MIN_COLUMN_GROUP`].
+const MAX_COLUMN_GROUP: usize = 64;
+/// Target size of one gathered group, and the share of a slab per thread.
+const COLUMN_GROUP_BYTES: usize = 1 << 20;
+/// Columns written back per pass over the rows when scattering.
+const SCATTER_COLUMNS: usize = 64;
+/// Padding after each gathered line (one cache line).
+const PADDING_BYTES: usize = 64;
+
+/// A transform of lines of one length, in place.
+pub(crate) trait LineKernel: Sync {
+    /// Element type of the lines.
+    type Elem: Copy + Default + Send + Sync;
+    /// Per-thread scratch.
+    type Work: Send;
+    /// Line length.
+    fn len(&self) -> usize;
+    /// Fresh scratch for one thread.
+    fn new_work(&self) -> Self::Work;
+    /// Transforms in place the lines of [`Self::len`] elements that start
+    /// every `stride >= len` elements of `lines` (a whole number of strides);
+    /// elements between lines may be overwritten.
+    fn transform(&self, lines: &mut [Self::Elem], stride: usize, work: &mut Self::Work);
+}
+
+/// A transform from lines of one length and type to lines of another.
+pub(crate) trait MapKernel: Sync {
+    /// Element type read.
+    type In: Copy + Default + Send + Sync;
+    /// Element type written.
+    type Out: Copy + Default + Send + Sync;
+    /// Per-thread scratch.
+    type Work: Send;
+    /// `(input line length, output line length)`.
+    fn lens(&self) -> (usize, usize);
+    /// Fresh scratch for one thread.
+    fn new_work(&self) -> Self::Work;
+    /// Maps the contiguous lines of `src` to as many contiguous lines of `dst`.
+    fn map(&self, src: &[Self::In], dst: &mut [Self::Out], work: &mut Self::Work);
+}
+
+/// How the lines along one axis are distributed over threads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Strategy {
+    /// Everything on the calling thread.
+    Serial,
+    /// The axis is the last one: groups of contiguous lines per task.
+    ContiguousParallel,
+    /// Strided axis, many blocks: whole `len x inner` blocks per task.
+    BlockParallel,
+    /// Strided axis, few blocks: the lines of each block are gathered into a
+    /// slab buffer in parallel, transformed, and scattered back by rows.
+    SlabParallel,
+}
+
+/// Picks how to spread the lines of an axis viewed as `[outer, len, inner]`
+/// over `threads` threads.
+pub(crate) fn choose_strategy(
+    element_count: usize,
+    outer: usize,
+    inner: usize,
+    column_group: usize,
+    threads: usize,
+) -> Strategy {
+    if element_count < PARALLEL_MIN_ELEMENTS || threads <= 1 {
+        Strategy::Serial
+    } else if inner == 1 {
+        Strategy::ContiguousParallel
+    } else if outer >= 2 * threads || outer >= inner.div_ceil(column_group) {
+        Strategy::BlockParallel
+    } else {
+        Strategy::SlabParallel
+    }
+}
+
+/// Lines per gathered group and the distance between gathered lines, for
+/// lines of `len` elements of `T`.
+fn layout<T>(len: usize) -> (usize, usize) {
+    let size = std::mem::size_of::<T>().max(1);
+    let pad = (PADDING_BYTES / size).max(1);
+    let group = (COLUMN_GROUP_BYTES / size / len.max(1)).clamp(MIN_COLUMN_GROUP, MAX_COLUMN_GROUP);
+    (group, len.next_multiple_of(pad) + pad)
+}
+
+/// Groups per slab: at least one per thread and about [`COLUMN_GROUP_BYTES`]
+/// per thread.
+fn groups_per_slab<T>(threads: usize, group: usize, stride: usize) -> usize {
+    let size = std::mem::size_of::<T>().max(1);
+    (threads * COLUMN_GROUP_BYTES / size / (group * stride).max(1)).max(threads)
+}
+
+/// Copies columns `column_start..column_start + width` of the row-major
+/// `block` (rows of `row_len`) into `lines`, one line per column starting
+/// every `line_stride` elements (`width = lines.len() / line_stride`).
+fn gather_columns<T: Copy>(
+    block: &[T],
+    row_len: usize,
+    column_start: usize,
+    lines: &mut [T],
+    line_stride: usize,
+) {
+    let width = lines.len() / line_stride;
+    for (row_index, row) in block.chunks_exact(row_len).enumerate() {
+        let source = &row[column_start..column_start + width];
+        for (line, &value) in lines.chunks_exact_mut(line_stride).zip(source) {
+            line[row_index] = value;
+        }
+    }
+}
+
+/// Writes lines laid out as by [`gather_columns`] back into columns
+/// `column_start..column_start + width` of `rows`, whole rows of `row_len`
+/// starting at row `first_row` of the block, [`SCATTER_COLUMNS`] columns at
+/// a time so the lines being read stay cached.
+fn scatter_columns<T: Copy>(
+    lines: &[T],
+    line_stride: usize,
+    first_row: usize,
+    rows: &mut [T],
+    row_len: usize,
+    column_start: usize,
+) {
+    let width = lines.len() / line_stride;
+    for chunk_start in (0..width).step_by(SCATTER_COLUMNS) {
+        let chunk_width = SCATTER_COLUMNS.min(width - chunk_start);
+        let chunk_lines =
+            &lines[chunk_start * line_stride..(chunk_start + chunk_width) * line_stride];
+        let destination_start = column_start + chunk_start;
+        for (row_offset, row) in rows.chunks_exact_mut(row_len).enumerate() {
+            let row_index = first_row + row_offset;
+            let destination = &mut row[destination_start..destination_start + chunk_width];
+            for (value, line) in destination
+                .iter_mut()
+                .zip(chunk_lines.chunks_exact(line_stride))
+            {
+                *value = line[row_index];
+            }
+        }
+    }
+}
+
+/// Transforms in place every line along the middle axis of `data` viewed as
+/// `[outer, kernel.len(), inner]`, spread over the rayon pool when large.
+pub(crate) fn transform_axis<K: LineKernel>(kernel: &K, data: &mut [K::Elem], inner: usize) {
+    let len = kernel.len();
+    if data.is_empty() || len == 0 {
+        return;
+    }
+    let threads = rayon::current_num_threads();
+    let outer = data.len() / (len * inner);
+    let (group, _) = layout::<K::Elem>(len);
+    let strategy = choose_strategy(data.len(), outer, inner, group, threads);
+    transform_axis_with(kernel, data, inner, strategy, threads);
+}
+
+/// As [`transform_axis`] with a given strategy; `threads` sizes the slabs of
+/// [`Strategy::SlabParallel`].
+pub(crate) fn transform_axis_with<K: LineKernel>(
+    kernel: &K,
+    data: &mut [K::Elem],
+    inner: usize,
+    strategy: Strategy,
+    threads: usize,
+) {
+    let len = kernel.len();
+    let block_len = len * inner;
+    let (group, stride) = layout::<K::Elem>(len);
+    let strided_work = || (vec![K::Elem::default(); group * stride], kernel.new_work());
+    match strategy {
+        Strategy::Serial if inner == 1 => kernel.transform(data, len, &mut kernel.new_work()),
+        Strategy::Serial => {
+            let mut work = strided_work();
+            for block in data.chunks_exact_mut(block_len) {
+                transform_block(kernel, block, inner, &mut work);
+            }
+        }
+        Strategy::ContiguousParallel => {
+            let lines_per_task = TASK_MIN_ELEMENTS.div_ceil(len).next_multiple_of(2);
+            data.par_chunks_mut(lines_per_task * len).for_each_init(
+                || kernel.new_work(),
+                |work, lines| kernel.transform(lines, len, work),
+            );
+        }
+        Strategy::BlockParallel => {
+            let blocks_per_task = (TASK_MIN_ELEMENTS / block_len).max(1);
+            data.par_chunks_mut(blocks_per_task * block_len)
+                .for_each_init(strided_work, |work, blocks| {
+                    for block in blocks.chunks_exact_mut(block_len) {
+                        transform_block(kernel, block, inner, work);
+                    }
+                });
+        }
+        Strategy::SlabParallel => {
+            for block in data.chunks_exact_mut(block_len) {
+                transform_block_by_slabs(kernel, block, inner, threads);
+            }
+        }
+    }
+}
+
+/// Serially transforms the `inner` columns of one `len x inner` block, a
+/// group of columns at a time.
+fn transform_block<K: LineKernel>(
+    kernel: &K,
+    block: &mut [K::Elem],
+    inner: usize,
+    (gathered, work): &mut (Vec<K::Elem>, K::Work),
+) {
+    let (group, stride) = layout::<K::Elem>(kernel.len());
+    for column_start in (0..inner).step_by(group) {
+        let width = group.min(inner - column_start);
+        let lines = &mut gathered[..width * stride];
+        gather_columns(block, inner, column_start, lines, stride);
+        kernel.transform(lines, stride, work);
+        scatter_columns(lines, stride, 0, block, inner, column_start);
+    }
+}
+
+/// Transforms the columns of one `len x inner` block in parallel: slabs of
+/// columns are gathered and transformed group by group in parallel, then
+/// written back in parallel by rows.
+fn transform_block_by_slabs<K: LineKernel>(
+    kernel: &K,
+    block: &mut [K::Elem],
+    inner: usize,
+    threads: usize,
+) {
+    let (group, stride) = layout::<K::Elem>(kernel.len());
+    let threads = threads.max(1);
+    let slab_width = (groups_per_slab::<K::Elem>(threads, group, stride) * group).min(inner);
+    let mut slab = vec![K::Elem::default(); slab_width * stride];
+    for column_start in (0..inner).step_by(slab_width) {
+        let width = slab_width.min(inner - column_start);
+        let slab_lines = &mut slab[..width * stride];
+        let source: &[K::Elem] = block;
+        slab_lines
+            .par_chunks_mut(group * stride)
+            .enumerate()
+            .for_each_init(
+                || kernel.new_work(),
+                |work, (group_index, lines)| {
+                    gather_columns(
+                        source,
+                        inner,
+                        column_start + group_index * group,
+                        lines,
+                        stride,
+                    );
+                    kernel.transform(lines, stride, work);
+                },
+            );
+        scatter_rows(&slab[..width * stride], stride, block, inner, column_start);
+    }
+}
+
+/// Writes gathered lines back into `block` (rows of `inner`), in parallel by rows.
+fn scatter_rows<T: Copy + Send + Sync>(
+    lines: &[T],
+    stride: usize,
+    block: &mut [T],
+    inner: usize,
+    column_start: usize,
+) {
+    let width = lines.len() / stride;
+    let rows_per_task = (TASK_MIN_ELEMENTS / width).max(1);
+    block
+        .par_chunks_mut(rows_per_task * inner)
+        .enumerate()
+        .for_each(|(task, rows)| {
+            scatter_columns(
+                lines,
+                stride,
+                task * rows_per_task,
+                rows,
+                inner,
+                column_start,
+            );
+        });
+}
+
+/// Maps every line along the middle axis of `src` viewed as
+/// `[outer, n, inner]` to the line at the same place of `dst` viewed as
+/// `[outer, m, inner]`, where `(n, m) = kernel.lens()`.
+pub(crate) fn map_axis<K: MapKernel>(kernel: &K, src: &[K::In], dst: &mut [K::Out], inner: usize) {
+    let (n, m) = kernel.lens();
+    if src.is_empty() || n == 0 || m == 0 {
+        return;
+    }
+    let threads = rayon::current_num_threads();
+    let outer = src.len() / (n * inner);
+    let (group, _) = layout::<K::Out>(n.max(m));
+    let strategy = choose_strategy(src.len().max(dst.len()), outer, inner, group, threads);
+    map_axis_with(kernel, src, dst, inner, strategy, threads);
+}
+
+/// As [`map_axis`] with a given strategy and thread count.
+pub(crate) fn map_axis_with<K: MapKernel>(
+    kernel: &K,
+    src: &[K::In],
+    dst: &mut [K::Out],
+    inner: usize,
+    strategy: Strategy,
+    threads: usize,
+) {
+    let (n, m) = kernel.lens();
+    let (group, _) = layout::<K::Out>(n.max(m));
+    let (in_block, out_block) = (n * inner, m * inner);
+    let block_work = || {
+        (
+            vec![K::In::default(); group * n],
+            vec![K::Out::default(); group * m],
+            kernel.new_work(),
+        )
+    };
+    match strategy {
+        Strategy::Serial if inner == 1 => kernel.map(src, dst, &mut kernel.new_work()),
+        Strategy::Serial => {
+            let mut work = block_work();
+            for (s, d) in src
+                .chunks_exact(in_block)
+                .zip(dst.chunks_exact_mut(out_block))
+            {
+                map_block(kernel, s, d, inner, group, &mut work);
+            }
+        }
+        Strategy::ContiguousParallel => {
+            let lines_per_task = TASK_MIN_ELEMENTS.div_ceil(n.max(m));
+            src.par_chunks(lines_per_task * n)
+                .zip(dst.par_chunks_mut(lines_per_task * m))
+                .for_each_init(|| kernel.new_work(), |work, (s, d)| kernel.map(s, d, work));
+        }
+        Strategy::BlockParallel => {
+            let blocks = (TASK_MIN_ELEMENTS / in_block.max(out_block)).max(1);
+            src.par_chunks(blocks * in_block)
+                .zip(dst.par_chunks_mut(blocks * out_block))
+                .for_each_init(block_work, |work, (s, d)| {
+                    for (s, d) in s.chunks_exact(in_block).zip(d.chunks_exact_mut(out_block)) {
+                        map_block(kernel, s, d, inner, group, work);
+                    }
+                });
+        }
+        Strategy::SlabParallel => {
+            for (s, d) in src
+                .chunks_exact(in_block)
+                .zip(dst.chunks_exact_mut(out_block))
+            {
+                map_block_by_slabs(kernel, s, d, inner, group, threads);
+            }
+        }
+    }
+}
+
+/// Serially maps the columns of one block, a group of columns at a time.
+fn map_block<K: MapKernel>(
+    kernel: &K,
+    src: &[K::In],
+    dst: &mut [K::Out],
+    inner: usize,
+    group: usize,
+    (ins, outs, work): &mut (Vec<K::In>, Vec<K::Out>, K::Work),
+) {
+    let (n, m) = kernel.lens();
+    for column_start in (0..inner).step_by(group) {
+        let width = group.min(inner - column_start);
+        gather_columns(src, inner, column_start, &mut ins[..width * n], n);
+        kernel.map(&ins[..width * n], &mut outs[..width * m], work);
+        scatter_columns(&outs[..width * m], m, 0, dst, inner, column_start);
+    }
+}
+
+/// Maps the columns of one block in parallel: groups of columns are gathered
+/// and mapped into a slab in parallel, then written back in parallel by rows.
+fn map_block_by_slabs<K: MapKernel>(
+    kernel: &K,
+    src: &[K::In],
+    dst: &mut [K::Out],
+    inner: usize,
+    group: usize,
+    threads: usize,
+) {
+    let (n, m) = kernel.lens();
+    let threads = threads.max(1);
+    let slab_width = (groups_per_slab::<K::Out>(threads, group, m) * group).min(inner);
+    let mut slab = vec![K::Out::default(); slab_width * m];
+    for column_start in (0..inner).step_by(slab_width) {
+        let width = slab_width.min(inner - column_start);
+        slab[..width * m]
+            .par_chunks_mut(group * m)
+            .enumerate()
+            .for_each_init(
+                || (vec![K::In::default(); group * n], kernel.new_work()),
+                |(ins, work), (group_index, outs)| {
+                    let lines = outs.len() / m;
+                    let ins = &mut ins[..lines * n];
+                    gather_columns(src, inner, column_start + group_index * group, ins, n);
+                    kernel.map(ins, outs, work);
+                },
+            );
+        scatter_rows(&slab[..width * m], m, dst, inner, column_start);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reverses each line and adds its index along the axis times 1000, so
+    /// a line handed over wrongly (transposed, shifted, skipped) shows.
+    struct Reverse(usize);
+
+    impl LineKernel for Reverse {
+        type Elem = f64;
+        type Work = ();
+        fn len(&self) -> usize {
+            self.0
+        }
+        fn new_work(&self) {}
+        fn transform(&self, lines: &mut [f64], stride: usize, _: &mut ()) {
+            for line in lines.chunks_mut(stride) {
+                line[..self.0].reverse();
+            }
+        }
+    }
+
+    /// Maps a line of n reals to its n+1 prefix sums (a different length).
+    struct PrefixSums(usize);
+
+    impl MapKernel for PrefixSums {
+        type In = f32;
+        type Out = f64;
+        type Work = ();
+        fn lens(&self) -> (usize, usize) {
+            (self.0, self.0 + 1)
+        }
+        fn new_work(&self) {}
+        fn map(&self, src: &[f32], dst: &mut [f64], _: &mut ()) {
+            for (s, d) in src.chunks(self.0).zip(dst.chunks_mut(self.0 + 1)) {
+                d[0] = 0.0;
+                for i in 0..self.0 {
+                    d[i + 1] = d[i] + f64::from(s[i]);
+                }
+            }
+        }
+    }
+
+    fn reversed(data: &[f64], (outer, n, inner): (usize, usize, usize)) -> Vec<f64> {
+        let mut out = data.to_vec();
+        for o in 0..outer {
+            for i in 0..n {
+                for j in 0..inner {
+                    out[(o * n + i) * inner + j] = data[(o * n + n - 1 - i) * inner + j];
+                }
+            }
+        }
+        out
+    }
+
+    /// The strategies that apply to lines with `inner` between elements.
+    fn strategies_for(inner: usize) -> &'static [Strategy] {
+        if inner == 1 {
+            &[Strategy::Serial, Strategy::ContiguousParallel]
+        } else {
+            &[
+                Strategy::Serial,
+                Strategy::BlockParallel,
+                Strategy::SlabParallel,
+            ]
+        }
+    }
+
+    const SHAPES: [(usize, usize, usize); 6] = [
+        (1, 7, 1),
+        (300, 130, 1),
+        (130, 300, 3),
+        (2, 257, 200),
+        (1, 33, 5000),
+        (40, 1, 9),
+    ];
+
+    #[test]
+    fn every_strategy_hands_over_the_right_lines() {
+        for dims in SHAPES {
+            let (outer, n, inner) = dims;
+            let data: Vec<f64> = (0..outer * n * inner).map(|i| i as f64).collect();
+            let expected = reversed(&data, dims);
+            let strategies = strategies_for(inner);
+            for &strategy in strategies {
+                for threads in [1, 3, 16] {
+                    let mut got = data.clone();
+                    transform_axis_with(&Reverse(n), &mut got, inner, strategy, threads);
+                    assert_eq!(got, expected, "{dims:?} {strategy:?} {threads}");
+                }
+            }
+            let mut got = data.clone();
+            transform_axis(&Reverse(n), &mut got, inner);
+            assert_eq!(got, expected, "{dims:?} auto");
+        }
+    }
+
+    #[test]
+    fn mapped_lines_land_where_they_belong() {
+        for (outer, n, inner) in SHAPES {
+            let src: Vec<f32> = (0..outer * n * inner).map(|i| (i % 97) as f32).collect();
+            let strategies = strategies_for(inner);
+            for &strategy in strategies {
+                for threads in [1, 3] {
+                    let mut got = vec![-1.0f64; outer * (n + 1) * inner];
+                    map_axis_with(&PrefixSums(n), &src, &mut got, inner, strategy, threads);
+                    check_prefix_sums(&src, &got, (outer, n, inner));
+                }
+            }
+            let mut got = vec![-1.0f64; outer * (n + 1) * inner];
+            map_axis(&PrefixSums(n), &src, &mut got, inner);
+            check_prefix_sums(&src, &got, (outer, n, inner));
+        }
+    }
+
+    fn check_prefix_sums(src: &[f32], got: &[f64], (outer, n, inner): (usize, usize, usize)) {
+        for o in 0..outer {
+            for j in 0..inner {
+                let mut sum = 0.0;
+                for i in 0..=n {
+                    assert_eq!(
+                        got[(o * (n + 1) + i) * inner + j],
+                        sum,
+                        "{outer} {n} {inner}"
+                    );
+                    if i < n {
+                        sum += f64::from(src[(o * n + i) * inner + j]);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn strategy_choice() {
+        assert_eq!(choose_strategy(1000, 1, 1, 16, 8), Strategy::Serial);
+        assert_eq!(choose_strategy(1 << 20, 1024, 1, 16, 1), Strategy::Serial);
+        assert_eq!(
+            choose_strategy(1 << 20, 1024, 1, 16, 8),
+            Strategy::ContiguousParallel
+        );
+        assert_eq!(
+            choose_strategy(1 << 20, 1024, 32, 16, 8),
+            Strategy::BlockParallel
+        );
+        assert_eq!(
+            choose_strategy(1 << 20, 1, 1024, 16, 8),
+            Strategy::SlabParallel
+        );
+        assert_eq!(
+            choose_strategy(1 << 20, 2, 4, 16, 8),
+            Strategy::BlockParallel
+        );
+    }
+}

@@ -1,0 +1,186 @@
+//! The CPU twin of the real FFTs, generic over f32 and f64: realfft along
+//! the real axis through the shared line driver, complex passes along the
+//! other axes.
+
+use std::sync::Arc;
+
+use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
+use rustfft::num_complex::Complex;
+use rustfft::FftNum;
+
+use super::cpu::CpuFft;
+use super::lines::{self, MapKernel};
+use super::{FftDirection, Normalization};
+use crate::backend::Context;
+use crate::error::Result;
+use crate::tensor::{axis_split, Tensor};
+
+/// One complex FFT pass over `axis` of a tensor of `shape`, in place.
+pub(crate) type AxisFft<'a, T> =
+    dyn FnMut(&mut [Complex<T>], &[usize], usize, FftDirection) -> Result<()> + 'a;
+
+/// `T` from an f64 scale factor.
+pub(crate) fn scale_of<T: FftNum>(factor: f64) -> T {
+    T::from_f64(factor).unwrap_or_else(T::one)
+}
+
+/// Real-to-complex lines of `n` reals to `n/2 + 1` complex values.
+struct Rfft<T: FftNum> {
+    plan: Arc<dyn RealToComplex<T>>,
+    n: usize,
+    scale: T,
+}
+
+impl<T: FftNum + Default> MapKernel for Rfft<T> {
+    type In = T;
+    type Out = Complex<T>;
+    type Work = (Vec<T>, Vec<Complex<T>>);
+
+    fn lens(&self) -> (usize, usize) {
+        (self.n, self.n / 2 + 1)
+    }
+
+    fn new_work(&self) -> Self::Work {
+        (
+            vec![T::default(); self.n],
+            vec![Complex::default(); self.plan.get_scratch_len()],
+        )
+    }
+
+    fn map(&self, src: &[T], dst: &mut [Complex<T>], (line, scratch): &mut Self::Work) {
+        for (s, d) in src.chunks(self.n).zip(dst.chunks_mut(self.n / 2 + 1)) {
+            line.copy_from_slice(s);
+            self.plan
+                .process_with_scratch(line, d, scratch)
+                .expect("lengths match the plan");
+            if self.scale != T::one() {
+                d.iter_mut().for_each(|v| *v = *v * self.scale);
+            }
+        }
+    }
+}
+
+/// Complex-to-real lines of `n/2 + 1` complex values to `n` reals.
+struct Irfft<T: FftNum> {
+    plan: Arc<dyn ComplexToReal<T>>,
+    n: usize,
+    scale: T,
+}
+
+impl<T: FftNum + Default> MapKernel for Irfft<T> {
+    type In = Complex<T>;
+    type Out = T;
+    type Work = (Vec<Complex<T>>, Vec<Complex<T>>);
+
+    fn lens(&self) -> (usize, usize) {
+        (self.n / 2 + 1, self.n)
+    }
+
+    fn new_work(&self) -> Self::Work {
+        (
+            vec![Complex::default(); self.n / 2 + 1],
+            vec![Complex::default(); self.plan.get_scratch_len()],
+        )
+    }
+
+    fn map(&self, src: &[Complex<T>], dst: &mut [T], (line, scratch): &mut Self::Work) {
+        let h1 = self.n / 2 + 1;
+        for (s, d) in src.chunks(h1).zip(dst.chunks_mut(self.n)) {
+            line.copy_from_slice(s);
+            // Parts a real signal's spectrum cannot have are ignored, as numpy does.
+            line[0].im = T::zero();
+            if self.n % 2 == 0 {
+                line[h1 - 1].im = T::zero();
+            }
+            self.plan
+                .process_with_scratch(line, d, scratch)
+                .expect("lengths match the plan");
+            if self.scale != T::one() {
+                d.iter_mut().for_each(|v| *v = *v * self.scale);
+            }
+        }
+    }
+}
+
+fn with_axis(shape: &[usize], axis: usize, len: usize) -> Vec<usize> {
+    let mut s = shape.to_vec();
+    s[axis] = len;
+    s
+}
+
+/// Real-to-complex FFT over `axes` (checked by the caller, at least one; the
+/// last is the real axis).
+pub(crate) fn rfftn<T: FftNum + Default>(
+    input: &Tensor<T>,
+    axes: &[usize],
+    normalization: Normalization,
+    complex: &mut AxisFft<'_, T>,
+) -> Result<Tensor<Complex<T>>> {
+    let (&axis, others) = axes.split_last().expect("at least one axis");
+    let (outer, n, inner) = axis_split(input.shape(), axis);
+    let kernel = Rfft {
+        plan: RealFftPlanner::<T>::new().plan_fft_forward(n),
+        n,
+        scale: scale_of(normalization.factor_f64(n, FftDirection::Forward)),
+    };
+    let mut out = vec![Complex::default(); outer * (n / 2 + 1) * inner];
+    lines::map_axis(&kernel, input.data(), &mut out, inner);
+    let shape = with_axis(input.shape(), axis, n / 2 + 1);
+    for &a in others {
+        complex(&mut out, &shape, a, FftDirection::Forward)?;
+    }
+    Tensor::new(&shape, out)
+}
+
+/// Complex-to-real inverse of [`rfftn`]; the half axis of `input` is checked
+/// by the caller to hold `real_len / 2 + 1` points.
+pub(crate) fn irfftn<T: FftNum + Default>(
+    input: Tensor<Complex<T>>,
+    axes: &[usize],
+    real_len: usize,
+    normalization: Normalization,
+    complex: &mut AxisFft<'_, T>,
+) -> Result<Tensor<T>> {
+    let (&axis, others) = axes.split_last().expect("at least one axis");
+    let shape = input.shape().to_vec();
+    let mut spectrum = input.into_data();
+    for &a in others {
+        complex(&mut spectrum, &shape, a, FftDirection::Inverse)?;
+    }
+    let (outer, _, inner) = axis_split(&shape, axis);
+    let kernel = Irfft {
+        plan: RealFftPlanner::<T>::new().plan_fft_inverse(real_len),
+        n: real_len,
+        scale: scale_of(normalization.factor_f64(real_len, FftDirection::Inverse)),
+    };
+    let mut out = vec![T::default(); outer * real_len * inner];
+    lines::map_axis(&kernel, &spectrum, &mut out, inner);
+    Tensor::new(&with_axis(&shape, axis, real_len), out)
+}
+
+impl Context {
+    /// Complex passes of the f32 CPU twin, through the context's cached plans.
+    pub(crate) fn cpu_axis_fft(
+        &self,
+        normalization: Normalization,
+    ) -> impl FnMut(&mut [Complex<f32>], &[usize], usize, FftDirection) -> Result<()> + '_ {
+        move |data, shape, axis, direction| {
+            let (_, n, inner) = axis_split(shape, axis);
+            let plan = self.plan_fft(n, direction, normalization)?;
+            plan.cpu().process_axis(data, inner);
+            Ok(())
+        }
+    }
+}
+
+/// Complex passes in f64 (plans built per pass).
+pub(crate) fn f64_axis_fft(
+    normalization: Normalization,
+) -> impl FnMut(&mut [Complex<f64>], &[usize], usize, FftDirection) -> Result<()> {
+    move |data, shape, axis, direction| {
+        let (_, n, inner) = axis_split(shape, axis);
+        let scale = normalization.factor_f64(n, direction);
+        CpuFft::<f64>::new(n, direction, scale).process_axis(data, inner);
+        Ok(())
+    }
+}
