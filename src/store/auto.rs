@@ -236,13 +236,42 @@ pub fn choose(
     raw_bytes: &[u8],
     max_error: f64,
 ) -> Result<Choice> {
+    choose_reporting(
+        ctx,
+        family,
+        dt,
+        values,
+        shape,
+        raw_bytes,
+        max_error,
+        &mut |_, _| {},
+    )
+}
+
+/// [`choose`], calling `done(methods_tried, methods)` after each method.
+///
+/// # Errors
+/// As [`choose`].
+#[allow(clippy::too_many_arguments)]
+pub fn choose_reporting(
+    ctx: &Context,
+    family: Family,
+    dt: Dtype,
+    values: &[f32],
+    shape: &[usize],
+    raw_bytes: &[u8],
+    max_error: f64,
+    done: &mut dyn FnMut(usize, usize),
+) -> Result<Choice> {
     let n = values.len() as u64;
     let mut candidates = Vec::new();
     let raw = codec::raw::encode(raw_bytes);
     let raw_size = raw.stored_bytes();
     let mut best: Option<(Encoded, f64)> = None;
     let mut closest: Option<(Encoded, f64)> = None;
-    for method in family.methods() {
+    let methods = family.methods();
+    for (i, &method) in methods.iter().enumerate() {
+        done(i, methods.len());
         if method == Method::Raw {
             continue;
         }
