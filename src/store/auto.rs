@@ -301,12 +301,12 @@ pub fn choose_reporting(
             });
             let size = enc.stored_bytes();
             if error <= max_error {
-                if best.as_ref().map_or(true, |(b, _)| size < b.stored_bytes()) {
+                if best.as_ref().is_none_or(|(b, _)| size < b.stored_bytes()) {
                     best = Some((enc, error));
                 }
                 break;
             }
-            if closest.as_ref().map_or(true, |(_, e)| error < *e) {
+            if closest.as_ref().is_none_or(|(_, e)| error < *e) {
                 closest = Some((enc, error));
             }
         }

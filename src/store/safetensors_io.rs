@@ -213,7 +213,7 @@ fn check_writable(t: &OutTensor, n: u64) -> Result<()> {
         ));
     }
     let bits = n.checked_mul(t.dtype.bitsize() as u64);
-    if bits.is_some_and(|b| b % 8 != 0) {
+    if bits.is_some_and(|b| !b.is_multiple_of(8)) {
         return Err(Error::invalid(
             "tensor",
             format!(
@@ -270,7 +270,7 @@ pub fn write_reporting(
     }
     let mut json = serde_json::to_vec(&header).expect("a JSON map serialises");
     // Pad with spaces so the data starts 8-byte aligned, as safetensors does.
-    while (8 + json.len()) % 8 != 0 {
+    while !(8 + json.len()).is_multiple_of(8) {
         json.push(b' ');
     }
     write_atomically(path, |w| {
