@@ -5,12 +5,16 @@
 #   scripts/peak-memory.sh [MIB] [CODEC]
 #
 # MIB: size of the tensor in MiB (default 256); CODEC: compress's --codec
-# (default auto). The peak is printed in decimal MB and as a multiple of the
-# tensor's size. Set FFT_TENSOR_BACKEND as for the program itself.
+# (default auto). `rd` encodes the tensor some 55 times, so it runs on a
+# tensor of RD_MIB MiB (default 8). The peak is printed in decimal MB and as
+# a multiple of the tensor's size. FFT_TENSOR_BIN measures another build of
+# the program (default: target/release/fft-tensor, built first); set
+# FFT_TENSOR_BACKEND as for the program itself.
 set -euo pipefail
 
 MIB=${1:-256}
 CODEC=${2:-auto}
+RD_MIB=${RD_MIB:-8}
 cd "$(dirname "$0")/.."
 
 if [ ! -x /usr/bin/time ]; then
@@ -22,14 +26,19 @@ if ! python3 -c 'import numpy' 2>/dev/null; then
     python3 -m pip install numpy
 fi
 
-cargo build --release --bin fft-tensor >&2
-BIN=$PWD/target/release/fft-tensor
+if [ -z "${FFT_TENSOR_BIN:-}" ]; then
+    cargo build --release --bin fft-tensor >&2
+    BIN=$PWD/target/release/fft-tensor
+else
+    BIN=$(realpath "$FFT_TENSOR_BIN")
+fi
 DIR=$(mktemp -d)
 trap 'rm -rf "$DIR"' EXIT
 cd "$DIR"
 
 # One [rows, 1024] f32 tensor of smooth rows plus noise, written in blocks.
-python3 - big.safetensors "$MIB" <<'PY'
+make_file() {
+python3 - "$1" "$2" <<'PY'
 import json, struct, sys
 import numpy as np
 path, mib = sys.argv[1], int(sys.argv[2])
@@ -48,7 +57,10 @@ with open(path, "wb") as f:
         block = np.sin(x[None, :] + phase) + 0.1 * rng.standard_normal((n, cols), dtype=np.float32)
         f.write(block.astype("<f4").tobytes())
 PY
-TENSOR=$(( $(stat -c %s big.safetensors) ))
+}
+make_file big.safetensors "$MIB"
+make_file small.safetensors "$RD_MIB"
+TENSOR=$(stat -c %s big.safetensors)
 
 measure() {
     local label=$1
@@ -71,4 +83,6 @@ measure compress "$BIN" compress big.safetensors big.fftt --codec "$CODEC"
 measure inspect "$BIN" inspect big.fftt
 measure decompress "$BIN" decompress big.fftt back.safetensors
 measure eval "$BIN" eval big.safetensors big.fftt
-measure rd "$BIN" rd big.safetensors --plot rd.svg
+TENSOR=$(stat -c %s small.safetensors)
+printf "rd on a %.1f MB tensor (RD_MIB=%s):\n" "$(awk -v t="$TENSOR" 'BEGIN{print t/1e6}')" "$RD_MIB"
+measure rd "$BIN" rd small.safetensors --plot rd.svg

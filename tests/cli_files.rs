@@ -2,53 +2,19 @@
 //! existing outputs, interrupted runs, files other readers must accept,
 //! and commands that need no GPU.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
+
+use common::{cmd, fails, leftovers, ok};
 
 use fft_tensor::store::codec::{self, CodecId, Encoded};
 use fft_tensor::store::format::ContainerWriter;
 use fft_tensor::store::safetensors_io::{write, OutTensor};
 use fft_tensor::store::{dtype, example};
 use safetensors::Dtype;
-
-fn cmd(args: &[&str], dir: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_fft-tensor"));
-    c.args(args)
-        .current_dir(dir)
-        .env_remove("FFT_TENSOR_BACKEND")
-        .env_remove("RUST_LOG");
-    c
-}
-
-fn bin(args: &[&str], dir: &Path) -> Output {
-    cmd(args, dir).output().expect("runs")
-}
-
-fn ok(args: &[&str], dir: &Path) -> String {
-    let o = bin(args, dir);
-    assert!(
-        o.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap()
-}
-
-/// Runs a command that must fail; returns its stderr.
-fn fails(args: &[&str], dir: &Path) -> String {
-    let o = bin(args, dir);
-    assert!(!o.status.success(), "{args:?} succeeded");
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn leftovers(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| n.contains("fftt-tmp"))
-        .collect()
-}
 
 fn example_in(d: &Path) {
     example::write_example_checkpoint(&d.join("ex.safetensors"), 1).unwrap();
