@@ -226,7 +226,7 @@ fn check_writable(t: &OutTensor, n: u64) -> Result<()> {
     Ok(())
 }
 
-/// [`write`], calling `written(i, done, bytes)` as tensor `i`'s bytes go
+/// [`write()`], calling `written(i, done, bytes)` as tensor `i`'s bytes go
 /// out (`done == bytes` when it is complete).
 ///
 /// # Errors
