@@ -2,6 +2,8 @@
 //! existing outputs, interrupted runs, files other readers must accept,
 //! and commands that need no GPU.
 
+#![cfg(unix)]
+
 mod common;
 
 use std::path::Path;
