@@ -229,6 +229,20 @@ pub enum Error {
         /// The operation.
         op: &'static str,
     },
+
+    /// An input file became shorter while it was being read (another
+    /// process truncated or rewrote it).
+    #[error("{path}: file shrank while reading: expected {expected} bytes at offset {offset}, the file now has {len} bytes")]
+    FileShrank {
+        /// The file.
+        path: String,
+        /// Offset of the read.
+        offset: u64,
+        /// Bytes the read needed.
+        expected: u64,
+        /// The file's length found after the short read.
+        len: u64,
+    },
 }
 
 impl Error {

@@ -457,7 +457,13 @@ fn version_codec_and_absurd_fields_give_typed_errors() {
 fn eval_compares_safetensors_and_containers() {
     let dir = tempfile::tempdir().unwrap();
     let (fftt, r) = compress(dir.path(), Family::Auto, 0.01);
-    let rows = store::eval(&Context::cpu(), &dir.path().join("ex.safetensors"), &fftt).unwrap();
+    let rows = store::eval(
+        &Context::cpu(),
+        &dir.path().join("ex.safetensors"),
+        &fftt,
+        &mut no_progress(),
+    )
+    .unwrap();
     assert_eq!(rows.len(), r.tensors.len());
     for row in rows {
         let rep = r.tensors.iter().find(|t| t.name == row.name).unwrap();

@@ -1,26 +1,8 @@
 //! The `fft-tensor` program end to end on temporary files.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn bin(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_fft-tensor"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("FFT_TENSOR_BACKEND")
-        .output()
-        .expect("runs")
-}
-
-fn ok(args: &[&str], dir: &Path) -> String {
-    let o = bin(args, dir);
-    assert!(
-        o.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap()
-}
+use common::{bin, leftovers, ok};
 
 #[test]
 fn compress_inspect_decompress_eval_rd() {
@@ -124,12 +106,7 @@ fn bad_input_fails_cleanly_without_output() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("damaged") && err.contains("tensor `"), "{err}");
     assert!(!d.join("out.safetensors").exists());
-    let leftovers: Vec<_> = std::fs::read_dir(d)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| n.starts_with(".fftt-tmp"))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert!(leftovers(d).is_empty(), "{:?}", leftovers(d));
 
     // Not a tensor file at all; a missing file; an unknown codec name.
     std::fs::write(d.join("junk.safetensors"), b"hello world, not tensors").unwrap();

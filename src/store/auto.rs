@@ -236,13 +236,42 @@ pub fn choose(
     raw_bytes: &[u8],
     max_error: f64,
 ) -> Result<Choice> {
+    choose_reporting(
+        ctx,
+        family,
+        dt,
+        values,
+        shape,
+        raw_bytes,
+        max_error,
+        &mut |_, _| {},
+    )
+}
+
+/// [`choose`], calling `done(methods_tried, methods)` after each method.
+///
+/// # Errors
+/// As [`choose`].
+#[allow(clippy::too_many_arguments)]
+pub fn choose_reporting(
+    ctx: &Context,
+    family: Family,
+    dt: Dtype,
+    values: &[f32],
+    shape: &[usize],
+    raw_bytes: &[u8],
+    max_error: f64,
+    done: &mut dyn FnMut(usize, usize),
+) -> Result<Choice> {
     let n = values.len() as u64;
     let mut candidates = Vec::new();
     let raw = codec::raw::encode(raw_bytes);
     let raw_size = raw.stored_bytes();
     let mut best: Option<(Encoded, f64)> = None;
     let mut closest: Option<(Encoded, f64)> = None;
-    for method in family.methods() {
+    let methods = family.methods();
+    for (i, &method) in methods.iter().enumerate() {
+        done(i, methods.len());
         if method == Method::Raw {
             continue;
         }
@@ -272,12 +301,12 @@ pub fn choose(
             });
             let size = enc.stored_bytes();
             if error <= max_error {
-                if best.as_ref().map_or(true, |(b, _)| size < b.stored_bytes()) {
+                if best.as_ref().is_none_or(|(b, _)| size < b.stored_bytes()) {
                     best = Some((enc, error));
                 }
                 break;
             }
-            if closest.as_ref().map_or(true, |(_, e)| error < *e) {
+            if closest.as_ref().is_none_or(|(_, e)| error < *e) {
                 closest = Some((enc, error));
             }
         }

@@ -1,5 +1,6 @@
-//! The `.fftt` container: reading (validated, memory-mapped) and writing
-//! (atomic). The byte layout is specified in `FORMAT.md`.
+//! The `.fftt` container: reading (validated, one positioned read per
+//! payload) and writing (atomic). The byte layout is specified in
+//! `FORMAT.md`.
 
 use std::fs::File;
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
@@ -9,6 +10,8 @@ use safetensors::Dtype;
 
 use super::codec::{self, CodecId, DecodeError, Encoded};
 use super::dtype;
+use super::source::Source;
+use super::temp::{dir_of, TempFile};
 use crate::backend::Context;
 use crate::error::{Error, Result};
 use crate::tensor::MAX_DIMS;
@@ -89,25 +92,11 @@ impl Entry {
     }
 }
 
-enum Bytes {
-    Map(memmap2::Mmap),
-    Owned(Vec<u8>),
-}
-
-impl std::ops::Deref for Bytes {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        match self {
-            Bytes::Map(m) => m,
-            Bytes::Owned(v) => v,
-        }
-    }
-}
-
-/// An open, validated container.
+/// An open, validated container. The preamble and tensor table are held in
+/// memory; each payload is read from the file when it is asked for.
 pub struct Container {
     path: String,
-    bytes: Bytes,
+    source: Source,
     entries: Vec<Entry>,
     metadata: Vec<(String, String)>,
 }
@@ -179,26 +168,19 @@ impl<'a> Parser<'a> {
 }
 
 impl Container {
-    /// Opens and validates `path` (memory-mapped): preamble, CRCs of the
-    /// preamble and table, every table field, and that the payloads tile
-    /// the rest of the file exactly. Payload CRCs are checked when a tensor
-    /// is read ([`Container::payload`]) or by [`Container::verify`].
+    /// Opens and validates `path`: preamble, CRCs of the preamble and
+    /// table, every table field, and that the payloads tile the rest of the
+    /// file exactly. Only the preamble and table are read here; payloads are
+    /// read (and their CRCs checked) when a tensor is asked for
+    /// ([`Container::payload`]) or by [`Container::verify`].
     ///
     /// # Errors
     /// [`Error::Io`], [`Error::Format`], [`Error::UnsupportedVersion`],
-    /// [`Error::Checksum`].
+    /// [`Error::Checksum`]; [`Error::InvalidArgument`] for a directory;
+    /// [`Error::FileShrank`] when the file is truncated while being read.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
-        let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
-        let bytes = if len == 0 {
-            Bytes::Owned(Vec::new())
-        } else {
-            // SAFETY: the map is read-only; a file changed underneath while
-            // mapped may give wrong bytes, which the CRCs then report.
-            Bytes::Map(unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(path, e))?)
-        };
-        Self::parse(path.display().to_string(), bytes)
+        Self::parse(path.display().to_string(), Source::open(path)?)
     }
 
     /// Validates a container held in memory (`name` is used in errors).
@@ -206,14 +188,31 @@ impl Container {
     /// # Errors
     /// As [`Container::open`].
     pub fn from_bytes(name: impl Into<String>, bytes: Vec<u8>) -> Result<Self> {
-        Self::parse(name.into(), Bytes::Owned(bytes))
+        Self::parse(name.into(), Source::Memory(bytes))
     }
 
-    fn parse(path: String, bytes: Bytes) -> Result<Self> {
-        let (entries, metadata) = parse_table(&path, &bytes)?;
+    fn parse(path: String, source: Source) -> Result<Self> {
+        let len = source.len();
+        let pre = source.read(&path, 0, len.min(PREAMBLE_LEN))?;
+        // Read the table only behind a valid preamble, so that a large file
+        // of another kind is never pulled into memory.
+        let valid_pre = pre.len() as u64 == PREAMBLE_LEN
+            && pre[..8] == MAGIC
+            && crc32fast::hash(&pre[..28]) == u32::from_le_bytes(pre[28..32].try_into().unwrap());
+        let table_len = if valid_pre {
+            u64::from_le_bytes(pre[16..24].try_into().unwrap())
+        } else {
+            0
+        };
+        let head = if table_len > 0 && table_len <= len - PREAMBLE_LEN {
+            source.read(&path, 0, PREAMBLE_LEN + table_len)?
+        } else {
+            pre
+        };
+        let (entries, metadata) = parse_table(&path, &head, len)?;
         Ok(Container {
             path,
-            bytes,
+            source,
             entries,
             metadata,
         })
@@ -236,17 +235,25 @@ impl Container {
 
     /// File size in bytes.
     pub fn file_len(&self) -> u64 {
-        self.bytes.len() as u64
+        self.source.len()
     }
 
-    /// The payload of tensor `i`, after checking its CRC32.
+    fn read_payload(&self, i: usize) -> Result<Vec<u8>> {
+        let e = &self.entries[i];
+        self.source.read(&self.path, e.offset, e.length)
+    }
+
+    /// The payload of tensor `i`, read from the file, after checking its
+    /// CRC32.
     ///
     /// # Errors
-    /// [`Error::Checksum`] when the bytes were damaged.
-    pub fn payload(&self, i: usize) -> Result<&[u8]> {
+    /// [`Error::Checksum`] when the bytes were damaged;
+    /// [`Error::FileShrank`] when the file was truncated since it was
+    /// opened; [`Error::Io`].
+    pub fn payload(&self, i: usize) -> Result<Vec<u8>> {
         let e = &self.entries[i];
-        let p = &self.bytes[e.offset as usize..(e.offset + e.length) as usize];
-        let found = crc32fast::hash(p);
+        let p = self.read_payload(i)?;
+        let found = crc32fast::hash(&p);
         if found != e.crc32 {
             return Err(Error::Checksum {
                 path: self.path.clone(),
@@ -303,8 +310,8 @@ impl Container {
     #[doc(hidden)]
     pub fn decode_unchecked(&self, ctx: &Context, i: usize) -> Result<Vec<u8>> {
         let e = &self.entries[i];
-        let p = &self.bytes[e.offset as usize..(e.offset + e.length) as usize];
-        match self.decode_payload(ctx, i, p, true)? {
+        let p = self.read_payload(i)?;
+        match self.decode_payload(ctx, i, &p, true)? {
             Decoded::Bytes(b) => Ok(b),
             Decoded::Values(v) => Ok(dtype::from_f32(e.dtype, &v)),
         }
@@ -312,7 +319,7 @@ impl Container {
 
     fn decode_inner(&self, ctx: &Context, i: usize, want_bytes: bool) -> Result<Decoded> {
         let p = self.payload(i)?;
-        self.decode_payload(ctx, i, p, want_bytes)
+        self.decode_payload(ctx, i, &p, want_bytes)
     }
 
     fn decode_payload(&self, ctx: &Context, i: usize, p: &[u8], _bytes: bool) -> Result<Decoded> {
@@ -349,8 +356,10 @@ enum Decoded {
 
 type Table = (Vec<Entry>, Vec<(String, String)>);
 
-fn parse_table(path: &str, bytes: &[u8]) -> Result<Table> {
-    let file_len = bytes.len() as u64;
+/// Parses the preamble and table in `bytes` (the file's first bytes: all of
+/// them when shorter than the preamble, else at least preamble and table
+/// when the preamble is valid) of a file of `file_len` bytes.
+fn parse_table(path: &str, bytes: &[u8], file_len: u64) -> Result<Table> {
     let format_err = |offset: u64, detail: String| Error::Format {
         path: path.to_string(),
         tensor: None,
@@ -594,13 +603,6 @@ pub fn table_entry_len(name: &str, dtype: Dtype, ndim: usize, params: usize) -> 
         as u64
 }
 
-fn dir_of(path: &Path) -> PathBuf {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
-}
-
 impl ContainerWriter {
     /// Starts a container that [`ContainerWriter::finish`] will write to `path`.
     ///
@@ -672,6 +674,19 @@ impl ContainerWriter {
     /// [`Error::Io`] for any write, sync or rename failure (the destination
     /// is then untouched).
     pub fn finish(self, metadata: &[(String, String)]) -> Result<u64> {
+        self.finish_with_progress(metadata, &mut |_, _| {})
+    }
+
+    /// [`ContainerWriter::finish`], calling `progress(done, total)` with the
+    /// bytes of the output written so far as it goes.
+    ///
+    /// # Errors
+    /// As [`ContainerWriter::finish`].
+    pub fn finish_with_progress(
+        self,
+        metadata: &[(String, String)],
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<u64> {
         let path = self.path.clone();
         let io = |e: std::io::Error| Error::io(&path, e);
         let mut spill = self.spill.into_inner().map_err(|e| io(e.into_error()))?;
@@ -715,51 +730,48 @@ impl ContainerWriter {
         let crc = crc32fast::hash(&pre);
         pre.extend_from_slice(&crc.to_le_bytes());
 
-        let mut tmp = new_temp(&path).map_err(io)?;
-        {
-            let mut w = BufWriter::new(tmp.as_file_mut());
+        let head = pre.len() as u64 + table.len() as u64;
+        write_atomically(&path, |w| {
             w.write_all(&pre).map_err(io)?;
             w.write_all(&table).map_err(io)?;
+            progress(head, offset);
             spill.seek(SeekFrom::Start(0)).map_err(io)?;
-            let copied = std::io::copy(&mut (&mut spill).take(self.spilled), &mut w).map_err(io)?;
-            if copied != self.spilled {
-                return Err(io(std::io::Error::other("spill file shorter than written")));
+            let mut chunk = vec![0u8; COPY_CHUNK.min(self.spilled as usize)];
+            let mut copied = 0u64;
+            while copied < self.spilled {
+                let n = chunk.len().min((self.spilled - copied) as usize);
+                spill.read_exact(&mut chunk[..n]).map_err(|e| {
+                    io(std::io::Error::new(
+                        e.kind(),
+                        format!("spill file shorter than written: {e}"),
+                    ))
+                })?;
+                w.write_all(&chunk[..n]).map_err(io)?;
+                copied += n as u64;
+                progress(head + copied, offset);
             }
-            w.flush().map_err(io)?;
-        }
-        tmp.as_file().sync_all().map_err(io)?;
-        tmp.persist(&path).map_err(|e| io(e.error))?;
+            Ok(())
+        })?;
         Ok(offset)
     }
 }
 
-/// A temporary file beside `path` (same directory, so the final rename is
-/// atomic), readable by others like a normally created file.
-fn new_temp(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
-    let mut b = tempfile::Builder::new();
-    b.prefix(".fftt-tmp-");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        b.permissions(std::fs::Permissions::from_mode(0o644));
-    }
-    b.tempfile_in(dir_of(path))
-}
+/// Bytes copied per step of a final write (and per progress report).
+const COPY_CHUNK: usize = 8 << 20;
 
-/// Writes `bytes` to `path` atomically (temporary file in the same
-/// directory, then rename) through `write`.
+/// Writes `path` atomically through `write`: to a temporary file beside it
+/// (see [`super::temp`]), synced, then renamed over `path`. Errors name
+/// `path`, never the temporary file.
 pub(crate) fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<&mut File>) -> Result<()>,
 ) -> Result<()> {
     let io = |e: std::io::Error| Error::io(path, e);
-    let mut tmp = new_temp(path).map_err(io)?;
+    let mut tmp = TempFile::create(path).map_err(io)?;
     {
-        let mut w = BufWriter::new(tmp.as_file_mut());
+        let mut w = BufWriter::new(tmp.file_mut());
         write(&mut w)?;
         w.flush().map_err(io)?;
     }
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
+    tmp.persist(path).map_err(io)
 }

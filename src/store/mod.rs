@@ -10,19 +10,26 @@
 //! * [`compress_file`], [`decompress_file`], [`inspect`], [`eval`],
 //!   [`rate_distortion`]: what the `fft-tensor` program runs.
 //!
-//! Files are processed tensor by tensor from a memory map, so peak memory
-//! stays near a few copies of the largest tensor, and every output is
-//! written to a temporary file in the destination directory and renamed
-//! into place, so a failure never leaves a partial file.
+//! Files are processed tensor by tensor with positioned reads (one
+//! tensor's bytes in memory at a time, dropped before the next), so peak
+//! memory stays near a few copies of the largest tensor and a file
+//! truncated by another process gives [`Error::FileShrank`], not a crash.
+//! Every output is written to a temporary file in the destination directory
+//! and renamed into place, so a failure never leaves a partial file (see
+//! [`temp`] for the names and cleanup of temporary files); an output that is
+//! one of the inputs is refused ([`paths::check_output`]).
 
 pub mod auto;
 pub mod codec;
 pub mod dtype;
 pub mod example;
 pub mod format;
+pub mod paths;
 pub mod safetensors_io;
-pub mod svg;
+mod source;
+pub mod temp;
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use safetensors::Dtype;
@@ -147,12 +154,23 @@ impl FileReport {
 
 /// Progress of a long operation.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub enum Progress<'a> {
     /// Work starts: this many tensors and bytes.
     Begin {
         /// Tensors to process.
         tensors: u64,
         /// Their bytes.
+        bytes: u64,
+    },
+    /// Part of the current tensor is done: `done` of its `bytes` (the
+    /// same units as `Tensor`, so a bar can move inside a large tensor).
+    Within {
+        /// The tensor's name.
+        name: &'a str,
+        /// Bytes of it done so far.
+        done: u64,
+        /// Its bytes.
         bytes: u64,
     },
     /// A tensor is done.
@@ -162,6 +180,19 @@ pub enum Progress<'a> {
         /// Its bytes.
         bytes: u64,
     },
+    /// The output file is being written after the last tensor: `done` of
+    /// its `bytes`.
+    Write {
+        /// Bytes of the output written so far.
+        done: u64,
+        /// The output's size.
+        bytes: u64,
+    },
+}
+
+/// `bytes * i / n`: the part of a tensor's bytes that `i` of `n` steps make.
+fn part(bytes: u64, i: usize, n: usize) -> u64 {
+    (u128::from(bytes) * i as u128 / n.max(1) as u128) as u64
 }
 
 fn first_nonfinite(values: &[f32]) -> Option<(usize, f32)> {
@@ -174,9 +205,12 @@ fn first_nonfinite(values: &[f32]) -> Option<(usize, f32)> {
 /// Compresses a safetensors file into a `.fftt` container.
 ///
 /// # Errors
-/// [`Error::Io`] and [`Error::Format`] for the input; [`Error::NonFinite`]
-/// naming the tensor unless `allow_nonfinite`; [`Error::Io`] for the
-/// output. On any error the output path is left untouched.
+/// [`Error::InvalidArgument`] for an output that is the input, a directory,
+/// or in a missing directory (checked first); [`Error::Io`],
+/// [`Error::Format`] and [`Error::FileShrank`] for the input;
+/// [`Error::NonFinite`] naming the tensor unless `allow_nonfinite`;
+/// [`Error::Io`] for the output. On any error the output path is left
+/// untouched.
 pub fn compress_file(
     ctx: &Context,
     input: &Path,
@@ -190,8 +224,9 @@ pub fn compress_file(
             format!("{} is not a finite non-negative number", options.max_error),
         ));
     }
+    paths::check_output(&[input], output)?;
     let src = SafetensorsFile::open(input)?;
-    let tensors = src.tensors();
+    let tensors = src.tensor_refs();
     let total: u64 = tensors.iter().map(|t| (t.range.1 - t.range.0) as u64).sum();
     progress(Progress::Begin {
         tensors: tensors.len() as u64,
@@ -199,8 +234,10 @@ pub fn compress_file(
     });
     let mut writer = ContainerWriter::create(output)?;
     let mut reports = Vec::with_capacity(tensors.len());
-    for t in &tensors {
-        let bytes = src.data(t);
+    for t in tensors {
+        let data = src.data(t)?;
+        let bytes = &data[..];
+        let tensor_bytes = bytes.len() as u64;
         let mut candidates = Vec::new();
         let (encoded, error) = if dtype::is_lossy_float(t.dtype) && !t.is_empty() {
             let values = dtype::to_f32(t.dtype, bytes).expect("float dtype");
@@ -215,7 +252,7 @@ pub fn compress_file(
                 Some(_) => (codec::raw::encode(bytes), 0.0),
                 None if options.family == Family::Raw => (codec::raw::encode(bytes), 0.0),
                 None => {
-                    let c = auto::choose(
+                    let c = auto::choose_reporting(
                         ctx,
                         options.family,
                         t.dtype,
@@ -223,6 +260,13 @@ pub fn compress_file(
                         &t.shape,
                         bytes,
                         options.max_error,
+                        &mut |i, n| {
+                            progress(Progress::Within {
+                                name: &t.name,
+                                done: part(tensor_bytes, i, n),
+                                bytes: tensor_bytes,
+                            })
+                        },
                     )?;
                     candidates = c.candidates;
                     (c.encoded, c.error)
@@ -253,7 +297,9 @@ pub fn compress_file(
             bytes: bytes.len() as u64,
         });
     }
-    let output_bytes = writer.finish(&src.metadata())?;
+    let output_bytes = writer.finish_with_progress(&src.metadata(), &mut |done, bytes| {
+        progress(Progress::Write { done, bytes })
+    })?;
     Ok(FileReport {
         original_bytes: reports.iter().map(|r| r.original_bytes).sum(),
         tensors: reports,
@@ -266,14 +312,18 @@ pub fn compress_file(
 /// their original dtypes, metadata carried over).
 ///
 /// # Errors
-/// Any error of [`Container::open`] and [`Container::decode_bytes`];
-/// [`Error::Io`] for the output, which is then left untouched.
+/// The output checks of [`compress_file`]; any error of [`Container::open`]
+/// and [`Container::decode_bytes`]; [`Error::InvalidArgument`] for a tensor
+/// that safetensors cannot hold (named `__metadata__`, or a sub-byte dtype
+/// with an odd element count), before anything is written; [`Error::Io`]
+/// for the output, which is then left untouched.
 pub fn decompress_file(
     ctx: &Context,
     input: &Path,
     output: &Path,
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<u64> {
+    paths::check_output(&[input], output)?;
     let c = Container::open(input)?;
     let total: u64 = c.entries().iter().map(Entry::original_bytes).sum();
     progress(Progress::Begin {
@@ -289,43 +339,64 @@ pub fn decompress_file(
             shape: e.shape.clone(),
         })
         .collect();
-    safetensors_io::write(output, &outs, c.metadata(), |i| {
-        let b = c.decode_bytes(ctx, i)?;
-        progress(Progress::Tensor {
-            name: &c.entries()[i].name,
-            bytes: b.len() as u64,
-        });
-        Ok(b)
-    })?;
+    // The data callback decodes; the write callback reports each chunk
+    // written. Both need `progress`, so it is shared through a cell.
+    let progress = std::cell::RefCell::new(progress);
+    safetensors_io::write_reporting(
+        output,
+        &outs,
+        c.metadata(),
+        |i| c.decode_bytes(ctx, i),
+        &mut |i, done, bytes| {
+            let name = &c.entries()[i].name;
+            let mut p = progress.borrow_mut();
+            if done == bytes {
+                p(Progress::Tensor { name, bytes });
+            } else {
+                p(Progress::Within { name, done, bytes });
+            }
+        },
+    )?;
     Ok(total)
 }
 
 /// The per-tensor table of a container: codec, sizes, ratio and the error
-/// recorded when it was written. Payload CRCs are verified.
+/// recorded when it was written. Every tensor is decoded on the CPU (one at
+/// a time, the values dropped), so payload CRCs and every codec parameter
+/// are checked by the decoders themselves: a file `inspect` accepts is one
+/// `decompress` accepts. No GPU is used.
 ///
 /// # Errors
-/// As [`Container::open`] and [`Container::verify`].
-pub fn inspect(path: &Path) -> Result<FileReport> {
+/// As [`Container::open`] and [`Container::decode_bytes`].
+pub fn inspect(path: &Path, progress: &mut dyn FnMut(Progress<'_>)) -> Result<FileReport> {
     let c = Container::open(path)?;
-    c.verify()?;
-    let tensors: Vec<TensorReport> = c
-        .entries()
-        .iter()
-        .enumerate()
-        .map(|(i, e)| TensorReport {
+    let cpu = Context::cpu();
+    progress(Progress::Begin {
+        tensors: c.entries().len() as u64,
+        bytes: c.entries().iter().map(|e| e.length).sum(),
+    });
+    let mut tensors = Vec::with_capacity(c.entries().len());
+    for (i, e) in c.entries().iter().enumerate() {
+        drop(c.decode_bytes(&cpu, i)?);
+        let payload = c.payload(i)?;
+        tensors.push(TensorReport {
             name: e.name.clone(),
             dtype: dtype::name(e.dtype),
             shape: e.shape.clone(),
             codec: match e.codec() {
-                Some(k) => codec::describe(k, &e.params, c.payload(i).ok(), &e.shape),
+                Some(k) => codec::describe(k, &e.params, Some(&payload), &e.shape),
                 None => e.codec_name(),
             },
             original_bytes: e.original_bytes(),
             stored_bytes: e.stored_bytes(),
             error: f64::from(e.error),
             candidates: Vec::new(),
-        })
-        .collect();
+        });
+        progress(Progress::Tensor {
+            name: &e.name,
+            bytes: e.length,
+        });
+    }
     Ok(FileReport {
         original_bytes: tensors.iter().map(|t| t.original_bytes).sum(),
         tensors,
@@ -351,7 +422,7 @@ impl AnyFile {
         let mut head = [0u8; 8];
         let n = {
             use std::io::Read;
-            let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+            let (mut f, _) = source::open_input(path)?;
             f.read(&mut head).map_err(|e| Error::io(path, e))?
         };
         if format::has_magic(&head[..n]) {
@@ -370,29 +441,40 @@ impl AnyFile {
                 .map(|e| (e.name.clone(), e.dtype, e.shape.clone()))
                 .collect(),
             AnyFile::Safetensors(s) => s
-                .tensors()
-                .into_iter()
-                .map(|t| (t.name, t.dtype, t.shape))
+                .tensor_refs()
+                .iter()
+                .map(|t| (t.name.clone(), t.dtype, t.shape.clone()))
                 .collect(),
         }
     }
 
     /// The values of tensor `name` widened to f32 (`None` when absent or
-    /// of a dtype without a numeric reading).
+    /// of a dtype without a numeric reading). Finds the tensor by a scan:
+    /// for many tensors use [`AnyFile::values_at`] with positions from
+    /// [`AnyFile::list`].
     ///
     /// # Errors
-    /// Decoding errors of a container.
+    /// Reading or decoding errors.
     pub fn values(&self, ctx: &Context, name: &str) -> Result<Option<Vec<f32>>> {
+        match self.list().iter().position(|(n, _, _)| n == name) {
+            Some(i) => self.values_at(ctx, i),
+            None => Ok(None),
+        }
+    }
+
+    /// The values of the `i`-th tensor of [`AnyFile::list`] widened to f32
+    /// (`None` when out of range or of a dtype without a numeric reading).
+    ///
+    /// # Errors
+    /// Reading or decoding errors.
+    pub fn values_at(&self, ctx: &Context, i: usize) -> Result<Option<Vec<f32>>> {
         match self {
-            AnyFile::Fftt(c) => match c.entries().iter().position(|e| e.name == name) {
-                Some(i) => c.decode_f32(ctx, i),
+            AnyFile::Fftt(c) if i < c.entries().len() => c.decode_f32(ctx, i),
+            AnyFile::Safetensors(s) => match s.tensor_refs().get(i) {
+                Some(t) => Ok(dtype::to_f32(t.dtype, &s.data(t)?)),
                 None => Ok(None),
             },
-            AnyFile::Safetensors(s) => Ok(s
-                .tensors()
-                .into_iter()
-                .find(|t| t.name == name)
-                .and_then(|t| dtype::to_f32(t.dtype, s.data(&t)))),
+            AnyFile::Fftt(_) => Ok(None),
         }
     }
 }
@@ -413,16 +495,37 @@ pub struct EvalRow {
 }
 
 /// Per-tensor relative error of `b` against `a` (each a safetensors file
-/// or a container), matched by name.
+/// or a container), matched by name (through a map, so the time is linear
+/// in the number of tensors).
 ///
 /// # Errors
-/// Opening or decoding either file.
-pub fn eval(ctx: &Context, a: &Path, b: &Path) -> Result<Vec<EvalRow>> {
+/// Opening, reading or decoding either file.
+pub fn eval(
+    ctx: &Context,
+    a: &Path,
+    b: &Path,
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<Vec<EvalRow>> {
     let fa = AnyFile::open(a)?;
     let fb = AnyFile::open(b)?;
+    let la = fa.list();
     let lb = fb.list();
-    let mut rows = Vec::new();
-    for (name, _, shape) in fa.list() {
+    let in_b: HashMap<&str, usize> = lb
+        .iter()
+        .enumerate()
+        .map(|(j, (n, _, _))| (n.as_str(), j))
+        .collect();
+    let size = |(_, d, s): &(String, Dtype, Vec<usize>)| {
+        dtype::byte_len(*d, s.iter().map(|&x| x as u64).product()).unwrap_or(0)
+    };
+    progress(Progress::Begin {
+        tensors: la.len() as u64,
+        bytes: la.iter().map(size).sum(),
+    });
+    let mut rows = Vec::with_capacity(la.len());
+    for (i, t) in la.iter().enumerate() {
+        let (name, _, shape) = t;
+        let bytes = size(t);
         let mut row = EvalRow {
             name: name.clone(),
             shape: shape.clone(),
@@ -430,12 +533,17 @@ pub fn eval(ctx: &Context, a: &Path, b: &Path) -> Result<Vec<EvalRow>> {
             max_abs: None,
             note: String::new(),
         };
-        match lb.iter().find(|(n, _, _)| *n == name) {
+        match in_b.get(name.as_str()).map(|&j| (j, &lb[j].2)) {
             None => row.note = "missing in the second file".into(),
-            Some((_, _, sb)) if *sb != shape => {
-                row.note = format!("shape {sb:?} in the second file")
-            }
-            Some(_) => match (fa.values(ctx, &name)?, fb.values(ctx, &name)?) {
+            Some((_, sb)) if sb != shape => row.note = format!("shape {sb:?} in the second file"),
+            Some((j, _)) => match (fa.values_at(ctx, i)?, {
+                progress(Progress::Within {
+                    name,
+                    done: bytes / 2,
+                    bytes,
+                });
+                fb.values_at(ctx, j)?
+            }) {
                 (Some(x), Some(y)) => {
                     row.error = Some(codec::relative_error(&x, &y));
                     row.max_abs = Some(
@@ -449,11 +557,13 @@ pub fn eval(ctx: &Context, a: &Path, b: &Path) -> Result<Vec<EvalRow>> {
             },
         }
         rows.push(row);
+        progress(Progress::Tensor { name, bytes });
     }
-    for (name, _, _) in lb {
-        if !rows.iter().any(|r| r.name == name) {
+    let in_a: HashSet<&str> = la.iter().map(|(n, _, _)| n.as_str()).collect();
+    for (name, _, _) in &lb {
+        if !in_a.contains(name.as_str()) {
             rows.push(EvalRow {
-                name,
+                name: name.clone(),
                 shape: Vec::new(),
                 error: None,
                 max_abs: None,
@@ -486,17 +596,22 @@ pub const RD_TARGETS: [f64; 9] = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 
 /// safetensors file: fixed layouts once, error-driven codecs and `auto` at
 /// each of [`RD_TARGETS`].
 ///
+/// With `allow_nonfinite`, a tensor holding NaN or infinity counts as raw
+/// in every series (as [`compress_file`] stores it).
+///
 /// # Errors
-/// Opening the file; [`Error::NonFinite`] for a tensor with NaN/inf.
+/// Opening or reading the file; [`Error::NonFinite`] for a tensor with
+/// NaN/inf unless `allow_nonfinite`.
 pub fn rate_distortion(
     ctx: &Context,
     input: &Path,
+    allow_nonfinite: bool,
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<Vec<RdPoint>> {
     let src = SafetensorsFile::open(input)?;
     let tensors: Vec<_> = src
-        .tensors()
-        .into_iter()
+        .tensor_refs()
+        .iter()
         .filter(|t| dtype::is_lossy_float(t.dtype) && !t.is_empty())
         .collect();
     // (curve, setting, method or None for auto, target)
@@ -532,20 +647,29 @@ pub fn rate_distortion(
         bytes: total,
     });
     let mut original = 0u64;
-    for t in &tensors {
-        let bytes = src.data(t);
+    for t in tensors {
+        let data = src.data(t)?;
+        let bytes = &data[..];
+        let tensor_bytes = bytes.len() as u64;
         let values = dtype::to_f32(t.dtype, bytes).expect("float dtype");
-        if let Some((index, value)) = first_nonfinite(&values) {
+        let nonfinite = first_nonfinite(&values);
+        if let Some((index, value)) = nonfinite.filter(|_| !allow_nonfinite) {
             return Err(Error::NonFinite {
                 tensor: t.name.clone(),
                 index: index as u64,
                 value,
             });
         }
-        original += bytes.len() as u64;
+        original += tensor_bytes;
         let entry = format::table_entry_len(&t.name, t.dtype, t.shape.len(), 0);
         for (k, (_, _, method, target)) in series.iter().enumerate() {
+            progress(Progress::Within {
+                name: &t.name,
+                done: part(tensor_bytes, k, series.len()),
+                bytes: tensor_bytes,
+            });
             let (size, err) = match method {
+                _ if nonfinite.is_some() => (tensor_bytes, 0.0),
                 Some(m) => match auto::encode_method(ctx, *m, &values, &t.shape, *target) {
                     Ok(enc) => {
                         let back =
@@ -576,7 +700,7 @@ pub fn rate_distortion(
         }
         progress(Progress::Tensor {
             name: &t.name,
-            bytes: bytes.len() as u64,
+            bytes: tensor_bytes,
         });
     }
     Ok(series
@@ -589,6 +713,19 @@ pub fn rate_distortion(
             error,
         })
         .collect())
+}
+
+/// Writes `bytes` to `path` atomically: to a temporary file beside it (see
+/// [`temp`]), synced, then renamed over it; an existing file keeps its
+/// permissions.
+///
+/// # Errors
+/// [`Error::Io`] naming `path`; `path` is then untouched.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    format::write_atomically(path, |w| {
+        use std::io::Write;
+        w.write_all(bytes).map_err(|e| Error::io(path, e))
+    })
 }
 
 /// The points as CSV (`curve,setting,ratio,error`).

@@ -1,23 +1,25 @@
-//! safetensors in (memory-mapped, tensor by tensor) and out (written
+//! safetensors in (positioned reads, tensor by tensor) and out (written
 //! atomically, one tensor in memory at a time).
 
-use std::fs::File;
 use std::io::Write;
 use std::path::Path;
 
 use safetensors::tensor::Metadata;
-use safetensors::{Dtype, SafeTensors};
+use safetensors::Dtype;
 
 use super::dtype;
 use super::format::write_atomically;
+use super::source::Source;
 use crate::error::{Error, Result};
 
-/// A memory-mapped safetensors file.
+/// An open safetensors file: the header is parsed and validated when
+/// opening; tensor bytes are read when asked for, one tensor at a time.
 pub struct SafetensorsFile {
     path: String,
-    map: Option<memmap2::Mmap>,
+    source: Source,
     header_len: usize,
     metadata: Metadata,
+    tensors: Vec<TensorRef>,
 }
 
 /// One tensor of a [`SafetensorsFile`].
@@ -46,33 +48,36 @@ impl TensorRef {
 }
 
 impl SafetensorsFile {
-    /// Maps and validates `path` (header, offsets, sizes).
+    /// Opens `path` and validates its header (offsets, sizes, and that the
+    /// data section fills the rest of the file); only the header is read.
     ///
     /// # Errors
-    /// [`Error::Io`]; [`Error::Format`] with the safetensors crate's reason.
+    /// [`Error::Io`]; [`Error::Format`] with the safetensors crate's reason;
+    /// [`Error::InvalidArgument`] for a directory.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
-        let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
-        let map = if len == 0 {
-            None
-        } else {
-            // SAFETY: read-only map; the file is validated before use.
-            Some(unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(path, e))?)
-        };
-        let bytes: &[u8] = map.as_deref().unwrap_or(&[]);
-        let (header_len, metadata) =
-            SafeTensors::read_metadata(bytes).map_err(|e| Error::Format {
-                path: path.display().to_string(),
-                tensor: None,
-                offset: 0,
-                detail: format!("not a valid safetensors file: {e}"),
-            })?;
+        let name = path.display().to_string();
+        let source = Source::open(path)?;
+        let (header_len, metadata) = read_header(&name, &source)?;
+        let tensors = metadata
+            .offset_keys()
+            .into_iter()
+            .filter_map(|name| {
+                let info = metadata.info(&name)?;
+                Some(TensorRef {
+                    dtype: info.dtype,
+                    shape: info.shape.clone(),
+                    range: info.data_offsets,
+                    name,
+                })
+            })
+            .collect();
         Ok(SafetensorsFile {
-            path: path.display().to_string(),
-            map,
+            path: name,
+            source,
             header_len,
             metadata,
+            tensors,
         })
     }
 
@@ -81,21 +86,14 @@ impl SafetensorsFile {
         &self.path
     }
 
-    /// The tensors in data order.
+    /// The tensors in data order (a copy; see [`SafetensorsFile::tensor_refs`]).
     pub fn tensors(&self) -> Vec<TensorRef> {
-        self.metadata
-            .offset_keys()
-            .into_iter()
-            .filter_map(|name| {
-                let info = self.metadata.info(&name)?;
-                Some(TensorRef {
-                    dtype: info.dtype,
-                    shape: info.shape.clone(),
-                    range: info.data_offsets,
-                    name,
-                })
-            })
-            .collect()
+        self.tensors.clone()
+    }
+
+    /// The tensors in data order.
+    pub fn tensor_refs(&self) -> &[TensorRef] {
+        &self.tensors
     }
 
     /// The `__metadata__` pairs, sorted by key.
@@ -110,16 +108,69 @@ impl SafetensorsFile {
         m
     }
 
-    /// The bytes of a tensor.
-    pub fn data(&self, t: &TensorRef) -> &[u8] {
-        let base = 8 + self.header_len;
-        &self.map.as_deref().unwrap_or(&[])[base + t.range.0..base + t.range.1]
+    /// The bytes of a tensor, read from the file now (nothing is kept
+    /// between calls).
+    ///
+    /// # Errors
+    /// [`Error::FileShrank`] when the file was truncated since it was
+    /// opened; [`Error::Io`].
+    pub fn data(&self, t: &TensorRef) -> Result<Vec<u8>> {
+        let base = 8 + self.header_len as u64;
+        self.source.read(
+            &self.path,
+            base + t.range.0 as u64,
+            (t.range.1 - t.range.0) as u64,
+        )
     }
 
     /// File size.
     pub fn file_len(&self) -> u64 {
-        self.map.as_ref().map_or(0, |m| m.len() as u64)
+        self.source.len()
     }
+}
+
+/// The largest header the safetensors crate reads.
+const MAX_HEADER: u64 = 100_000_000;
+
+/// Reads and validates the header: the safetensors crate's own checks on a
+/// buffer of just the header, then that the data section ends where the
+/// file does.
+fn read_header(path: &str, source: &Source) -> Result<(usize, Metadata)> {
+    let bad = |offset: u64, e: String| Error::Format {
+        path: path.to_string(),
+        tensor: None,
+        offset,
+        detail: format!("not a valid safetensors file: {e}"),
+    };
+    let len = source.len();
+    if len < 8 {
+        return Err(bad(0, format!("{len} bytes, shorter than the 8-byte header length")));
+    }
+    let n = u64::from_le_bytes(source.read(path, 0, 8)?.try_into().unwrap());
+    if n > MAX_HEADER {
+        return Err(bad(0, format!("header of {n} bytes, at most {MAX_HEADER} allowed")));
+    }
+    if n > len - 8 {
+        return Err(bad(
+            0,
+            format!("header of {n} bytes does not fit in the {} bytes after its length", len - 8),
+        ));
+    }
+    let header = source.read(path, 8, n)?;
+    let text = std::str::from_utf8(&header).map_err(|e| bad(8, format!("header: {e}")))?;
+    let metadata: Metadata =
+        serde_json::from_str(text).map_err(|e| bad(8, format!("header: {e}")))?;
+    let data = metadata.data_len() as u64;
+    if 8 + n + data != len {
+        return Err(bad(
+            8 + n,
+            format!(
+                "the header describes {data} bytes of tensor data, the file holds {}",
+                len - 8 - n
+            ),
+        ));
+    }
+    Ok((n as usize, metadata))
 }
 
 /// Header description of one tensor to write.
@@ -137,13 +188,59 @@ pub struct OutTensor {
 /// bytes when it is its turn, so only one tensor is in memory at a time.
 ///
 /// # Errors
-/// [`Error::Io`]; whatever `data` returns (the destination is then left
-/// untouched); [`Error::InvalidArgument`] if `data` returns the wrong size.
+/// As [`write_reporting`].
 pub fn write(
     path: &Path,
     tensors: &[OutTensor],
     metadata: &[(String, String)],
+    data: impl FnMut(usize) -> Result<Vec<u8>>,
+) -> Result<()> {
+    write_reporting(path, tensors, metadata, data, &mut |_, _, _| {})
+}
+
+/// Bytes written per step (and per progress report).
+const WRITE_CHUNK: usize = 8 << 20;
+
+/// Refuses tensors that a valid safetensors file cannot hold: the name
+/// `__metadata__` (reserved for the metadata block) and sub-byte dtypes
+/// whose element count does not fill whole bytes.
+fn check_writable(t: &OutTensor, n: u64) -> Result<()> {
+    if t.name == "__metadata__" {
+        return Err(Error::invalid(
+            "tensor",
+            "a tensor named `__metadata__` cannot be written to safetensors, which reserves \
+             that name for its metadata block",
+        ));
+    }
+    let bits = n.checked_mul(t.dtype.bitsize() as u64);
+    if bits.is_some_and(|b| !b.is_multiple_of(8)) {
+        return Err(Error::invalid(
+            "tensor",
+            format!(
+                "`{}`: {n} elements of {} do not fill whole bytes, which safetensors requires",
+                t.name,
+                dtype::name(t.dtype)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// [`write()`], calling `written(i, done, bytes)` as tensor `i`'s bytes go
+/// out (`done == bytes` when it is complete).
+///
+/// # Errors
+/// [`Error::InvalidArgument`] for a tensor safetensors cannot hold (named
+/// `__metadata__`, or a sub-byte dtype with an element count that does not
+/// fill whole bytes), before anything is written; [`Error::Io`]; whatever
+/// `data` returns (the destination is then left untouched);
+/// [`Error::InvalidArgument`] if `data` returns the wrong size.
+pub fn write_reporting(
+    path: &Path,
+    tensors: &[OutTensor],
+    metadata: &[(String, String)],
     mut data: impl FnMut(usize) -> Result<Vec<u8>>,
+    written: &mut dyn FnMut(usize, u64, u64),
 ) -> Result<()> {
     let mut header = serde_json::Map::new();
     if !metadata.is_empty() {
@@ -157,6 +254,7 @@ pub fn write(
     let mut sizes = Vec::with_capacity(tensors.len());
     for t in tensors {
         let n: u64 = t.shape.iter().map(|&d| d as u64).product();
+        check_writable(t, n)?;
         let size = dtype::byte_len(t.dtype, n)
             .ok_or_else(|| Error::invalid("shape", format!("{:?} too large", t.shape)))?;
         header.insert(
@@ -172,7 +270,7 @@ pub fn write(
     }
     let mut json = serde_json::to_vec(&header).expect("a JSON map serialises");
     // Pad with spaces so the data starts 8-byte aligned, as safetensors does.
-    while (8 + json.len()) % 8 != 0 {
+    while !(8 + json.len()).is_multiple_of(8) {
         json.push(b' ');
     }
     write_atomically(path, |w| {
@@ -192,7 +290,15 @@ pub fn write(
                     ),
                 ));
             }
-            w.write_all(&bytes).map_err(io)?;
+            let mut done = 0u64;
+            for chunk in bytes.chunks(WRITE_CHUNK) {
+                w.write_all(chunk).map_err(io)?;
+                done += chunk.len() as u64;
+                if done < size {
+                    written(i, done, size);
+                }
+            }
+            written(i, size, size);
         }
         Ok(())
     })

@@ -1,14 +1,22 @@
 //! `fft-tensor`: compress safetensors checkpoints into `.fftt` containers
 //! with per-tensor codecs chosen by measured error, and back.
+//!
+//! Outputs are checked before any work (not an input, not a directory, not
+//! existing unless `--force`) and written atomically; Ctrl-C and SIGTERM
+//! remove the temporary file of a write in progress. `RUST_LOG=info` shows
+//! the backend chosen.
 
-use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+mod output;
+mod progress;
+mod svg;
+
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use fft_tensor::store::{self, CompressOptions, Family, FileReport, Progress};
+use fft_tensor::store::{self, CompressOptions, Family, FileReport};
 use fft_tensor::Context;
-use indicatif::{ProgressBar, ProgressStyle};
+use progress::{bar, human, on_progress};
 
 #[derive(Parser)]
 #[command(
@@ -41,6 +49,9 @@ enum Command {
         /// Store tensors with NaN or infinity raw instead of refusing them.
         #[arg(long)]
         allow_nonfinite: bool,
+        /// Overwrite an existing output (its permissions are kept).
+        #[arg(long, short)]
+        force: bool,
     },
     /// Decompress an .fftt container into a safetensors file.
     Decompress {
@@ -48,6 +59,9 @@ enum Command {
         input: PathBuf,
         /// Output safetensors file (written atomically).
         output: PathBuf,
+        /// Overwrite an existing output (its permissions are kept).
+        #[arg(long, short)]
+        force: bool,
     },
     /// Show what a container holds: per tensor codec, sizes, ratio, error.
     Inspect {
@@ -71,6 +85,13 @@ enum Command {
         /// CSV to write (default: the plot's path with .csv).
         #[arg(long)]
         csv: Option<PathBuf>,
+        /// Count tensors with NaN or infinity as stored raw instead of
+        /// refusing them (as compress does with this flag).
+        #[arg(long)]
+        allow_nonfinite: bool,
+        /// Overwrite existing outputs (their permissions are kept).
+        #[arg(long, short)]
+        force: bool,
     },
 }
 
@@ -80,42 +101,6 @@ fn parse_family(s: &str) -> Result<Family, String> {
             "unknown codec `{s}` (auto, quant, dct-quant, dct, rfft, prune, int8, int4, f16, raw)"
         )
     })
-}
-
-fn bar(json: bool) -> ProgressBar {
-    if json || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let b = ProgressBar::new(0);
-    b.set_style(
-        ProgressStyle::with_template("{spinner} [{bar:40}] {bytes}/{total_bytes} {msg}")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    b
-}
-
-fn on_progress(b: &ProgressBar) -> impl FnMut(Progress<'_>) + '_ {
-    move |p| match p {
-        Progress::Begin { bytes, .. } => b.set_length(bytes),
-        Progress::Tensor { name, bytes } => {
-            b.inc(bytes);
-            b.set_message(name.to_string());
-        }
-    }
-}
-
-fn human(bytes: u64) -> String {
-    let b = bytes as f64;
-    if b >= 1e9 {
-        format!("{:.2} GB", b / 1e9)
-    } else if b >= 1e6 {
-        format!("{:.2} MB", b / 1e6)
-    } else if b >= 1e3 {
-        format!("{:.1} kB", b / 1e3)
-    } else {
-        format!("{bytes} B")
-    }
 }
 
 fn print_table(r: &FileReport) {
@@ -161,10 +146,15 @@ fn print_table(r: &FileReport) {
     );
 }
 
-fn run(cli: Cli) -> fft_tensor::Result<()> {
-    // A real GPU where there is one (FFT_TENSOR_BACKEND overrides); the
-    // CPU twin otherwise.
-    let ctx = Context::from_env()?;
+type CliResult<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+/// A real GPU where there is one (FFT_TENSOR_BACKEND overrides); the CPU
+/// twin otherwise. Opened only by the commands that compute.
+fn context() -> CliResult<Context> {
+    Ok(Context::from_env()?)
+}
+
+fn run(cli: Cli) -> CliResult<()> {
     match cli.command {
         Command::Compress {
             input,
@@ -172,7 +162,10 @@ fn run(cli: Cli) -> fft_tensor::Result<()> {
             max_error,
             codec,
             allow_nonfinite,
+            force,
         } => {
+            output::check(&[&input], &[&output], force)?;
+            let ctx = context()?;
             let b = bar(cli.json);
             let opts = CompressOptions {
                 max_error,
@@ -201,7 +194,13 @@ fn run(cli: Cli) -> fft_tensor::Result<()> {
                 );
             }
         }
-        Command::Decompress { input, output } => {
+        Command::Decompress {
+            input,
+            output,
+            force,
+        } => {
+            output::check(&[&input], &[&output], force)?;
+            let ctx = context()?;
             let b = bar(cli.json);
             let bytes = store::decompress_file(&ctx, &input, &output, &mut on_progress(&b))?;
             b.finish_and_clear();
@@ -220,7 +219,9 @@ fn run(cli: Cli) -> fft_tensor::Result<()> {
             }
         }
         Command::Inspect { file } => {
-            let r = store::inspect(&file)?;
+            let b = bar(cli.json);
+            let r = store::inspect(&file, &mut on_progress(&b))?;
+            b.finish_and_clear();
             if cli.json {
                 println!("{}", r.to_json());
             } else {
@@ -228,7 +229,10 @@ fn run(cli: Cli) -> fft_tensor::Result<()> {
             }
         }
         Command::Eval { a, b } => {
-            let rows = store::eval(&ctx, &a, &b)?;
+            let ctx = context()?;
+            let bar = bar(cli.json);
+            let rows = store::eval(&ctx, &a, &b, &mut on_progress(&bar))?;
+            bar.finish_and_clear();
             if cli.json {
                 let v: Vec<_> = rows
                     .iter()
@@ -263,9 +267,19 @@ fn run(cli: Cli) -> fft_tensor::Result<()> {
                 }
             }
         }
-        Command::Rd { input, plot, csv } => {
+        Command::Rd {
+            input,
+            plot,
+            csv,
+            allow_nonfinite,
+            force,
+        } => {
+            let csv = csv.unwrap_or_else(|| plot.with_extension("csv"));
+            output::check(&[&input], &[&plot, &csv], force)?;
+            let ctx = context()?;
             let b = bar(cli.json);
-            let points = store::rate_distortion(&ctx, &input, &mut on_progress(&b))?;
+            let points =
+                store::rate_distortion(&ctx, &input, allow_nonfinite, &mut on_progress(&b))?;
             b.finish_and_clear();
             let title = format!(
                 "{}: error vs compression ratio",
@@ -273,10 +287,9 @@ fn run(cli: Cli) -> fft_tensor::Result<()> {
                     .file_name()
                     .map_or(String::new(), |n| n.to_string_lossy().into_owned())
             );
-            write_file(&plot, store::svg::plot(&points, &title).as_bytes())?;
-            let csv = csv.unwrap_or_else(|| plot.with_extension("csv"));
+            output::write(&plot, svg::plot(&points, &title).as_bytes())?;
             let text = store::rd_csv(&points);
-            write_file(&csv, text.as_bytes())?;
+            output::write(&csv, text.as_bytes())?;
             if cli.json {
                 let v: Vec<_> = points
                     .iter()
@@ -292,14 +305,21 @@ fn run(cli: Cli) -> fft_tensor::Result<()> {
     Ok(())
 }
 
-fn write_file(path: &Path, bytes: &[u8]) -> fft_tensor::Result<()> {
-    std::fs::write(path, bytes).map_err(|e| fft_tensor::Error::Io {
-        path: path.display().to_string(),
-        source: e,
-    })
-}
-
 fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    // Ctrl-C, SIGTERM and SIGHUP: remove the temporary file of a write in
+    // progress, so an interrupted run leaves nothing behind.
+    if let Err(e) = ctrlc::set_handler(|| {
+        let n = store::temp::remove_live();
+        if n > 0 {
+            eprintln!("interrupted: removed the partial output");
+        } else {
+            eprintln!("interrupted");
+        }
+        std::process::exit(130);
+    }) {
+        log::warn!("no signal handler: {e}");
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

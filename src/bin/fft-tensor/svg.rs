@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::RdPoint;
+use fft_tensor::store::RdPoint;
 
 const W: f64 = 760.0;
 const H: f64 = 500.0;
