@@ -33,6 +33,12 @@ struct Row {
     decompress_ms: f64,
     ratio: f64,
     error: f64,
+    /// GPU submissions per compress and per decompress (0 on the CPU).
+    submissions: (u64, u64),
+}
+
+fn submissions(ctx: &Context) -> u64 {
+    ctx.gpu().map_or(0, |g| g.submissions())
 }
 
 fn run(ctx: &Context, label: &str, t: &Tensor<f32>, transform: Transform, repeats: usize) -> Row {
@@ -42,8 +48,11 @@ fn run(ctx: &Context, label: &str, t: &Tensor<f32>, transform: Transform, repeat
         keep: Keep::Fraction(0.2),
     };
     // Warm-up builds plans and pipelines.
+    let before = submissions(ctx);
     let s = ctx.compress(t, &opts).unwrap();
+    let between = submissions(ctx);
     let back = ctx.decompress(&s).unwrap();
+    let counted = (between - before, submissions(ctx) - between);
     let (mut c, mut d) = (Vec::new(), Vec::new());
     for _ in 0..repeats {
         let start = Instant::now();
@@ -62,6 +71,7 @@ fn run(ctx: &Context, label: &str, t: &Tensor<f32>, transform: Transform, repeat
         decompress_ms: d[d.len() / 2],
         ratio: s.ratio(),
         error: compare_real(back.data(), &expected).rms_relative,
+        submissions: counted,
     }
 }
 
@@ -103,18 +113,19 @@ fn main() {
         "4096 x 4096 f32 Gaussian, 20 % of coefficients kept, f16 values, host memory in and out"
     );
     println!(
-        "{:<12} {:>12} {:>14} {:>10} {:>8} {:>9}",
-        "path", "compress ms", "decompress ms", "total ms", "ratio", "error"
+        "{:<12} {:>12} {:>14} {:>10} {:>8} {:>9} {:>12}",
+        "path", "compress ms", "decompress ms", "total ms", "ratio", "error", "submissions"
     );
     for r in &rows {
         println!(
-            "{:<12} {:>12.1} {:>14.1} {:>10.1} {:>7.2}x {:>9.4}",
+            "{:<12} {:>12.1} {:>14.1} {:>10.1} {:>7.2}x {:>9.4} {:>12}",
             r.label,
             r.compress_ms,
             r.decompress_ms,
             r.compress_ms + r.decompress_ms,
             r.ratio,
-            r.error
+            r.error,
+            format!("{} + {}", r.submissions.0, r.submissions.1)
         );
     }
     println!("closed-form error for i.i.d. Gaussian data at 20 %: {closed:.4}");

@@ -201,8 +201,13 @@ fn gpu_and_cpu_keep_the_same_coefficients() {
         return;
     };
     let cpu = Context::cpu();
-    let t = smooth(&[128, 64]);
-    for transform in [Transform::Dct, Transform::Rfft] {
+    // At unit scale and far from it (where f32 squares would under- or
+    // overflow): the same kept set and the same predicted error.
+    for (f, transform) in [1.0, 1e-30, 1e-20, 2f64.powi(-70), 1e19, 1e30]
+        .into_iter()
+        .flat_map(|f| [(f, Transform::Dct), (f, Transform::Rfft)])
+    {
+        let t = scaled(&smooth(&[128, 64]), f);
         let opts = CompressOptions {
             transform,
             value_type: ValueType::F16,
@@ -210,7 +215,12 @@ fn gpu_and_cpu_keep_the_same_coefficients() {
         };
         let a = gpu.compress(&t, &opts).unwrap();
         let b = cpu.compress(&t, &opts).unwrap();
-        assert_eq!(a.positions(), b.positions(), "{transform:?}");
+        assert_eq!(a.positions(), b.positions(), "{transform:?} at {f:e}");
+        let (pa, pb) = (a.predicted_error().unwrap(), b.predicted_error().unwrap());
+        assert!(
+            close(pa, pb, 1e-4),
+            "{transform:?} at {f:e}: predicted {pa} vs {pb}"
+        );
         // Values agree to the stored precision (the two transforms round
         // differently in the last f32 bits, so f16 rounding may differ by
         // one step on a few values).
@@ -300,3 +310,270 @@ backend_tests!(
     gaussian_error_matches_the_closed_form,
     smooth_data_compresses_at_least_100x_within_1e3_with_the_dct,
 );
+
+// ------------------------------------------------------- extreme scales
+
+/// What a compression at one scale gives: kept positions, stored values,
+/// the measured and the predicted relative error.
+struct Outcome {
+    positions: Vec<u64>,
+    values: Vec<f32>,
+    error: f64,
+    predicted: f64,
+}
+
+fn outcome(ctx: &Context, t: &Tensor<f32>, opts: &CompressOptions) -> Outcome {
+    let s = ctx.compress(t, opts).unwrap();
+    let back = ctx.decompress(&s).unwrap();
+    Outcome {
+        positions: s.positions().to_vec(),
+        values: s.values().to_vec(),
+        error: rel_error(back.data(), t.data()),
+        predicted: s.predicted_error().unwrap(),
+    }
+}
+
+fn scaled(t: &Tensor<f32>, f: f64) -> Tensor<f32> {
+    let data = t
+        .data()
+        .iter()
+        .map(|&x| (f64::from(x) * f) as f32)
+        .collect();
+    Tensor::new(t.shape(), data).unwrap()
+}
+
+fn close(a: f64, b: f64, rel: f64) -> bool {
+    (a - b).abs() <= rel * b.abs()
+}
+
+/// The measured and predicted errors of `o` equal `unit`'s to 1e-6
+/// relative (and are finite).
+fn assert_same_error(what: &str, o: &Outcome, unit: &Outcome) {
+    assert!(
+        close(o.error, unit.error, 1e-6),
+        "{what}: error {} vs {}",
+        o.error,
+        unit.error
+    );
+    assert!(
+        o.predicted.is_finite() && close(o.predicted, unit.predicted, 1e-6),
+        "{what}: predicted {} vs {}",
+        o.predicted,
+        unit.predicted
+    );
+}
+
+/// Selection, prediction and error at scales across the f32 range: under
+/// power-of-two scaling the kept set and the stored values (scaled) are
+/// identical; under any scaling the error and the prediction are the same
+/// to 1e-6 relative, finite and non-zero.
+fn check_scales(ctx: &Context) {
+    let name = ctx.description();
+    let noise = Tensor::new(&[1024], gaussian(1024, 5)).unwrap();
+    let grid = Tensor::new(&[24, 37], gaussian(24 * 37, 6)).unwrap();
+    for t in [&noise, &grid] {
+        for transform in [Transform::Rfft, Transform::Dct] {
+            for value_type in [ValueType::F32, ValueType::F16] {
+                for keep in [Keep::Fraction(0.25), Keep::RelativeError(0.7)] {
+                    let opts = CompressOptions {
+                        transform,
+                        value_type,
+                        keep,
+                    };
+                    let what = format!(
+                        "{name} {:?} {transform:?} {value_type:?} {keep:?}",
+                        t.shape()
+                    );
+                    let unit = outcome(ctx, t, &opts);
+                    assert!(unit.error > 0.3, "{what}: error {}", unit.error);
+                    for j in [-100i32, -64, -30, 30, 64, 99] {
+                        let f = 2f64.powi(j);
+                        let o = outcome(ctx, &scaled(t, f), &opts);
+                        assert_eq!(o.positions, unit.positions, "{what} at 2^{j}: kept set");
+                        // Equal to the scaled values up to products with tiny
+                        // twiddles that a GPU flushes to zero near 2^-126.
+                        let unscaled: Vec<f32> = o
+                            .values
+                            .iter()
+                            .map(|&v| (f64::from(v) / f) as f32)
+                            .collect();
+                        let e = rel_error(&unscaled, &unit.values);
+                        assert!(e <= 1e-6, "{what} at 2^{j}: values differ by {e:e}");
+                        assert_same_error(&format!("{what} at 2^{j}"), &o, &unit);
+                    }
+                    for f in [1e-30, 1e-23, 1e-20, 3e-7, 7.3e11, 1e19, 1e30] {
+                        let o = outcome(ctx, &scaled(t, f), &opts);
+                        assert_same_error(&format!("{what} at {f:e}"), &o, &unit);
+                        assert!(
+                            close(o.predicted, o.error, 1e-4),
+                            "{what} at {f:e}: predicted {} vs actual {}",
+                            o.predicted,
+                            o.error
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn cpu_selection_prediction_and_error_do_not_depend_on_scale() {
+    check_scales(&Context::cpu());
+}
+
+#[test]
+fn gpu_selection_prediction_and_error_do_not_depend_on_scale() {
+    if let Some(gpu) =
+        gpu_context_or_skip("gpu_selection_prediction_and_error_do_not_depend_on_scale")
+    {
+        check_scales(&gpu);
+    }
+}
+
+// ------------------------------------------------------ unreachable targets
+
+fn check_unreachable_targets(ctx: &Context) {
+    let t = Tensor::new(&[32, 48], gaussian(32 * 48, 9)).unwrap();
+    for transform in [Transform::Dct, Transform::Rfft] {
+        let f16 = CompressOptions {
+            transform,
+            value_type: ValueType::F16,
+            keep: Keep::RelativeError(1e-5),
+        };
+        let err = ctx.compress(&t, &f16).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            matches!(err, Error::InvalidArgument { name: "keep", .. })
+                && text.contains("unreachable")
+                && text.contains("F16"),
+            "{transform:?}: {text}"
+        );
+        // The floor it names is reachable, and met.
+        let floor: f64 = text
+            .split("ask for at least ")
+            .nth(1)
+            .and_then(|r| r.split([',', ' ']).next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no floor in {text}"));
+        assert!(floor > 1e-5 && floor < 1e-3, "{text}");
+        let at_floor = CompressOptions {
+            keep: Keep::RelativeError(floor * 1.001),
+            ..f16
+        };
+        let s = ctx.compress(&t, &at_floor).unwrap();
+        let e = rel_error(ctx.decompress(&s).unwrap().data(), t.data());
+        assert!(
+            e <= floor * 1.001 * (1.0 + 1e-4),
+            "{transform:?}: {e:e} above {floor:e}"
+        );
+        // f32 values reach it.
+        let f32s = CompressOptions {
+            value_type: ValueType::F32,
+            ..f16
+        };
+        let s = ctx.compress(&t, &f32s).unwrap();
+        let e = rel_error(ctx.decompress(&s).unwrap().data(), t.data());
+        assert!(e <= 1e-5, "{transform:?} f32: {e:e}");
+
+        let ratio = CompressOptions {
+            keep: Keep::Ratio(1e6),
+            ..f16
+        };
+        let text = ctx.compress(&t, &ratio).unwrap_err().to_string();
+        assert!(
+            text.contains("ratio 1000000 is unreachable")
+                && text.contains("highest reachable ratio"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn cpu_unreachable_targets_say_what_is_reachable() {
+    check_unreachable_targets(&Context::cpu());
+}
+
+#[test]
+fn gpu_unreachable_targets_say_what_is_reachable() {
+    if let Some(gpu) = gpu_context_or_skip("gpu_unreachable_targets_say_what_is_reachable") {
+        check_unreachable_targets(&gpu);
+    }
+}
+
+// ------------------------------------------------------------ submissions
+
+#[test]
+fn gpu_compress_and_decompress_are_one_submission_each() {
+    let Some(ctx) = gpu_context_or_skip("gpu_compress_and_decompress_are_one_submission_each")
+    else {
+        return;
+    };
+    let count = || ctx.gpu().unwrap().submissions();
+    let t = smooth(&[64, 96]);
+    for transform in [Transform::Dct, Transform::Rfft] {
+        for keep in [
+            Keep::Fraction(0.1),
+            Keep::Count(100),
+            Keep::Ratio(20.0),
+            Keep::RelativeError(0.01),
+        ] {
+            let opts = CompressOptions {
+                transform,
+                value_type: ValueType::F16,
+                keep,
+            };
+            let before = count();
+            let s = ctx.compress(&t, &opts).unwrap();
+            assert_eq!(count() - before, 1, "compress {transform:?} {keep:?}");
+            let before = count();
+            let back = ctx.decompress(&s).unwrap();
+            assert_eq!(count() - before, 1, "decompress {transform:?} {keep:?}");
+            // And the same result as the CPU twin.
+            let cpu = Context::cpu().compress(&t, &opts).unwrap();
+            assert_eq!(s.positions(), cpu.positions(), "{transform:?} {keep:?}");
+            let e = rel_error(back.data(), t.data());
+            assert!(
+                close(e, s.predicted_error().unwrap(), 1e-2),
+                "{transform:?} {keep:?}: {e}"
+            );
+        }
+    }
+    let input = fft_tensor::GpuTensor::from_f32(&ctx, t.data(), t.shape()).unwrap();
+    let before = count();
+    ctx.dctn_gpu(&input, &[0, 1]).unwrap();
+    assert_eq!(count() - before, 1, "dctn_gpu");
+    let before = count();
+    ctx.rfftn_gpu(&input, &[0, 1], fft_tensor::Normalization::Backward)
+        .unwrap();
+    assert_eq!(count() - before, 1, "rfftn_gpu");
+
+    // Compress and decompress chained in the caller's recording.
+    let opts = CompressOptions {
+        transform: Transform::Dct,
+        value_type: ValueType::F32,
+        keep: Keep::Count(300),
+    };
+    let reference = Context::cpu().compress(&t, &opts).unwrap();
+    let before = count();
+    let mut rec = ctx.recording("chained").unwrap();
+    let src = rec.upload("input", t.data()).unwrap();
+    let compressed = ctx
+        .record_compress(&mut rec, &src, t.shape(), &opts)
+        .unwrap();
+    let out = rec.temporary("out", (t.data().len() * 4) as u64).unwrap();
+    ctx.record_decompress(&mut rec, &reference, &out).unwrap();
+    let back = rec.read_back(&out).unwrap();
+    let mut done = rec.submit().unwrap().wait().unwrap();
+    let s = compressed.finish(&mut done).unwrap();
+    let back: Vec<f32> = done.take(back).unwrap();
+    assert_eq!(count() - before, 1, "chained recording");
+    assert_eq!(s.positions(), reference.positions());
+    let expected = Context::cpu().decompress(&reference).unwrap();
+    assert!(rel_error(&back, expected.data()) < 1e-5);
+    assert!(close(
+        s.predicted_error().unwrap(),
+        reference.predicted_error().unwrap(),
+        1e-4
+    ));
+}

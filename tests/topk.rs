@@ -226,15 +226,73 @@ fn keys_order_like_magnitudes() {
     }
     assert_eq!(magnitude_key_f32(-0.0), 0);
     let c = |re, im| magnitude_key_complex(Complex32::new(re, im));
-    assert_eq!(c(3.0, 4.0), 25.0f32.to_bits());
+    assert_eq!(c(0.0, 0.0), 0);
+    assert_eq!(c(-0.0, 0.0), 0);
     assert_eq!(c(-3.0, -4.0), c(4.0, 3.0));
     assert!(c(1.0, 0.0) < c(1.0, 1e-3));
-    assert_eq!(c(1e-20, 1e-20), 0, "subnormal squares flush to zero");
-    assert_eq!(
-        c(3e19, 0.0),
-        f32::INFINITY.to_bits(),
-        "overflowing squares cap at +inf"
+    assert_eq!(c(3.0, 4.0), c(5.0, 0.0), "|3+4i| = 5 exactly");
+    assert!(
+        c(1e-45, 0.0) > 0,
+        "the smallest subnormal has a non-zero key"
     );
+    assert!(
+        c(1e-20, 1e-20) > 0,
+        "no underflow where the f32 square would"
+    );
+    assert!(
+        c(3e19, 0.0) < c(f32::MAX, 0.0),
+        "no overflow where it would"
+    );
+    assert!(c(f32::MAX, f32::MAX) > c(f32::MAX, 0.0));
+    // Keys order like |z| over the whole f32 range (not strictly: values
+    // within the 22-bit truncation may tie).
+    let mut rng = SplitMix64(7);
+    let mut zs: Vec<Complex32> = (0..20_000)
+        .map(|_| {
+            let mut part = || {
+                let e = (rng.next_u64() % 250) as i32 - 140;
+                let m = 1.0 + f64::from(rng.uniform().abs());
+                let s = if rng.next_u64() % 2 == 0 { 1.0 } else { -1.0 };
+                (s * m * 2f64.powi(e)) as f32
+            };
+            Complex32::new(part(), part())
+        })
+        .collect();
+    zs.sort_by(|a, b| {
+        let m = |z: &Complex32| f64::from(z.re).hypot(f64::from(z.im));
+        m(a).total_cmp(&m(b))
+    });
+    for w in zs.windows(2) {
+        let (m0, m1) = (
+            f64::from(w[0].re).hypot(f64::from(w[0].im)),
+            f64::from(w[1].re).hypot(f64::from(w[1].im)),
+        );
+        assert!(c(w[0].re, w[0].im) <= c(w[1].re, w[1].im), "{w:?}");
+        if m1 > m0 * (1.0 + 1e-6) {
+            assert!(c(w[0].re, w[0].im) < c(w[1].re, w[1].im), "{w:?}");
+        }
+    }
+}
+
+#[test]
+fn complex_keys_shift_alike_under_power_of_two_scaling() {
+    let zs = dyadic_complex(5000, 11);
+    for j in [-120i32, -64, -1, 1, 30, 64, 120] {
+        let f = 2f32.powi(j.clamp(-126, 127));
+        for z in &zs {
+            let scaled = Complex32::new(z.re * f, z.im * f);
+            if *z == Complex32::new(0.0, 0.0) {
+                assert_eq!(magnitude_key_complex(scaled), 0);
+                continue;
+            }
+            let shift = (2 * j) << 22;
+            assert_eq!(
+                magnitude_key_complex(scaled) as i64 - magnitude_key_complex(*z) as i64,
+                shift as i64,
+                "{z:?} * 2^{j}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -315,21 +373,32 @@ fn bad_input_and_k_out_of_range_are_typed_errors_on_the_cpu() {
     );
 
     let data = [1.0f32, 2.0, 3.0];
-    for k in [0, 4] {
-        let err = cpu.top_k_f32(&data, k).unwrap_err();
-        assert!(
-            matches!(err, Error::InvalidArgument { name: "k", .. }),
-            "{err}"
-        );
+    let err = cpu.top_k_f32(&data, 4).unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidArgument { name: "k", detail } if detail.contains("k = 4 exceeds the input length 3")),
+        "{err}"
+    );
+    let err = cpu.top_k_f32(&[], 1).unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidArgument { name: "k", detail } if detail.contains("k = 1 exceeds the input length 0")),
+        "{err}"
+    );
+}
+
+#[test]
+fn k_zero_is_an_empty_result_on_the_cpu() {
+    let cpu = Context::cpu();
+    for data in [&[][..], &[1.0f32, -2.0, 3.0][..]] {
+        let top = cpu.top_k_f32(data, 0).unwrap();
+        assert!(top.is_empty() && top.values.is_empty(), "{top:?}");
+        assert!(top_k_cpu_f32(data, 0).unwrap().is_empty());
     }
-    assert!(matches!(
-        cpu.top_k_f32(&[], 1),
-        Err(Error::InvalidArgument { name: "k", .. })
-    ));
-    assert!(matches!(
-        top_k_cpu_complex(&[], 0),
-        Err(Error::InvalidArgument { name: "k", .. })
-    ));
+    assert!(top_k_cpu_complex(&[], 0).unwrap().is_empty());
+    assert!(top_k_cpu_complex(&dyadic_complex(10, 1), 0)
+        .unwrap()
+        .is_empty());
+    // Non-finite input is still reported.
+    assert!(top_k_cpu_f32(&[1.0, f32::NAN], 0).is_err());
 }
 
 // ---------------------------------------------------------------- GPU
@@ -560,18 +629,17 @@ fn gpu_reports_bad_input_and_bad_k_as_typed_errors() {
         "{err}"
     );
 
-    for k in [0, 10_001] {
-        let err = ctx.top_k_gpu(&tensor, k).unwrap_err();
-        assert!(
-            matches!(err, Error::InvalidArgument { name: "k", .. }),
-            "{err}"
-        );
-        let err = ctx.top_k_f32(&data, k).unwrap_err();
-        assert!(
-            matches!(err, Error::InvalidArgument { name: "k", .. }),
-            "{err}"
-        );
-    }
+    let k = 10_001;
+    let err = ctx.top_k_gpu(&tensor, k).unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidArgument { name: "k", .. }),
+        "{err}"
+    );
+    let err = ctx.top_k_f32(&data, k).unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidArgument { name: "k", .. }),
+        "{err}"
+    );
     let err = Context::cpu().top_k_gpu(&tensor, 1).unwrap_err();
     assert!(matches!(err, Error::NoGpu { .. }), "{err}");
     // The context still works after the errors.
@@ -581,6 +649,64 @@ fn gpu_reports_bad_input_and_bad_k_as_typed_errors() {
         &ctx.top_k_f32(&data, 99).unwrap(),
         &top_k_cpu_f32(&data, 99).unwrap(),
     );
+}
+
+#[test]
+fn gpu_k_zero_is_an_empty_result() {
+    let Some(ctx) = gpu_context_or_skip("gpu_k_zero_is_an_empty_result") else {
+        return;
+    };
+    for data in [&[][..], &[1.0f32, -2.0, 3.0][..]] {
+        let top = ctx.top_k_f32(data, 0).unwrap();
+        assert!(top.is_empty() && top.values.is_empty(), "{top:?}");
+    }
+    assert!(ctx
+        .top_k_complex(&dyadic_complex(10, 1), 0)
+        .unwrap()
+        .is_empty());
+    let tensor = GpuTensor::from_f32(&ctx, &[1.0, 2.0], &[2]).unwrap();
+    let top = ctx.top_k_gpu(&tensor, 0).unwrap();
+    assert_eq!(top.count, 0);
+    assert!(top.positions_to_host().unwrap().is_empty());
+    let err = ctx.top_k_f32(&[], 1).unwrap_err();
+    assert!(
+        err.to_string().contains("k = 1 exceeds the input length 0"),
+        "{err}"
+    );
+    assert!(
+        ctx.top_k_f32(&[1.0, f32::NAN], 0).is_err(),
+        "non-finite input is reported"
+    );
+}
+
+#[test]
+fn gpu_top_k_is_one_submission() {
+    let Some(ctx) = gpu_context_or_skip("gpu_top_k_is_one_submission") else {
+        return;
+    };
+    let data = f32_data(Pattern::Wide, 100_000, 3);
+    let z = dyadic_complex(50_000, 4);
+    let count = || ctx.gpu().unwrap().submissions();
+    let before = count();
+    let top = ctx.top_k_f32(&data, 777).unwrap();
+    assert_eq!(count() - before, 1, "top_k_f32");
+    assert_same_f32("one submission", &top, &top_k_cpu_f32(&data, 777).unwrap());
+    let before = count();
+    ctx.top_k_complex(&z, 1000).unwrap();
+    assert_eq!(count() - before, 1, "top_k_complex");
+    // The record form chains with other work in the caller's recording.
+    let before = count();
+    let mut rec = ctx.recording("chained top-k").unwrap();
+    let input = rec.upload("input", &data).unwrap();
+    let top = ctx
+        .record_top_k(&mut rec, &input, DType::F32, data.len(), 777)
+        .unwrap();
+    let positions = rec.read_back(&top.positions()).unwrap();
+    let mut done = rec.submit().unwrap().wait().unwrap();
+    let positions: Vec<u32> = done.take(positions).unwrap();
+    top.finish(&done).unwrap();
+    assert_eq!(count() - before, 1, "record_top_k");
+    assert_eq!(positions, top_k_cpu_f32(&data, 777).unwrap().positions);
 }
 
 #[test]

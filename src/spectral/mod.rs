@@ -33,6 +33,7 @@ use crate::fft::Normalization;
 use crate::tensor::{shape_len, Tensor};
 
 pub use format::{header_len, MAGIC, VERSION};
+pub use gpu::RecordedCompress;
 
 /// The transform over all axes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -352,10 +353,10 @@ impl Context {
         select::check_keep(options.keep, coefs)?;
         let axes: Vec<usize> = (0..shape.len()).collect();
 
-        if let (Some(_), Some(k)) = (self.gpu(), select::direct_count(options.keep, coefs)) {
-            if coefs <= u32::MAX as usize {
-                return gpu::compress(self, tensor, options, k, energy);
-            }
+        // One submission on the GPU (see `record_compress`); spectra beyond
+        // one storage binding take the host search on a transformed copy.
+        if self.gpu().is_some() && gpu::fits(self, coefs, options.transform)? {
+            return gpu::compress(self, tensor, options, energy);
         }
         let spectrum = match options.transform {
             Transform::Dct => {
@@ -370,7 +371,8 @@ impl Context {
                 unitary_factor(shape),
             ),
             Transform::Rfft => Spectrum::Complex(
-                self.rfftn(tensor, &axes, Normalization::Ortho)?.into_data(),
+                self.rfftn(tensor, &axes, Normalization::Ortho)?
+                    .into_data(),
                 1.0,
             ),
         };
@@ -385,15 +387,7 @@ impl Context {
         let shape = sparse.shape().to_vec();
         let axes: Vec<usize> = (0..shape.len()).collect();
         if self.gpu().is_some() && sparse.coefficients() <= u32::MAX as usize {
-            let coefficients = gpu::scatter(self, sparse)?;
-            let out = match sparse.transform {
-                Transform::Dct => self.idctn_gpu(&coefficients, &axes)?,
-                Transform::Rfft => {
-                    let n = shape[shape.len() - 1];
-                    self.irfftn_gpu(&coefficients, &axes, n, Normalization::Ortho)?
-                }
-            };
-            return Tensor::new(&shape, out.to_f32()?);
+            return gpu::decompress(self, sparse);
         }
         match sparse.transform {
             Transform::Dct => {

@@ -117,7 +117,7 @@ pub(crate) fn finish(
 }
 
 impl Spectrum {
-    fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         match self {
             Spectrum::Real(v) => v.len(),
             Spectrum::Complex(v, _) => v.len(),
@@ -131,7 +131,7 @@ impl Spectrum {
         }
     }
 
-    fn energy(&self, p: usize) -> f64 {
+    pub(crate) fn energy(&self, p: usize) -> f64 {
         match self {
             Spectrum::Real(v) => f64::from(v[p]).powi(2),
             Spectrum::Complex(v, s) => {
@@ -237,6 +237,20 @@ pub(crate) fn from_spectrum(
                     .sum();
                 rounding += parseval.weighted(p, r2);
             }
+            if k == coefs && rounding > budget {
+                // Even keeping everything leaves the rounding of the stored
+                // values: the target is below what the value type reaches.
+                let floor = (rounding / energy).sqrt();
+                return Err(Error::invalid(
+                    "keep",
+                    format!(
+                        "relative error {target:e} is unreachable with {:?} values: keeping every \
+                         coefficient still leaves {floor:.3e} from rounding the stored values; \
+                         ask for at least {floor:.3e}, or store f32 values",
+                        options.value_type
+                    ),
+                ));
+            }
             let mut rank = vec![u32::MAX; coefs];
             for (i, &p) in order.iter().enumerate().take(k) {
                 rank[p as usize] = i as u32;
@@ -256,11 +270,13 @@ pub(crate) fn from_spectrum(
                 format::serialized_len_for(shape, options.value_type, options.transform, &positions)
             };
             if size(1) > budget {
+                let one = size(1);
                 return Err(Error::invalid(
                     "keep",
                     format!(
-                        "ratio {ratio} needs at most {budget} bytes; one coefficient already takes {}",
-                        size(1)
+                        "ratio {ratio} is unreachable: it allows at most {budget} bytes, but one \
+                         coefficient already takes {one}; the highest reachable ratio is {:.4}",
+                        input_bytes / one as f64
                     ),
                 ));
             }

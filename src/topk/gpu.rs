@@ -186,7 +186,7 @@ impl Scratch {
         [
             ("topk state", STATE_BYTES),
             ("topk histogram", u64::from(PASSES) * BINS * 4),
-            ("topk blocks", n.div_ceil(BLOCK) as u64 * 8),
+            ("topk blocks", n.div_ceil(BLOCK).max(1) as u64 * 8),
         ]
     }
 

@@ -1,8 +1,9 @@
 //! Exact top-k selection by magnitude, on the GPU or the CPU twin.
 //!
 //! [`Context::top_k_f32`] and [`Context::top_k_complex`] keep the `k`
-//! entries of largest magnitude, for any `k` from 1 to the length, and
-//! return their positions in ascending order with their values. The
+//! entries of largest magnitude, for any `k` from 0 to the length (`k = 0`
+//! gives an empty result, as in numpy and torch), and return their
+//! positions in ascending order with their values. The
 //! selection is exact: among equal magnitudes the lower position wins, so
 //! the GPU kernels and the CPU twin keep exactly the same entries.
 //!
@@ -23,13 +24,20 @@
 //!   non-negative floats the bit pattern orders like the value, so no
 //!   arithmetic is involved and GPU and CPU agree exactly. `-0.0` and `0.0`
 //!   have the same key; values are returned bit for bit.
-//! * `Complex32`: the bit pattern of `re*re + im*im` computed in f32
-//!   ([`magnitude_key_complex`]), each product and the sum flushed to zero
-//!   when subnormal (as GPUs may do anyway), the result capped at the key of
-//!   `+inf` (a finite input whose square overflows). A GPU driver may fuse
-//!   the multiply-add, so for complex input GPU and CPU agree except possibly
-//!   on entries whose squared magnitudes differ by one ulp near the
-//!   threshold.
+//! * `Complex32`: `|z|^2` as a 32-bit code with a 10-bit exponent field
+//!   and a 22-bit mantissa ([`magnitude_key_complex`]), computed with
+//!   integer operations only: both parts' 24-bit mantissas are aligned to
+//!   the larger exponent (truncating the smaller), `a^2 + b^2` is formed
+//!   exactly in two 24-bit limbs, and its leading 23 bits with the
+//!   exponent make the key. No float arithmetic is involved, so the GPU
+//!   kernels and the CPU twin compute the same key bit for bit (drivers may
+//!   fuse or flush float operations, integer ones are exact). The key never
+//!   under- or overflows over the whole f32 range (it is 0 only for
+//!   `z = 0`), and scaling the input by a power of two `2^j` adds the same
+//!   `2j` to the exponent field of every key, so the kept set does not
+//!   change (as long as the parts stay normal floats). The truncation makes
+//!   magnitudes within about `2^-22` relative of each other tie; ties keep
+//!   the lower position, as always.
 //!
 //! NaN or infinity anywhere in the input is an [`Error::InvalidArgument`]
 //! naming the first offending index, on both backends.
@@ -79,18 +87,19 @@
 mod cpu;
 mod gpu;
 
+pub(crate) use gpu::fits_one_window;
+
 use std::sync::Arc;
 
 use rustfft::num_complex::Complex32;
 
-use crate::backend::{Context, GpuBuffer};
+use crate::backend::{BufferSlice, Completed, Context, GpuBuffer, Recording};
 use crate::error::{Error, Result};
 use crate::tensor::{DType, GpuTensor};
 
-/// Largest key: that of `+inf` (and the cap of complex keys).
-const KEY_INF: u32 = 0x7f80_0000;
 const ABS_MASK: u32 = 0x7fff_ffff;
-const MIN_NORMAL: u32 = 0x0080_0000;
+/// Mantissa bits of a complex key (below its 10-bit exponent field).
+const COMPLEX_KEY_MANTISSA: u32 = 22;
 
 /// The magnitude key of an `f32`: the bit pattern of `|x|`.
 ///
@@ -99,25 +108,62 @@ pub fn magnitude_key_f32(x: f32) -> u32 {
     x.to_bits() & ABS_MASK
 }
 
-fn flush_subnormal(x: f32) -> f32 {
-    if x.to_bits() & ABS_MASK < MIN_NORMAL {
-        0.0
-    } else {
-        x
-    }
+/// The magnitude key of a complex value: `|z|^2` in a 32-bit
+/// floating-point-like code (10-bit exponent, 22-bit truncated mantissa)
+/// computed with integer arithmetic only (see [`crate::topk`], *Keys*).
+///
+/// The key never under- or overflows for finite `f32` parts (subnormal
+/// parts included), is 0 only for `z = 0`, orders like `|z|` (a larger
+/// magnitude never gets a smaller key), and scaling `z` by `2^j` adds
+/// `2j << 22` to the key of every non-zero value whose parts stay normal,
+/// so the order of keys is unchanged.
+pub fn magnitude_key_complex(z: Complex32) -> u32 {
+    complex_key(z.re.to_bits(), z.im.to_bits())
 }
 
-/// The magnitude key of a complex value: the bit pattern of
-/// `re*re + im*im` computed in f32 (no fused multiply-add), each product and
-/// the sum flushed to zero when subnormal, capped at the key of `+inf`.
-pub fn magnitude_key_complex(z: Complex32) -> u32 {
-    let m = flush_subnormal(z.re * z.re) + flush_subnormal(z.im * z.im);
-    let key = m.to_bits() & ABS_MASK;
-    if key < MIN_NORMAL {
-        0
-    } else {
-        key.min(KEY_INF)
+/// [`magnitude_key_complex`] of the parts' bit patterns. Mirrors
+/// `topk_key` in `shaders/common/topk_key.wgsl` operation for operation.
+fn complex_key(w0: u32, w1: u32) -> u32 {
+    // Each part as m * 2^(e - 150) with a 24-bit integer mantissa m.
+    let parts = |w: u32| {
+        let bits = w & ABS_MASK;
+        let field = bits >> 23;
+        let implicit = if field > 0 { 0x80_0000 } else { 0 };
+        (field.max(1), (bits & 0x7f_ffff) | implicit)
+    };
+    let (ex, mx) = parts(w0);
+    let (ey, my) = parts(w1);
+    // Align both mantissas to the larger exponent (truncating).
+    let e = ex.max(ey);
+    let align = |m: u32, d: u32| if d >= 24 { 0 } else { m >> d };
+    let (a, b) = (align(mx, e - ex), align(my, e - ey));
+    // s = a^2 + b^2 exactly (< 2^49) as high * 2^24 + low, from 12-bit halves.
+    let (ah, al, bh, bl) = (a >> 12, a & 0xfff, b >> 12, b & 0xfff);
+    let mid = 2 * (ah * al + bh * bl);
+    let low = al * al + bl * bl + ((mid & 0xfff) << 12);
+    let high = ah * ah + bh * bh + (mid >> 12) + (low >> 24);
+    let low = low & 0xff_ffff;
+    if high == 0 && low == 0 {
+        return 0;
     }
+    // Leading bit of s and the 23 bits below it.
+    let lead = if high > 0 {
+        55 - high.leading_zeros()
+    } else {
+        31 - low.leading_zeros()
+    };
+    let window = if lead < 23 {
+        low << (23 - lead)
+    } else if lead - 23 >= 24 {
+        high >> (lead - 47)
+    } else {
+        let sh = lead - 23;
+        (high << (24 - sh)) | (low >> sh)
+    };
+    // |z|^2 = s * 2^(2e - 300) lies in [2^(lead + 2e - 300), twice that):
+    // exponent field lead + 2e - 1, in 1..=558.
+    let exponent = lead + 2 * e - 1;
+    (exponent << COMPLEX_KEY_MANTISSA) | ((window & 0x7f_ffff) >> 1)
 }
 
 /// Element types top-k accepts.
@@ -142,7 +188,7 @@ impl Element for f32 {
 impl Element for Complex32 {
     const WORDS: u32 = 2;
     fn key(self) -> u32 {
-        magnitude_key_complex(self)
+        complex_key(self.re.to_bits(), self.im.to_bits())
     }
     fn is_bad(self) -> bool {
         !(self.re.is_finite() && self.im.is_finite())
@@ -185,7 +231,7 @@ impl<T> TopK<T> {
         self.positions.len()
     }
 
-    /// Always false: `k >= 1`.
+    /// Whether nothing was kept (`k = 0`).
     pub fn is_empty(&self) -> bool {
         self.positions.is_empty()
     }
@@ -197,7 +243,9 @@ impl<T> TopK<T> {
 pub struct GpuTopK {
     /// `count` kept positions as `u32`, ascending (the buffer may be larger).
     pub positions: GpuBuffer,
-    /// The kept values, shape `[count]`, same dtype as the input.
+    /// The kept values, shape `[count]`, same dtype as the input (for
+    /// `count = 0` shape `[1]` holding an unused element, as GPU tensors
+    /// are never empty).
     pub values: GpuTensor,
     /// Number of kept entries (`k`).
     pub count: usize,
@@ -217,6 +265,74 @@ impl GpuTopK {
     }
 }
 
+/// A top-k selection recorded by [`Context::record_top_k`]: its outputs are
+/// valid once the recording's submission completes.
+pub struct RecordedTopK {
+    ctx: Context,
+    pending: gpu::PendingSelect,
+    dtype: DType,
+    count: usize,
+}
+
+impl std::fmt::Debug for RecordedTopK {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordedTopK")
+            .field("dtype", &self.dtype)
+            .field("count", &self.count)
+            .finish()
+    }
+}
+
+impl RecordedTopK {
+    /// Number of kept entries (`k`).
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Whether nothing is kept (`k = 0`).
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The kept positions (`u32`, ascending), `4 k` bytes.
+    pub fn positions(&self) -> BufferSlice {
+        self.pending
+            .positions
+            .slice()
+            .sub(0, self.count as u64 * 4)
+            .expect("the positions buffer holds k words")
+    }
+
+    /// The kept values, bit for bit as in the input, `k` elements.
+    pub fn values(&self) -> BufferSlice {
+        let elem = self.dtype.size() as u64;
+        self.pending
+            .values
+            .slice()
+            .sub(0, self.count as u64 * elem)
+            .expect("the values buffer holds k elements")
+    }
+
+    /// Checks the selection in the completed submission and returns its
+    /// outputs as a GPU-resident result.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming the first non-finite input element;
+    /// [`Error::Gpu`] for an inconsistent selection state; a readback error
+    /// when `done` is not the submission this selection was recorded in.
+    pub fn finish(self, done: &Completed) -> Result<GpuTopK> {
+        let selected = self.pending.finish(done)?;
+        let values =
+            GpuTensor::from_buffer(&self.ctx, selected.values, &[self.count.max(1)], self.dtype)?;
+        Ok(GpuTopK {
+            positions: selected.positions,
+            values,
+            count: self.count,
+            threshold: selected.threshold,
+        })
+    }
+}
+
 /// Tuning knobs of the GPU path, mainly to exercise the windowed and 2-D
 /// grid code on small inputs. The defaults follow the device limits.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -228,7 +344,7 @@ pub struct TopKOptions {
     pub max_groups_per_dim: Option<u32>,
 }
 
-/// Checks `1 <= k <= len` and `len <= u32::MAX`.
+/// Checks `k <= len` and `len <= u32::MAX`.
 fn check_k(len: usize, k: usize) -> Result<()> {
     if len > u32::MAX as usize {
         return Err(Error::invalid(
@@ -239,10 +355,10 @@ fn check_k(len: usize, k: usize) -> Result<()> {
             ),
         ));
     }
-    if k == 0 || k > len {
+    if k > len {
         return Err(Error::invalid(
             "k",
-            format!("k = {k} must be in 1..={len} (the input length)"),
+            format!("k = {k} exceeds the input length {len}"),
         ));
     }
     Ok(())
@@ -251,7 +367,7 @@ fn check_k(len: usize, k: usize) -> Result<()> {
 /// Top-k of `f32` data by `|x|` on the CPU twin.
 ///
 /// # Errors
-/// [`Error::InvalidArgument`] when `k` is 0 or exceeds `data.len()`, when
+/// [`Error::InvalidArgument`] when `k` exceeds `data.len()`, when
 /// `data` has more than `u32::MAX` elements, or when it holds a NaN or an
 /// infinity (naming the first such index).
 pub fn top_k_cpu_f32(data: &[f32], k: usize) -> Result<TopK<f32>> {
@@ -272,7 +388,7 @@ impl Context {
     /// the context's backend (see [`crate::topk`]).
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] when `k` is 0 or exceeds `data.len()`, for
+    /// [`Error::InvalidArgument`] when `k` exceeds `data.len()`, for
     /// more than `u32::MAX` elements, or when `data` holds a NaN or an
     /// infinity (naming the first such index). On the GPU also device-limit,
     /// budget and [`Error::Gpu`] errors.
@@ -296,19 +412,22 @@ impl Context {
             return cpu::top_k(data, k);
         }
         let options = TopKOptions::default();
+        let dtype = if T::WORDS == 2 {
+            DType::Complex32
+        } else {
+            DType::F32
+        };
         if gpu::fits_one_window(self, data.len(), T::WORDS, &options)? {
             // One submission: upload, select, scatter and readbacks together.
             let mut rec = self.recording("topk")?;
             let input = rec.upload("topk input", data)?;
-            let pending = gpu::record_select(&mut rec, &input, data.len(), T::WORDS, k, &options)?
-                .expect("the input fits one window");
-            let positions = rec.read_back(&pending.positions.slice().sub(0, k as u64 * 4)?)?;
-            let value_bytes = (k * std::mem::size_of::<T>()) as u64;
-            let values = rec.read_back(&pending.values.slice().sub(0, value_bytes)?)?;
+            let recorded = self.record_top_k(&mut rec, &input, dtype, data.len(), k)?;
+            let positions = rec.read_back(&recorded.positions())?;
+            let values = rec.read_back(&recorded.values())?;
             let mut done = rec.submit()?.wait()?;
             let positions = done.take(positions)?;
             let values = done.take(values)?;
-            let selected = pending.finish(&done)?;
+            let selected = recorded.finish(&done)?;
             return Ok(TopK {
                 positions,
                 values,
@@ -336,6 +455,72 @@ impl Context {
         })
     }
 
+    /// Records the top-k of the `len` elements of `dtype` in `src` (f32 by
+    /// `|x|`, complex by [`magnitude_key_complex`]) into `rec`: radix select,
+    /// block scan and scatter with no host step between them, so work
+    /// recorded later can use the kept positions and values in the same
+    /// submission. Take the result with [`RecordedTopK::finish`] from the
+    /// completed submission.
+    ///
+    /// ```no_run
+    /// use fft_tensor::{Context, DeviceChoice, DType};
+    /// let ctx = Context::new(DeviceChoice::Gpu)?;
+    /// let data = [0.5f32, -2.0, 1.0, 2.0, 2.0];
+    /// let mut rec = ctx.recording("top-k")?;
+    /// let input = rec.upload("input", &data)?;
+    /// let top = ctx.record_top_k(&mut rec, &input, DType::F32, data.len(), 2)?;
+    /// let positions = rec.read_back(&top.positions())?;
+    /// let mut done = rec.submit()?.wait()?;
+    /// let positions: Vec<u32> = done.take(positions)?;
+    /// let top = top.finish(&done)?; // checks the input was finite
+    /// assert_eq!(positions, [1, 3]);
+    /// # Ok::<(), fft_tensor::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for `k` above `len`, more than `u32::MAX`
+    /// elements, or `src` smaller than `len` elements;
+    /// [`Error::DeviceLimit`] when the input exceeds one storage binding
+    /// (use [`Context::top_k_gpu`], which splits it into windows at the
+    /// cost of a second submission); pipeline and budget errors.
+    pub fn record_top_k(
+        &self,
+        rec: &mut Recording,
+        src: &BufferSlice,
+        dtype: DType,
+        len: usize,
+        k: usize,
+    ) -> Result<RecordedTopK> {
+        check_k(len, k)?;
+        let words = match dtype {
+            DType::F32 => 1,
+            DType::Complex32 => 2,
+        };
+        let bytes = len as u64 * u64::from(words) * 4;
+        if src.size() < bytes {
+            return Err(Error::shape("record_top_k input bytes", bytes, src.size()));
+        }
+        let pending = gpu::record_select(
+            rec,
+            &src.sub(0, bytes)?,
+            len,
+            words,
+            k,
+            &TopKOptions::default(),
+        )?
+        .ok_or(Error::DeviceLimit {
+            what: "storage binding size (one top-k window)",
+            requested: bytes,
+            max: rec.gpu().max_binding_bytes(),
+        })?;
+        Ok(RecordedTopK {
+            ctx: self.clone(),
+            pending,
+            dtype,
+            count: k,
+        })
+    }
+
     /// Top-k of a GPU-resident tensor (f32 by `|x|`, complex by `|z|^2`,
     /// all elements regardless of shape), with the result left on the GPU.
     ///
@@ -345,7 +530,7 @@ impl Context {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] on the CPU backend, for a tensor of another
-    /// context, for `k` out of `1..=len`, more than `u32::MAX` elements, or
+    /// context, for `k` above the length, more than `u32::MAX` elements, or
     /// non-finite input (naming the first such index); device-limit, budget
     /// and [`Error::Gpu`] errors.
     pub fn top_k_gpu(&self, tensor: &GpuTensor, k: usize) -> Result<GpuTopK> {
@@ -378,7 +563,7 @@ impl Context {
             DType::Complex32 => 2,
         };
         let selected = gpu::select(self, &tensor.slice(), n, words, k, options)?;
-        let values = GpuTensor::from_buffer(self, selected.values, &[k], tensor.dtype())?;
+        let values = GpuTensor::from_buffer(self, selected.values, &[k.max(1)], tensor.dtype())?;
         Ok(GpuTopK {
             positions: selected.positions,
             values,
