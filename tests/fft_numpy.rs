@@ -231,7 +231,7 @@ fn irfft_definition(h: &[Complex64], n: usize) -> Vec<f64> {
             for (k, v) in half.iter().enumerate().take(n.div_ceil(2)).skip(1) {
                 sum += 2.0 * (v * w(k)).re;
             }
-            if n % 2 == 0 && n > 0 {
+            if n.is_multiple_of(2) && n > 0 {
                 sum += half[n / 2].re * if j % 2 == 0 { 1.0 } else { -1.0 };
             }
             sum / n as f64

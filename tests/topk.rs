@@ -61,7 +61,7 @@ fn f32_data(pattern: Pattern, n: usize, seed: u64) -> Vec<f32> {
             }
             Pattern::Zeros => 0.0 * sign(&mut rng),
             Pattern::Sparse => {
-                if rng.next_u64() % 50 == 0 {
+                if rng.next_u64().is_multiple_of(50) {
                     rng.uniform()
                 } else {
                     0.0
@@ -252,7 +252,7 @@ fn keys_order_like_magnitudes() {
             let mut part = || {
                 let e = (rng.next_u64() % 250) as i32 - 140;
                 let m = 1.0 + f64::from(rng.uniform().abs());
-                let s = if rng.next_u64() % 2 == 0 { 1.0 } else { -1.0 };
+                let s = if rng.next_u64().is_multiple_of(2) { 1.0 } else { -1.0 };
                 (s * m * 2f64.powi(e)) as f32
             };
             Complex32::new(part(), part())

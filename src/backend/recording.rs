@@ -302,7 +302,7 @@ impl Recording {
     /// [`Error::ShapeMismatch`] when `dst` is smaller than `src`, or either
     /// size or offset is not a multiple of 4 (a copy rule of WebGPU).
     pub fn copy(&mut self, src: &BufferSlice, dst: &BufferSlice) -> Result<()> {
-        if src.size > dst.size || src.size % 4 != 0 || src.offset % 4 != 0 || dst.offset % 4 != 0 {
+        if src.size > dst.size || !src.size.is_multiple_of(4) || !src.offset.is_multiple_of(4) || !dst.offset.is_multiple_of(4) {
             return Err(Error::shape(
                 "Recording::copy",
                 format!(
@@ -329,7 +329,7 @@ impl Recording {
     /// # Errors
     /// [`Error::InvalidArgument`] for a range not 4-byte aligned.
     pub fn clear(&mut self, dst: &BufferSlice) -> Result<()> {
-        if dst.size % 4 != 0 || dst.offset % 4 != 0 {
+        if !dst.size.is_multiple_of(4) || !dst.offset.is_multiple_of(4) {
             return Err(Error::invalid(
                 "clear",
                 format!(

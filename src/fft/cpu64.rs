@@ -49,7 +49,7 @@ impl Context {
                 reason: "length must be at least 1".into(),
             });
         }
-        if data.is_empty() || data.len() % len != 0 {
+        if data.is_empty() || !data.len().is_multiple_of(len) {
             return Err(Error::shape(
                 "fft_f64 input",
                 format!("a non-zero multiple of {len} elements"),

@@ -407,7 +407,7 @@ impl Stockham {
         // Pass i writes `dst` when (passes - 1 - i) is even, else `scratch`,
         // so the last pass lands in `dst` and no pass reads what it writes.
         let target = |i: usize| -> Result<&BufferSlice> {
-            if (passes - 1 - i) % 2 == 0 {
+            if (passes - 1 - i).is_multiple_of(2) {
                 Ok(dst)
             } else {
                 scratch.ok_or_else(|| {

@@ -277,7 +277,7 @@ impl FftPlan {
     }
 
     fn check_lines(&self, elements: usize) -> Result<usize> {
-        if elements == 0 || elements % self.inner.len != 0 {
+        if elements == 0 || !elements.is_multiple_of(self.inner.len) {
             return Err(Error::shape(
                 "FftPlan input",
                 format!("a non-zero multiple of {} elements", self.inner.len),
@@ -337,7 +337,7 @@ impl FftPlan {
     }
 
     fn lines_in(&self, src: &BufferSlice, dst: &BufferSlice) -> Result<usize> {
-        if src.size() != dst.size() || src.size() % 8 != 0 {
+        if src.size() != dst.size() || !src.size().is_multiple_of(8) {
             return Err(Error::shape(
                 "FftPlan::record output",
                 format!("{} bytes of complex f32", src.size()),

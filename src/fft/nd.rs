@@ -130,7 +130,7 @@ pub(crate) fn record_axis_passes(
     // Pass i writes dst when (last - i) is even, so the last pass lands in dst.
     let last = passes.len() - 1;
     let target = |i: usize| {
-        if (last - i) % 2 == 0 {
+        if (last - i).is_multiple_of(2) {
             dst
         } else {
             temp.as_ref().expect("temp for several passes")

@@ -89,7 +89,7 @@ impl<T: FftNum + Default> MapKernel for Irfft<T> {
             line.copy_from_slice(s);
             // Parts a real signal's spectrum cannot have are ignored, as numpy does.
             line[0].im = T::zero();
-            if self.n % 2 == 0 {
+            if self.n.is_multiple_of(2) {
                 line[h1 - 1].im = T::zero();
             }
             self.plan

@@ -197,7 +197,7 @@ pub(crate) fn radices(n: usize) -> Option<Vec<u32>> {
     let mut rest = n >> twos;
     let mut out: Vec<u32> = radix_bits(twos).into_iter().map(|b| 1 << b).collect();
     for p in [3u32, 5, 7] {
-        while rest % p as usize == 0 {
+        while rest.is_multiple_of(p as usize) {
             out.push(p);
             rest /= p as usize;
         }
@@ -241,7 +241,7 @@ pub(crate) fn four_step_split(n: usize, shared_points: usize) -> Option<(usize, 
     let mut best = None;
     let mut d = 2;
     while d * d <= n {
-        if n % d == 0 && fits_shared(d, shared_points) && fits_shared(n / d, shared_points) {
+        if n.is_multiple_of(d) && fits_shared(d, shared_points) && fits_shared(n / d, shared_points) {
             best = Some((d, n / d));
         }
         d += 1;

@@ -249,7 +249,7 @@ impl Parseval {
         }
         let h1 = self.n_last / 2 + 1;
         let k = p % h1;
-        if !(k == 0 || (self.n_last % 2 == 0 && k == h1 - 1)) {
+        if !(k == 0 || (self.n_last.is_multiple_of(2) && k == h1 - 1)) {
             return Bin::Single(2.0);
         }
         // Partner: every other coordinate negated modulo its length.

@@ -93,7 +93,7 @@ pub(crate) struct Selected {
 fn windows(ctx: &Context, n: usize, elem: u64, options: &TopKOptions) -> Result<Vec<Window>> {
     let gpu = ctx.gpu().ok_or(Error::NoGpu { op: "top-k" })?;
     let align = u64::from(gpu.limits().min_storage_buffer_offset_alignment).max(4);
-    if (BLOCK as u64 * elem) % align != 0 {
+    if !(BLOCK as u64 * elem).is_multiple_of(align) {
         return Err(Error::DeviceLimit {
             what: "min_storage_buffer_offset_alignment (top-k windows need it to divide 4096)",
             requested: BLOCK as u64 * elem,

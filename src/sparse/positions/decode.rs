@@ -108,7 +108,7 @@ pub(super) fn decode_rice(
     }
 
     let end = reader.pos;
-    if end % 8 != 0 {
+    if !end.is_multiple_of(8) {
         // `end` is inside the input, so this byte exists.
         let last = bytes.get((end / 8) as usize).copied().unwrap_or(0);
         if last >> (end % 8) != 0 {

@@ -381,7 +381,7 @@ fn invalid_inputs_to_decode() {
 #[test]
 fn absurd_unary_run_is_rejected_early() {
     let mut bytes = vec![TAG_RICE, 0];
-    bytes.extend(std::iter::repeat(0xFF).take(1 << 20));
+    bytes.extend(std::iter::repeat_n(0xFF, 1 << 20));
     let err = decode_positions(&bytes, 100, 1).unwrap_err();
     match err {
         PositionsError::RunTooLong {
@@ -394,7 +394,7 @@ fn absurd_unary_run_is_rejected_early() {
     }
     // Same with a large k: the run is seen after the first chunk.
     let mut bytes = vec![TAG_RICE, 30];
-    bytes.extend(std::iter::repeat(0xFF).take(1 << 20));
+    bytes.extend(std::iter::repeat_n(0xFF, 1 << 20));
     assert!(matches!(
         decode_positions(&bytes, 1 << 32, 1),
         Err(PositionsError::RunTooLong { .. })

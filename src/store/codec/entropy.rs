@@ -240,7 +240,7 @@ pub fn encode(values: &[i64], out: &mut Vec<u8>) -> StreamStats {
             // flooring small counts to 1.
             let rounding = present as f64 * present as f64 / total as f64 * 0.5;
             let est = ideal_bits(&counts, n.max(1)) + rounding + extra as f64 + 8.0 * table as f64;
-            if best.as_ref().map_or(true, |b| est < b.0) {
+            if best.as_ref().is_none_or(|b| est < b.0) {
                 best = Some((est, l, s, counts.clone()));
             }
         }
@@ -455,7 +455,7 @@ pub(crate) fn decode(c: &mut Cursor<'_>, count: usize) -> Result<Vec<i64>, Decod
             format!("{} bytes after the raw bits", raw.len() - used),
         ));
     }
-    if bitpos % 8 != 0 && raw[used - 1] >> (bitpos % 8) != 0 {
+    if !bitpos.is_multiple_of(8) && raw[used - 1] >> (bitpos % 8) != 0 {
         return Err(c.err(raw_at + used - 1, "non-zero padding bits"));
     }
     c.take(raw.len(), "raw bits")?;
