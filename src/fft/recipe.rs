@@ -51,7 +51,7 @@ impl DeviceCaps {
     }
 
     /// As [`DeviceCaps::from_limits`], for tiles padded with one slot per
-    /// [`PAD_EVERY`] points (see [`padded_slots`]).
+    /// 16 points (one spare slot per 16 against bank conflicts).
     pub fn with_padding(limits: &wgpu::Limits, padded: bool) -> Self {
         let slots = limits.max_compute_workgroup_storage_size / 8;
         let by_memory = if padded {
@@ -112,7 +112,7 @@ pub enum Algorithm {
     /// Bailey's four-step: `len = n1 * n2`; `n1`-point FFTs down the columns
     /// with the twiddle W_len^(column * k) applied on the way out, then
     /// `n2`-point FFTs along the rows written transposed. Two dispatches of
-    /// the shared-memory kernel, each with the radices [`radices`] gives.
+    /// the shared-memory kernel, each with mixed radices 2, 3, 4, 5, 7, 8.
     FourStep {
         /// Column FFT length.
         n1: usize,
