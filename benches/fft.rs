@@ -140,6 +140,9 @@ fn summary() {
     );
     for len in summary_lengths() {
         let points = summary_points() / len * len;
+        if points == 0 {
+            continue;
+        }
         let input = SplitMix64(len as u64).complex_vec(points);
         let cplan = cpu
             .plan_fft(len, FftDirection::Forward, Normalization::None)
@@ -188,6 +191,11 @@ fn main() {
     if !summary_only {
         benches();
         Criterion::default().configure_from_args().final_summary();
+    }
+    // FFT_TENSOR_BENCH_ONLY=overhead runs just the host-overhead table.
+    if std::env::var("FFT_TENSOR_BENCH_ONLY").as_deref() == Ok("overhead") {
+        host_overhead();
+        return;
     }
     summary();
     host_overhead();
