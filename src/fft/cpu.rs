@@ -7,7 +7,6 @@ use rustfft::num_complex::Complex;
 use rustfft::FftNum;
 
 use super::lines::{self, LineKernel};
-use super::FftDirection;
 
 /// A rustfft plan for one length and direction, plus the output scale.
 pub(crate) struct CpuFft<T: FftNum = f32> {
@@ -17,15 +16,6 @@ pub(crate) struct CpuFft<T: FftNum = f32> {
 }
 
 impl<T: FftNum + Default> CpuFft<T> {
-    pub(crate) fn new(len: usize, direction: FftDirection, scale: T) -> Self {
-        let mut planner = rustfft::FftPlanner::<T>::new();
-        let fft = match direction {
-            FftDirection::Forward => planner.plan_fft_forward(len),
-            FftDirection::Inverse => planner.plan_fft_inverse(len),
-        };
-        CpuFft { fft, len, scale }
-    }
-
     /// The rustfft plan `fft` (shared through the context's plan cache)
     /// with the output scale of one normalisation.
     pub(crate) fn from_plan(fft: Arc<dyn rustfft::Fft<T>>, scale: T) -> Self {

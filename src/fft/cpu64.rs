@@ -10,7 +10,6 @@
 
 use rustfft::num_complex::Complex64;
 
-use super::cpu::CpuFft;
 use super::real::check_half_axis;
 use super::real_cpu::{self, f64_axis_fft};
 use super::{FftDirection, Normalization};
@@ -56,8 +55,7 @@ impl Context {
                 data.len(),
             ));
         }
-        let scale = normalization.factor_f64(len, direction);
-        CpuFft::<f64>::new(len, direction, scale).process(data);
+        self.cpu_f64(len, direction, normalization)?.process(data);
         Ok(())
     }
 
@@ -75,7 +73,7 @@ impl Context {
     ) -> Result<()> {
         check_axes(axes, tensor.shape().len())?;
         let shape = tensor.shape().to_vec();
-        let mut pass = f64_axis_fft(normalization);
+        let mut pass = f64_axis_fft(self, normalization);
         for &axis in axes {
             pass(tensor.data_mut(), &shape, axis, direction)?;
         }
@@ -95,7 +93,7 @@ impl Context {
         normalization: Normalization,
     ) -> Result<Tensor<Complex64>> {
         real_axis(axes, input.shape().len())?;
-        real_cpu::rfftn(input, axes, normalization, &mut f64_axis_fft(normalization))
+        real_cpu::rfftn(self, input, axes, normalization, &mut f64_axis_fft(self, normalization))
     }
 
     /// f64 complex-to-real inverse of [`Context::rfftn_f64`]: the real axis
@@ -116,11 +114,12 @@ impl Context {
         real_axis(axes, input.shape().len())?;
         check_half_axis(input.shape(), axes[axes.len() - 1], real_len)?;
         real_cpu::irfftn(
+            self,
             input.clone(),
             axes,
             real_len,
             normalization,
-            &mut f64_axis_fft(normalization),
+            &mut f64_axis_fft(self, normalization),
         )
     }
 }

@@ -188,6 +188,7 @@ impl Context {
             return Tensor::new(out.shape(), out.to_complex()?);
         }
         super::real_cpu::rfftn(
+            self,
             input,
             axes,
             normalization,
@@ -233,6 +234,7 @@ impl Context {
         let axis = real_axis(axes, input.shape().len())?;
         check_half_axis(input.shape(), axis, real_len)?;
         super::real_cpu::irfftn(
+            self,
             input,
             axes,
             real_len,

@@ -111,6 +111,7 @@ fn with_axis(shape: &[usize], axis: usize, len: usize) -> Vec<usize> {
 /// Real-to-complex FFT over `axes` (checked by the caller, at least one; the
 /// last is the real axis).
 pub(crate) fn rfftn<T: FftNum + Default>(
+    ctx: &Context,
     input: &Tensor<T>,
     axes: &[usize],
     normalization: Normalization,
@@ -119,7 +120,7 @@ pub(crate) fn rfftn<T: FftNum + Default>(
     let (&axis, others) = axes.split_last().expect("at least one axis");
     let (outer, n, inner) = axis_split(input.shape(), axis);
     let kernel = Rfft {
-        plan: RealFftPlanner::<T>::new().plan_fft_forward(n),
+        plan: Arc::clone(&ctx.real_plans::<T>(n)?.forward),
         n,
         scale: scale_of(normalization.factor_f64(n, FftDirection::Forward)),
     };
@@ -135,6 +136,7 @@ pub(crate) fn rfftn<T: FftNum + Default>(
 /// Complex-to-real inverse of [`rfftn`]; the half axis of `input` is checked
 /// by the caller to hold `real_len / 2 + 1` points.
 pub(crate) fn irfftn<T: FftNum + Default>(
+    ctx: &Context,
     input: Tensor<Complex<T>>,
     axes: &[usize],
     real_len: usize,
@@ -149,7 +151,7 @@ pub(crate) fn irfftn<T: FftNum + Default>(
     }
     let (outer, _, inner) = axis_split(&shape, axis);
     let kernel = Irfft {
-        plan: RealFftPlanner::<T>::new().plan_fft_inverse(real_len),
+        plan: Arc::clone(&ctx.real_plans::<T>(real_len)?.inverse),
         n: real_len,
         scale: scale_of(normalization.factor_f64(real_len, FftDirection::Inverse)),
     };
@@ -173,14 +175,60 @@ impl Context {
     }
 }
 
-/// Complex passes in f64 (plans built per pass).
+/// Complex passes in f64, with the context's cached f64 plans.
 pub(crate) fn f64_axis_fft(
+    ctx: &Context,
     normalization: Normalization,
-) -> impl FnMut(&mut [Complex<f64>], &[usize], usize, FftDirection) -> Result<()> {
+) -> impl FnMut(&mut [Complex<f64>], &[usize], usize, FftDirection) -> Result<()> + '_ {
     move |data, shape, axis, direction| {
         let (_, n, inner) = axis_split(shape, axis);
-        let scale = normalization.factor_f64(n, direction);
-        CpuFft::<f64>::new(n, direction, scale).process_axis(data, inner);
+        ctx.cpu_f64(n, direction, normalization)?.process_axis(data, inner);
         Ok(())
+    }
+}
+
+impl Context {
+    /// The f64 CPU twin for length `n`, its rustfft plan built once per
+    /// context.
+    pub(crate) fn cpu_f64(
+        &self,
+        n: usize,
+        direction: FftDirection,
+        normalization: Normalization,
+    ) -> Result<CpuFft<f64>> {
+        #[derive(Hash, PartialEq, Eq)]
+        struct F64PlanKey(usize, FftDirection);
+        let plan = self.cached(F64PlanKey(n, direction), || {
+            let mut planner = rustfft::FftPlanner::<f64>::new();
+            Ok(match direction {
+                FftDirection::Forward => planner.plan_fft_forward(n),
+                FftDirection::Inverse => planner.plan_fft_inverse(n),
+            })
+        })?;
+        Ok(CpuFft::from_plan(Arc::clone(&plan), normalization.factor_f64(n, direction)))
+    }
+}
+
+/// The realfft plans of one length, both directions.
+pub(crate) struct RealPlans<T: FftNum> {
+    pub(crate) forward: Arc<dyn RealToComplex<T>>,
+    pub(crate) inverse: Arc<dyn ComplexToReal<T>>,
+}
+
+impl Context {
+    /// The realfft plans for length `n` (f32 or f64), built once per
+    /// context (planning is not free at large lengths).
+    pub(crate) fn real_plans<T: FftNum>(&self, n: usize) -> Result<Arc<RealPlans<T>>> {
+        // The value type (which names T) keys the cache map; the length keys
+        // the entry.
+        #[derive(Hash, PartialEq, Eq)]
+        struct RealPlanKey(usize);
+        self.cached(RealPlanKey(n), || {
+            let mut planner = RealFftPlanner::<T>::new();
+            Ok(RealPlans {
+                forward: planner.plan_fft_forward(n),
+                inverse: planner.plan_fft_inverse(n),
+            })
+        })
     }
 }
