@@ -223,6 +223,16 @@ pub enum Error {
         source: Box<dyn std::error::Error + Send + Sync + 'static>,
     },
 
+    /// A CPU DCT along tensor axes was refused (shape, axes); the source
+    /// carries the numbers.
+    #[error("DCT: {0}")]
+    Dct(#[from] crate::dct::cpu::DctError),
+
+    /// Sparse positions could not be encoded or decoded; the source carries
+    /// the index, bit offset or count concerned.
+    #[error("sparse positions: {0}")]
+    Positions(#[from] crate::sparse::positions::PositionsError),
+
     /// A GPU-only operation was called on a context without a GPU.
     #[error("{op} needs a GPU context; this context runs on the CPU backend")]
     NoGpu {

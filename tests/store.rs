@@ -476,3 +476,45 @@ fn eval_compares_safetensors_and_containers() {
         );
     }
 }
+
+/// A GPU failure while a transform codec decodes is returned as it is, not
+/// as damage to the file: with a GPU memory budget of 1 KiB the sparse
+/// rFFT and DCT and the DCT-quantised tensors of an intact container fail
+/// with [`Error::BudgetExceeded`], and decode on the CPU.
+#[test]
+fn a_gpu_failure_while_decoding_is_not_file_damage() {
+    let test = "a_gpu_failure_while_decoding_is_not_file_damage";
+    if fft_tensor::testing::gpu_context_or_skip(test).is_none() {
+        return;
+    }
+    let budget = 1 << 10;
+    let ctx = Context::with_options(fft_tensor::ContextOptions {
+        choice: fft_tensor::DeviceChoice::Gpu,
+        memory_budget: Some(budget),
+        ..Default::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let c = Container::from_bytes("small", small_container(dir.path())).unwrap();
+    let mut checked = 0;
+    for (i, e) in c.entries().iter().enumerate() {
+        let codec = e.codec().unwrap();
+        if !matches!(
+            codec,
+            CodecId::SparseRfft | CodecId::SparseDct | CodecId::DctQuant
+        ) {
+            continue;
+        }
+        match c.decode_bytes(&ctx, i).unwrap_err() {
+            Error::BudgetExceeded {
+                budget: b,
+                requested,
+                ..
+            } => assert!(b == budget && requested > 0, "{codec}: {b} {requested}"),
+            other => panic!("{codec}: expected BudgetExceeded, got {other}"),
+        }
+        c.decode_bytes(&Context::cpu(), i).unwrap();
+        checked += 1;
+    }
+    assert_eq!(checked, 3);
+}

@@ -15,15 +15,6 @@ use crate::backend::{BufferSlice, Context, Recording};
 use crate::error::{Error, Result};
 use crate::tensor::{check_axes, shape_len, DType, GpuTensor, Tensor};
 
-impl From<cpu::DctError> for Error {
-    fn from(e: cpu::DctError) -> Self {
-        Error::InvalidArgument {
-            name: "dct",
-            detail: e.to_string(),
-        }
-    }
-}
-
 impl Context {
     /// Orthonormal DCT-II of `tensor` over `axes`, in place.
     ///

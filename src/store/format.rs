@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use safetensors::Dtype;
 
-use super::codec::{self, CodecId, DecodeError, Encoded};
+use super::codec::{self, CodecId, Encoded};
 use super::dtype;
 use super::source::Source;
 use super::temp::{dir_of, TempFile};
@@ -330,15 +330,25 @@ impl Container {
             id: e.codec_id,
             offset: e.codec_offset,
         })?;
-        let wrap = |d: DecodeError| Error::Format {
-            path: self.path.clone(),
-            tensor: Some(e.name.clone()),
-            offset: if d.in_params {
-                e.params_offset
-            } else {
-                e.offset
-            } + d.offset,
-            detail: format!("{codec}: {}", d.detail),
+        // Damage found by the codec becomes a format error at its file
+        // offset; anything else (a GPU failure, a device limit, the memory
+        // budget) says nothing about the file and passes through unchanged.
+        let wrap = |d: Error| match d {
+            Error::Corrupt {
+                what,
+                offset,
+                detail,
+            } => Error::Format {
+                path: self.path.clone(),
+                tensor: Some(e.name.clone()),
+                offset: if what == codec::PARAMS {
+                    e.params_offset
+                } else {
+                    e.offset
+                } + offset,
+                detail: format!("{codec}: {detail}"),
+            },
+            other => other,
         };
         if codec == CodecId::Raw {
             codec::raw::check(&e.params, p, e.original_bytes()).map_err(wrap)?;

@@ -673,8 +673,7 @@ pub fn rate_distortion(
                 Some(m) => match auto::encode_method(ctx, *m, &values, &t.shape, *target) {
                     Ok(enc) => {
                         let back =
-                            codec::decode(ctx, enc.codec, &enc.params, &enc.payload, &t.shape)
-                                .map_err(|e| Error::invalid("rd", e.to_string()))?;
+                            codec::decode(ctx, enc.codec, &enc.params, &enc.payload, &t.shape)?;
                         let err = codec::relative_error(&values, &dtype::round_trip(t.dtype, back));
                         (enc.stored_bytes(), err)
                     }

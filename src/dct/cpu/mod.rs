@@ -21,11 +21,13 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use rustfft::FftPlanner;
 
+use crate::error::Result;
 use crate::fft::lines;
 use plan::{DctKernel, DctPlan, Direction};
 
-/// Why a DCT along tensor axes was refused. Nothing is written to the data
-/// when an error is returned.
+/// Why a DCT along tensor axes was refused, carried by
+/// [`Error::Dct`](crate::Error::Dct). Nothing is written to the data when an
+/// error is returned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DctError {
@@ -103,7 +105,7 @@ fn transform_axes(
     axes: &[usize],
     direction: Direction,
     mut plan_for_len: impl FnMut(usize) -> Arc<DctPlan>,
-) -> Result<(), DctError> {
+) -> Result<()> {
     validate(data.len(), shape, axes)?;
     for &axis in axes {
         let len = shape[axis];
@@ -174,12 +176,7 @@ impl DctPlanner {
     /// # Errors
     ///
     /// As [`dct2_axis`].
-    pub fn dct2_axis(
-        &mut self,
-        data: &mut [f32],
-        shape: &[usize],
-        axis: usize,
-    ) -> Result<(), DctError> {
+    pub fn dct2_axis(&mut self, data: &mut [f32], shape: &[usize], axis: usize) -> Result<()> {
         self.dct2_axes(data, shape, &[axis])
     }
 
@@ -188,12 +185,7 @@ impl DctPlanner {
     /// # Errors
     ///
     /// As [`dct3_axis`].
-    pub fn dct3_axis(
-        &mut self,
-        data: &mut [f32],
-        shape: &[usize],
-        axis: usize,
-    ) -> Result<(), DctError> {
+    pub fn dct3_axis(&mut self, data: &mut [f32], shape: &[usize], axis: usize) -> Result<()> {
         self.dct3_axes(data, shape, &[axis])
     }
 
@@ -202,12 +194,7 @@ impl DctPlanner {
     /// # Errors
     ///
     /// As [`dct2_axes`].
-    pub fn dct2_axes(
-        &mut self,
-        data: &mut [f32],
-        shape: &[usize],
-        axes: &[usize],
-    ) -> Result<(), DctError> {
+    pub fn dct2_axes(&mut self, data: &mut [f32], shape: &[usize], axes: &[usize]) -> Result<()> {
         transform_axes(data, shape, axes, Direction::Forward, |len| self.plan(len))
     }
 
@@ -216,12 +203,7 @@ impl DctPlanner {
     /// # Errors
     ///
     /// As [`dct3_axes`].
-    pub fn dct3_axes(
-        &mut self,
-        data: &mut [f32],
-        shape: &[usize],
-        axes: &[usize],
-    ) -> Result<(), DctError> {
+    pub fn dct3_axes(&mut self, data: &mut [f32], shape: &[usize], axes: &[usize]) -> Result<()> {
         transform_axes(data, shape, axes, Direction::Inverse, |len| self.plan(len))
     }
 }
@@ -248,11 +230,12 @@ fn shared_plan(len: usize) -> Arc<DctPlan> {
 ///
 /// # Errors
 ///
-/// [`DctError::EmptyShape`] if `shape` is empty, [`DctError::ZeroDimension`]
+/// [`Error::Dct`](crate::Error::Dct) holding [`DctError::EmptyShape`] if
+/// `shape` is empty, [`DctError::ZeroDimension`]
 /// if a dimension is 0, [`DctError::ShapeMismatch`] if `data.len()` is not the
 /// product of `shape`, [`DctError::AxisOutOfRange`] if `axis >= shape.len()`.
 /// `data` is left untouched on error.
-pub fn dct2_axis(data: &mut [f32], shape: &[usize], axis: usize) -> Result<(), DctError> {
+pub fn dct2_axis(data: &mut [f32], shape: &[usize], axis: usize) -> Result<()> {
     dct2_axes(data, shape, &[axis])
 }
 
@@ -263,7 +246,7 @@ pub fn dct2_axis(data: &mut [f32], shape: &[usize], axis: usize) -> Result<(), D
 /// # Errors
 ///
 /// As [`dct2_axis`]; `data` is left untouched on error.
-pub fn dct3_axis(data: &mut [f32], shape: &[usize], axis: usize) -> Result<(), DctError> {
+pub fn dct3_axis(data: &mut [f32], shape: &[usize], axis: usize) -> Result<()> {
     dct3_axes(data, shape, &[axis])
 }
 
@@ -276,7 +259,7 @@ pub fn dct3_axis(data: &mut [f32], shape: &[usize], axis: usize) -> Result<(), D
 /// As [`dct2_axis`] for the shape and for each axis, plus
 /// [`DctError::DuplicateAxis`] if an axis is listed twice. Everything is
 /// checked before any data is written, so `data` is untouched on error.
-pub fn dct2_axes(data: &mut [f32], shape: &[usize], axes: &[usize]) -> Result<(), DctError> {
+pub fn dct2_axes(data: &mut [f32], shape: &[usize], axes: &[usize]) -> Result<()> {
     transform_axes(data, shape, axes, Direction::Forward, shared_plan)
 }
 
@@ -286,6 +269,6 @@ pub fn dct2_axes(data: &mut [f32], shape: &[usize], axes: &[usize]) -> Result<()
 /// # Errors
 ///
 /// As [`dct2_axes`]; `data` is untouched on error.
-pub fn dct3_axes(data: &mut [f32], shape: &[usize], axes: &[usize]) -> Result<(), DctError> {
+pub fn dct3_axes(data: &mut [f32], shape: &[usize], axes: &[usize]) -> Result<()> {
     transform_axes(data, shape, axes, Direction::Inverse, shared_plan)
 }

@@ -4,7 +4,34 @@
 use super::plan::{DctKernel, DctPlan, Direction};
 use super::*;
 use crate::dct::reference::{dct2_naive_f64, dct3_naive_f64};
+use crate::error::Error;
 use crate::fft::lines::Strategy;
+
+/// The DCT error inside `Error::Dct`; any other error fails the test.
+fn typed(r: Result<()>) -> Result<(), DctError> {
+    r.map_err(|e| match e {
+        Error::Dct(d) => d,
+        other => panic!("expected Error::Dct, got {other:?}"),
+    })
+}
+
+// The public functions, with the DCT error unwrapped, so that the tests
+// compare typed errors.
+fn dct2_axis(data: &mut [f32], shape: &[usize], axis: usize) -> Result<(), DctError> {
+    typed(super::dct2_axis(data, shape, axis))
+}
+
+fn dct3_axis(data: &mut [f32], shape: &[usize], axis: usize) -> Result<(), DctError> {
+    typed(super::dct3_axis(data, shape, axis))
+}
+
+fn dct2_axes(data: &mut [f32], shape: &[usize], axes: &[usize]) -> Result<(), DctError> {
+    typed(super::dct2_axes(data, shape, axes))
+}
+
+fn dct3_axes(data: &mut [f32], shape: &[usize], axes: &[usize]) -> Result<(), DctError> {
+    typed(super::dct3_axes(data, shape, axes))
+}
 
 /// The line driver with a given strategy, running `plan` in `direction`.
 fn transform_axis_with(

@@ -100,6 +100,7 @@ mod plan;
 #[cfg(test)]
 mod tests;
 
+use crate::error::{Error, Result};
 use bits::BitWriter;
 use decode::{decode_bitmap, decode_rice};
 use plan::plan;
@@ -135,7 +136,8 @@ pub enum PositionsLayout {
     Empty,
 }
 
-/// Why positions could not be encoded or decoded.
+/// Why positions could not be encoded or decoded, carried by
+/// [`Error::Positions`].
 ///
 /// Bit offsets in the variants are counted from the first bit of the
 /// encoding (the layout tag), so a header is 8 or 16 bits.
@@ -240,6 +242,7 @@ pub enum PositionsError {
 ///
 /// # Errors
 ///
+/// [`Error::Positions`] holding
 /// - [`PositionsError::NotAscending`] if a position is not greater than the
 ///   one before it;
 /// - [`PositionsError::OutOfRange`] if a position is not below `universe`;
@@ -252,7 +255,7 @@ pub fn encode_positions(
     positions: &[u64],
     universe: u64,
     out: &mut Vec<u8>,
-) -> Result<PositionsLayout, PositionsError> {
+) -> Result<PositionsLayout> {
     let plan = plan(positions, universe)?;
     out.reserve(plan.len);
     let start = out.len();
@@ -291,11 +294,12 @@ pub fn encode_positions(
 ///
 /// # Errors
 ///
-/// The same as [`encode_positions`]: [`PositionsError::NotAscending`],
+/// The same as [`encode_positions`]: [`Error::Positions`] holding
+/// [`PositionsError::NotAscending`],
 /// [`PositionsError::OutOfRange`], [`PositionsError::InvalidParameter`] and
 /// [`PositionsError::EncodingTooLarge`].
-pub fn encoded_len(positions: &[u64], universe: u64) -> Result<usize, PositionsError> {
-    plan(positions, universe).map(|plan| plan.len)
+pub fn encoded_len(positions: &[u64], universe: u64) -> Result<usize> {
+    Ok(plan(positions, universe)?.len)
 }
 
 /// Decodes exactly `count` positions in a universe of `universe` from the
@@ -318,6 +322,7 @@ pub fn encoded_len(positions: &[u64], universe: u64) -> Result<usize, PositionsE
 ///
 /// # Errors
 ///
+/// [`Error::Positions`] holding
 /// - [`PositionsError::InvalidParameter`] if `universe` exceeds `2^40` or
 ///   the Rice parameter exceeds 40;
 /// - [`PositionsError::UnknownLayout`] if the tag byte is not 0, 1, 2 or 3;
@@ -328,11 +333,11 @@ pub fn encoded_len(positions: &[u64], universe: u64) -> Result<usize, PositionsE
 /// - [`PositionsError::OutOfRange`] or [`PositionsError::RunTooLong`] if a
 ///   Rice code gives a position not below `universe`;
 /// - [`PositionsError::NonZeroPadding`] if a padding bit is set.
-pub fn decode_positions(
-    bytes: &[u8],
-    universe: u64,
-    count: u64,
-) -> Result<(Vec<u64>, usize), PositionsError> {
+pub fn decode_positions(bytes: &[u8], universe: u64, count: u64) -> Result<(Vec<u64>, usize)> {
+    decode(bytes, universe, count).map_err(Error::from)
+}
+
+fn decode(bytes: &[u8], universe: u64, count: u64) -> Result<(Vec<u64>, usize), PositionsError> {
     check_universe(universe)?;
     let Some(&tag) = bytes.first() else {
         return Err(PositionsError::Truncated {

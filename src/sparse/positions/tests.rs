@@ -4,6 +4,37 @@ use super::bits::low_mask;
 use super::plan::shifted_gap_sum;
 use super::*;
 
+/// The positions error inside `Error::Positions`; any other error fails the
+/// test.
+fn typed<T>(r: Result<T>) -> Result<T, PositionsError> {
+    r.map_err(|e| match e {
+        Error::Positions(p) => p,
+        other => panic!("expected Error::Positions, got {other:?}"),
+    })
+}
+
+// The public functions, with the positions error unwrapped, so that the
+// tests compare typed errors.
+fn encode_positions(
+    positions: &[u64],
+    universe: u64,
+    out: &mut Vec<u8>,
+) -> Result<PositionsLayout, PositionsError> {
+    typed(super::encode_positions(positions, universe, out))
+}
+
+fn encoded_len(positions: &[u64], universe: u64) -> Result<usize, PositionsError> {
+    typed(super::encoded_len(positions, universe))
+}
+
+fn decode_positions(
+    bytes: &[u8],
+    universe: u64,
+    count: u64,
+) -> Result<(Vec<u64>, usize), PositionsError> {
+    typed(super::decode_positions(bytes, universe, count))
+}
+
 /// Small deterministic PRNG (splitmix64).
 struct SplitMix64(u64);
 

@@ -15,7 +15,7 @@
 
 use super::entropy::{self, StreamStats};
 use super::quant::{dequantise, norm, quantise, read_step, solve_step};
-use super::{CodecId, Cursor, DecodeError, Encoded};
+use super::{inverse_err, CodecId, Cursor, Encoded};
 use crate::backend::Context;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
@@ -121,8 +121,7 @@ pub fn encode(
         })
         .ok_or_else(unsupported)?;
         let (enc, stats) = finish(&coef, step)?;
-        let back = decode(ctx, &enc.params, &enc.payload, shape)
-            .map_err(|e| Error::invalid("dct-quant", e.to_string()))?;
+        let back = decode(ctx, &enc.params, &enc.payload, shape)?;
         let err = super::relative_error(data, &back);
         if err <= max_error {
             return Ok((enc, stats));
@@ -136,21 +135,18 @@ pub fn encode(
 /// Decodes (`shape` gives the element count and the DCT axes).
 ///
 /// # Errors
-/// [`DecodeError`] for damaged parameters or payload; a DCT failure (which
-/// would be a bug) is reported the same way at offset 0.
-pub fn decode(
-    ctx: &Context,
-    params: &[u8],
-    payload: &[u8],
-    shape: &[usize],
-) -> Result<Vec<f32>, DecodeError> {
+/// [`Error::Corrupt`] for damaged parameters or payload (`what` is
+/// [`super::PARAMS`] or [`super::PAYLOAD`]); a DCT that refuses the stored
+/// shape is reported the same way at offset 0; GPU failures (errors,
+/// limits, budget) as they are.
+pub fn decode(ctx: &Context, params: &[u8], payload: &[u8], shape: &[usize]) -> Result<Vec<f32>> {
     let step = read_step(params)?;
     let n: usize = shape.iter().product();
     let mut c = Cursor::payload(payload);
     let q = entropy::decode(&mut c, n)?;
     c.finish("integer stream")?;
     let coef: Vec<f32> = q.into_iter().map(|q| dequantise(q, step)).collect();
-    inverse(ctx, coef, shape).map_err(|e| DecodeError::payload(0, format!("inverse DCT: {e}")))
+    inverse(ctx, coef, shape).map_err(|e| inverse_err("inverse DCT", e))
 }
 
 #[cfg(test)]

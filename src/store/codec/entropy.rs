@@ -28,7 +28,8 @@
 //! `[2^23, 2^31)`; after the last symbol the state is exactly `2^23` and all
 //! `R` bytes are consumed. Every varint is unsigned LEB128.
 
-use super::{put_varint, varint_len, Cursor, DecodeError};
+use super::{put_varint, varint_len, Cursor};
+use crate::error::Result;
 
 /// Lower bound of the normalised rANS state.
 const RANS_L: u32 = 1 << 23;
@@ -318,7 +319,7 @@ pub fn encode(values: &[i64], out: &mut Vec<u8>) -> StreamStats {
 ///
 /// The caller bounds `count` (at most [`MAX_SYMBOLS_PER_BYTE`] times the
 /// bytes present), so a damaged count cannot cause a huge allocation.
-pub(crate) fn decode(c: &mut Cursor<'_>, count: usize) -> Result<Vec<i64>, DecodeError> {
+pub(crate) fn decode(c: &mut Cursor<'_>, count: usize) -> Result<Vec<i64>> {
     let at = c.pos();
     let avail = c.remaining() as u64;
     if count as u64 > avail.saturating_mul(MAX_SYMBOLS_PER_BYTE) {

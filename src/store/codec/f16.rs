@@ -3,7 +3,8 @@
 
 use half::f16;
 
-use super::{CodecId, DecodeError, Encoded};
+use super::{params_err, payload_err, CodecId, Encoded};
+use crate::error::Result;
 
 /// Rounds every value to f16.
 pub fn encode(data: &[f32]) -> Encoded {
@@ -19,12 +20,12 @@ pub fn encode(data: &[f32]) -> Encoded {
 }
 
 /// Widens the stored halves back to f32.
-pub fn decode(params: &[u8], payload: &[u8], n: usize) -> Result<Vec<f32>, DecodeError> {
+pub fn decode(params: &[u8], payload: &[u8], n: usize) -> Result<Vec<f32>> {
     if !params.is_empty() {
-        return Err(DecodeError::params(0, "f16 takes no parameters"));
+        return Err(params_err(0, "f16 takes no parameters"));
     }
     if payload.len() as u64 != 2 * n as u64 {
-        return Err(DecodeError::payload(
+        return Err(payload_err(
             payload.len(),
             format!(
                 "f16 payload holds {} bytes, {n} values need {}",

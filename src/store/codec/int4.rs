@@ -8,7 +8,7 @@
 //! up to an f16.
 
 use super::int8::{quantise, read_scales};
-use super::{read_group_params, CodecId, DecodeError, Encoded};
+use super::{payload_err, read_group_params, CodecId, Encoded};
 use crate::error::Result;
 
 /// Quantises `data` in groups of `group` elements.
@@ -33,16 +33,13 @@ pub fn encode(data: &[f32], group: usize) -> Result<Encoded> {
 }
 
 /// Dequantises.
-pub fn decode(params: &[u8], payload: &[u8], n: usize) -> Result<Vec<f32>, DecodeError> {
+pub fn decode(params: &[u8], payload: &[u8], n: usize) -> Result<Vec<f32>> {
     let group = read_group_params(params)?;
     let scales = read_scales(payload, n, group, (n as u64).div_ceil(2))?;
     let start = 2 * scales.len();
     let values = &payload[start..];
     if n % 2 == 1 && values[n / 2] >> 4 != 0 {
-        return Err(DecodeError::payload(
-            start + n / 2,
-            "unused nibble is not zero",
-        ));
+        return Err(payload_err(start + n / 2, "unused nibble is not zero"));
     }
     Ok((0..n)
         .map(|i| {

@@ -9,7 +9,7 @@
 
 use half::f16;
 
-use super::{f16_scale, group_count, read_group_params, CodecId, DecodeError, Encoded};
+use super::{f16_scale, group_count, payload_err, read_group_params, CodecId, Encoded};
 use crate::error::{Error, Result};
 
 /// Quantises `data` in groups of `group` elements.
@@ -77,11 +77,11 @@ pub(crate) fn read_scales(
     n: usize,
     group: usize,
     value_bytes: u64,
-) -> Result<Vec<f32>, DecodeError> {
+) -> Result<Vec<f32>> {
     let ng = group_count(n, group) as u64;
     let want = 2 * ng + value_bytes;
     if payload.len() as u64 != want {
-        return Err(DecodeError::payload(
+        return Err(payload_err(
             payload.len().min(want as usize),
             format!(
                 "payload holds {} bytes, {n} values in groups of {group} need {want}",
@@ -93,7 +93,7 @@ pub(crate) fn read_scales(
     for (g, b) in payload[..2 * ng as usize].chunks_exact(2).enumerate() {
         let s = f16::from_le_bytes([b[0], b[1]]).to_f32();
         if !s.is_finite() {
-            return Err(DecodeError::payload(2 * g, format!("scale {g} is {s}")));
+            return Err(payload_err(2 * g, format!("scale {g} is {s}")));
         }
         scales.push(s);
     }
@@ -101,7 +101,7 @@ pub(crate) fn read_scales(
 }
 
 /// Dequantises.
-pub fn decode(params: &[u8], payload: &[u8], n: usize) -> Result<Vec<f32>, DecodeError> {
+pub fn decode(params: &[u8], payload: &[u8], n: usize) -> Result<Vec<f32>> {
     let group = read_group_params(params)?;
     let scales = read_scales(payload, n, group, n as u64)?;
     let values = &payload[2 * scales.len()..];

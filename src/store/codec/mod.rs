@@ -8,7 +8,9 @@
 //!
 //! Decoders validate everything: lengths are checked against the payload
 //! before anything is allocated, and damaged input gives a
-//! [`DecodeError`] with the byte offset inside the payload, never a panic.
+//! [`Error::Corrupt`] with `what` [`PARAMS`] or [`PAYLOAD`] and the byte
+//! offset inside that block, never a panic. Errors that are not damage (a
+//! GPU failure while a transform codec decodes) are returned as they are.
 
 pub mod dct_quant;
 pub mod entropy;
@@ -21,6 +23,8 @@ pub mod raw;
 pub mod sparse;
 
 use std::fmt;
+
+use crate::error::{Error, Result};
 
 /// Codec identifiers as stored in the container (one byte).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -120,45 +124,43 @@ impl Encoded {
     }
 }
 
-/// Why a payload or parameter block could not be decoded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DecodeError {
-    /// True when the problem lies in the parameter block, false for the payload.
-    pub in_params: bool,
-    /// Byte offset inside the parameter block or payload.
-    pub offset: u64,
-    /// What is wrong.
-    pub detail: String,
-}
+/// [`Error::Corrupt`]'s `what` for damage in a codec's parameter block.
+pub const PARAMS: &str = "parameters";
+/// [`Error::Corrupt`]'s `what` for damage in a codec's payload.
+pub const PAYLOAD: &str = "payload";
 
-impl DecodeError {
-    /// An error in the payload at `offset`.
-    pub fn payload(offset: usize, detail: impl Into<String>) -> Self {
-        DecodeError {
-            in_params: false,
-            offset: offset as u64,
-            detail: detail.into(),
-        }
-    }
-
-    /// An error in the parameter block at `offset`.
-    pub fn params(offset: usize, detail: impl Into<String>) -> Self {
-        DecodeError {
-            in_params: true,
-            offset: offset as u64,
-            detail: detail.into(),
-        }
+/// Damage in the payload at `offset`: [`Error::Corrupt`] with `what`
+/// [`PAYLOAD`].
+pub(crate) fn payload_err(offset: usize, detail: impl Into<String>) -> Error {
+    Error::Corrupt {
+        what: PAYLOAD,
+        offset: offset as u64,
+        detail: detail.into(),
     }
 }
 
-impl fmt::Display for DecodeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let part = if self.in_params {
-            "parameters"
-        } else {
-            "payload"
-        };
-        write!(f, "{part} byte {}: {}", self.offset, self.detail)
+/// Damage in the parameter block at `offset`: [`Error::Corrupt`] with
+/// `what` [`PARAMS`].
+pub(crate) fn params_err(offset: usize, detail: impl Into<String>) -> Error {
+    Error::Corrupt {
+        what: PARAMS,
+        offset: offset as u64,
+        detail: detail.into(),
+    }
+}
+
+/// Maps an error of a codec's inverse transform: what the stored data
+/// caused (a shape or argument the transform refuses) is payload damage at
+/// offset 0, described with `what`; device failures (GPU errors, limits,
+/// budget) pass through unchanged, since they say nothing about the file.
+pub(crate) fn inverse_err(what: &str, e: Error) -> Error {
+    match e {
+        Error::ShapeMismatch { .. }
+        | Error::InvalidArgument { .. }
+        | Error::Corrupt { .. }
+        | Error::Dct(_)
+        | Error::Positions(_) => payload_err(0, format!("{what}: {e}")),
+        other => other,
     }
 }
 
@@ -198,15 +200,15 @@ impl<'a> Cursor<'a> {
         &self.bytes[self.pos..]
     }
 
-    pub(crate) fn err(&self, at: usize, detail: impl Into<String>) -> DecodeError {
-        DecodeError {
-            in_params: self.in_params,
-            offset: at as u64,
-            detail: detail.into(),
+    pub(crate) fn err(&self, at: usize, detail: impl Into<String>) -> Error {
+        if self.in_params {
+            params_err(at, detail)
+        } else {
+            payload_err(at, detail)
         }
     }
 
-    pub(crate) fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], DecodeError> {
+    pub(crate) fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8]> {
         if n > self.remaining() {
             return Err(self.err(
                 self.pos,
@@ -218,24 +220,24 @@ impl<'a> Cursor<'a> {
         Ok(s)
     }
 
-    pub(crate) fn u8(&mut self, what: &str) -> Result<u8, DecodeError> {
+    pub(crate) fn u8(&mut self, what: &str) -> Result<u8> {
         Ok(self.take(1, what)?[0])
     }
 
-    pub(crate) fn u32(&mut self, what: &str) -> Result<u32, DecodeError> {
+    pub(crate) fn u32(&mut self, what: &str) -> Result<u32> {
         Ok(u32::from_le_bytes(self.take(4, what)?.try_into().unwrap()))
     }
 
-    pub(crate) fn u64(&mut self, what: &str) -> Result<u64, DecodeError> {
+    pub(crate) fn u64(&mut self, what: &str) -> Result<u64> {
         Ok(u64::from_le_bytes(self.take(8, what)?.try_into().unwrap()))
     }
 
-    pub(crate) fn f64(&mut self, what: &str) -> Result<f64, DecodeError> {
+    pub(crate) fn f64(&mut self, what: &str) -> Result<f64> {
         Ok(f64::from_bits(self.u64(what)?))
     }
 
     /// Unsigned LEB128, at most 10 bytes, no overlong encodings.
-    pub(crate) fn varint(&mut self, what: &str) -> Result<u64, DecodeError> {
+    pub(crate) fn varint(&mut self, what: &str) -> Result<u64> {
         let start = self.pos;
         let mut v = 0u64;
         for i in 0..10 {
@@ -256,7 +258,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Fails unless every byte was consumed.
-    pub(crate) fn finish(&self, what: &str) -> Result<(), DecodeError> {
+    pub(crate) fn finish(&self, what: &str) -> Result<()> {
         if self.remaining() != 0 {
             return Err(self.err(
                 self.pos,
@@ -305,12 +307,12 @@ pub(crate) fn group_count(n: usize, group: usize) -> usize {
 }
 
 /// Reads a `u32` group size parameter block and checks it.
-pub(crate) fn read_group_params(params: &[u8]) -> Result<usize, DecodeError> {
+pub(crate) fn read_group_params(params: &[u8]) -> Result<usize> {
     let mut c = Cursor::params(params);
     let g = c.u32("group size")?;
     c.finish("group size")?;
     if g == 0 {
-        return Err(DecodeError::params(0, "group size is zero"));
+        return Err(params_err(0, "group size is zero"));
     }
     Ok(g as usize)
 }
@@ -333,19 +335,22 @@ pub(crate) fn f16_scale(absmax: f32, levels: f32) -> Option<half::f16> {
 /// Decodes a payload of a lossy codec to f32 values (`shape` gives the
 /// element count, and the axes for transform codecs). Raw payloads are not
 /// values: this returns an error for [`CodecId::Raw`].
+///
+/// # Errors
+/// [`Error::Corrupt`] with `what` [`PARAMS`] or [`PAYLOAD`] and the offset
+/// inside that block for damaged input; the transform codecs' device
+/// failures ([`Error::Gpu`], [`Error::DeviceLimit`],
+/// [`Error::BudgetExceeded`], ...) as they are.
 pub fn decode(
     ctx: &crate::backend::Context,
     codec: CodecId,
     params: &[u8],
     payload: &[u8],
     shape: &[usize],
-) -> Result<Vec<f32>, DecodeError> {
+) -> Result<Vec<f32>> {
     let n: usize = shape.iter().product();
     match codec {
-        CodecId::Raw => Err(DecodeError::params(
-            0,
-            "raw payloads hold bytes, not values",
-        )),
+        CodecId::Raw => Err(params_err(0, "raw payloads hold bytes, not values")),
         CodecId::F16 => f16::decode(params, payload, n),
         CodecId::Int8 => int8::decode(params, payload, n),
         CodecId::Int4 => int4::decode(params, payload, n),

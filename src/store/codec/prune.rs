@@ -8,7 +8,7 @@
 
 use half::f16;
 
-use super::{CodecId, Cursor, DecodeError, Encoded};
+use super::{params_err, payload_err, CodecId, Cursor, Encoded};
 use crate::error::{Error, Result};
 use crate::sparse::positions::{decode_positions, encode_positions};
 
@@ -40,8 +40,7 @@ pub fn encode_count(data: &[f32], k: usize) -> Result<Encoded> {
         )
     };
     let mut payload = Vec::new();
-    encode_positions(&positions, data.len() as u64, &mut payload)
-        .map_err(|e| Error::invalid("positions", e.to_string()))?;
+    encode_positions(&positions, data.len() as u64, &mut payload)?;
     for v in values {
         payload.extend_from_slice(&f16::from_f32(v).to_le_bytes());
     }
@@ -73,8 +72,7 @@ pub fn encode(data: &[f32], max_error: f64) -> Result<Encoded> {
             k -= 1;
         }
         let enc = encode_count(data, k)?;
-        let back = decode(&enc.params, &enc.payload, n)
-            .map_err(|e| Error::invalid("prune", e.to_string()))?;
+        let back = decode(&enc.params, &enc.payload, n)?;
         let err = super::relative_error(data, &back);
         if err <= max_error {
             return Ok(enc);
@@ -91,24 +89,21 @@ pub fn encode(data: &[f32], max_error: f64) -> Result<Encoded> {
 }
 
 /// Scatters the kept values into a zero tensor of `n` elements.
-pub fn decode(params: &[u8], payload: &[u8], n: usize) -> Result<Vec<f32>, DecodeError> {
+pub fn decode(params: &[u8], payload: &[u8], n: usize) -> Result<Vec<f32>> {
     let mut p = Cursor::params(params);
     let k = p.u64("k")?;
     p.finish("k")?;
     if k > n as u64 {
-        return Err(DecodeError::params(
-            0,
-            format!("k = {k} above {n} elements"),
-        ));
+        return Err(params_err(0, format!("k = {k} above {n} elements")));
     }
     if k.saturating_mul(2) > payload.len() as u64 {
-        return Err(DecodeError::payload(
+        return Err(payload_err(
             payload.len(),
             format!("{k} f16 values do not fit in {} bytes", payload.len()),
         ));
     }
     let (positions, used) = decode_positions(payload, n as u64, k)
-        .map_err(|e| DecodeError::payload(0, format!("positions: {e}")))?;
+        .map_err(|e| payload_err(0, format!("positions: {e}")))?;
     let mut c = Cursor::payload(payload);
     c.take(used, "positions")?;
     let vals = c.take(2 * k as usize, "values")?;

@@ -13,7 +13,7 @@
 //! 0.2 % of the smallest that fails.
 
 use super::entropy::{self, StreamStats};
-use super::{CodecId, Cursor, DecodeError, Encoded};
+use super::{params_err, CodecId, Cursor, Encoded};
 use crate::error::{Error, Result};
 
 /// Largest quantised magnitude (keeps every value within the coder's range).
@@ -167,7 +167,7 @@ pub(crate) fn solve_step(
 }
 
 /// Dequantises.
-pub fn decode(params: &[u8], payload: &[u8], n: usize) -> Result<Vec<f32>, DecodeError> {
+pub fn decode(params: &[u8], payload: &[u8], n: usize) -> Result<Vec<f32>> {
     let step = read_step(params)?;
     let mut c = Cursor::payload(payload);
     let q = entropy::decode(&mut c, n)?;
@@ -175,12 +175,12 @@ pub fn decode(params: &[u8], payload: &[u8], n: usize) -> Result<Vec<f32>, Decod
     Ok(q.into_iter().map(|q| dequantise(q, step)).collect())
 }
 
-pub(crate) fn read_step(params: &[u8]) -> Result<f64, DecodeError> {
+pub(crate) fn read_step(params: &[u8]) -> Result<f64> {
     let mut c = Cursor::params(params);
     let step = c.f64("step")?;
     c.finish("step")?;
     if !(step.is_finite() && step > 0.0) {
-        return Err(DecodeError::params(
+        return Err(params_err(
             0,
             format!("step {step} is not finite and positive"),
         ));

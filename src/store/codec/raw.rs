@@ -3,7 +3,8 @@
 //! integer and boolean tensors. No parameters; the payload length is the
 //! tensor's byte size.
 
-use super::{CodecId, DecodeError, Encoded};
+use super::{params_err, payload_err, CodecId, Encoded};
+use crate::error::Result;
 
 /// Stores `bytes` unchanged.
 pub fn encode(bytes: &[u8]) -> Encoded {
@@ -15,12 +16,12 @@ pub fn encode(bytes: &[u8]) -> Encoded {
 }
 
 /// Checks the parameter block (empty) and the payload length.
-pub fn check(params: &[u8], payload: &[u8], byte_len: u64) -> Result<(), DecodeError> {
+pub fn check(params: &[u8], payload: &[u8], byte_len: u64) -> Result<()> {
     if !params.is_empty() {
-        return Err(DecodeError::params(0, "raw takes no parameters"));
+        return Err(params_err(0, "raw takes no parameters"));
     }
     if payload.len() as u64 != byte_len {
-        return Err(DecodeError::payload(
+        return Err(payload_err(
             payload.len().min(byte_len as usize),
             format!(
                 "raw payload holds {} bytes, the tensor needs {byte_len}",

@@ -8,7 +8,7 @@
 //! dimensions is stored as shape `[1]`) and whose transform must match the
 //! codec id.
 
-use super::{CodecId, DecodeError, Encoded};
+use super::{inverse_err, params_err, payload_err, CodecId, Encoded};
 use crate::backend::Context;
 use crate::error::{Error, Result};
 use crate::spectral::{CompressOptions, Keep, SparseSpectral, Transform, ValueType};
@@ -70,16 +70,16 @@ pub fn decode(
     params: &[u8],
     payload: &[u8],
     shape: &[usize],
-) -> Result<Vec<f32>, DecodeError> {
+) -> Result<Vec<f32>> {
     if !params.is_empty() {
-        return Err(DecodeError::params(0, "sparse codecs take no parameters"));
+        return Err(params_err(0, "sparse codecs take no parameters"));
     }
     let s = SparseSpectral::from_bytes(payload).map_err(|e| match e {
-        Error::Corrupt { offset, detail, .. } => DecodeError::payload(offset as usize, detail),
-        other => DecodeError::payload(0, other.to_string()),
+        Error::Corrupt { offset, detail, .. } => payload_err(offset as usize, detail),
+        other => payload_err(0, other.to_string()),
     })?;
     if s.shape() != shape_of(shape).as_slice() {
-        return Err(DecodeError::payload(
+        return Err(payload_err(
             8,
             format!(
                 "sparse tensor of shape {:?}, the entry says {shape:?}",
@@ -88,14 +88,11 @@ pub fn decode(
         ));
     }
     if codec_of(s.transform()) != codec {
-        return Err(DecodeError::payload(
-            5,
-            "transform does not match the codec id",
-        ));
+        return Err(payload_err(5, "transform does not match the codec id"));
     }
     ctx.decompress(&s)
         .map(Tensor::into_data)
-        .map_err(|e| DecodeError::payload(0, format!("inverse transform: {e}")))
+        .map_err(|e| inverse_err("inverse transform", e))
 }
 
 #[cfg(test)]
