@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use fft_tensor::testing::SplitMix64;
-use fft_tensor::{Context, DType, DeviceChoice, FftDirection, GpuTensor, Normalization};
+use fft_tensor::{Context, DeviceChoice, FftDirection, GpuElement, GpuTensor, Normalization};
 
 const POINTS: usize = 1 << 20;
 
@@ -86,7 +86,7 @@ fn bench_fft(c: &mut Criterion) {
                 b.iter(|| plan.process(&mut data).unwrap())
             });
             let a = GpuTensor::from_complex(ctx, &input, &[POINTS]).unwrap();
-            let mut out = GpuTensor::uninit(ctx, &[POINTS], DType::Complex32).unwrap();
+            let mut out = GpuTensor::uninit(ctx, &[POINTS], GpuElement::Complex32).unwrap();
             group.bench_with_input(BenchmarkId::new("gpu_resident", len), &len, |b, _| {
                 b.iter(|| plan.process_gpu(&a, &mut out).unwrap())
             });
@@ -155,7 +155,7 @@ fn summary() {
         let t_cpu = time_median(9, || cplan.process(&mut data).unwrap());
         let t_host = time_median(9, || gplan.process(&mut data).unwrap());
         let a = GpuTensor::from_complex(&ctx, &input, &[points]).unwrap();
-        let mut out = GpuTensor::uninit(&ctx, &[points], DType::Complex32).unwrap();
+        let mut out = GpuTensor::uninit(&ctx, &[points], GpuElement::Complex32).unwrap();
         let t_res = time_median(9, || gplan.process_gpu(&a, &mut out).unwrap());
         let kernel: Vec<f64> = (0..9)
             .filter_map(|_| gplan.process_gpu_timed(&a, &mut out).unwrap())
@@ -210,12 +210,16 @@ fn host_overhead() {
         return;
     };
     if !ctx.gpu().is_some_and(|g| g.has_timestamps()) {
-        println!("
-host overhead: the device has no timestamp queries");
+        println!(
+            "
+host overhead: the device has no timestamp queries"
+        );
         return;
     }
-    println!("
-host overhead per GPU-resident call (median of 101 calls)");
+    println!(
+        "
+host overhead per GPU-resident call (median of 101 calls)"
+    );
     println!(
         "{:>8} {:>7} {:>12} {:>11} {:>12}",
         "length", "lines", "call ms", "kernel ms", "overhead ms"
@@ -226,7 +230,7 @@ host overhead per GPU-resident call (median of 101 calls)");
             .plan_fft(len, FftDirection::Forward, Normalization::None)
             .unwrap();
         let a = GpuTensor::from_complex(&ctx, &input, &[len * lines]).unwrap();
-        let mut out = GpuTensor::uninit(&ctx, &[len * lines], DType::Complex32).unwrap();
+        let mut out = GpuTensor::uninit(&ctx, &[len * lines], GpuElement::Complex32).unwrap();
         let call = time_median(101, || plan.process_gpu(&a, &mut out).unwrap());
         let kernel = median(
             (0..101)

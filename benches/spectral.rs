@@ -10,7 +10,7 @@
 use std::process::Command;
 use std::time::Instant;
 
-use fft_tensor::spectral::{CompressOptions, Keep, Transform, ValueType};
+use fft_tensor::spectral::{CompressOptions, Keep, StoredPrecision, Transform};
 use fft_tensor::testing::{compare_real, SplitMix64};
 use fft_tensor::{Context, DeviceChoice, Tensor};
 
@@ -44,7 +44,7 @@ fn submissions(ctx: &Context) -> u64 {
 fn run(ctx: &Context, label: &str, t: &Tensor<f32>, transform: Transform, repeats: usize) -> Row {
     let opts = CompressOptions {
         transform,
-        value_type: ValueType::F16,
+        value_type: StoredPrecision::F16,
         keep: Keep::Fraction(0.2),
     };
     // Warm-up builds plans and pipelines.

@@ -50,7 +50,14 @@ fn main() -> fft_tensor::Result<()> {
     let coefficients = rec.temporary("dct coefficients", img.size())?;
     let img_back = rec.temporary("image back", img.size())?;
     ctx.record_dctn(&mut rec, &img, &coefficients, &image_shape, &[0, 1], false)?;
-    ctx.record_dctn(&mut rec, &coefficients, &img_back, &image_shape, &[0, 1], true)?;
+    ctx.record_dctn(
+        &mut rec,
+        &coefficients,
+        &img_back,
+        &image_shape,
+        &[0, 1],
+        true,
+    )?;
     // Only what we want on the host travels back.
     let signals_back = rec.read_back(&back)?;
     let image_back = rec.read_back(&img_back)?;

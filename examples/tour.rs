@@ -9,7 +9,7 @@
 use std::time::Instant;
 
 use fft_tensor::num_complex::{Complex32, Complex64};
-use fft_tensor::spectral::{CompressOptions, Keep, Transform, ValueType};
+use fft_tensor::spectral::{CompressOptions, Keep, StoredPrecision, Transform};
 use fft_tensor::{Context, FftDirection, Normalization, Tensor};
 
 /// Deterministic pseudo-random values in [-1, 1) (splitmix64).
@@ -237,7 +237,7 @@ fn compression(ctx: &Context) -> Result<(), fft_tensor::Error> {
         for transform in [Transform::Dct, Transform::Rfft] {
             let opts = CompressOptions {
                 transform,
-                value_type: ValueType::F16,
+                value_type: StoredPrecision::F16,
                 keep: Keep::RelativeError(1e-3),
             };
             let s = ctx.compress(&t, &opts)?;

@@ -75,7 +75,9 @@ pub use error::{Error, Result};
 pub use fft::freq::{fftfreq, fftshift, ifftshift, rfftfreq};
 pub use fft::numpy::FftFloat;
 pub use fft::{FftDirection, FftPlan, Normalization};
-pub use tensor::{DType, GpuTensor, Tensor};
+#[allow(deprecated)]
+pub use tensor::DType;
+pub use tensor::{GpuElement, GpuTensor, Tensor};
 pub use topk::{GpuTopK, TopK, TopKOptions, TopKThreshold};
 
 /// The wgpu version this crate is built on, for [`Context::from_wgpu`] and

@@ -5,21 +5,28 @@ use rustfft::num_complex::Complex32;
 use crate::backend::{BufferSlice, Context, GpuBuffer};
 use crate::error::{Error, Result};
 
-/// Element type of a [`GpuTensor`].
+/// Element type of a [`GpuTensor`] (what a GPU buffer holds per element).
+/// Not to be confused with [`crate::spectral::StoredPrecision`] (how kept
+/// coefficients are stored) or [`crate::store::SafetensorsDtype`] (a
+/// checkpoint tensor's type).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DType {
+pub enum GpuElement {
     /// Interleaved complex f32 (8 bytes).
     Complex32,
     /// f32 (4 bytes).
     F32,
 }
 
-impl DType {
+/// The former name of [`GpuElement`].
+#[deprecated(note = "renamed GpuElement (the element type of a GPU tensor)")]
+pub type DType = GpuElement;
+
+impl GpuElement {
     /// Bytes per element.
     pub fn size(self) -> usize {
         match self {
-            DType::Complex32 => 8,
-            DType::F32 => 4,
+            GpuElement::Complex32 => 8,
+            GpuElement::F32 => 4,
         }
     }
 }
@@ -60,7 +67,7 @@ pub struct GpuTensor {
     ctx: Context,
     buffer: GpuBuffer,
     shape: Vec<usize>,
-    dtype: DType,
+    dtype: GpuElement,
 }
 
 impl GpuTensor {
@@ -71,14 +78,14 @@ impl GpuTensor {
     /// [`Error::ShapeMismatch`] if `data` does not hold `shape`'s elements;
     /// device-limit and budget errors from the allocation.
     pub fn from_complex(ctx: &Context, data: &[Complex32], shape: &[usize]) -> Result<Self> {
-        Self::upload(ctx, data, shape, DType::Complex32)
+        Self::upload(ctx, data, shape, GpuElement::Complex32)
     }
 
     fn upload<T: bytemuck::Pod>(
         ctx: &Context,
         data: &[T],
         shape: &[usize],
-        dtype: DType,
+        dtype: GpuElement,
     ) -> Result<Self> {
         let len = shape_len(shape)?;
         if data.len() != len {
@@ -103,7 +110,7 @@ impl GpuTensor {
     /// # Errors
     /// As [`GpuTensor::from_complex`].
     pub fn from_f32(ctx: &Context, data: &[f32], shape: &[usize]) -> Result<Self> {
-        Self::upload(ctx, data, shape, DType::F32)
+        Self::upload(ctx, data, shape, GpuElement::F32)
     }
 
     /// Wraps a buffer of the context's pool that holds `shape` elements of `dtype`.
@@ -111,7 +118,7 @@ impl GpuTensor {
         ctx: &Context,
         buffer: GpuBuffer,
         shape: &[usize],
-        dtype: DType,
+        dtype: GpuElement,
     ) -> Result<Self> {
         let len = shape_len(shape)?;
         if buffer.bytes() < len as u64 * dtype.size() as u64 {
@@ -133,7 +140,7 @@ impl GpuTensor {
     ///
     /// # Errors
     /// As [`GpuTensor::from_complex`].
-    pub fn uninit(ctx: &Context, shape: &[usize], dtype: DType) -> Result<Self> {
+    pub fn uninit(ctx: &Context, shape: &[usize], dtype: GpuElement) -> Result<Self> {
         let len = shape_len(shape)?;
         let gpu = ctx.gpu().ok_or(Error::NoGpu { op: "a GPU tensor" })?;
         let bytes = (len as u64)
@@ -154,7 +161,7 @@ impl GpuTensor {
     /// [`Error::InvalidArgument`] if the tensor is not complex; [`Error::Gpu`]
     /// if the readback fails.
     pub fn to_complex(&self) -> Result<Vec<Complex32>> {
-        if self.dtype != DType::Complex32 {
+        if self.dtype != GpuElement::Complex32 {
             return Err(Error::invalid("tensor", "not a complex tensor"));
         }
         self.download()
@@ -180,7 +187,7 @@ impl GpuTensor {
     /// [`Error::InvalidArgument`] if the tensor is not f32; [`Error::Gpu`]
     /// if the readback fails.
     pub fn to_f32(&self) -> Result<Vec<f32>> {
-        if self.dtype != DType::F32 {
+        if self.dtype != GpuElement::F32 {
             return Err(Error::invalid("tensor", "not an f32 tensor"));
         }
         self.download()
@@ -202,7 +209,7 @@ impl GpuTensor {
     }
 
     /// Element type.
-    pub fn dtype(&self) -> DType {
+    pub fn dtype(&self) -> GpuElement {
         self.dtype
     }
 

@@ -35,12 +35,31 @@ fn no_command_writes_over_its_input() {
     let ft = std::fs::read(d.join("ex.fftt")).unwrap();
     for args in [
         &["compress", "ex.safetensors", "ex.safetensors", "--force"][..],
-        &["compress", "ex.safetensors", "./link.safetensors", "--force"],
+        &[
+            "compress",
+            "ex.safetensors",
+            "./link.safetensors",
+            "--force",
+        ],
         &["compress", "ex.safetensors", "hard.safetensors", "--force"],
         &["decompress", "ex.fftt", "ex.fftt", "--force"],
         &["decompress", "ex.fftt", "hard.fftt", "--force"],
-        &["rd", "ex.safetensors", "--plot", "ex.safetensors", "--force"],
-        &["rd", "ex.safetensors", "--plot", "p.svg", "--csv", "link.safetensors", "-f"],
+        &[
+            "rd",
+            "ex.safetensors",
+            "--plot",
+            "ex.safetensors",
+            "--force",
+        ],
+        &[
+            "rd",
+            "ex.safetensors",
+            "--plot",
+            "p.svg",
+            "--csv",
+            "link.safetensors",
+            "-f",
+        ],
     ] {
         let err = fails(args, d);
         assert!(err.contains("is the input file"), "{args:?}: {err}");
@@ -87,9 +106,15 @@ fn paths_are_checked_before_any_work_and_errors_say_what_is_wrong() {
     let err = fails(&["compress", "ex.safetensors", "sub"], d);
     assert!(err.contains("sub is a directory"), "{err}");
     let err = fails(&["compress", "sub", "x.fftt"], d);
-    assert!(err.contains("is a directory") && !err.contains("os error 19"), "{err}");
+    assert!(
+        err.contains("is a directory") && !err.contains("os error 19"),
+        "{err}"
+    );
     let err = fails(&["decompress", "ex.fftt", "missing/x.safetensors"], d);
-    assert!(err.contains("missing/x.safetensors") && err.contains("does not exist"), "{err}");
+    assert!(
+        err.contains("missing/x.safetensors") && err.contains("does not exist"),
+        "{err}"
+    );
     assert!(!err.contains("fftt-tmp"), "{err}");
     let err = fails(&["rd", "ex.safetensors", "--plot", "sub"], d);
     assert!(err.contains("is a directory"), "{err}");
@@ -103,8 +128,14 @@ fn big_container(path: &Path, mib: usize) {
     let per = 32 << 20;
     for i in 0..mib / 32 {
         let bytes: Vec<u8> = (0..per).map(|j| (j * 31 + i) as u8).collect();
-        w.add(&format!("t{i}"), Dtype::U8, &[per], &codec::raw::encode(&bytes), 0.0)
-            .unwrap();
+        w.add(
+            &format!("t{i}"),
+            Dtype::U8,
+            &[per],
+            &codec::raw::encode(&bytes),
+            0.0,
+        )
+        .unwrap();
     }
     w.finish(&[]).unwrap();
 }
@@ -171,7 +202,13 @@ fn rd_accepts_the_allow_nonfinite_it_suggests() {
     assert!(err.contains("--allow-nonfinite"), "{err}");
     assert!(!d.join("p.svg").exists() && !d.join("p.csv").exists());
     let out = ok(
-        &["rd", "inf.safetensors", "--plot", "p.svg", "--allow-nonfinite"],
+        &[
+            "rd",
+            "inf.safetensors",
+            "--plot",
+            "p.svg",
+            "--allow-nonfinite",
+        ],
         d,
     );
     assert!(out.starts_with("curve,setting,ratio,error"), "{out}");
@@ -202,11 +239,7 @@ fn inspect_refuses_undecodable_parameters_and_needs_no_gpu() {
         .env("VK_ICD_FILENAMES", "/nonexistent.json")
         .output()
         .unwrap();
-    assert!(
-        o.status.success(),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
 #[test]

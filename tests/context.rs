@@ -58,3 +58,15 @@ fn a_borrowed_device_is_shared_not_reopened() {
         .unwrap();
     assert!((data[0].re - 64.0).abs() < 1e-4 && data[1].norm() < 1e-4);
 }
+
+/// The former names of the element-type enums keep working, deprecated.
+#[test]
+#[allow(deprecated)]
+fn former_type_names_still_work() {
+    let a: fft_tensor::DType = fft_tensor::GpuElement::F32;
+    assert_eq!(a.size(), 4);
+    let b: fft_tensor::spectral::ValueType = fft_tensor::spectral::StoredPrecision::F16;
+    assert_eq!(b, fft_tensor::spectral::StoredPrecision::default());
+    let c: fft_tensor::store::SafetensorsDtype = safetensors::Dtype::F32;
+    assert_eq!(c, safetensors::Dtype::F32);
+}

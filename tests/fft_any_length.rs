@@ -18,7 +18,7 @@ use fft_tensor::num_complex::{Complex32, Complex64};
 use fft_tensor::testing::{
     assert_rms_close, compare_complex, gpu_context_or_skip, reference_fft, SplitMix64,
 };
-use fft_tensor::{Context, DType, Error, FftDirection, GpuTensor, Normalization};
+use fft_tensor::{Context, Error, FftDirection, GpuElement, GpuTensor, Normalization};
 
 const SINGLE_BOUND: f64 = 1e-6;
 const MULTI_PASS_BOUND: f64 = 1e-6;
@@ -222,7 +222,7 @@ fn gpu_resident_bluestein_leaves_its_input_alone() {
         Algorithm::Bluestein { m: 2048, .. }
     ));
     let a = GpuTensor::from_complex(&ctx, &input, &[lines, len]).unwrap();
-    let mut b = GpuTensor::uninit(&ctx, &[lines, len], DType::Complex32).unwrap();
+    let mut b = GpuTensor::uninit(&ctx, &[lines, len], GpuElement::Complex32).unwrap();
     plan.process_gpu(&a, &mut b).unwrap();
     let scale = 1.0 / (len as f64).sqrt();
     assert_rms_close(

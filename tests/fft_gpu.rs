@@ -6,7 +6,7 @@
 use fft_tensor::fft::{Algorithm, AlgorithmChoice};
 use fft_tensor::num_complex::Complex32;
 use fft_tensor::testing::{assert_rms_close, gpu_context_or_skip, reference_fft, SplitMix64};
-use fft_tensor::{Context, DType, FftDirection, GpuTensor, Normalization};
+use fft_tensor::{Context, FftDirection, GpuElement, GpuTensor, Normalization};
 
 /// Lines per test so a length's batch holds about `points` points.
 fn batch_for(len: usize, points: usize) -> usize {
@@ -250,8 +250,8 @@ fn gpu_resident_transforms_chain_without_the_host() {
         .plan_fft(len, FftDirection::Inverse, Normalization::Backward)
         .unwrap();
     let a = GpuTensor::from_complex(&ctx, &input, &[lines, len]).unwrap();
-    let mut b = GpuTensor::uninit(&ctx, &[lines, len], DType::Complex32).unwrap();
-    let mut c = GpuTensor::uninit(&ctx, &[lines, len], DType::Complex32).unwrap();
+    let mut b = GpuTensor::uninit(&ctx, &[lines, len], GpuElement::Complex32).unwrap();
+    let mut c = GpuTensor::uninit(&ctx, &[lines, len], GpuElement::Complex32).unwrap();
     forward.process_gpu(&a, &mut b).unwrap();
     let spectrum = b.to_complex().unwrap();
     assert_rms_close(

@@ -4,7 +4,7 @@
 
 mod common;
 
-use fft_tensor::spectral::{CompressOptions, Keep, SparseSpectral, Transform, ValueType};
+use fft_tensor::spectral::{CompressOptions, Keep, SparseSpectral, StoredPrecision, Transform};
 use fft_tensor::testing::{compare_real, gpu_context_or_skip, SplitMix64};
 use fft_tensor::{Context, Error, Tensor};
 
@@ -49,10 +49,10 @@ fn smooth(shape: &[usize]) -> Tensor<f32> {
 fn keeping_everything_reproduces_the_input_to_value_precision(ctx: Context) {
     let t = Tensor::new(&[32, 48], gaussian(32 * 48, 1)).unwrap();
     for (transform, vt, tol) in [
-        (Transform::Dct, ValueType::F32, 1e-6),
-        (Transform::Rfft, ValueType::F32, 1e-6),
-        (Transform::Dct, ValueType::F16, 5e-4),
-        (Transform::Rfft, ValueType::F16, 5e-4),
+        (Transform::Dct, StoredPrecision::F32, 1e-6),
+        (Transform::Rfft, StoredPrecision::F32, 1e-6),
+        (Transform::Dct, StoredPrecision::F16, 5e-4),
+        (Transform::Rfft, StoredPrecision::F16, 5e-4),
     ] {
         let opts = CompressOptions {
             transform,
@@ -81,7 +81,7 @@ fn gaussian_error_matches_the_closed_form(ctx: Context) {
     for p in [0.05, 0.2, 0.5] {
         let opts = CompressOptions {
             transform: Transform::Rfft,
-            value_type: ValueType::F32,
+            value_type: StoredPrecision::F32,
             keep: Keep::Fraction(p),
         };
         let s = ctx.compress(&t, &opts).unwrap();
@@ -109,7 +109,7 @@ fn an_error_target_is_met_and_one_coefficient_fewer_misses_it() {
         for target in [0.1, 0.02, 0.005] {
             let opts = CompressOptions {
                 transform,
-                value_type: ValueType::F16,
+                value_type: StoredPrecision::F16,
                 keep: Keep::RelativeError(target),
             };
             let s = ctx.compress(&t, &opts).unwrap();
@@ -141,7 +141,7 @@ fn a_ratio_target_is_met_counting_every_byte() {
         for transform in [Transform::Dct, Transform::Rfft] {
             let opts = CompressOptions {
                 transform,
-                value_type: ValueType::F16,
+                value_type: StoredPrecision::F16,
                 keep: Keep::Ratio(ratio),
             };
             let s = ctx.compress(&t, &opts).unwrap();
@@ -179,7 +179,7 @@ fn smooth_data_compresses_at_least_100x_within_1e3_with_the_dct(ctx: Context) {
         let t = smooth(shape);
         let opts = CompressOptions {
             transform: Transform::Dct,
-            value_type: ValueType::F16,
+            value_type: StoredPrecision::F16,
             keep: Keep::RelativeError(1e-3),
         };
         let s = ctx.compress(&t, &opts).unwrap();
@@ -210,7 +210,7 @@ fn gpu_and_cpu_keep_the_same_coefficients() {
         let t = scaled(&smooth(&[128, 64]), f);
         let opts = CompressOptions {
             transform,
-            value_type: ValueType::F16,
+            value_type: StoredPrecision::F16,
             keep: Keep::Count(200),
         };
         let a = gpu.compress(&t, &opts).unwrap();
@@ -241,7 +241,7 @@ fn serialized_form_round_trips_and_damage_is_an_error() {
     let ctx = Context::cpu();
     let t = smooth(&[16, 24]);
     for transform in [Transform::Dct, Transform::Rfft] {
-        for value_type in [ValueType::F16, ValueType::F32] {
+        for value_type in [StoredPrecision::F16, StoredPrecision::F32] {
             let opts = CompressOptions {
                 transform,
                 value_type,
@@ -373,7 +373,7 @@ fn check_scales(ctx: &Context) {
     let grid = Tensor::new(&[24, 37], gaussian(24 * 37, 6)).unwrap();
     for t in [&noise, &grid] {
         for transform in [Transform::Rfft, Transform::Dct] {
-            for value_type in [ValueType::F32, ValueType::F16] {
+            for value_type in [StoredPrecision::F32, StoredPrecision::F16] {
                 for keep in [Keep::Fraction(0.25), Keep::RelativeError(0.7)] {
                     let opts = CompressOptions {
                         transform,
@@ -438,7 +438,7 @@ fn check_unreachable_targets(ctx: &Context) {
     for transform in [Transform::Dct, Transform::Rfft] {
         let f16 = CompressOptions {
             transform,
-            value_type: ValueType::F16,
+            value_type: StoredPrecision::F16,
             keep: Keep::RelativeError(1e-5),
         };
         let err = ctx.compress(&t, &f16).unwrap_err();
@@ -469,7 +469,7 @@ fn check_unreachable_targets(ctx: &Context) {
         );
         // f32 values reach it.
         let f32s = CompressOptions {
-            value_type: ValueType::F32,
+            value_type: StoredPrecision::F32,
             ..f16
         };
         let s = ctx.compress(&t, &f32s).unwrap();
@@ -520,7 +520,7 @@ fn gpu_compress_and_decompress_are_one_submission_each() {
         ] {
             let opts = CompressOptions {
                 transform,
-                value_type: ValueType::F16,
+                value_type: StoredPrecision::F16,
                 keep,
             };
             let before = count();
@@ -551,7 +551,7 @@ fn gpu_compress_and_decompress_are_one_submission_each() {
     // Compress and decompress chained in the caller's recording.
     let opts = CompressOptions {
         transform: Transform::Dct,
-        value_type: ValueType::F32,
+        value_type: StoredPrecision::F32,
         keep: Keep::Count(300),
     };
     let reference = Context::cpu().compress(&t, &opts).unwrap();

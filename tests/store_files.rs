@@ -59,12 +59,18 @@ fn a_file_truncated_between_open_and_read_is_a_typed_error() {
                 len,
                 ..
             } => {
-                assert_eq!((*offset, *expected, *len), (e.offset, e.length, e.offset + 1));
+                assert_eq!(
+                    (*offset, *expected, *len),
+                    (e.offset, e.length, e.offset + 1)
+                );
             }
             other => panic!("{other:?}"),
         }
         let msg = err.to_string();
-        assert!(msg.contains("file shrank while reading") && msg.contains("ex.fftt"), "{msg}");
+        assert!(
+            msg.contains("file shrank while reading") && msg.contains("ex.fftt"),
+            "{msg}"
+        );
     }
 
     let s = SafetensorsFile::open(&src).unwrap();
@@ -157,12 +163,14 @@ fn temporary_files_name_the_output_and_the_writer_and_stale_ones_are_removed() {
     let first = std::fs::read(&out).unwrap();
 
     // A failed write leaves nothing behind and the old output untouched.
-    let err = write(&out, &outs, &[], |_| Err(Error::FileShrank {
-        path: "x".into(),
-        offset: 0,
-        expected: 1,
-        len: 0,
-    }))
+    let err = write(&out, &outs, &[], |_| {
+        Err(Error::FileShrank {
+            path: "x".into(),
+            offset: 0,
+            expected: 1,
+            len: 0,
+        })
+    })
     .unwrap_err();
     assert!(matches!(err, Error::FileShrank { .. }));
     assert!(temp_files(d).is_empty());
@@ -224,10 +232,8 @@ fn decompress_refuses_tensors_safetensors_cannot_hold() {
     for (name, dt, shape, len, says) in cases {
         let path = d.join(format!("{}.fftt", dtype::name(dt)));
         let mut w = ContainerWriter::create(&path).unwrap();
-        w.add("fine", Dtype::U8, &[1], &raw(&[7]), 0.0)
-            .unwrap();
-        w.add(name, dt, &shape, &raw(&vec![0u8; len]), 0.0)
-            .unwrap();
+        w.add("fine", Dtype::U8, &[1], &raw(&[7]), 0.0).unwrap();
+        w.add(name, dt, &shape, &raw(&vec![0u8; len]), 0.0).unwrap();
         w.finish(&[]).unwrap();
         let out = d.join("out.safetensors");
         let err = store::decompress_file(&ctx, &path, &out, &mut no_progress()).unwrap_err();
@@ -300,8 +306,14 @@ fn progress_moves_inside_tensors_and_over_the_final_write() {
     let ctx = Context::cpu();
 
     let ev = record(|p| {
-        store::compress_file(&ctx, &src, &d.join("c.fftt"), &CompressOptions::default(), p)
-            .unwrap();
+        store::compress_file(
+            &ctx,
+            &src,
+            &d.join("c.fftt"),
+            &CompressOptions::default(),
+            p,
+        )
+        .unwrap();
     });
     moves_inside_a_tensor("compress", &ev);
     let writes: Vec<_> = ev.iter().filter(|e| e.0 == "write").collect();
@@ -318,7 +330,10 @@ fn progress_moves_inside_tensors_and_over_the_final_write() {
         shape: vec![n],
     }];
     let values: Vec<f32> = (0..n).map(|i| (i as f32 * 1e-3).sin()).collect();
-    write(&big, &outs, &[], |_| Ok(dtype::from_f32(Dtype::F32, &values))).unwrap();
+    write(&big, &outs, &[], |_| {
+        Ok(dtype::from_f32(Dtype::F32, &values))
+    })
+    .unwrap();
     let big_fftt = d.join("big.fftt");
     store::compress_file(
         &ctx,

@@ -12,7 +12,7 @@ use fft_tensor::testing::{gpu_context_or_skip, SplitMix64};
 use fft_tensor::topk::{
     magnitude_key_complex, magnitude_key_f32, top_k_cpu_complex, top_k_cpu_f32,
 };
-use fft_tensor::{Context, DType, Error, GpuTensor, TopK, TopKOptions};
+use fft_tensor::{Context, Error, GpuElement, GpuTensor, TopK, TopKOptions};
 
 // ---------------------------------------------------------------- inputs
 
@@ -252,7 +252,11 @@ fn keys_order_like_magnitudes() {
             let mut part = || {
                 let e = (rng.next_u64() % 250) as i32 - 140;
                 let m = 1.0 + f64::from(rng.uniform().abs());
-                let s = if rng.next_u64().is_multiple_of(2) { 1.0 } else { -1.0 };
+                let s = if rng.next_u64().is_multiple_of(2) {
+                    1.0
+                } else {
+                    -1.0
+                };
                 (s * m * 2f64.powi(e)) as f32
             };
             Complex32::new(part(), part())
@@ -579,7 +583,7 @@ fn gpu_resident_result_matches_the_host_form() {
     let top = ctx.top_k_gpu(&tensor, 10_000).unwrap();
     assert_eq!(top.count, 10_000);
     assert_eq!(top.values.shape(), &[10_000]);
-    assert_eq!(top.values.dtype(), DType::F32);
+    assert_eq!(top.values.dtype(), GpuElement::F32);
     let cpu = top_k_cpu_f32(&data, 10_000).unwrap();
     assert_eq!(top.positions_to_host().unwrap(), cpu.positions);
     assert_eq!(top.values.to_f32().unwrap(), cpu.values);
@@ -589,7 +593,7 @@ fn gpu_resident_result_matches_the_host_form() {
     let z = dyadic_complex(5000, 4);
     let tensor = GpuTensor::from_complex(&ctx, &z, &[5000]).unwrap();
     let top = ctx.top_k_gpu(&tensor, 77).unwrap();
-    assert_eq!(top.values.dtype(), DType::Complex32);
+    assert_eq!(top.values.dtype(), GpuElement::Complex32);
     let cpu = top_k_cpu_complex(&z, 77).unwrap();
     assert_eq!(top.positions_to_host().unwrap(), cpu.positions);
     assert_eq!(top.values.to_complex().unwrap(), cpu.values);
@@ -699,7 +703,7 @@ fn gpu_top_k_is_one_submission() {
     let mut rec = ctx.recording("chained top-k").unwrap();
     let input = rec.upload("input", &data).unwrap();
     let top = ctx
-        .record_top_k(&mut rec, &input, DType::F32, data.len(), 777)
+        .record_top_k(&mut rec, &input, GpuElement::F32, data.len(), 777)
         .unwrap();
     let positions = rec.read_back(&top.positions()).unwrap();
     let mut done = rec.submit().unwrap().wait().unwrap();

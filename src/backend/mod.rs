@@ -125,12 +125,13 @@ fn quiet_driver_runtime_dir() {
         #[cfg(unix)]
         {
             use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
-            let uid = std::fs::metadata("/proc/self").map(|m| m.uid()).unwrap_or(0);
+            let uid = std::fs::metadata("/proc/self")
+                .map(|m| m.uid())
+                .unwrap_or(0);
             let dir = std::env::temp_dir().join(format!("fft-tensor-runtime-{uid}"));
             let _ = std::fs::DirBuilder::new().mode(0o700).create(&dir);
-            let private = std::fs::metadata(&dir).is_ok_and(|m| {
-                m.is_dir() && m.uid() == uid && m.permissions().mode() & 0o077 == 0
-            });
+            let private = std::fs::metadata(&dir)
+                .is_ok_and(|m| m.is_dir() && m.uid() == uid && m.permissions().mode() & 0o077 == 0);
             if private {
                 // Set once, before this crate creates any Vulkan instance.
                 std::env::set_var("XDG_RUNTIME_DIR", &dir);

@@ -302,7 +302,11 @@ impl Recording {
     /// [`Error::ShapeMismatch`] when `dst` is smaller than `src`, or either
     /// size or offset is not a multiple of 4 (a copy rule of WebGPU).
     pub fn copy(&mut self, src: &BufferSlice, dst: &BufferSlice) -> Result<()> {
-        if src.size > dst.size || !src.size.is_multiple_of(4) || !src.offset.is_multiple_of(4) || !dst.offset.is_multiple_of(4) {
+        if src.size > dst.size
+            || !src.size.is_multiple_of(4)
+            || !src.offset.is_multiple_of(4)
+            || !dst.offset.is_multiple_of(4)
+        {
             return Err(Error::shape(
                 "Recording::copy",
                 format!(

@@ -13,7 +13,7 @@ pub mod reference;
 
 use crate::backend::{BufferSlice, Context, Recording};
 use crate::error::{Error, Result};
-use crate::tensor::{check_axes, shape_len, DType, GpuTensor, Tensor};
+use crate::tensor::{check_axes, shape_len, GpuElement, GpuTensor, Tensor};
 
 impl Context {
     /// Orthonormal DCT-II of `tensor` over `axes`, in place.
@@ -42,12 +42,13 @@ impl Context {
             return Ok(());
         }
         let shape = tensor.shape().to_vec();
-        if inverse {
-            cpu::dct3_axes(tensor.data_mut(), &shape, axes)?;
-        } else {
-            cpu::dct2_axes(tensor.data_mut(), &shape, axes)?;
-        }
-        Ok(())
+        // DCT plans (FFT plans and twiddles per length) live in the context.
+        #[derive(Hash, PartialEq, Eq)]
+        struct DctPlannerKey;
+        let planner = self.cached(DctPlannerKey, || {
+            Ok(std::sync::Mutex::new(cpu::DctPlanner::new()))
+        })?;
+        cpu::axes_with_planner(&planner, tensor.data_mut(), &shape, axes, inverse)
     }
 
     /// GPU-resident [`Context::dctn`]; `input` is left unchanged.
@@ -68,11 +69,11 @@ impl Context {
     }
 
     fn dct_gpu(&self, input: &GpuTensor, axes: &[usize], inverse: bool) -> Result<GpuTensor> {
-        if input.dtype() != DType::F32 {
+        if input.dtype() != GpuElement::F32 {
             return Err(Error::invalid("input", "the DCT takes an f32 tensor"));
         }
         let mut rec = self.recording(if inverse { "idctn" } else { "dctn" })?;
-        let out = GpuTensor::uninit(self, input.shape(), DType::F32)?;
+        let out = GpuTensor::uninit(self, input.shape(), GpuElement::F32)?;
         self.record_dctn(
             &mut rec,
             &input.buffer().slice(),

@@ -93,7 +93,13 @@ impl Context {
         normalization: Normalization,
     ) -> Result<Tensor<Complex64>> {
         real_axis(axes, input.shape().len())?;
-        real_cpu::rfftn(self, input, axes, normalization, &mut f64_axis_fft(self, normalization))
+        real_cpu::rfftn(
+            self,
+            input,
+            axes,
+            normalization,
+            &mut f64_axis_fft(self, normalization),
+        )
     }
 
     /// f64 complex-to-real inverse of [`Context::rfftn_f64`]: the real axis

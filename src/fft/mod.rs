@@ -49,7 +49,7 @@ pub use recipe::{Algorithm, AlgorithmChoice, DeviceCaps, FftRecipe};
 
 use crate::backend::{BufferSlice, Context, Recording};
 use crate::error::{Error, Result};
-use crate::tensor::{DType, GpuTensor};
+use crate::tensor::{GpuElement, GpuTensor};
 
 /// Transform direction: forward uses `exp(-2 pi i jk / n)`, inverse `exp(+...)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -359,7 +359,7 @@ impl FftPlan {
     }
 
     fn check_gpu_tensors(&self, input: &GpuTensor, output: &GpuTensor) -> Result<usize> {
-        if input.dtype() != DType::Complex32 || output.dtype() != DType::Complex32 {
+        if input.dtype() != GpuElement::Complex32 || output.dtype() != GpuElement::Complex32 {
             return Err(Error::invalid("tensor", "FFT tensors must be complex"));
         }
         if input.len() != output.len() {

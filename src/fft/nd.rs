@@ -11,7 +11,7 @@ use super::gpu::LineBatch;
 use super::{FftDirection, FftPlan, Normalization};
 use crate::backend::{BufferSlice, Context, Recording};
 use crate::error::{Error, Result};
-use crate::tensor::{axis_split, check_axes, DType, GpuTensor, Tensor};
+use crate::tensor::{axis_split, check_axes, GpuElement, GpuTensor, Tensor};
 
 /// One axis of an N-D transform, planned.
 pub(crate) struct AxisPass {
@@ -82,7 +82,7 @@ impl Context {
         direction: FftDirection,
         normalization: Normalization,
     ) -> Result<GpuTensor> {
-        if input.dtype() != DType::Complex32 {
+        if input.dtype() != GpuElement::Complex32 {
             return Err(Error::invalid("input", "fftn_gpu takes a complex tensor"));
         }
         let passes = self.axis_passes(input.shape(), axes, direction, normalization)?;
@@ -95,7 +95,7 @@ impl Context {
         input: &GpuTensor,
         passes: &[AxisPass],
     ) -> Result<GpuTensor> {
-        let output = GpuTensor::uninit(self, input.shape(), DType::Complex32)?;
+        let output = GpuTensor::uninit(self, input.shape(), GpuElement::Complex32)?;
         let mut rec = self.recording("fftn")?;
         record_axis_passes(
             &mut rec,

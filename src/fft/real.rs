@@ -18,7 +18,7 @@ use std::sync::Arc;
 use crate::backend::{BufferSlice, Context, GpuBuffer, Groups, Recording};
 use crate::error::{Error, Result};
 use crate::shaders::{self, kernel_params};
-use crate::tensor::{axis_split, check_axes, shape_len, DType, GpuTensor, Tensor};
+use crate::tensor::{axis_split, check_axes, shape_len, GpuElement, GpuTensor, Tensor};
 
 kernel_params! {
 /// Uniforms of `rfft_post.wgsl` and `irfft_pre.wgsl`.
@@ -255,12 +255,12 @@ impl Context {
         axes: &[usize],
         normalization: Normalization,
     ) -> Result<GpuTensor> {
-        if input.dtype() != DType::F32 {
+        if input.dtype() != GpuElement::F32 {
             return Err(Error::invalid("input", "rfftn_gpu takes an f32 tensor"));
         }
         let mut rec = self.recording("rfftn")?;
         let shape = rfftn_shape(input.shape(), axes)?;
-        let out = GpuTensor::uninit(self, &shape, DType::Complex32)?;
+        let out = GpuTensor::uninit(self, &shape, GpuElement::Complex32)?;
         self.record_rfftn(
             &mut rec,
             &input.buffer().slice(),
@@ -319,12 +319,16 @@ impl Context {
         real_len: usize,
         normalization: Normalization,
     ) -> Result<GpuTensor> {
-        if input.dtype() != DType::Complex32 {
+        if input.dtype() != GpuElement::Complex32 {
             return Err(Error::invalid("input", "irfftn_gpu takes a complex tensor"));
         }
         let mut rec = self.recording("irfftn")?;
         let axis = real_axis(axes, input.shape().len())?;
-        let out = GpuTensor::uninit(self, &with_axis(input.shape(), axis, real_len), DType::F32)?;
+        let out = GpuTensor::uninit(
+            self,
+            &with_axis(input.shape(), axis, real_len),
+            GpuElement::F32,
+        )?;
         self.record_irfftn(
             &mut rec,
             &input.buffer().slice(),

@@ -182,7 +182,8 @@ pub(crate) fn f64_axis_fft(
 ) -> impl FnMut(&mut [Complex<f64>], &[usize], usize, FftDirection) -> Result<()> + '_ {
     move |data, shape, axis, direction| {
         let (_, n, inner) = axis_split(shape, axis);
-        ctx.cpu_f64(n, direction, normalization)?.process_axis(data, inner);
+        ctx.cpu_f64(n, direction, normalization)?
+            .process_axis(data, inner);
         Ok(())
     }
 }
@@ -205,7 +206,10 @@ impl Context {
                 FftDirection::Inverse => planner.plan_fft_inverse(n),
             })
         })?;
-        Ok(CpuFft::from_plan(Arc::clone(&plan), normalization.factor_f64(n, direction)))
+        Ok(CpuFft::from_plan(
+            Arc::clone(&plan),
+            normalization.factor_f64(n, direction),
+        ))
     }
 }
 

@@ -241,7 +241,8 @@ pub(crate) fn four_step_split(n: usize, shared_points: usize) -> Option<(usize, 
     let mut best = None;
     let mut d = 2;
     while d * d <= n {
-        if n.is_multiple_of(d) && fits_shared(d, shared_points) && fits_shared(n / d, shared_points) {
+        if n.is_multiple_of(d) && fits_shared(d, shared_points) && fits_shared(n / d, shared_points)
+        {
             best = Some((d, n / d));
         }
         d += 1;

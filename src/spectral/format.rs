@@ -20,7 +20,7 @@
 
 use half::f16;
 
-use super::{checked_coefficients, components, SparseSpectral, Transform, ValueType};
+use super::{checked_coefficients, components, SparseSpectral, StoredPrecision, Transform};
 use crate::error::{Error, Result};
 use crate::sparse::positions::{decode_positions, encode_positions, encoded_len};
 
@@ -37,7 +37,7 @@ pub fn header_len(ndim: usize) -> usize {
 /// Serialized length for these kept positions.
 pub(crate) fn serialized_len_for(
     shape: &[usize],
-    value_type: ValueType,
+    value_type: StoredPrecision,
     transform: Transform,
     positions: &[u64],
 ) -> usize {
@@ -108,8 +108,8 @@ impl SparseSpectral {
             Transform::Dct => 1,
         });
         out.push(match self.value_type {
-            ValueType::F16 => 0,
-            ValueType::F32 => 1,
+            StoredPrecision::F16 => 0,
+            StoredPrecision::F32 => 1,
         });
         out.push(self.shape.len() as u8);
         for &d in &self.shape {
@@ -121,10 +121,10 @@ impl SparseSpectral {
             .expect("positions are valid by construction");
         for &v in &self.values {
             match self.value_type {
-                ValueType::F16 => {
+                StoredPrecision::F16 => {
                     out.extend_from_slice(&f16::from_f32(v / self.scale).to_le_bytes())
                 }
-                ValueType::F32 => out.extend_from_slice(&v.to_le_bytes()),
+                StoredPrecision::F32 => out.extend_from_slice(&v.to_le_bytes()),
             }
         }
         out
@@ -155,8 +155,8 @@ impl SparseSpectral {
             t => return Err(corrupt(5, format!("unknown transform code {t}"))),
         };
         let value_type = match r.u8("value type")? {
-            0 => ValueType::F16,
-            1 => ValueType::F32,
+            0 => StoredPrecision::F16,
+            1 => StoredPrecision::F32,
             t => return Err(corrupt(6, format!("unknown value type code {t}"))),
         };
         let ndim = r.u8("ndim")? as usize;
@@ -212,11 +212,11 @@ impl SparseSpectral {
         let at = r.at;
         let raw = r.take(value_bytes, "values")?;
         let values: Vec<f32> = match value_type {
-            ValueType::F16 => raw
+            StoredPrecision::F16 => raw
                 .chunks_exact(2)
                 .map(|c| f16::from_le_bytes([c[0], c[1]]).to_f32() * scale)
                 .collect(),
-            ValueType::F32 => raw
+            StoredPrecision::F32 => raw
                 .chunks_exact(4)
                 .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
                 .collect(),

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::fft::recipe::WORKGROUP_SIZE as WG;
 use crate::fft::Normalization;
 use crate::shaders::{self, kernel_params};
-use crate::tensor::{shape_len, DType, Tensor};
+use crate::tensor::{shape_len, GpuElement, Tensor};
 use crate::topk::RecordedTopK;
 
 kernel_params! {
@@ -329,9 +329,9 @@ fn record(
         None => Pending::Spectrum(rec.read_back(&spectrum)?),
         Some(k) => {
             let dtype = if comps == 2 {
-                DType::Complex32
+                GpuElement::Complex32
             } else {
-                DType::F32
+                GpuElement::F32
             };
             let top = ctx.record_top_k(rec, &spectrum, dtype, coefs, k)?;
             let partials = record_dropped(rec, &spectrum, &top.positions(), k, shape, options)?;

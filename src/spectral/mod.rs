@@ -44,9 +44,9 @@ pub enum Transform {
     Dct,
 }
 
-/// How kept values are stored.
+/// The precision kept coefficient values are stored with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum ValueType {
+pub enum StoredPrecision {
     /// IEEE half precision with one power-of-two scale per tensor (about
     /// 3e-4 relative rounding, far below useful truncation errors).
     #[default]
@@ -55,11 +55,15 @@ pub enum ValueType {
     F32,
 }
 
-impl ValueType {
+/// The former name of [`StoredPrecision`].
+#[deprecated(note = "renamed StoredPrecision (how kept values are stored)")]
+pub type ValueType = StoredPrecision;
+
+impl StoredPrecision {
     fn bytes(self) -> usize {
         match self {
-            ValueType::F16 => 2,
-            ValueType::F32 => 4,
+            StoredPrecision::F16 => 2,
+            StoredPrecision::F32 => 4,
         }
     }
 }
@@ -85,7 +89,7 @@ pub struct CompressOptions {
     /// Which transform.
     pub transform: Transform,
     /// How values are stored.
-    pub value_type: ValueType,
+    pub value_type: StoredPrecision,
     /// How many coefficients to keep.
     pub keep: Keep,
 }
@@ -94,7 +98,7 @@ impl Default for CompressOptions {
     fn default() -> Self {
         CompressOptions {
             transform: Transform::Dct,
-            value_type: ValueType::F16,
+            value_type: StoredPrecision::F16,
             keep: Keep::RelativeError(0.01),
         }
     }
@@ -105,7 +109,7 @@ impl Default for CompressOptions {
 pub struct SparseSpectral {
     shape: Vec<usize>,
     transform: Transform,
-    value_type: ValueType,
+    value_type: StoredPrecision,
     scale: f32,
     positions: Vec<u64>,
     /// Kept values as stored (already rounded to the value type), real parts
@@ -153,7 +157,7 @@ impl SparseSpectral {
     }
 
     /// How values are stored.
-    pub fn value_type(&self) -> ValueType {
+    pub fn value_type(&self) -> StoredPrecision {
         self.value_type
     }
 
@@ -371,8 +375,7 @@ impl Context {
                 unitary_factor(shape),
             ),
             Transform::Rfft => Spectrum::Complex(
-                self.rfftn(tensor, &axes, Normalization::Ortho)?
-                    .into_data(),
+                self.rfftn(tensor, &axes, Normalization::Ortho)?.into_data(),
                 1.0,
             ),
         };

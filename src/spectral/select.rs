@@ -4,7 +4,7 @@ use half::f16;
 use rayon::prelude::*;
 
 use super::{
-    components, format, CompressOptions, Keep, Parseval, SparseSpectral, Spectrum, ValueType,
+    components, format, CompressOptions, Keep, Parseval, SparseSpectral, Spectrum, StoredPrecision,
 };
 use crate::error::{Error, Result};
 use crate::topk::{magnitude_key_complex, magnitude_key_f32, top_k_cpu_complex, top_k_cpu_f32};
@@ -43,22 +43,22 @@ pub(crate) fn direct_count(keep: Keep, coefs: usize) -> Option<usize> {
 
 /// The power-of-two scale that maps the largest stored component into f16
 /// range, keeping normal numbers' relative rounding unchanged.
-pub(crate) fn scale_for(value_type: ValueType, max_component: f32) -> f32 {
+pub(crate) fn scale_for(value_type: StoredPrecision, max_component: f32) -> f32 {
     match value_type {
-        ValueType::F32 => 1.0,
-        ValueType::F16 if max_component > 0.0 => {
+        StoredPrecision::F32 => 1.0,
+        StoredPrecision::F16 if max_component > 0.0 => {
             let e = (max_component as f64).log2().ceil() as i32 - 15;
             2f32.powi(e.clamp(-126, 127))
         }
-        ValueType::F16 => 1.0,
+        StoredPrecision::F16 => 1.0,
     }
 }
 
 /// `v` as stored and read back.
-pub(crate) fn round_value(value_type: ValueType, scale: f32, v: f32) -> f32 {
+pub(crate) fn round_value(value_type: StoredPrecision, scale: f32, v: f32) -> f32 {
     match value_type {
-        ValueType::F32 => v,
-        ValueType::F16 => f16::from_f32(v / scale).to_f32() * scale,
+        StoredPrecision::F32 => v,
+        StoredPrecision::F16 => f16::from_f32(v / scale).to_f32() * scale,
     }
 }
 

@@ -2,7 +2,7 @@
 //! measured; the smallest whose actual relative Frobenius error is within
 //! the bound wins, and raw wins when nothing is smaller.
 
-use safetensors::Dtype;
+use safetensors::Dtype as SafetensorsDtype;
 
 use super::codec::{self, relative_error, CodecId, Encoded};
 use super::dtype;
@@ -185,7 +185,10 @@ pub fn encode_method(
         Grouping::Group(n) => n,
     };
     match method {
-        Method::Raw => Ok(codec::raw::encode(&dtype::from_f32(Dtype::F32, values))),
+        Method::Raw => Ok(codec::raw::encode(&dtype::from_f32(
+            SafetensorsDtype::F32,
+            values,
+        ))),
         Method::F16 => Ok(codec::f16::encode(values)),
         Method::Int8(g) => codec::int8::encode(values, group(g)),
         Method::Int4(g) => codec::int4::encode(values, group(g)),
@@ -230,7 +233,7 @@ pub struct Choice {
 pub fn choose(
     ctx: &Context,
     family: Family,
-    dt: Dtype,
+    dt: SafetensorsDtype,
     values: &[f32],
     shape: &[usize],
     raw_bytes: &[u8],
@@ -256,7 +259,7 @@ pub fn choose(
 pub fn choose_reporting(
     ctx: &Context,
     family: Family,
-    dt: Dtype,
+    dt: SafetensorsDtype,
     values: &[f32],
     shape: &[usize],
     raw_bytes: &[u8],
@@ -275,7 +278,7 @@ pub fn choose_reporting(
         if method == Method::Raw {
             continue;
         }
-        if method == Method::F16 && dt != Dtype::F32 {
+        if method == Method::F16 && dt != SafetensorsDtype::F32 {
             continue; // never smaller than an f16/bf16 original
         }
         let targets: &[f64] = if method.error_driven() {

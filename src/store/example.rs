@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use safetensors::Dtype;
+use safetensors::Dtype as SafetensorsDtype;
 
 use super::dtype;
 use super::safetensors_io::{write, OutTensor};
@@ -35,7 +35,7 @@ impl Rng {
 }
 
 /// The tensors of the example: `(name, dtype, shape, values)`.
-pub fn example_tensors(seed: u64) -> Vec<(String, Dtype, Vec<usize>, Vec<f32>)> {
+pub fn example_tensors(seed: u64) -> Vec<(String, SafetensorsDtype, Vec<usize>, Vec<f32>)> {
     let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let mut out = Vec::new();
 
@@ -51,7 +51,12 @@ pub fn example_tensors(seed: u64) -> Vec<(String, Dtype, Vec<usize>, Vec<f32>)> 
             field.push(v as f32);
         }
     }
-    out.push(("field.temperature".into(), Dtype::F32, vec![r, c], field));
+    out.push((
+        "field.temperature".into(),
+        SafetensorsDtype::F32,
+        vec![r, c],
+        field,
+    ));
 
     // Position embeddings: each channel a smooth function of the position.
     let (seq, dim) = (512, 128);
@@ -74,7 +79,12 @@ pub fn example_tensors(seed: u64) -> Vec<(String, Dtype, Vec<usize>, Vec<f32>)> 
             );
         }
     }
-    out.push(("embed.positions".into(), Dtype::F32, vec![seq, dim], pos));
+    out.push((
+        "embed.positions".into(),
+        SafetensorsDtype::F32,
+        vec![seq, dim],
+        pos,
+    ));
 
     // Weight matrices: heavy-tailed, per-row scales differ.
     for (name, rows, cols) in [
@@ -88,7 +98,7 @@ pub fn example_tensors(seed: u64) -> Vec<(String, Dtype, Vec<usize>, Vec<f32>)> 
                 w.push((s * rng.student5()) as f32);
             }
         }
-        out.push((name.into(), Dtype::F32, vec![rows, cols], w));
+        out.push((name.into(), SafetensorsDtype::F32, vec![rows, cols], w));
     }
     let mut w = Vec::with_capacity(512 * 256);
     for _ in 0..512 * 256 {
@@ -96,17 +106,27 @@ pub fn example_tensors(seed: u64) -> Vec<(String, Dtype, Vec<usize>, Vec<f32>)> 
     }
     out.push((
         "layers.0.mlp.down.weight".into(),
-        Dtype::BF16,
+        SafetensorsDtype::BF16,
         vec![256, 512],
         w,
     ));
     let bias: Vec<f32> = (0..1024).map(|_| (0.01 * rng.normal()) as f32).collect();
-    out.push(("layers.0.mlp.up.bias".into(), Dtype::F32, vec![1024], bias));
+    out.push((
+        "layers.0.mlp.up.bias".into(),
+        SafetensorsDtype::F32,
+        vec![1024],
+        bias,
+    ));
 
     // Integer tensors, kept exact.
     let ids: Vec<f32> = (0..64).map(|i| ((i * 7919) % 32000) as f32).collect();
-    out.push(("tokenizer.special_ids".into(), Dtype::I64, vec![64], ids));
-    out.push(("step".into(), Dtype::I32, vec![], vec![12000.0]));
+    out.push((
+        "tokenizer.special_ids".into(),
+        SafetensorsDtype::I64,
+        vec![64],
+        ids,
+    ));
+    out.push(("step".into(), SafetensorsDtype::I32, vec![], vec![12000.0]));
     out
 }
 
@@ -128,8 +148,8 @@ pub fn write_example_checkpoint(path: &Path, seed: u64) -> Result<()> {
     write(path, &outs, &metadata, |i| {
         let (_, dt, _, v) = &tensors[i];
         Ok(match dt {
-            Dtype::I64 => v.iter().flat_map(|&x| (x as i64).to_le_bytes()).collect(),
-            Dtype::I32 => v.iter().flat_map(|&x| (x as i32).to_le_bytes()).collect(),
+            SafetensorsDtype::I64 => v.iter().flat_map(|&x| (x as i64).to_le_bytes()).collect(),
+            SafetensorsDtype::I32 => v.iter().flat_map(|&x| (x as i32).to_le_bytes()).collect(),
             other => dtype::from_f32(*other, v),
         })
     })

@@ -6,7 +6,7 @@ use std::fs::File;
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use safetensors::Dtype;
+use safetensors::Dtype as SafetensorsDtype;
 
 use super::codec::{self, CodecId, Encoded};
 use super::dtype;
@@ -31,7 +31,7 @@ pub struct Entry {
     /// Tensor name.
     pub name: String,
     /// Element type of the original tensor (and of the decoded one).
-    pub dtype: Dtype,
+    pub dtype: SafetensorsDtype,
     /// Shape (empty for a scalar).
     pub shape: Vec<usize>,
     /// Codec id as stored; [`Entry::codec`] maps it.
@@ -594,7 +594,7 @@ pub struct ContainerWriter {
 
 struct PendingEntry {
     name: String,
-    dtype: Dtype,
+    dtype: SafetensorsDtype,
     shape: Vec<usize>,
     codec: CodecId,
     params: Vec<u8>,
@@ -608,7 +608,7 @@ fn entry_len(e: &PendingEntry) -> u64 {
 }
 
 /// Bytes a table entry for this tensor takes.
-pub fn table_entry_len(name: &str, dtype: Dtype, ndim: usize, params: usize) -> u64 {
+pub fn table_entry_len(name: &str, dtype: SafetensorsDtype, ndim: usize, params: usize) -> u64 {
     (2 + name.len() + 1 + dtype::name(dtype).len() + 1 + 8 * ndim + 1 + 4 + params + 8 + 8 + 4 + 4)
         as u64
 }
@@ -638,7 +638,7 @@ impl ContainerWriter {
     pub fn add(
         &mut self,
         name: &str,
-        dtype: Dtype,
+        dtype: SafetensorsDtype,
         shape: &[usize],
         encoded: &Encoded,
         error: f32,

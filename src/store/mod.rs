@@ -32,7 +32,9 @@ pub mod temp;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use safetensors::Dtype;
+/// A checkpoint tensor's element type, as safetensors files name it
+/// (re-exported from the `safetensors` crate).
+pub use safetensors::Dtype as SafetensorsDtype;
 use serde_json::json;
 
 pub use auto::{Candidate, Family, Grouping, Method};
@@ -433,7 +435,7 @@ impl AnyFile {
     }
 
     /// `(name, dtype, shape)` of every tensor, in file order.
-    pub fn list(&self) -> Vec<(String, Dtype, Vec<usize>)> {
+    pub fn list(&self) -> Vec<(String, SafetensorsDtype, Vec<usize>)> {
         match self {
             AnyFile::Fftt(c) => c
                 .entries()
@@ -515,7 +517,7 @@ pub fn eval(
         .enumerate()
         .map(|(j, (n, _, _))| (n.as_str(), j))
         .collect();
-    let size = |(_, d, s): &(String, Dtype, Vec<usize>)| {
+    let size = |(_, d, s): &(String, SafetensorsDtype, Vec<usize>)| {
         dtype::byte_len(*d, s.iter().map(|&x| x as u64).product()).unwrap_or(0)
     };
     progress(Progress::Begin {

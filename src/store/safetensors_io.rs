@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::Path;
 
 use safetensors::tensor::Metadata;
-use safetensors::Dtype;
+use safetensors::Dtype as SafetensorsDtype;
 
 use super::dtype;
 use super::format::write_atomically;
@@ -28,7 +28,7 @@ pub struct TensorRef {
     /// Name.
     pub name: String,
     /// Element type.
-    pub dtype: Dtype,
+    pub dtype: SafetensorsDtype,
     /// Shape.
     pub shape: Vec<usize>,
     /// Byte range inside the data section.
@@ -144,16 +144,25 @@ fn read_header(path: &str, source: &Source) -> Result<(usize, Metadata)> {
     };
     let len = source.len();
     if len < 8 {
-        return Err(bad(0, format!("{len} bytes, shorter than the 8-byte header length")));
+        return Err(bad(
+            0,
+            format!("{len} bytes, shorter than the 8-byte header length"),
+        ));
     }
     let n = u64::from_le_bytes(source.read(path, 0, 8)?.try_into().unwrap());
     if n > MAX_HEADER {
-        return Err(bad(0, format!("header of {n} bytes, at most {MAX_HEADER} allowed")));
+        return Err(bad(
+            0,
+            format!("header of {n} bytes, at most {MAX_HEADER} allowed"),
+        ));
     }
     if n > len - 8 {
         return Err(bad(
             0,
-            format!("header of {n} bytes does not fit in the {} bytes after its length", len - 8),
+            format!(
+                "header of {n} bytes does not fit in the {} bytes after its length",
+                len - 8
+            ),
         ));
     }
     let header = source.read(path, 8, n)?;
@@ -179,7 +188,7 @@ pub struct OutTensor {
     /// Name.
     pub name: String,
     /// Element type.
-    pub dtype: Dtype,
+    pub dtype: SafetensorsDtype,
     /// Shape.
     pub shape: Vec<usize>,
 }

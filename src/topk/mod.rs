@@ -95,7 +95,7 @@ use rustfft::num_complex::Complex32;
 
 use crate::backend::{BufferSlice, Completed, Context, GpuBuffer, Recording};
 use crate::error::{Error, Result};
-use crate::tensor::{DType, GpuTensor};
+use crate::tensor::{GpuElement, GpuTensor};
 
 const ABS_MASK: u32 = 0x7fff_ffff;
 /// Mantissa bits of a complex key (below its 10-bit exponent field).
@@ -270,7 +270,7 @@ impl GpuTopK {
 pub struct RecordedTopK {
     ctx: Context,
     pending: gpu::PendingSelect,
-    dtype: DType,
+    dtype: GpuElement,
     count: usize,
 }
 
@@ -413,9 +413,9 @@ impl Context {
         }
         let options = TopKOptions::default();
         let dtype = if T::WORDS == 2 {
-            DType::Complex32
+            GpuElement::Complex32
         } else {
-            DType::F32
+            GpuElement::F32
         };
         if gpu::fits_one_window(self, data.len(), T::WORDS, &options)? {
             // One submission: upload, select, scatter and readbacks together.
@@ -463,12 +463,12 @@ impl Context {
     /// completed submission.
     ///
     /// ```no_run
-    /// use fft_tensor::{Context, DeviceChoice, DType};
+    /// use fft_tensor::{Context, DeviceChoice, GpuElement};
     /// let ctx = Context::new(DeviceChoice::Gpu)?;
     /// let data = [0.5f32, -2.0, 1.0, 2.0, 2.0];
     /// let mut rec = ctx.recording("top-k")?;
     /// let input = rec.upload("input", &data)?;
-    /// let top = ctx.record_top_k(&mut rec, &input, DType::F32, data.len(), 2)?;
+    /// let top = ctx.record_top_k(&mut rec, &input, GpuElement::F32, data.len(), 2)?;
     /// let positions = rec.read_back(&top.positions())?;
     /// let mut done = rec.submit()?.wait()?;
     /// let positions: Vec<u32> = done.take(positions)?;
@@ -487,14 +487,14 @@ impl Context {
         &self,
         rec: &mut Recording,
         src: &BufferSlice,
-        dtype: DType,
+        dtype: GpuElement,
         len: usize,
         k: usize,
     ) -> Result<RecordedTopK> {
         check_k(len, k)?;
         let words = match dtype {
-            DType::F32 => 1,
-            DType::Complex32 => 2,
+            GpuElement::F32 => 1,
+            GpuElement::Complex32 => 2,
         };
         let bytes = len as u64 * u64::from(words) * 4;
         if src.size() < bytes {
@@ -559,8 +559,8 @@ impl Context {
         let n = tensor.len();
         check_k(n, k)?;
         let words = match tensor.dtype() {
-            DType::F32 => 1,
-            DType::Complex32 => 2,
+            GpuElement::F32 => 1,
+            GpuElement::Complex32 => 2,
         };
         let selected = gpu::select(self, &tensor.slice(), n, words, k, options)?;
         let values = GpuTensor::from_buffer(self, selected.values, &[k.max(1)], tensor.dtype())?;

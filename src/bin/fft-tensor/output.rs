@@ -11,7 +11,10 @@ type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 pub fn check(inputs: &[&Path], outputs: &[&Path], force: bool) -> Result<()> {
     for (k, o) in outputs.iter().enumerate() {
         paths::check_output(inputs, o)?;
-        if outputs[..k].iter().any(|p| p == o || paths::same_file(p, o)) {
+        if outputs[..k]
+            .iter()
+            .any(|p| p == o || paths::same_file(p, o))
+        {
             return Err(format!("{} is given as two outputs", o.display()).into());
         }
         if !force && std::fs::symlink_metadata(o).is_ok() {

@@ -208,6 +208,29 @@ impl DctPlanner {
     }
 }
 
+/// Orthonormal DCT-II (`inverse`: DCT-III) along each of `axes`, in place,
+/// with plans from `planner`, whose lock is held only while a plan is looked
+/// up (or built), never while transforming. A context keeps one such planner.
+pub(crate) fn axes_with_planner(
+    planner: &Mutex<DctPlanner>,
+    data: &mut [f32],
+    shape: &[usize],
+    axes: &[usize],
+    inverse: bool,
+) -> Result<()> {
+    let direction = if inverse {
+        Direction::Inverse
+    } else {
+        Direction::Forward
+    };
+    transform_axes(data, shape, axes, direction, |len| {
+        planner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .plan(len)
+    })
+}
+
 /// Plan for `len` from the process-wide planner; the lock is held only while
 /// looking the plan up (or building it), never while transforming.
 fn shared_plan(len: usize) -> Arc<DctPlan> {

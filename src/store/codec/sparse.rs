@@ -11,7 +11,7 @@
 use super::{inverse_err, params_err, payload_err, CodecId, Encoded};
 use crate::backend::Context;
 use crate::error::{Error, Result};
-use crate::spectral::{CompressOptions, Keep, SparseSpectral, Transform, ValueType};
+use crate::spectral::{CompressOptions, Keep, SparseSpectral, StoredPrecision, Transform};
 use crate::tensor::Tensor;
 
 fn shape_of(shape: &[usize]) -> Vec<usize> {
@@ -44,9 +44,9 @@ pub fn encode(
 ) -> Result<Encoded> {
     let t = Tensor::new(&shape_of(shape), data.to_vec())?;
     let value_type = if max_error < 1e-3 {
-        ValueType::F32
+        StoredPrecision::F32
     } else {
-        ValueType::F16
+        StoredPrecision::F16
     };
     let s = ctx.compress(
         &t,
