@@ -275,6 +275,22 @@ impl Error {
         }
     }
 
+    /// Whether the error comes from the device or its budget (device lost,
+    /// validation, out of memory, budget, missing GPU, kernel build) rather
+    /// than from the data or the arguments: such errors must reach the
+    /// caller instead of making a codec or an algorithm "not applicable".
+    pub fn is_device_failure(&self) -> bool {
+        matches!(
+            self,
+            Error::Gpu { .. }
+                | Error::NoGpu { .. }
+                | Error::BudgetExceeded { .. }
+                | Error::DeviceRequest { .. }
+                | Error::ShaderCompile { .. }
+                | Error::WorkgroupMemory { .. }
+        )
+    }
+
     /// A GPU error with a message (or any error) as its source.
     pub(crate) fn gpu(
         during: &'static str,

@@ -518,3 +518,52 @@ fn a_gpu_failure_while_decoding_is_not_file_damage() {
     }
     assert_eq!(checked, 3);
 }
+
+/// The automatic codec choice reports a failing device instead of quietly
+/// choosing a codec that happens not to need it.
+#[test]
+fn a_gpu_failure_while_choosing_a_codec_reaches_the_caller() {
+    let test = "a_gpu_failure_while_choosing_a_codec_reaches_the_caller";
+    if fft_tensor::testing::gpu_context_or_skip(test).is_none() {
+        return;
+    }
+    let ctx = Context::with_options(fft_tensor::ContextOptions {
+        choice: fft_tensor::DeviceChoice::Gpu,
+        memory_budget: Some(1 << 10),
+        ..Default::default()
+    })
+    .unwrap();
+    // A smooth 64 x 64 field: the transform codecs (which run on the GPU)
+    // are among the candidates.
+    let values: Vec<f32> = (0..64 * 64)
+        .map(|i| ((i / 64) as f32 * 0.1).sin() + ((i % 64) as f32 * 0.05).cos())
+        .collect();
+    let raw: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let family = fft_tensor::store::Family::parse("auto").unwrap();
+    let err = fft_tensor::store::auto::choose(
+        &ctx,
+        family,
+        fft_tensor::store::SafetensorsDtype::F32,
+        &values,
+        &[64, 64],
+        &raw,
+        1e-3,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, Error::BudgetExceeded { .. }),
+        "expected BudgetExceeded, got {err}"
+    );
+    // Without the budget the same choice succeeds on the same device kind.
+    let free = Context::new(fft_tensor::DeviceChoice::Gpu).unwrap();
+    fft_tensor::store::auto::choose(
+        &free,
+        family,
+        fft_tensor::store::SafetensorsDtype::F32,
+        &values,
+        &[64, 64],
+        &raw,
+        1e-3,
+    )
+    .unwrap();
+}

@@ -287,14 +287,20 @@ pub fn choose_reporting(
             &[1.0]
         };
         for &t in targets {
-            let Ok(enc) = encode_method(ctx, method, values, shape, max_error * t) else {
-                break;
+            // A codec that cannot represent the tensor drops out; a failing
+            // device (lost, out of budget, no GPU) is the caller's to see.
+            let enc = match encode_method(ctx, method, values, shape, max_error * t) {
+                Ok(enc) => enc,
+                Err(e) if e.is_device_failure() => return Err(e),
+                Err(_) => break,
             };
             if n > (enc.payload.len() as u64).saturating_mul(MAX_ELEMENTS_PER_BYTE) {
                 break;
             }
-            let Ok(back) = codec::decode(ctx, enc.codec, &enc.params, &enc.payload, shape) else {
-                break;
+            let back = match codec::decode(ctx, enc.codec, &enc.params, &enc.payload, shape) {
+                Ok(back) => back,
+                Err(e) if e.is_device_failure() => return Err(e),
+                Err(_) => break,
             };
             let error = relative_error(values, &dtype::round_trip(dt, back));
             candidates.push(Candidate {
