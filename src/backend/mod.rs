@@ -7,6 +7,7 @@
 mod gpu;
 mod memory;
 mod recording;
+mod submission;
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
@@ -18,7 +19,8 @@ pub use gpu::GpuDevice;
 #[cfg(test)]
 pub(crate) use gpu::{parse_kernel, workgroup_bytes};
 pub use memory::{GpuBuffer, MemoryPool, MemoryStats, TagUsage};
-pub use recording::{BufferSlice, Completed, Groups, Readback, Recording, Submission, Timer};
+pub use recording::{BufferSlice, Groups, Readback, Recording, Timer};
+pub use submission::{Completed, Submission};
 
 use crate::error::{Error, Result};
 

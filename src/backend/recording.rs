@@ -34,10 +34,10 @@
 
 use std::num::NonZeroU64;
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::gpu::{GpuDevice, Pipeline};
 use super::memory::GpuBuffer;
+use super::submission::Submission;
 use super::Context;
 use crate::error::{Error, Result};
 use crate::shaders::{BindingKind, Kernel};
@@ -143,14 +143,14 @@ impl Groups {
 }
 
 /// A readback recorded in a [`Recording`]; its bytes are taken from the
-/// [`Completed`] submission.
+/// [`Completed`](super::Completed) submission.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Readback(usize);
+pub struct Readback(pub(super) usize);
 
 /// A GPU timer over recorded work (timestamp queries); read from the
-/// [`Completed`] submission.
+/// [`Completed`](super::Completed) submission.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Timer(u32);
+pub struct Timer(pub(super) u32);
 
 enum Command {
     Dispatch {
@@ -706,154 +706,4 @@ fn bind_group(
         layout: &pipeline.layout,
         entries: &entries,
     })
-}
-
-/// Recorded work on its way through the GPU.
-pub struct Submission {
-    ctx: Context,
-    label: &'static str,
-    index: wgpu::SubmissionIndex,
-    keep: Vec<GpuBuffer>,
-    staged: Vec<(GpuBuffer, u64)>,
-    mapped: std::sync::mpsc::Receiver<(usize, std::result::Result<(), wgpu::BufferAsyncError>)>,
-    timer_slot: Option<usize>,
-    _query_set: Option<wgpu::QuerySet>,
-}
-
-impl std::fmt::Debug for Submission {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Submission")
-            .field("label", &self.label)
-            .field("readbacks", &self.staged.len())
-            .finish()
-    }
-}
-
-impl Submission {
-    /// Waits for the work and maps its readbacks.
-    ///
-    /// # Errors
-    /// [`Error::Gpu`] when the device is lost or a readback cannot be mapped.
-    pub fn wait(self) -> Result<Completed> {
-        let gpu = self
-            .ctx
-            .gpu()
-            .expect("submissions exist on GPU contexts only");
-        gpu.device
-            .poll(wgpu::PollType::Wait {
-                submission_index: Some(self.index.clone()),
-                timeout: None,
-            })
-            .map_err(|e| Error::gpu(self.label, e))?;
-        for _ in 0..self.staged.len() {
-            let (_, result) = self.mapped.recv().map_err(|e| Error::gpu("readback", e))?;
-            result.map_err(|e| Error::gpu("readback map", e))?;
-        }
-        drop(self.keep);
-        let period = f64::from(gpu.queue.get_timestamp_period());
-        Ok(Completed {
-            staged: self.staged.into_iter().map(Some).collect(),
-            timer_slot: self.timer_slot,
-            period,
-        })
-    }
-}
-
-/// A finished submission: its readbacks, mapped.
-pub struct Completed {
-    staged: Vec<Option<(GpuBuffer, u64)>>,
-    timer_slot: Option<usize>,
-    period: f64,
-}
-
-impl std::fmt::Debug for Completed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Completed")
-            .field("readbacks", &self.staged.len())
-            .finish()
-    }
-}
-
-impl Completed {
-    fn bytes(&self, readback: Readback) -> Result<(&GpuBuffer, u64)> {
-        match self.staged.get(readback.0) {
-            Some(Some((buffer, bytes))) => Ok((buffer, *bytes)),
-            _ => Err(Error::invalid(
-                "readback",
-                format!(
-                    "readback {} was already taken or does not exist",
-                    readback.0
-                ),
-            )),
-        }
-    }
-
-    /// Copies a readback into `out`, whose byte size must equal it.
-    ///
-    /// # Errors
-    /// [`Error::ShapeMismatch`] for a different size; [`Error::Gpu`] if the
-    /// mapping fails.
-    pub fn copy_to<T: bytemuck::Pod>(&self, readback: Readback, out: &mut [T]) -> Result<()> {
-        let (buffer, bytes) = self.bytes(readback)?;
-        let want = std::mem::size_of_val(out) as u64;
-        if want != bytes {
-            return Err(Error::shape("readback", format!("{bytes} bytes"), want));
-        }
-        if bytes == 0 {
-            return Ok(());
-        }
-        let view = buffer
-            .raw()
-            .slice(0..bytes)
-            .get_mapped_range()
-            .map_err(|e| Error::gpu("readback map", e))?;
-        bytemuck::cast_slice_mut::<T, u8>(out).copy_from_slice(&view);
-        Ok(())
-    }
-
-    /// A readback as a vector of `T`.
-    ///
-    /// # Errors
-    /// [`Error::ShapeMismatch`] when its size is not a multiple of `T`'s;
-    /// as [`Self::copy_to`] otherwise.
-    pub fn take<T: bytemuck::Pod>(&mut self, readback: Readback) -> Result<Vec<T>> {
-        let (_, bytes) = self.bytes(readback)?;
-        let size = std::mem::size_of::<T>() as u64;
-        if bytes % size != 0 {
-            return Err(Error::shape(
-                "readback",
-                format!("a multiple of {size} bytes"),
-                bytes,
-            ));
-        }
-        let mut out = vec![T::zeroed(); (bytes / size) as usize];
-        self.copy_to(readback, &mut out)?;
-        if let Some((buffer, _)) = self.staged[readback.0].take() {
-            buffer.raw().unmap();
-        }
-        Ok(out)
-    }
-
-    /// The GPU time between a timer's begin and end, `None` if no dispatch
-    /// ran between them.
-    pub fn elapsed(&self, timer: Timer) -> Option<Duration> {
-        let slot = self.timer_slot?;
-        let (buffer, _) = self.staged.get(slot)?.as_ref()?;
-        let range = 16 * u64::from(timer.0)..16 * u64::from(timer.0) + 16;
-        let view = buffer.raw().slice(range).get_mapped_range().ok()?;
-        let ticks: &[u64] = bytemuck::cast_slice(&view);
-        if ticks[1] <= ticks[0] {
-            return None;
-        }
-        let ns = (ticks[1] - ticks[0]) as f64 * self.period;
-        Some(Duration::from_nanos(ns as u64))
-    }
-}
-
-impl Drop for Completed {
-    fn drop(&mut self) {
-        for (buffer, _) in self.staged.drain(..).flatten() {
-            buffer.raw().unmap();
-        }
-    }
 }
