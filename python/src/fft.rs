@@ -1,0 +1,179 @@
+//! FFTs with numpy's arguments: complex-to-complex, real-to-complex and
+//! complex-to-real over any axes, in f32 (the context's backend) or f64
+//! (the CPU twin), and the frequency helpers.
+
+use fft_tensor::fft::numpy::{self as np, resolve_axes};
+use fft_tensor::num_complex::Complex;
+use fft_tensor::{FftDirection, FftFloat, Normalization, Tensor};
+use numpy::Element;
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+
+use crate::arrays::{tensor, to_numpy, vec_to_numpy, Input};
+use crate::context::Context;
+use crate::errors::IntoPy;
+
+/// numpy's `norm` names (None is mapped to "backward" by the caller).
+pub fn normalization(norm: &str) -> PyResult<Normalization> {
+    match norm {
+        "backward" => Ok(Normalization::Backward),
+        "ortho" => Ok(Normalization::Ortho),
+        "forward" => Ok(Normalization::Forward),
+        _ => Err(PyValueError::new_err(format!(
+            "Invalid norm value {norm:?}; should be \"backward\", \"ortho\" or \"forward\""
+        ))),
+    }
+}
+
+type Args = (Option<Vec<usize>>, Option<Vec<isize>>, Normalization);
+
+/// Runs `f` on a copy of `a` without the GIL when `a` is an array of `In`
+/// (`None` otherwise) and hands the result to numpy.
+fn transform<'py, In, Out>(
+    py: Python<'py>,
+    a: &Bound<'py, PyAny>,
+    f: impl Fn(Tensor<In>) -> fft_tensor::Result<Tensor<Out>> + Send + Sync,
+) -> PyResult<Option<Bound<'py, PyAny>>>
+where
+    In: Element + Clone + Sync,
+    Out: Element + Send,
+{
+    let Some(input) = Input::<In>::of(a) else {
+        return Ok(None);
+    };
+    let (shape, data) = (input.shape(), input.data()?);
+    let out = py.detach(|| f(tensor(&shape, data)?)).py()?;
+    to_numpy(py, out).map(Some)
+}
+
+/// The first result of the f32 and f64 attempts, or a TypeError.
+fn either<'py>(
+    what: &str,
+    expected: &str,
+    single: Option<Bound<'py, PyAny>>,
+    double: impl FnOnce() -> PyResult<Option<Bound<'py, PyAny>>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    match single {
+        Some(out) => Ok(out),
+        None => double()?.ok_or_else(|| {
+            PyTypeError::new_err(format!(
+                "{what}: expected a C-contiguous numpy array of {expected}"
+            ))
+        }),
+    }
+}
+
+fn c2c_t<T: FftFloat>(
+    ctx: &Context,
+    t: Tensor<Complex<T>>,
+    (s, axes, norm): &Args,
+    direction: FftDirection,
+) -> fft_tensor::Result<Tensor<Complex<T>>> {
+    let ctx = &ctx.inner;
+    if s.is_some() {
+        return match direction {
+            FftDirection::Forward => np::fftn(ctx, &t, s.as_deref(), axes.as_deref(), *norm),
+            FftDirection::Inverse => np::ifftn(ctx, &t, s.as_deref(), axes.as_deref(), *norm),
+        };
+    }
+    // No cropping or padding: transform the one copy in place.
+    let axes = resolve_axes(axes.as_deref(), t.shape().len())?;
+    let mut t = t;
+    if !axes.is_empty() {
+        T::fft_axes(ctx, &mut t, &axes, direction, *norm)?;
+    }
+    Ok(t)
+}
+
+fn r2c_t<T: FftFloat>(
+    ctx: &Context,
+    t: Tensor<T>,
+    (s, axes, norm): &Args,
+) -> fft_tensor::Result<Tensor<Complex<T>>> {
+    np::rfftn(&ctx.inner, &t, s.as_deref(), axes.as_deref(), *norm)
+}
+
+fn c2r_t<T: FftFloat>(
+    ctx: &Context,
+    t: Tensor<Complex<T>>,
+    (s, axes, norm): &Args,
+) -> fft_tensor::Result<Tensor<T>> {
+    np::irfftn(&ctx.inner, &t, s.as_deref(), axes.as_deref(), *norm)
+}
+
+/// Complex FFT over `axes` (numpy's fftn/ifftn): `a` is complex64 (the
+/// context's backend) or complex128 (CPU, f64); `s` crops or zero-pads.
+#[pyfunction]
+#[pyo3(signature = (ctx, a, s, axes, norm, inverse))]
+fn c2c<'py>(
+    py: Python<'py>,
+    ctx: &Context,
+    a: &Bound<'py, PyAny>,
+    s: Option<Vec<usize>>,
+    axes: Option<Vec<isize>>,
+    norm: &str,
+    inverse: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    let args = (s, axes, normalization(norm)?);
+    let dir = if inverse {
+        FftDirection::Inverse
+    } else {
+        FftDirection::Forward
+    };
+    let single = transform(py, a, |t| c2c_t::<f32>(ctx, t, &args, dir))?;
+    either("c2c", "complex64 or complex128", single, || {
+        transform(py, a, |t| c2c_t::<f64>(ctx, t, &args, dir))
+    })
+}
+
+/// Real FFT over `axes` (numpy's rfftn, `a` float32 or float64) or its
+/// inverse (numpy's irfftn with `inverse`, `a` complex64 or complex128; `s`
+/// gives the output lengths, the last inferred when absent).
+#[pyfunction]
+#[pyo3(signature = (ctx, a, s, axes, norm, inverse))]
+fn real<'py>(
+    py: Python<'py>,
+    ctx: &Context,
+    a: &Bound<'py, PyAny>,
+    s: Option<Vec<usize>>,
+    axes: Option<Vec<isize>>,
+    norm: &str,
+    inverse: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    let args = (s, axes, normalization(norm)?);
+    if inverse {
+        let single = transform(py, a, |t| c2r_t::<f32>(ctx, t, &args))?;
+        either("irfftn", "complex64 or complex128", single, || {
+            transform(py, a, |t| c2r_t::<f64>(ctx, t, &args))
+        })
+    } else {
+        let single = transform(py, a, |t| r2c_t::<f32>(ctx, t, &args))?;
+        either("rfftn", "float32 or float64", single, || {
+            transform(py, a, |t| r2c_t::<f64>(ctx, t, &args))
+        })
+    }
+}
+
+/// numpy's fftfreq: the frequency of each bin of an n-point FFT.
+#[pyfunction]
+#[pyo3(signature = (n, d = 1.0))]
+fn fftfreq(py: Python<'_>, n: usize, d: f64) -> PyResult<Bound<'_, PyAny>> {
+    let f = fft_tensor::fftfreq(n, d).py()?;
+    vec_to_numpy(py, &[f.len()], f)
+}
+
+/// numpy's rfftfreq: the frequency of each bin of an n-point real FFT.
+#[pyfunction]
+#[pyo3(signature = (n, d = 1.0))]
+fn rfftfreq(py: Python<'_>, n: usize, d: f64) -> PyResult<Bound<'_, PyAny>> {
+    let f = fft_tensor::rfftfreq(n, d).py()?;
+    vec_to_numpy(py, &[f.len()], f)
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(c2c, m)?)?;
+    m.add_function(wrap_pyfunction!(real, m)?)?;
+    m.add_function(wrap_pyfunction!(fftfreq, m)?)?;
+    m.add_function(wrap_pyfunction!(rfftfreq, m)?)?;
+    Ok(())
+}
