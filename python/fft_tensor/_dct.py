@@ -17,7 +17,9 @@ import numpy as np
 from . import _native
 from ._context import get_context
 from ._interop import as_array, contiguous, warn_once
-from .fft import _norm, _seq
+from typing import Any, Optional
+
+from .fft import ArrayLike, Axes, Norm, Shape, _norm, _seq
 
 __all__ = ["dct", "idct", "dctn", "idctn"]
 
@@ -73,27 +75,31 @@ def _run(x, type, s, axes, norm, orthogonalize, inverse):
     return wrap(y if out_dtype == np.float32 else y.astype(np.float64))
 
 
-def dct(x, type=2, n=None, axis=-1, norm=None, overwrite_x=False, workers=None,
-        orthogonalize=None):
+def dct(x: ArrayLike, type: int = 2, n: Optional[int] = None, axis: int = -1, norm: Norm = None,
+        overwrite_x: bool = False, workers: Optional[int] = None,
+        orthogonalize: Optional[bool] = None) -> Any:
     """DCT of ``type`` 2 or 3 along ``axis`` (scipy.fft.dct), ``x`` cropped
     or zero-padded to ``n`` points first."""
     return _run(x, type, None if n is None else [n], [axis], norm, orthogonalize, False)
 
 
-def idct(x, type=2, n=None, axis=-1, norm=None, overwrite_x=False, workers=None,
-         orthogonalize=None):
+def idct(x: ArrayLike, type: int = 2, n: Optional[int] = None, axis: int = -1, norm: Norm = None,
+         overwrite_x: bool = False, workers: Optional[int] = None,
+         orthogonalize: Optional[bool] = None) -> Any:
     """Inverse DCT (scipy.fft.idct): ``idct(dct(x, t, norm=m), t, norm=m) == x``."""
     return _run(x, type, None if n is None else [n], [axis], norm, orthogonalize, True)
 
 
-def dctn(x, type=2, s=None, axes=None, norm=None, overwrite_x=False, workers=None, *,
-         orthogonalize=None):
+def dctn(x: ArrayLike, type: int = 2, s: Shape = None, axes: Axes = None, norm: Norm = None,
+         overwrite_x: bool = False, workers: Optional[int] = None, *,
+         orthogonalize: Optional[bool] = None) -> Any:
     """N-D DCT over ``axes`` (all by default, the last ``len(s)`` when only
     ``s`` is given) (scipy.fft.dctn)."""
     return _run(x, type, s, axes, norm, orthogonalize, False)
 
 
-def idctn(x, type=2, s=None, axes=None, norm=None, overwrite_x=False, workers=None, *,
-          orthogonalize=None):
+def idctn(x: ArrayLike, type: int = 2, s: Shape = None, axes: Axes = None, norm: Norm = None,
+          overwrite_x: bool = False, workers: Optional[int] = None, *,
+          orthogonalize: Optional[bool] = None) -> Any:
     """Inverse of :func:`dctn` (scipy.fft.idctn)."""
     return _run(x, type, s, axes, norm, orthogonalize, True)

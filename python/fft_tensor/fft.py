@@ -30,6 +30,8 @@ __all__ = [
     "hfft", "ihfft", "fftfreq", "rfftfreq", "fftshift", "ifftshift",
 ]
 
+ArrayLike = Any  # numpy arrays, array-likes, CPU torch tensors
+Norm = Optional[str]  # "backward" (None) | "ortho" | "forward"
 Axes = Union[int, Sequence[int], None]
 Shape = Union[int, Sequence[int], None]
 
@@ -105,7 +107,8 @@ def _one(n: Optional[int], axis: int) -> tuple:
     return (None if n is None else [n]), [axis]
 
 
-def fft(x, n=None, axis=-1, norm=None, overwrite_x=False, workers=None, *, plan=None, out=None):
+def fft(x: ArrayLike, n: Optional[int] = None, axis: int = -1, norm: Norm = None, overwrite_x: bool = False,
+        workers: Optional[int] = None, *, plan: None = None, out: Optional[np.ndarray] = None) -> Any:
     """1-D discrete Fourier transform along ``axis`` (numpy.fft.fft /
     scipy.fft.fft), ``x`` cropped or zero-padded to ``n`` points.
 
@@ -115,39 +118,45 @@ def fft(x, n=None, axis=-1, norm=None, overwrite_x=False, workers=None, *, plan=
     return _run("c2c", x, s, axes, norm, out)
 
 
-def ifft(x, n=None, axis=-1, norm=None, overwrite_x=False, workers=None, *, plan=None, out=None):
+def ifft(x: ArrayLike, n: Optional[int] = None, axis: int = -1, norm: Norm = None, overwrite_x: bool = False,
+        workers: Optional[int] = None, *, plan: None = None, out: Optional[np.ndarray] = None) -> Any:
     """Inverse of :func:`fft` (numpy.fft.ifft / scipy.fft.ifft)."""
     _check(plan)
     s, axes = _one(n, axis)
     return _run("c2c", x, s, axes, norm, out, inverse=True)
 
 
-def fftn(x, s=None, axes=None, norm=None, overwrite_x=False, workers=None, *, plan=None, out=None):
+def fftn(x: ArrayLike, s: Shape = None, axes: Axes = None, norm: Norm = None, overwrite_x: bool = False,
+        workers: Optional[int] = None, *, plan: None = None, out: Optional[np.ndarray] = None) -> Any:
     """N-D FFT over ``axes`` (all by default, the last ``len(s)`` when only
     ``s`` is given), each cropped or zero-padded to ``s`` (numpy.fft.fftn)."""
     _check(plan)
     return _run("c2c", x, s, axes, norm, out)
 
 
-def ifftn(x, s=None, axes=None, norm=None, overwrite_x=False, workers=None, *, plan=None, out=None):
+def ifftn(x: ArrayLike, s: Shape = None, axes: Axes = None, norm: Norm = None, overwrite_x: bool = False,
+        workers: Optional[int] = None, *, plan: None = None, out: Optional[np.ndarray] = None) -> Any:
     """Inverse of :func:`fftn` (numpy.fft.ifftn)."""
     _check(plan)
     return _run("c2c", x, s, axes, norm, out, inverse=True)
 
 
-def fft2(x, s=None, axes=(-2, -1), norm=None, overwrite_x=False, workers=None, *, plan=None, out=None):
+def fft2(x: ArrayLike, s: Shape = None, axes: Axes = (-2, -1), norm: Norm = None, overwrite_x: bool = False,
+        workers: Optional[int] = None, *, plan: None = None, out: Optional[np.ndarray] = None) -> Any:
     """2-D FFT: :func:`fftn` over the last two axes by default (numpy.fft.fft2)."""
     _check(plan)
     return _run("c2c", x, s, axes, norm, out)
 
 
-def ifft2(x, s=None, axes=(-2, -1), norm=None, overwrite_x=False, workers=None, *, plan=None, out=None):
+def ifft2(x: ArrayLike, s: Shape = None, axes: Axes = (-2, -1), norm: Norm = None, overwrite_x: bool = False,
+        workers: Optional[int] = None, *, plan: None = None, out: Optional[np.ndarray] = None) -> Any:
     """Inverse of :func:`fft2` (numpy.fft.ifft2)."""
     _check(plan)
     return _run("c2c", x, s, axes, norm, out, inverse=True)
 
 
-def rfft(x, n=None, axis=-1, norm=None, overwrite_x=False, workers=None, *, plan=None, out=None):
+def rfft(x: ArrayLike, n: Optional[int] = None, axis: int = -1, norm: Norm = None, overwrite_x: bool = False,
+        workers: Optional[int] = None, *, plan: None = None, out: Optional[np.ndarray] = None) -> Any:
     """Real-input FFT along ``axis``: ``n // 2 + 1`` points out (numpy.fft.rfft).
 
     Raises TypeError for complex input."""
@@ -156,7 +165,8 @@ def rfft(x, n=None, axis=-1, norm=None, overwrite_x=False, workers=None, *, plan
     return _run("r2c", x, s, axes, norm, out)
 
 
-def irfft(x, n=None, axis=-1, norm=None, overwrite_x=False, workers=None, *, plan=None, out=None):
+def irfft(x: ArrayLike, n: Optional[int] = None, axis: int = -1, norm: Norm = None, overwrite_x: bool = False,
+        workers: Optional[int] = None, *, plan: None = None, out: Optional[np.ndarray] = None) -> Any:
     """Inverse of :func:`rfft`: ``n`` real points out (by default
     ``2 * (m - 1)`` for ``m`` points in) (numpy.fft.irfft)."""
     _check(plan)
@@ -164,26 +174,30 @@ def irfft(x, n=None, axis=-1, norm=None, overwrite_x=False, workers=None, *, pla
     return _run("c2r", x, s, axes, norm, out)
 
 
-def rfftn(x, s=None, axes=None, norm=None, overwrite_x=False, workers=None, *, plan=None, out=None):
+def rfftn(x: ArrayLike, s: Shape = None, axes: Axes = None, norm: Norm = None, overwrite_x: bool = False,
+        workers: Optional[int] = None, *, plan: None = None, out: Optional[np.ndarray] = None) -> Any:
     """N-D real FFT; the last axis is the half axis (numpy.fft.rfftn)."""
     _check(plan)
     return _run("r2c", x, s, axes, norm, out)
 
 
-def irfftn(x, s=None, axes=None, norm=None, overwrite_x=False, workers=None, *, plan=None, out=None):
+def irfftn(x: ArrayLike, s: Shape = None, axes: Axes = None, norm: Norm = None, overwrite_x: bool = False,
+        workers: Optional[int] = None, *, plan: None = None, out: Optional[np.ndarray] = None) -> Any:
     """Inverse of :func:`rfftn`; ``s`` gives the output lengths
     (numpy.fft.irfftn)."""
     _check(plan)
     return _run("c2r", x, s, axes, norm, out)
 
 
-def rfft2(x, s=None, axes=(-2, -1), norm=None, overwrite_x=False, workers=None, *, plan=None, out=None):
+def rfft2(x: ArrayLike, s: Shape = None, axes: Axes = (-2, -1), norm: Norm = None, overwrite_x: bool = False,
+        workers: Optional[int] = None, *, plan: None = None, out: Optional[np.ndarray] = None) -> Any:
     """2-D real FFT over the last two axes by default (numpy.fft.rfft2)."""
     _check(plan)
     return _run("r2c", x, s, axes, norm, out)
 
 
-def irfft2(x, s=None, axes=(-2, -1), norm=None, overwrite_x=False, workers=None, *, plan=None, out=None):
+def irfft2(x: ArrayLike, s: Shape = None, axes: Axes = (-2, -1), norm: Norm = None, overwrite_x: bool = False,
+        workers: Optional[int] = None, *, plan: None = None, out: Optional[np.ndarray] = None) -> Any:
     """Inverse of :func:`rfft2` (numpy.fft.irfft2)."""
     _check(plan)
     return _run("c2r", x, s, axes, norm, out)
@@ -192,7 +206,8 @@ def irfft2(x, s=None, axes=(-2, -1), norm=None, overwrite_x=False, workers=None,
 _SWAP = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
 
 
-def hfft(x, n=None, axis=-1, norm=None, overwrite_x=False, workers=None, *, plan=None, out=None):
+def hfft(x: ArrayLike, n: Optional[int] = None, axis: int = -1, norm: Norm = None, overwrite_x: bool = False,
+        workers: Optional[int] = None, *, plan: None = None, out: Optional[np.ndarray] = None) -> Any:
     """FFT of a Hermitian-symmetric signal given by its first half: real
     output of ``n`` points (numpy.fft.hfft)."""
     _check(plan)
@@ -202,7 +217,8 @@ def hfft(x, n=None, axis=-1, norm=None, overwrite_x=False, workers=None, *, plan
     return wrap(write_out(_run("c2r", conj, s, axes, _SWAP[_norm(norm)], None), out))
 
 
-def ihfft(x, n=None, axis=-1, norm=None, overwrite_x=False, workers=None, *, plan=None, out=None):
+def ihfft(x: ArrayLike, n: Optional[int] = None, axis: int = -1, norm: Norm = None, overwrite_x: bool = False,
+        workers: Optional[int] = None, *, plan: None = None, out: Optional[np.ndarray] = None) -> Any:
     """Inverse of :func:`hfft`: the first half of a Hermitian spectrum from
     real input (numpy.fft.ihfft)."""
     _check(plan)
@@ -212,12 +228,12 @@ def ihfft(x, n=None, axis=-1, norm=None, overwrite_x=False, workers=None, *, pla
     return wrap(write_out(np.conj(r, out=r), out))
 
 
-def fftfreq(n, d=1.0, *, xp=None, device=None):
+def fftfreq(n: int, d: float = 1.0, *, xp: Any = None, device: Any = None) -> np.ndarray:
     """Sample frequencies of an ``n``-point FFT (numpy.fft.fftfreq), float64."""
     return _native.fftfreq(operator.index(n), float(d))
 
 
-def rfftfreq(n, d=1.0, *, xp=None, device=None):
+def rfftfreq(n: int, d: float = 1.0, *, xp: Any = None, device: Any = None) -> np.ndarray:
     """Sample frequencies of an ``n``-point real FFT (numpy.fft.rfftfreq), float64."""
     return _native.rfftfreq(operator.index(n), float(d))
 
@@ -232,12 +248,12 @@ def _shift(x, axes, sign):
     return wrap(np.roll(arr, shift, axes))
 
 
-def fftshift(x, axes=None):
+def fftshift(x: ArrayLike, axes: Axes = None) -> Any:
     """Moves the zero-frequency bin to the centre (numpy.fft.fftshift)."""
     return _shift(x, axes, 1)
 
 
-def ifftshift(x, axes=None):
+def ifftshift(x: ArrayLike, axes: Axes = None) -> Any:
     """Inverse of :func:`fftshift` (numpy.fft.ifftshift)."""
     return _shift(x, axes, -1)
 

@@ -90,7 +90,12 @@ fn r2c_t<T: FftFloat>(
     t: Tensor<T>,
     (s, axes, norm): &Args,
 ) -> fft_tensor::Result<Tensor<Complex<T>>> {
-    np::rfftn(&ctx.inner, &t, s.as_deref(), axes.as_deref(), *norm)
+    if s.is_some() {
+        return np::rfftn(&ctx.inner, &t, s.as_deref(), axes.as_deref(), *norm);
+    }
+    // No cropping or padding: transform the one copy.
+    let axes = resolve_axes(axes.as_deref(), t.shape().len())?;
+    T::rfft_axes(&ctx.inner, &t, &axes, *norm)
 }
 
 fn c2r_t<T: FftFloat>(
@@ -98,7 +103,15 @@ fn c2r_t<T: FftFloat>(
     t: Tensor<Complex<T>>,
     (s, axes, norm): &Args,
 ) -> fft_tensor::Result<Tensor<T>> {
-    np::irfftn(&ctx.inner, &t, s.as_deref(), axes.as_deref(), *norm)
+    let resolved = resolve_axes(axes.as_deref(), t.shape().len())?;
+    match (s, resolved.last()) {
+        // The inferred real length 2 (m - 1) needs no cropping or padding.
+        (None, Some(&real_axis)) if t.shape()[real_axis] > 1 => {
+            let real_len = 2 * (t.shape()[real_axis] - 1);
+            T::irfft_axes(&ctx.inner, &t, &resolved, real_len, *norm)
+        }
+        _ => np::irfftn(&ctx.inner, &t, s.as_deref(), axes.as_deref(), *norm),
+    }
 }
 
 /// Complex FFT over `axes` (numpy's fftn/ifftn): `a` is complex64 (the

@@ -10,6 +10,7 @@
 //! Every function releases the GIL while the library works.
 
 mod arrays;
+mod bench;
 mod context;
 mod dct;
 mod errors;
@@ -30,5 +31,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     topk::register(m)?;
     spectral::register(m)?;
     store::register(m)?;
+    bench::register(m)?;
     Ok(())
 }
