@@ -27,7 +27,7 @@ from . import fft
 from ._context import get_context, set_context, use
 from ._interop import PrecisionWarning
 from ._native import Context, CorruptFileError, DeviceError, FftTensorError
-from .checkpoint import compress_file, inspect, load, save
+from .checkpoint import compress_file, decompress_file, inspect, load, save
 from .compress import SparseSpectral, compress, decompress, top_k
 from ._dct import dct, dctn, idct, idctn
 from .fft import (fft2, fftfreq, fftn, fftshift, hfft, ifft, ifft2, ifftn, ifftshift, ihfft,
@@ -48,5 +48,5 @@ __all__ = [
     "rfftn", "irfftn", "hfft", "ihfft", "fftfreq", "rfftfreq", "fftshift", "ifftshift",
     "dct", "idct", "dctn", "idctn", "scipy_backend",
     "top_k", "compress", "decompress", "SparseSpectral",
-    "save", "load", "inspect", "compress_file",
+    "save", "load", "inspect", "compress_file", "decompress_file",
 ]

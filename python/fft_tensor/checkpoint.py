@@ -21,7 +21,7 @@ from . import _native
 from ._context import get_context
 from ._interop import _torch, is_torch
 
-__all__ = ["save", "load", "inspect", "compress_file"]
+__all__ = ["save", "load", "inspect", "compress_file", "decompress_file"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -158,3 +158,12 @@ def compress_file(input: PathLike, output: PathLike, max_error: float = 0.01,
     """Compresses a safetensors file into a ``.fftt`` container (as the
     ``fft-tensor compress`` command); returns the per-tensor records."""
     return save(os.fspath(input), output, max_error, codec, allow_nonfinite=allow_nonfinite)
+
+
+def decompress_file(input: PathLike, output: PathLike) -> int:
+    """Writes a ``.fftt`` container back as a safetensors file (original
+    dtypes, metadata carried over), as the ``fft-tensor decompress``
+    command; returns the tensor bytes written. The output is written to a
+    temporary name and renamed; an output that is the input is refused
+    (ValueError)."""
+    return _native.decompress_file(get_context(), os.fspath(input), os.fspath(output))

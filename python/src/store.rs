@@ -49,6 +49,20 @@ fn compress_file(
         .map(|r| json(&r))
 }
 
+/// Decompresses a `.fftt` container into a safetensors file (original
+/// dtypes, metadata carried over); returns the tensor bytes written.
+#[pyfunction]
+#[pyo3(signature = (ctx, input, output))]
+fn decompress_file(
+    py: Python<'_>,
+    ctx: &Context,
+    input: PathBuf,
+    output: PathBuf,
+) -> PyResult<u64> {
+    py.detach(|| store::decompress_file(&ctx.inner, &input, &output, &mut |_| {}))
+        .py()
+}
+
 /// Writes named tensors, `(name, dtype, shape, bytes)` with a safetensors
 /// dtype name and the little-endian bytes as a uint8 array, into a `.fftt`
 /// container at `path` with `metadata`; returns the report as JSON.
@@ -199,6 +213,7 @@ fn inspect(py: Python<'_>, path: PathBuf) -> PyResult<String> {
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(compress_file, m)?)?;
+    m.add_function(wrap_pyfunction!(decompress_file, m)?)?;
     m.add_function(wrap_pyfunction!(save, m)?)?;
     m.add_function(wrap_pyfunction!(load, m)?)?;
     m.add_function(wrap_pyfunction!(inspect, m)?)?;

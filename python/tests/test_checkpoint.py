@@ -113,6 +113,11 @@ def test_safetensors_paths(tmp_path, rng):
     assert rel_error(back["b"], plain["b"]) <= 0.00101
     with pytest.raises(ValueError, match="input"):
         ft.compress_file(st, st)
+    out = tmp_path / "back.safetensors"
+    assert ft.decompress_file(tmp_path / "out.fftt", out) > 0
+    again = ft.load(out)
+    assert again["ids"].dtype == np.int32 and np.array_equal(again["ids"], np.arange(6))
+    assert np.array_equal(again["x"], back["x"])
 
 
 def test_file_errors(tmp_path, rng):
