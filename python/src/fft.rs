@@ -35,7 +35,7 @@ fn transform<'py, In, Out>(
     f: impl Fn(Tensor<In>) -> fft_tensor::Result<Tensor<Out>> + Send + Sync,
 ) -> PyResult<Option<Bound<'py, PyAny>>>
 where
-    In: Element + Clone + Sync,
+    In: Element + Copy + Send + Sync,
     Out: Element + Send,
 {
     let Some(input) = Input::<In>::of(a) else {
