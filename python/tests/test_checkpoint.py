@@ -46,6 +46,13 @@ def test_dict_round_trip(tmp_path, backend, rng):
     assert os.listdir(tmp_path) == ["model.fftt"]  # no staging files left
 
 
+def test_empty_tensors(tmp_path):
+    src = {"none": np.zeros((0, 4), np.float32), "ids": np.zeros(0, np.int64)}
+    ft.save(src, tmp_path / "e.fftt")
+    back = ft.load(tmp_path / "e.fftt")
+    assert back["none"].shape == (0, 4) and back["ids"].dtype == np.int64
+
+
 def test_codec_choice_and_exact(tmp_path, rng):
     src = {"w": rng.standard_normal((16, 16)).astype(np.float32)}
     ft.save(src, tmp_path / "raw.fftt", codec="raw")
