@@ -5,7 +5,7 @@
 //! one new file and one line below. The Python half (`fft_tensor/*.py`)
 //! gives the functions numpy's and scipy's signatures, dtype rules and
 //! PyTorch support; the functions here take C-contiguous numpy arrays of
-//! the exact element type and a [`context::Context`] first.
+//! the exact element type and a `Context` first.
 //!
 //! Every function releases the GIL while the library works.
 
