@@ -1,0 +1,15 @@
+//! Linear algebra on weights: `Y = X W^T (+ bias)` on the GPU (WGSL,
+//! workgroup-tiled) and the CPU (the `matrixmultiply` crate), with a record
+//! form so other GPU work can chain the product into one submission.
+//!
+//! * [`dense`]: f32 weights ([`Context::matmul`](crate::Context::matmul),
+//!   [`Context::record_matmul`](crate::Context::record_matmul),
+//!   [`matmul_cpu`]).
+//!
+//! Shapes follow the usual linear-layer convention: `X` is `batch x inputs`
+//! (`B x N`), `W` is `outputs x inputs` (`M x N`), both row-major, and `Y`
+//! is `batch x outputs` (`B x M`).
+
+pub mod dense;
+
+pub use dense::{matmul_cpu, matmul_cpu_into, MatmulShape};
