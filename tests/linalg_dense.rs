@@ -6,26 +6,13 @@
 mod common;
 
 use fft_tensor::linalg::{matmul_cpu, MatmulShape};
-use fft_tensor::testing::{compare_real, gpu_context_or_skip, SplitMix64};
+use fft_tensor::testing::{
+    compare_real, gpu_context_or_skip, reference_matmul as reference, SplitMix64,
+};
 use fft_tensor::{Context, Error};
 
 fn random(n: usize, scale: f32, seed: u64) -> Vec<f32> {
-    let mut rng = SplitMix64(seed);
-    (0..n).map(|_| rng.uniform() * scale).collect()
-}
-
-/// `X W^T + bias` in f64.
-fn reference(x: &[f32], w: &[f32], bias: Option<&[f32]>, s: MatmulShape) -> Vec<f64> {
-    let mut y = vec![0.0f64; s.y_len()];
-    for r in 0..s.batch {
-        for c in 0..s.outputs {
-            let dot: f64 = (0..s.inputs)
-                .map(|k| f64::from(x[r * s.inputs + k]) * f64::from(w[c * s.inputs + k]))
-                .sum();
-            y[r * s.outputs + c] = dot + bias.map_or(0.0, |b| f64::from(b[c]));
-        }
-    }
-    y
+    SplitMix64(seed).uniform_vec(n, scale)
 }
 
 /// `sum_k |x w| + |bias|` per output: the magnitude rounding errors scale

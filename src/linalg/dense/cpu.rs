@@ -1,6 +1,8 @@
 //! The CPU twin: `matrixmultiply`'s SGEMM, split over blocks of outputs on
 //! rayon's threads (so `B = 1` uses every core too).
 
+use std::borrow::Cow;
+
 use rayon::prelude::*;
 
 use super::MatmulShape;
@@ -46,28 +48,62 @@ pub fn matmul_cpu_into(
             format!("{} elements", y.len()),
         ));
     }
+    let n = shape.inputs;
+    by_row_blocks(x, bias, shape, y, |c0, mc| {
+        Ok(Cow::Borrowed(&w[c0 * n..(c0 + mc) * n]))
+    })
+}
+
+/// `Y = X W^T (+ bias)` with W supplied in blocks of rows: `block(c0, mc)`
+/// returns rows `c0..c0 + mc` of W (`mc x inputs`, borrowed or decoded
+/// for the call). Blocks of [`OUTPUTS_PER_TASK`] rows run on rayon's
+/// threads, so only a few decoded blocks exist at once. Lengths of `x`,
+/// `bias` and `y` must already be checked.
+///
+/// # Errors
+/// The first error `block` returns.
+pub(crate) fn by_row_blocks<'w>(
+    x: &[f32],
+    bias: Option<&[f32]>,
+    shape: MatmulShape,
+    y: &mut [f32],
+    block: impl Fn(usize, usize) -> Result<Cow<'w, [f32]>> + Sync,
+) -> Result<()> {
     let MatmulShape {
         batch: b,
         inputs: n,
         outputs: m,
     } = shape;
     if m <= OUTPUTS_PER_TASK || rayon::current_num_threads() == 1 {
-        gemm_block(x, w, bias, b, n, m, y, m);
+        for c0 in (0..m).step_by(OUTPUTS_PER_TASK) {
+            let mc = OUTPUTS_PER_TASK.min(m - c0);
+            let wb = block(c0, mc)?;
+            gemm_block(
+                x,
+                &wb,
+                bias.map(|s| &s[c0..c0 + mc]),
+                b,
+                n,
+                mc,
+                &mut y[c0..],
+                m,
+            );
+        }
         return Ok(());
     }
-    // Each task computes a contiguous B x mc block of Y^T's columns into
-    // its own buffer; the blocks are then scattered into Y's rows.
-    let blocks: Vec<(usize, Vec<f32>)> = w
-        .par_chunks(OUTPUTS_PER_TASK * n)
-        .enumerate()
-        .map(|(i, wb)| {
+    // Each task computes a B x mc block of Y's columns into its own
+    // buffer; the blocks are then scattered into Y's rows.
+    let blocks: Vec<(usize, Vec<f32>)> = (0..m.div_ceil(OUTPUTS_PER_TASK))
+        .into_par_iter()
+        .map(|i| {
             let c0 = i * OUTPUTS_PER_TASK;
-            let mc = wb.len() / n;
+            let mc = OUTPUTS_PER_TASK.min(m - c0);
+            let wb = block(c0, mc)?;
             let mut yb = vec![0.0f32; b * mc];
-            gemm_block(x, wb, bias.map(|s| &s[c0..c0 + mc]), b, n, mc, &mut yb, mc);
-            (c0, yb)
+            gemm_block(x, &wb, bias.map(|s| &s[c0..c0 + mc]), b, n, mc, &mut yb, mc);
+            Ok((c0, yb))
         })
-        .collect();
+        .collect::<Result<_>>()?;
     for (c0, yb) in blocks {
         let mc = yb.len() / b;
         for (row, src) in y.chunks_exact_mut(m).zip(yb.chunks_exact(mc)) {

@@ -23,7 +23,6 @@ struct MatmulParams {
 const TILE: usize = 64;
 
 /// How the kernel reads W's words (`W_FORMAT` of `matmul.wgsl`).
-#[allow(dead_code)] // the quantised layouts are constructed by the quantised path
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum WeightLayout {
     /// f32, one word per element.

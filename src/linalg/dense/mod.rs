@@ -4,7 +4,9 @@
 mod cpu;
 mod gpu;
 
+pub(crate) use cpu::by_row_blocks;
 pub use cpu::{matmul_cpu, matmul_cpu_into};
+pub(crate) use gpu::{record_product, WeightLayout};
 
 use crate::backend::Context;
 use crate::error::{Error, Result};
