@@ -30,6 +30,12 @@ struct Params {
     tiles_m: u32,
     group: u32,
     values_offset: u32,
+    // Y element (r, c) is written at r * ldy + col0 + c (and takes
+    // bias[col0 + c]), so row blocks of W fill column blocks of Y.
+    ldy: u32,
+    col0: u32,
+    _pad0: u32,
+    _pad1: u32,
 }
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -144,9 +150,9 @@ fn main(
             if c < params.m {
                 var v = acc[i * 4u + j];
                 if params.has_bias != 0u {
-                    v += bias[c];
+                    v += bias[params.col0 + c];
                 }
-                y[r * params.m + c] = v;
+                y[r * params.ldy + params.col0 + c] = v;
             }
         }
     }

@@ -9,7 +9,7 @@ use super::MatmulShape;
 use crate::error::Result;
 
 /// Outputs per rayon task: large enough that each task is a real GEMM.
-const OUTPUTS_PER_TASK: usize = 64;
+pub(crate) const OUTPUTS_PER_TASK: usize = 64;
 
 /// `Y = X W^T (+ bias)` on the CPU; returns `Y`, `batch x outputs`.
 ///
@@ -49,15 +49,15 @@ pub fn matmul_cpu_into(
         ));
     }
     let n = shape.inputs;
-    by_row_blocks(x, bias, shape, y, |c0, mc| {
+    by_row_blocks(x, bias, shape, y, OUTPUTS_PER_TASK, |c0, mc| {
         Ok(Cow::Borrowed(&w[c0 * n..(c0 + mc) * n]))
     })
 }
 
 /// `Y = X W^T (+ bias)` with W supplied in blocks of rows: `block(c0, mc)`
 /// returns rows `c0..c0 + mc` of W (`mc x inputs`, borrowed or decoded
-/// for the call). Blocks of [`OUTPUTS_PER_TASK`] rows run on rayon's
-/// threads, so only a few decoded blocks exist at once. Lengths of `x`,
+/// for the call). Blocks of `rows` rows run on rayon's threads, so only a
+/// few decoded blocks exist at once. Lengths of `x`,
 /// `bias` and `y` must already be checked.
 ///
 /// # Errors
@@ -67,6 +67,7 @@ pub(crate) fn by_row_blocks<'w>(
     bias: Option<&[f32]>,
     shape: MatmulShape,
     y: &mut [f32],
+    rows: usize,
     block: impl Fn(usize, usize) -> Result<Cow<'w, [f32]>> + Sync,
 ) -> Result<()> {
     let MatmulShape {
@@ -74,9 +75,10 @@ pub(crate) fn by_row_blocks<'w>(
         inputs: n,
         outputs: m,
     } = shape;
-    if m <= OUTPUTS_PER_TASK || rayon::current_num_threads() == 1 {
-        for c0 in (0..m).step_by(OUTPUTS_PER_TASK) {
-            let mc = OUTPUTS_PER_TASK.min(m - c0);
+    let rows = rows.max(1);
+    if m <= rows || rayon::current_num_threads() == 1 {
+        for c0 in (0..m).step_by(rows) {
+            let mc = rows.min(m - c0);
             let wb = block(c0, mc)?;
             gemm_block(
                 x,
@@ -93,11 +95,11 @@ pub(crate) fn by_row_blocks<'w>(
     }
     // Each task computes a B x mc block of Y's columns into its own
     // buffer; the blocks are then scattered into Y's rows.
-    let blocks: Vec<(usize, Vec<f32>)> = (0..m.div_ceil(OUTPUTS_PER_TASK))
+    let blocks: Vec<(usize, Vec<f32>)> = (0..m.div_ceil(rows))
         .into_par_iter()
         .map(|i| {
-            let c0 = i * OUTPUTS_PER_TASK;
-            let mc = OUTPUTS_PER_TASK.min(m - c0);
+            let c0 = i * rows;
+            let mc = rows.min(m - c0);
             let wb = block(c0, mc)?;
             let mut yb = vec![0.0f32; b * mc];
             gemm_block(x, &wb, bias.map(|s| &s[c0..c0 + mc]), b, n, mc, &mut yb, mc);

@@ -16,7 +16,19 @@ struct MatmulParams {
     tiles_m: u32,
     group: u32,
     values_offset: u32,
+    ldy: u32,
+    col0: u32,
+    _pad0: u32,
+    _pad1: u32,
 }
+}
+
+/// Where a product's `B x M` result lands in a wider `Y`: element `(r, c)`
+/// at `r * row_stride + col0 + c`, taking `bias[col0 + c]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Placement {
+    pub(crate) row_stride: usize,
+    pub(crate) col0: usize,
 }
 
 /// Output tile edge of `matmul.wgsl`.
@@ -90,7 +102,11 @@ impl Context {
         y: &BufferSlice,
         shape: MatmulShape,
     ) -> Result<()> {
-        record_product(self, rec, x, w, WeightLayout::F32, bias, y, shape)
+        let place = Placement {
+            row_stride: shape.outputs,
+            col0: 0,
+        };
+        record_product(self, rec, x, w, WeightLayout::F32, bias, y, shape, place)
     }
 }
 
@@ -112,8 +128,8 @@ fn need(op: &'static str, what: &str, slice: &BufferSlice, bytes: u64, max: u64)
     Ok(())
 }
 
-/// Records the product with W read in `layout` (shared by the dense and
-/// quantised-resident paths).
+/// Records the product with W read in `layout` (shared by the dense,
+/// quantised-resident and streamed paths), its result placed by `place`.
 ///
 /// # Errors
 /// As [`Context::record_matmul`].
@@ -127,6 +143,7 @@ pub(crate) fn record_product(
     bias: Option<&BufferSlice>,
     y: &BufferSlice,
     shape: MatmulShape,
+    place: Placement,
 ) -> Result<()> {
     const OP: &str = "record_matmul";
     let gpu = ctx.gpu().ok_or(Error::NoGpu {
@@ -141,12 +158,20 @@ pub(crate) fn record_product(
     );
     need(OP, "X", x, 4 * b * n, max)?;
     need(OP, "W", w, layout.bytes(m * n), max)?;
-    need(OP, "Y", y, 4 * b * m, max)?;
+    let (ldy, col0) = (place.row_stride as u64, place.col0 as u64);
+    if ldy < col0 + m {
+        return Err(Error::invalid(
+            "placement",
+            format!("rows of {ldy} cannot hold columns {col0}..{}", col0 + m),
+        ));
+    }
+    let y_elements = (b - 1) * ldy + col0 + m;
+    need(OP, "Y", y, 4 * y_elements, max)?;
     if let Some(bias) = bias {
-        need(OP, "bias", bias, 4 * m, max)?;
+        need(OP, "bias", bias, 4 * (col0 + m), max)?;
     }
     // Indices inside the kernel are u32.
-    let largest = (b * n).max(m * n).max(b * m).max(layout.bytes(m * n));
+    let largest = (b * n).max(m * n).max(y_elements).max(layout.bytes(m * n));
     if largest > u64::from(u32::MAX) {
         return Err(Error::DeviceLimit {
             what: "elements of a matmul operand (u32 indexing)",
@@ -171,6 +196,10 @@ pub(crate) fn record_product(
             tiles_m: tiles_m as u32,
             group,
             values_offset,
+            ldy: ldy as u32,
+            col0: col0 as u32,
+            _pad0: 0,
+            _pad1: 0,
         },
     )
 }

@@ -4,9 +4,9 @@
 mod cpu;
 mod gpu;
 
-pub(crate) use cpu::by_row_blocks;
+pub(crate) use cpu::{by_row_blocks, OUTPUTS_PER_TASK};
 pub use cpu::{matmul_cpu, matmul_cpu_into};
-pub(crate) use gpu::{record_product, WeightLayout};
+pub(crate) use gpu::{record_product, Placement, WeightLayout};
 
 use crate::backend::Context;
 use crate::error::{Error, Result};

@@ -4,7 +4,7 @@
 use super::{QuantBits, QuantizedWeight};
 use crate::backend::{BufferSlice, Context, GpuBuffer, Recording};
 use crate::error::{Error, Result};
-use crate::linalg::dense::{record_product, WeightLayout};
+use crate::linalg::dense::{record_product, Placement, WeightLayout};
 use crate::linalg::MatmulShape;
 
 /// A [`QuantizedWeight`] uploaded to the GPU as its stored bytes (tracked
@@ -88,6 +88,20 @@ impl Context {
         batch: usize,
     ) -> Result<()> {
         let shape = MatmulShape::new(batch, w.cols, w.rows);
-        record_product(self, rec, x, &w.buffer.slice(), w.layout, bias, y, shape)
+        let place = Placement {
+            row_stride: w.rows,
+            col0: 0,
+        };
+        record_product(
+            self,
+            rec,
+            x,
+            &w.buffer.slice(),
+            w.layout,
+            bias,
+            y,
+            shape,
+            place,
+        )
     }
 }

@@ -10,7 +10,7 @@ pub use gpu::GpuQuantizedWeight;
 
 use std::borrow::Cow;
 
-use super::dense::{by_row_blocks, WeightLayout};
+use super::dense::{by_row_blocks, WeightLayout, OUTPUTS_PER_TASK};
 use super::MatmulShape;
 use crate::backend::Context;
 use crate::error::{Error, Result};
@@ -269,7 +269,7 @@ pub fn matmul_quantized_cpu(
     shape.check_lengths("matmul_quantized", x.len(), None, bias.map(<[f32]>::len))?;
     let mut y = vec![0.0f32; shape.y_len()];
     let n = w.cols;
-    by_row_blocks(x, bias, shape, &mut y, |c0, mc| {
+    by_row_blocks(x, bias, shape, &mut y, OUTPUTS_PER_TASK, |c0, mc| {
         let mut block = vec![0.0f32; mc * n];
         w.dequantize_range(c0 * n, &mut block);
         Ok(Cow::Owned(block))
