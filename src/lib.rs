@@ -23,6 +23,8 @@
 //! * [`store`]: compressed checkpoints (`.fftt`): per-tensor codecs chosen
 //!   by measured error, safetensors in and out, validated reading.
 //!
+//! * [`linalg`]: `Y = X W^T (+ bias)` on the GPU (tiled WGSL) and the CPU
+//!   (`matrixmultiply`), with a record form for chained GPU work.
 //! * [`backend::Recording`]: GPU work of several operations recorded
 //!   together and submitted once (one wait, only the results read back).
 //!
@@ -61,6 +63,7 @@ pub mod backend;
 pub mod dct;
 pub mod error;
 pub mod fft;
+pub mod linalg;
 mod shaders;
 pub mod sparse;
 pub mod spectral;

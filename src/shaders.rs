@@ -107,6 +107,8 @@ kernels! {
     BLUESTEIN_POINTWISE = "bluestein_pointwise.wgsl";
     /// Bluestein step 5: the convolution's first points times the chirp, scattered to the lines.
     BLUESTEIN_OUTPUT = "bluestein_output.wgsl";
+    /// Tiled `Y = X W^T (+ bias)` with W as f32, INT8 or INT4 (dequantised on load).
+    MATMUL = "matmul.wgsl";
 }
 
 macro_rules! shared_constants {
