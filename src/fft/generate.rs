@@ -17,13 +17,16 @@ use std::sync::Mutex;
 
 use crate::shaders::{Kernel, FFT_SHARED};
 
+/// (length, lines per group, workgroup size) and its generated kernel.
+type Generated = ((u32, u32, u32), &'static Kernel);
+
 const BEGIN: &str = "    // stages: begin";
 const END: &str = "    // stages: end";
 
 /// The shared kernel for lines of length `n` with `radices`, `lines` lines
 /// per workgroup and `wg` invocations.
 pub(crate) fn shared_kernel(n: u32, radices: &[u32], lines: u32, wg: u32) -> &'static Kernel {
-    static CACHE: Mutex<Vec<((u32, u32, u32), &'static Kernel)>> = Mutex::new(Vec::new());
+    static CACHE: Mutex<Vec<Generated>> = Mutex::new(Vec::new());
     let key = (n, lines, wg);
     let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
     if let Some((_, k)) = cache.iter().find(|(k, _)| *k == key) {

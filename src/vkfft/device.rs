@@ -61,21 +61,71 @@ impl Device {
         // SAFETY: valid create info; the instance is destroyed in Drop.
         let instance = unsafe { entry.create_instance(&info, None) }
             .map_err(|e| no_device(format!("vkCreateInstance: {e}")))?;
-        match Self::with_instance(entry, instance.clone(), name) {
-            Ok(d) => Ok(d),
+        let (physical, dev_name, family, props) = match Self::pick(&instance, name) {
+            Ok(p) => p,
             Err(e) => {
-                // SAFETY: nothing created from the instance is left.
+                // SAFETY: nothing was created from the instance.
                 unsafe { instance.destroy_instance(None) };
-                Err(e)
+                return Err(e);
             }
-        }
+        };
+        // SAFETY: plain queries on a device of this instance.
+        let families = unsafe { instance.get_physical_device_queue_family_properties(physical) };
+        let timestamp_ns = (families[family as usize].timestamp_valid_bits > 0
+            && props.limits.timestamp_compute_and_graphics == vk::TRUE)
+            .then_some(f64::from(props.limits.timestamp_period));
+        let priorities = [1.0f32];
+        let queue_info = [vk::DeviceQueueCreateInfo::default()
+            .queue_family_index(family)
+            .queue_priorities(&priorities)];
+        let info = vk::DeviceCreateInfo::default().queue_create_infos(&queue_info);
+        // SAFETY: valid create info for a device of this instance.
+        let device = match unsafe { instance.create_device(physical, &info, None) } {
+            Ok(d) => d,
+            Err(e) => {
+                // SAFETY: nothing else was created from the instance.
+                unsafe { instance.destroy_instance(None) };
+                return Err(Error::DeviceRequest {
+                    adapter: dev_name,
+                    detail: e.to_string(),
+                });
+            }
+        };
+        // SAFETY: the queue family and index were requested above.
+        let queue = unsafe { device.get_device_queue(family, 0) };
+        // SAFETY: plain queries.
+        let memory = unsafe { instance.get_physical_device_memory_properties(physical) };
+        let mut d = Device {
+            _entry: entry,
+            instance,
+            physical,
+            device,
+            queue,
+            pool: vk::CommandPool::null(),
+            plan_fence: vk::Fence::null(),
+            fence: vk::Fence::null(),
+            cmd: vk::CommandBuffer::null(),
+            memory,
+            timestamp_ns,
+            queries: vk::QueryPool::null(),
+            name: dev_name,
+        };
+        // From here Drop destroys whatever was created, device and instance.
+        d.create_objects(family)?;
+        Ok(d)
     }
 
-    fn with_instance(
-        entry: ash::Entry,
-        instance: ash::Instance,
+    /// The device to open: the first match by [`rank`], with its compute
+    /// queue family.
+    fn pick(
+        instance: &ash::Instance,
         name: Option<&str>,
-    ) -> Result<Self> {
+    ) -> Result<(
+        vk::PhysicalDevice,
+        String,
+        u32,
+        vk::PhysicalDeviceProperties,
+    )> {
         // SAFETY: plain queries on a live instance.
         let physicals = unsafe { instance.enumerate_physical_devices() }
             .map_err(vk_err("enumerating Vulkan devices"))?;
@@ -115,45 +165,7 @@ impl Device {
                 },
             });
         };
-        // SAFETY: as above.
-        let families = unsafe { instance.get_physical_device_queue_family_properties(physical) };
-        let timestamp_ns = (families[family as usize].timestamp_valid_bits > 0
-            && props.limits.timestamp_compute_and_graphics == vk::TRUE)
-            .then_some(f64::from(props.limits.timestamp_period));
-        let priorities = [1.0f32];
-        let queue_info = [vk::DeviceQueueCreateInfo::default()
-            .queue_family_index(family)
-            .queue_priorities(&priorities)];
-        let info = vk::DeviceCreateInfo::default().queue_create_infos(&queue_info);
-        // SAFETY: valid create info for a device of this instance.
-        let device = unsafe { instance.create_device(physical, &info, None) }.map_err(|e| {
-            Error::DeviceRequest {
-                adapter: dev_name.clone(),
-                detail: e.to_string(),
-            }
-        })?;
-        // SAFETY: the queue family and index were requested above.
-        let queue = unsafe { device.get_device_queue(family, 0) };
-        // SAFETY: plain queries.
-        let memory = unsafe { instance.get_physical_device_memory_properties(physical) };
-        let mut d = Device {
-            _entry: entry,
-            instance,
-            physical,
-            device,
-            queue,
-            pool: vk::CommandPool::null(),
-            plan_fence: vk::Fence::null(),
-            fence: vk::Fence::null(),
-            cmd: vk::CommandBuffer::null(),
-            memory,
-            timestamp_ns,
-            queries: vk::QueryPool::null(),
-            name: dev_name,
-        };
-        // From here Drop cleans up whatever was created.
-        d.create_objects(family)?;
-        Ok(d)
+        Ok((physical, dev_name, family, props))
     }
 
     fn create_objects(&mut self, family: u32) -> Result<()> {
