@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the GPU conformance tests, the tour and the benchmarks in release
 # mode and packs them into OUT/bins.tgz, for a machine that has a GPU but no
-# Rust toolchain (same CPU architecture). Run `gpu-check.sh` there.
+# Rust toolchain (same CPU architecture). Run `gpu-check.sh` or
+# `gpu-report.sh` there.
 #
 #   scripts/gpu-check-build.sh OUT
 set -euo pipefail
@@ -13,6 +14,11 @@ tests=$(cargo test --release --no-run --message-format=json 2>/dev/null \
   | grep -E '/(fft_gpu|fft_any_length|fft_nd|fft_real|dct|spectral|topk)-[0-9a-f]+$')
 benches=$(cargo bench --no-run --message-format=json 2>/dev/null \
   | grep -o '"executable":"[^"]*"' | cut -d'"' -f4 | grep -E '/(fft|spectral|topk)-[0-9a-f]+$')
+# The VkFFT comparison (feature vkfft) when VkFFT's header is installed.
+if [ -f /usr/include/vkFFT.h ]; then
+  benches="$benches $(cargo bench --features vkfft --bench fft_vs_vkfft --no-run --message-format=json 2>/dev/null \
+    | grep -o '"executable":"[^"]*"' | cut -d'"' -f4 | grep -E '/fft_vs_vkfft-[0-9a-f]+$')"
+fi
 stage=$(mktemp -d)
 cp target/release/examples/tour "$stage/tour"
 for t in $tests; do name=$(basename "$t"); cp "$t" "$stage/test_${name%-*}"; done

@@ -162,6 +162,7 @@ fn main(
     workgroupBarrier();
 
     var regs: array<vec2<f32>, REGS>;
+    // stages: begin (src/fft/generate.rs replaces this part with unrolled stages)
     var span = 1u;
     for (var s = 0u; s < stage_count(); s++) {
         let radix = stage_radix(s);
@@ -207,6 +208,7 @@ fn main(
         workgroupBarrier();
         span *= radix;
     }
+    // stages: end
 
     let lo_len = max(params.twist_lo_len, 1u);
     for (var e = li; e < tile; e += WG_SIZE) {

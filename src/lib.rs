@@ -72,6 +72,8 @@ pub mod tensor;
 #[doc(hidden)]
 pub mod testing;
 pub mod topk;
+#[cfg(feature = "vkfft")]
+pub mod vkfft;
 
 pub use backend::{Backend, Context, ContextOptions, DeviceChoice, MemoryStats};
 pub use error::{Error, Result};

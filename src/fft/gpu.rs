@@ -3,6 +3,7 @@
 use crate::backend::{BufferSlice, Context, GpuBuffer, GpuDevice, Groups, Recording};
 use crate::error::{Error, Result};
 use crate::fft::bluestein::GpuBluestein;
+use crate::fft::generate;
 use crate::fft::recipe::{
     lines_per_group, padded_slots, radices, Algorithm, FftRecipe, MAX_SHARED_STAGES, PAD_EVERY,
     WORKGROUP_SIZE,
@@ -90,6 +91,7 @@ struct SharedStages {
     stages: u32,
     /// Offset of the stage table `exp(-2 pi i m / n)` in the twiddle buffer.
     table_off: u32,
+    radices: Vec<u32>,
 }
 
 impl SharedStages {
@@ -114,6 +116,7 @@ impl SharedStages {
             packed,
             stages: radices.len() as u32,
             table_off,
+            radices,
         })
     }
 }
@@ -177,6 +180,10 @@ struct Stockham {
     two_level: Option<(u32, u32, u32)>, // (lo_len, lo_off, hi_off)
     /// The shared kernel's constants for each entry of `shared_stages`.
     shared: Vec<Vec<(&'static str, u32)>>,
+    /// The kernel for each entry of `shared_stages`: `fft_shared.wgsl`, or
+    /// when the device specialises kernels, its stages generated for the
+    /// length (`generate.rs`).
+    kernels: Vec<&'static shaders::Kernel>,
 }
 
 const GLOBAL_CONSTANTS: &[(&str, u32)] = &[("WG_SIZE", WORKGROUP_SIZE)];
@@ -297,9 +304,19 @@ impl Stockham {
                 constants
             })
             .collect();
+        let kernels: Vec<&'static shaders::Kernel> = shared_stages
+            .iter()
+            .map(|st| {
+                if gpu.specializes_kernels() {
+                    generate::shared_kernel(st.n, &st.radices, st.lines_per_group, WORKGROUP_SIZE)
+                } else {
+                    &shaders::FFT_SHARED
+                }
+            })
+            .collect();
         // Build the pipelines now, so plan creation reports shader errors.
-        for constants in &shared {
-            gpu.pipeline(&shaders::FFT_SHARED, constants)?;
+        for (kernel, constants) in kernels.iter().zip(&shared) {
+            gpu.pipeline(kernel, constants)?;
         }
         if matches!(recipe.algorithm, Algorithm::GlobalPasses { .. }) {
             gpu.pipeline(&shaders::FFT_GLOBAL_PASS, GLOBAL_CONSTANTS)?;
@@ -310,6 +327,7 @@ impl Stockham {
             shared_stages,
             two_level,
             shared,
+            kernels,
         })
     }
 
@@ -433,7 +451,7 @@ impl Stockham {
                 let last = i + 1 == shared_passes.len();
                 let input = if i == 0 { src } else { target(i - 1)? };
                 rec.launch(
-                    &shaders::FFT_SHARED,
+                    self.kernels[which],
                     &self.shared[which],
                     &[input, target(i)?, &twiddles],
                     Groups::Count(u64::from(num_lines.div_ceil(lpg))),

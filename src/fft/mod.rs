@@ -30,6 +30,7 @@ mod bluestein;
 mod cpu;
 mod cpu64;
 pub mod freq;
+mod generate;
 mod gpu;
 pub(crate) mod lines;
 mod nd;

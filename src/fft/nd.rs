@@ -89,6 +89,36 @@ impl Context {
         self.run_axis_passes(input, &passes)
     }
 
+    /// Records [`Context::fftn`] of a complex tensor of `shape` in `src`
+    /// into `dst` (the same size); `src` is left unchanged.
+    ///
+    /// # Errors
+    /// As [`Context::fftn`]; [`Error::NoGpu`] without a GPU;
+    /// [`Error::ShapeMismatch`] for buffer sizes.
+    #[allow(clippy::too_many_arguments)]
+    pub fn record_fftn(
+        &self,
+        rec: &mut Recording,
+        src: &BufferSlice,
+        dst: &BufferSlice,
+        shape: &[usize],
+        axes: &[usize],
+        direction: FftDirection,
+        normalization: Normalization,
+    ) -> Result<()> {
+        if self.gpu().is_none() {
+            return Err(Error::NoGpu { op: "record_fftn" });
+        }
+        let bytes = crate::tensor::shape_len(shape)? as u64 * 8;
+        for (what, slice) in [("fftn input", src), ("fftn output", dst)] {
+            if slice.size() != bytes {
+                return Err(Error::shape(what, format!("{bytes} bytes"), slice.size()));
+            }
+        }
+        let passes = self.axis_passes(shape, axes, direction, normalization)?;
+        record_axis_passes(rec, src, dst, &passes)
+    }
+
     /// Runs the passes on the GPU into a new tensor, in one submission.
     pub(crate) fn run_axis_passes(
         &self,
