@@ -16,6 +16,8 @@
 //! * [`circulant`]: circulant and block-circulant W through the FFT
 //!   ([`Context::circulant_matmul`](crate::Context::circulant_matmul),
 //!   [`CirculantLinear`]).
+//! * [`spectral`]: `y = W x` from W's sparse 2-D DCT spectrum without
+//!   building W ([`Context::spectral_matmul`](crate::Context::spectral_matmul)).
 //! * [`linear`]: [`Linear`], a layer loaded from a safetensors or `.fftt`
 //!   file by name, holding W dense, quantised or streamed by a budget.
 //!
@@ -27,10 +29,12 @@ pub mod circulant;
 pub mod dense;
 pub mod linear;
 pub mod quantized;
+pub mod spectral;
 pub mod streamed;
 
 pub use circulant::{circulant_matmul_cpu, BlockCirculant, CirculantLinear};
 pub use dense::{matmul_cpu, matmul_cpu_into, MatmulShape};
 pub use linear::{Linear, LinearOptions, LinearPath};
 pub use quantized::{matmul_quantized_cpu, GpuQuantizedWeight, QuantBits, QuantizedWeight};
+pub use spectral::SpectralWeight;
 pub use streamed::{matmul_streamed_cpu, BlockCodec, StreamedWeight};
