@@ -7,20 +7,8 @@ mod common;
 
 use fft_tensor::linalg::{MatmulShape, SpectralWeight};
 use fft_tensor::spectral::{CompressOptions, Keep, StoredPrecision, Transform};
-use fft_tensor::testing::{compare_real, reference_matmul, SplitMix64};
+use fft_tensor::testing::{compare_real, reference_matmul, smooth_matrix, SplitMix64};
 use fft_tensor::{Context, Error, Tensor};
-
-fn smooth(rows: usize, cols: usize) -> Vec<f32> {
-    (0..rows * cols)
-        .map(|i| {
-            let (r, c) = (
-                (i / cols) as f32 / rows as f32,
-                (i % cols) as f32 / cols as f32,
-            );
-            (2.1 * r + 0.3).sin() * (1.7 * c).cos() + 0.5 * (r * c * 3.0).sin()
-        })
-        .collect()
-}
 
 fn spectral_product_equals_decompress_then_dense(ctx: Context) {
     for (m, n, batch) in [(1, 1, 1), (7, 5, 3), (64, 96, 4), (33, 130, 1)] {
@@ -28,7 +16,7 @@ fn spectral_product_equals_decompress_then_dense(ctx: Context) {
         let x = SplitMix64(1).uniform_vec(batch * n, 1.0);
         for (kind, w) in [
             ("random", SplitMix64(2).uniform_vec(m * n, 1.0)),
-            ("smooth", smooth(m, n)),
+            ("smooth", smooth_matrix(m, n)),
         ] {
             for keep in [0.01, 0.05, 0.1, 1.0] {
                 let options = CompressOptions {
