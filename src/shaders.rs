@@ -109,6 +109,10 @@ kernels! {
     BLUESTEIN_OUTPUT = "bluestein_output.wgsl";
     /// Tiled `Y = X W^T (+ bias)` with W as f32, INT8 or INT4 (dequantised on load).
     MATMUL = "matmul.wgsl";
+    /// Block-circulant product of half spectra: sum over block columns of weight times input.
+    CIRCULANT_ACCUMULATE = "circulant_accumulate.wgsl";
+    /// Spectral matmul: kept 2-D DCT coefficients (compressed rows) times the input's DCT.
+    SPECTRAL_GATHER = "spectral_gather.wgsl";
 }
 
 macro_rules! shared_constants {

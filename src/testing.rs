@@ -194,3 +194,15 @@ pub fn reference_matmul(
     }
     y
 }
+
+/// A smooth `rows x cols` matrix (low frequencies along both axes), for
+/// tests of spectral codecs on weights.
+pub fn smooth_matrix(rows: usize, cols: usize) -> Vec<f32> {
+    (0..rows * cols)
+        .map(|i| {
+            let r = (i / cols) as f32 / rows as f32;
+            let c = (i % cols) as f32 / cols as f32;
+            (2.1 * r + 0.3).sin() * (1.7 * c).cos() + 0.5 * (r * c * 3.0).sin()
+        })
+        .collect()
+}

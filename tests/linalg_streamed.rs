@@ -9,25 +9,12 @@ use fft_tensor::linalg::{
     matmul_streamed_cpu, BlockCodec, MatmulShape, QuantBits, QuantizedWeight, StreamedWeight,
 };
 use fft_tensor::testing::{
-    compare_real, gpu_context_or_skip, reference_matmul as reference, SplitMix64,
+    compare_real, gpu_context_or_skip, reference_matmul as reference, smooth_matrix, SplitMix64,
 };
 use fft_tensor::{Context, ContextOptions, DeviceChoice, Error};
 
 fn random(n: usize, scale: f32, seed: u64) -> Vec<f32> {
     SplitMix64(seed).uniform_vec(n, scale)
-}
-
-/// A smooth weight: low-frequency in both directions.
-fn smooth(rows: usize, cols: usize) -> Vec<f32> {
-    (0..rows * cols)
-        .map(|i| {
-            let (r, c) = (
-                (i / cols) as f32 / rows as f32,
-                (i % cols) as f32 / cols as f32,
-            );
-            (2.1 * r + 0.3).sin() * (1.7 * c).cos() + 0.5 * (r * c * 3.0).sin()
-        })
-        .collect()
 }
 
 const CODECS: &[(BlockCodec, f64)] = &[
@@ -80,7 +67,7 @@ fn streamed_products_equal_the_decoded_weight_product(ctx: Context) {
 fn sparse_dct_blocks_of_a_smooth_weight(ctx: Context) {
     let (b, n, m) = (4, 96, 64);
     let s = MatmulShape::new(b, n, m);
-    let w = smooth(m, n);
+    let w = smooth_matrix(m, n);
     let x = random(s.x_len(), 1.0, 5);
     for keep in [0.05, 0.2] {
         let sw =

@@ -13,6 +13,11 @@
 //! * [`streamed`]: W compressed in host memory as row blocks, decoded block
 //!   by block into a double-buffered scratch
 //!   ([`Context::matmul_streamed`](crate::Context::matmul_streamed)).
+//! * [`circulant`]: circulant and block-circulant W through the FFT
+//!   ([`Context::circulant_matmul`](crate::Context::circulant_matmul),
+//!   [`CirculantLinear`]).
+//! * [`spectral`]: `y = W x` from W's sparse 2-D DCT spectrum without
+//!   building W ([`Context::spectral_matmul`](crate::Context::spectral_matmul)).
 //! * [`linear`]: [`Linear`], a layer loaded from a safetensors or `.fftt`
 //!   file by name, holding W dense, quantised or streamed by a budget.
 //!
@@ -20,12 +25,16 @@
 //! (`B x N`), `W` is `outputs x inputs` (`M x N`), both row-major, and `Y`
 //! is `batch x outputs` (`B x M`).
 
+pub mod circulant;
 pub mod dense;
 pub mod linear;
 pub mod quantized;
+pub mod spectral;
 pub mod streamed;
 
+pub use circulant::{circulant_matmul_cpu, BlockCirculant, CirculantLinear};
 pub use dense::{matmul_cpu, matmul_cpu_into, MatmulShape};
 pub use linear::{Linear, LinearOptions, LinearPath};
 pub use quantized::{matmul_quantized_cpu, GpuQuantizedWeight, QuantBits, QuantizedWeight};
+pub use spectral::SpectralWeight;
 pub use streamed::{matmul_streamed_cpu, BlockCodec, StreamedWeight};
