@@ -23,6 +23,9 @@
 //! * [`store`]: compressed checkpoints (`.fftt`): per-tensor codecs chosen
 //!   by measured error, safetensors in and out, validated reading.
 //!
+//! * [`layers`]: frequency-domain layers (inference): FFT and direct
+//!   convolution, FNet and global-filter mixing, softmax attention, layer
+//!   norm, GELU, complex embeddings, rotary positions, encoder blocks.
 //! * [`backend::Recording`]: GPU work of several operations recorded
 //!   together and submitted once (one wait, only the results read back).
 //!
@@ -61,6 +64,7 @@ pub mod backend;
 pub mod dct;
 pub mod error;
 pub mod fft;
+pub mod layers;
 mod shaders;
 pub mod sparse;
 pub mod spectral;

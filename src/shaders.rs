@@ -107,6 +107,10 @@ kernels! {
     BLUESTEIN_POINTWISE = "bluestein_pointwise.wgsl";
     /// Bluestein step 5: the convolution's first points times the chirp, scattered to the lines.
     BLUESTEIN_OUTPUT = "bluestein_output.wgsl";
+    /// Layer norm over the last axis, with an optional fused residual add.
+    LAYER_NORM = "layer_norm.wgsl";
+    /// GELU (tanh or erf form) with an optional fused per-column bias.
+    GELU = "gelu.wgsl";
 }
 
 macro_rules! shared_constants {
