@@ -111,6 +111,8 @@ kernels! {
     LAYER_NORM = "layer_norm.wgsl";
     /// GELU (tanh or erf form) with an optional fused per-column bias.
     GELU = "gelu.wgsl";
+    /// FNet mixing: the real part of a 2-D spectrum from its half spectrum.
+    FNET_REAL = "fnet_real.wgsl";
 }
 
 macro_rules! shared_constants {

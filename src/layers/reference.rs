@@ -36,3 +36,64 @@ pub fn root_of_unity(k: usize, n: usize) -> Complex64 {
     let t = -2.0 * std::f64::consts::PI * (k % n) as f64 / n as f64;
     Complex64::new(t.cos(), t.sin())
 }
+
+/// The naive DFT of each line of `data` viewed as `(outer, n, inner)`
+/// along its middle axis, in place (`inverse` uses `exp(+...)`, unscaled).
+pub fn dft_axis_f64(
+    data: &mut [Complex64],
+    (outer, n, inner): (usize, usize, usize),
+    inverse: bool,
+) {
+    let mut line = vec![Complex64::new(0.0, 0.0); n];
+    for o in 0..outer {
+        for i in 0..inner {
+            let at = |k: usize| (o * n + k) * inner + i;
+            for (k, out) in line.iter_mut().enumerate() {
+                *out = (0..n)
+                    .map(|j| {
+                        let w = root_of_unity(j * k % n, n);
+                        data[at(j)] * if inverse { w.conj() } else { w }
+                    })
+                    .sum();
+            }
+            for (k, v) in line.iter().enumerate() {
+                data[at(k)] = *v;
+            }
+        }
+    }
+}
+
+/// FNet mixing in f64: `Re(DFT2(x))` over the last two axes of `[b, s, h]`.
+pub fn fnet_mixing_f64(x: &[f64], (b, s, h): (usize, usize, usize)) -> Vec<f64> {
+    let mut z: Vec<Complex64> = x.iter().map(|&v| Complex64::new(v, 0.0)).collect();
+    dft_axis_f64(&mut z, (b * s, h, 1), false);
+    dft_axis_f64(&mut z, (b, s, h), false);
+    z.iter().map(|c| c.re).collect()
+}
+
+/// The global filter in f64 by its definition: per channel the DFT along
+/// the sequence of `[b, s, h]`, times `w` (`[s/2 + 1, h]`), then numpy's
+/// `irfft` written as a sum (real parts at 0 and `s/2`, twice the real
+/// part of the rest, divided by `s`).
+pub fn global_filter_f64(x: &[f64], w: &[Complex64], (b, s, h): (usize, usize, usize)) -> Vec<f64> {
+    let mut z: Vec<Complex64> = x.iter().map(|&v| Complex64::new(v, 0.0)).collect();
+    dft_axis_f64(&mut z, (b, s, h), false);
+    let half = s / 2 + 1;
+    let mut y = vec![0.0; x.len()];
+    for bi in 0..b {
+        for hi in 0..h {
+            for n in 0..s {
+                let mut acc = 0.0;
+                for k in 0..half {
+                    let v = z[(bi * s + k) * h + hi]
+                        * w[k * h + hi]
+                        * root_of_unity(k * n % s, s).conj();
+                    let edge = k == 0 || (s % 2 == 0 && k == s / 2);
+                    acc += if edge { v.re } else { 2.0 * v.re };
+                }
+                y[(bi * s + n) * h + hi] = acc / s as f64;
+            }
+        }
+    }
+    y
+}
