@@ -113,6 +113,8 @@ kernels! {
     GELU = "gelu.wgsl";
     /// FNet mixing: the real part of a 2-D spectrum from its half spectrum.
     FNET_REAL = "fnet_real.wgsl";
+    /// Scaled dot-product attention, online softmax over key tiles, masks and heads.
+    ATTENTION = "attention.wgsl";
 }
 
 macro_rules! shared_constants {

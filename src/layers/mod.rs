@@ -103,3 +103,11 @@ pub(crate) fn run_gpu<O: bytemuck::Pod>(
     let mut done = rec.submit()?.wait()?;
     done.take(result)
 }
+
+/// Loop iterations one invocation may run on this device, if it stops
+/// them: Mesa's lavapipe (`llvmpipe`, device type `Cpu`) ends an invocation
+/// silently after 65535 loop iterations in all, so kernels with long loops
+/// split their work into several dispatches there. A margin is kept.
+pub(crate) fn loop_budget(gpu: &crate::backend::GpuDevice) -> Option<usize> {
+    (gpu.adapter_info().device_type == wgpu::DeviceType::Cpu).then_some(60_000)
+}

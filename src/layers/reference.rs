@@ -97,3 +97,53 @@ pub fn global_filter_f64(x: &[f64], w: &[Complex64], (b, s, h): (usize, usize, u
     }
     y
 }
+
+/// Softmax attention in f64 by its definition (the whole score row, max
+/// subtracted): `q` `[b, sq, heads * d]`, `k`/`v` `[b, sk, heads * d]`;
+/// `visible(b, i, j)` says whether query `i` of batch `b` sees key `j`.
+/// Rows that see no key are zero.
+#[allow(clippy::too_many_arguments)]
+pub fn attention_f64(
+    q: &[f64],
+    k: &[f64],
+    v: &[f64],
+    (b, sq, sk, heads, d): (usize, usize, usize, usize, usize),
+    scale: f64,
+    visible: impl Fn(usize, usize, usize) -> bool,
+) -> Vec<f64> {
+    let hidden = heads * d;
+    let mut out = vec![0.0; b * sq * hidden];
+    for bi in 0..b {
+        for i in 0..sq {
+            for h in 0..heads {
+                let qi = &q[(bi * sq + i) * hidden + h * d..][..d];
+                let scores: Vec<Option<f64>> = (0..sk)
+                    .map(|j| {
+                        visible(bi, i, j).then(|| {
+                            let kj = &k[(bi * sk + j) * hidden + h * d..][..d];
+                            qi.iter().zip(kj).map(|(a, c)| a * c).sum::<f64>() * scale
+                        })
+                    })
+                    .collect();
+                let m = scores
+                    .iter()
+                    .flatten()
+                    .fold(f64::NEG_INFINITY, |a, &s| a.max(s));
+                if m == f64::NEG_INFINITY {
+                    continue;
+                }
+                let l: f64 = scores.iter().flatten().map(|s| (s - m).exp()).sum();
+                for (j, s) in scores.iter().enumerate() {
+                    if let Some(s) = s {
+                        let p = (s - m).exp() / l;
+                        for c in 0..d {
+                            out[(bi * sq + i) * hidden + h * d + c] +=
+                                p * v[(bi * sk + j) * hidden + h * d + c];
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
