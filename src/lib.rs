@@ -26,6 +26,8 @@
 //! * [`layers`]: frequency-domain layers (inference): FFT and direct
 //!   convolution, FNet and global-filter mixing, softmax attention, layer
 //!   norm, GELU, complex embeddings, rotary positions, encoder blocks.
+//! * [`linalg`]: `Y = X W^T (+ bias)` on the GPU (tiled WGSL) and the CPU
+//!   (`matrixmultiply`), with a record form for chained GPU work.
 //! * [`backend::Recording`]: GPU work of several operations recorded
 //!   together and submitted once (one wait, only the results read back).
 //!
@@ -65,6 +67,7 @@ pub mod dct;
 pub mod error;
 pub mod fft;
 pub mod layers;
+pub mod linalg;
 mod shaders;
 pub mod sparse;
 pub mod spectral;

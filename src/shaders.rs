@@ -115,6 +115,8 @@ kernels! {
     FNET_REAL = "fnet_real.wgsl";
     /// Scaled dot-product attention, online softmax over key tiles, masks and heads.
     ATTENTION = "attention.wgsl";
+    /// Tiled `Y = X W^T (+ bias)` with W as f32, INT8 or INT4 (dequantised on load).
+    MATMUL = "matmul.wgsl";
 }
 
 macro_rules! shared_constants {

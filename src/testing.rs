@@ -158,10 +158,39 @@ impl SplitMix64 {
         ((self.next_u64() >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
     }
 
+    /// `n` values uniform in [-scale, scale).
+    pub fn uniform_vec(&mut self, n: usize, scale: f32) -> Vec<f32> {
+        (0..n).map(|_| self.uniform() * scale).collect()
+    }
+
     /// `n` complex values with parts uniform in [-1, 1).
     pub fn complex_vec(&mut self, n: usize) -> Vec<Complex32> {
         (0..n)
             .map(|_| Complex32::new(self.uniform(), self.uniform()))
             .collect()
     }
+}
+
+/// The reference product `X W^T (+ bias)` in f64 (plain loops): `x` is
+/// `batch x inputs`, `w` is `outputs x inputs`.
+pub fn reference_matmul(
+    x: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    shape: crate::linalg::MatmulShape,
+) -> Vec<f64> {
+    let (n, m) = (shape.inputs, shape.outputs);
+    let mut y = vec![0.0f64; shape.y_len()];
+    for (r, row) in y.chunks_exact_mut(m).enumerate() {
+        let xr = &x[r * n..(r + 1) * n];
+        for (c, out) in row.iter_mut().enumerate() {
+            let dot: f64 = xr
+                .iter()
+                .zip(&w[c * n..(c + 1) * n])
+                .map(|(&a, &b)| f64::from(a) * f64::from(b))
+                .sum();
+            *out = dot + bias.map_or(0.0, |b| f64::from(b[c]));
+        }
+    }
+    y
 }
