@@ -115,6 +115,12 @@ kernels! {
     FNET_REAL = "fnet_real.wgsl";
     /// Scaled dot-product attention, online softmax over key tiles, masks and heads.
     ATTENTION = "attention.wgsl";
+    /// Zero padding, cropping and flipping of planes, with a per-channel bias.
+    CONV_WINDOW = "conv_window.wgsl";
+    /// FFT convolution's channel sum of spectra (groups, conjugate for correlation).
+    CONV_SPECTRAL_MIX = "conv_spectral_mix.wgsl";
+    /// Direct conv2d: stride, padding, dilation, groups.
+    CONV2D_DIRECT = "conv2d_direct.wgsl";
     /// Tiled `Y = X W^T (+ bias)` with W as f32, INT8 or INT4 (dequantised on load).
     MATMUL = "matmul.wgsl";
 }

@@ -147,3 +147,104 @@ pub fn attention_f64(
     }
     out
 }
+
+/// Sizes for the convolution references: `(n, cin, h, w, cout, kh, kw, groups)`.
+pub type ConvDims = (usize, usize, usize, usize, usize, usize, usize, usize);
+
+/// PyTorch's conv2d (cross-correlation) in f64 by its definition.
+#[allow(clippy::too_many_arguments)]
+pub fn conv2d_f64(
+    x: &[f64],
+    w: &[f64],
+    bias: Option<&[f64]>,
+    (n, cin, h, wd, cout, kh, kw, groups): ConvDims,
+    stride: (usize, usize),
+    pad: (usize, usize),
+    dil: (usize, usize),
+) -> (Vec<f64>, usize, usize) {
+    let oh = (h + 2 * pad.0 - dil.0 * (kh - 1) - 1) / stride.0 + 1;
+    let ow = (wd + 2 * pad.1 - dil.1 * (kw - 1) - 1) / stride.1 + 1;
+    let cig = cin / groups;
+    let mut y = vec![0.0; n * cout * oh * ow];
+    for b in 0..n {
+        for co in 0..cout {
+            let g = co / (cout / groups);
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    let mut acc = bias.map_or(0.0, |b| b[co]);
+                    for ci in 0..cig {
+                        for ky in 0..kh {
+                            for kx in 0..kw {
+                                let iy = (oy * stride.0 + ky * dil.0) as isize - pad.0 as isize;
+                                let ix = (ox * stride.1 + kx * dil.1) as isize - pad.1 as isize;
+                                if iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < wd {
+                                    acc += x[((b * cin + g * cig + ci) * h + iy as usize) * wd
+                                        + ix as usize]
+                                        * w[((co * cig + ci) * kh + ky) * kw + kx];
+                                }
+                            }
+                        }
+                    }
+                    y[((b * cout + co) * oh + oy) * ow + ox] = acc;
+                }
+            }
+        }
+    }
+    (y, oh, ow)
+}
+
+/// Linear or circular 2-D convolution (or correlation) in f64 by its sums:
+/// linear `full[t] = sum_k x[t - k] w[k]` (correlation: the filter flipped)
+/// cropped to `[oy0, oy0 + oh) x [ox0, ox0 + ow)`; circular (`oh = h`,
+/// `ow = w`) `y[i] = sum_k x[(i -+ k) mod h] w[k]`.
+#[allow(clippy::too_many_arguments)]
+pub fn conv_f64(
+    x: &[f64],
+    w: &[f64],
+    (n, cin, h, wd, cout, kh, kw, groups): ConvDims,
+    circular: bool,
+    correlate: bool,
+    (oy0, ox0, oh, ow): (usize, usize, usize, usize),
+) -> Vec<f64> {
+    let cig = cin / groups;
+    let mut y = vec![0.0; n * cout * oh * ow];
+    for b in 0..n {
+        for co in 0..cout {
+            let g = co / (cout / groups);
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    let (ty, tx) = ((oy + oy0) as isize, (ox + ox0) as isize);
+                    let mut acc = 0.0;
+                    for ci in 0..cig {
+                        for ky in 0..kh {
+                            for kx in 0..kw {
+                                let wv = if correlate && !circular {
+                                    w[((co * cig + ci) * kh + kh - 1 - ky) * kw + kw - 1 - kx]
+                                } else {
+                                    w[((co * cig + ci) * kh + ky) * kw + kx]
+                                };
+                                let (mut iy, mut ix) = if circular && correlate {
+                                    (ty + ky as isize, tx + kx as isize)
+                                } else {
+                                    (ty - ky as isize, tx - kx as isize)
+                                };
+                                if circular {
+                                    iy = iy.rem_euclid(h as isize);
+                                    ix = ix.rem_euclid(wd as isize);
+                                } else if iy < 0 || ix < 0 || iy as usize >= h || ix as usize >= wd
+                                {
+                                    continue;
+                                }
+                                acc += x[((b * cin + g * cig + ci) * h + iy as usize) * wd
+                                    + ix as usize]
+                                    * wv;
+                            }
+                        }
+                    }
+                    y[((b * cout + co) * oh + oy) * ow + ox] = acc;
+                }
+            }
+        }
+    }
+    y
+}
