@@ -121,6 +121,10 @@ kernels! {
     CONV_SPECTRAL_MIX = "conv_spectral_mix.wgsl";
     /// Direct conv2d: stride, padding, dilation, groups.
     CONV2D_DIRECT = "conv2d_direct.wgsl";
+    /// Embedding lookup: rows of a table by id.
+    EMBEDDING_GATHER = "embedding_gather.wgsl";
+    /// Rotary position encoding as complex multiplication by a position table.
+    ROPE = "rope.wgsl";
     /// Tiled `Y = X W^T (+ bias)` with W as f32, INT8 or INT4 (dequantised on load).
     MATMUL = "matmul.wgsl";
 }
