@@ -6,7 +6,7 @@ mod common;
 
 use fft_tensor::layers::blocks::{AttentionBlock, FnetBlock};
 use fft_tensor::layers::norm::GeluForm;
-use fft_tensor::layers::reference::{attention_f64, fnet_mixing_f64, layer_norm_f64};
+use fft_tensor::layers::reference::{attention_block_f64, fnet_block_f64};
 use fft_tensor::store::safetensors_io::SafetensorsFile;
 use fft_tensor::store::SafetensorsDtype;
 use fft_tensor::testing::{compare_real, SplitMix64};
@@ -70,39 +70,6 @@ fn weights_file(dir: &std::path::Path) -> std::path::PathBuf {
     path
 }
 
-fn dense_f64(x: &[f64], w: &[f32], b: &[f32], inputs: usize) -> Vec<f64> {
-    let outputs = b.len();
-    x.chunks(inputs)
-        .flat_map(|row| {
-            (0..outputs).map(move |o| {
-                row.iter()
-                    .zip(&w[o * inputs..][..inputs])
-                    .map(|(a, &c)| a * f64::from(c))
-                    .sum::<f64>()
-                    + f64::from(b[o])
-            })
-        })
-        .collect()
-}
-
-fn feed_forward_f64(h: &[f64], ff: &fft_tensor::layers::blocks::FeedForward) -> Vec<f64> {
-    let t = dense_f64(
-        h,
-        &ff.intermediate.weight,
-        &ff.intermediate.bias,
-        ff.intermediate.inputs,
-    );
-    let g: Vec<f64> = t.iter().map(|&v| ff.gelu.apply_f64(v)).collect();
-    let f = dense_f64(&g, &ff.output.weight, &ff.output.bias, ff.output.inputs);
-    layer_norm_f64(
-        &f,
-        Some(h),
-        &f64s(&ff.norm.gamma),
-        &f64s(&ff.norm.beta),
-        f64::from(ff.norm.eps),
-    )
-}
-
 fn blocks_match_the_f64_composition(ctx: Context) {
     let dir = tempfile::tempdir().unwrap();
     let file = SafetensorsFile::open(weights_file(dir.path())).unwrap();
@@ -116,10 +83,7 @@ fn blocks_match_the_f64_composition(ctx: Context) {
         let x64 = f64s(&x);
 
         let y = ctx.fnet_block(&fnet, &xt).unwrap();
-        let mix = fnet_mixing_f64(&x64, (b, s, H));
-        let n = &fnet.mixing_norm;
-        let h = layer_norm_f64(&mix, Some(&x64), &f64s(&n.gamma), &f64s(&n.beta), 1e-12);
-        let want = feed_forward_f64(&h, &fnet.ff);
+        let want = fnet_block_f64(&fnet, &x64, (b, s, H));
         let r = compare_real(y.data(), &want);
         assert!(
             r.rms_relative <= 1e-5,
@@ -129,27 +93,7 @@ fn blocks_match_the_f64_composition(ctx: Context) {
 
         let mask: Vec<bool> = (0..b * s).map(|i| i % s < s - (i / s)).collect();
         let y = ctx.attention_block(&bert, &xt, Some(&mask)).unwrap();
-        let q = dense_f64(&x64, &bert.query.weight, &bert.query.bias, H);
-        let k = dense_f64(&x64, &bert.key.weight, &bert.key.bias, H);
-        let v = dense_f64(&x64, &bert.value.weight, &bert.value.bias, H);
-        let d = H / HEADS;
-        let a = attention_f64(
-            &q,
-            &k,
-            &v,
-            (b, s, s, HEADS, d),
-            1.0 / (d as f64).sqrt(),
-            |bi, _, j| mask[bi * s + j],
-        );
-        let o = dense_f64(
-            &a,
-            &bert.attention_output.weight,
-            &bert.attention_output.bias,
-            H,
-        );
-        let n = &bert.attention_norm;
-        let h = layer_norm_f64(&o, Some(&x64), &f64s(&n.gamma), &f64s(&n.beta), 1e-12);
-        let want = feed_forward_f64(&h, &bert.ff);
+        let want = attention_block_f64(&bert, &x64, (b, s, H), Some(&mask));
         let r = compare_real(y.data(), &want);
         assert!(
             r.rms_relative <= 1e-5,

@@ -248,3 +248,75 @@ pub fn conv_f64(
     }
     y
 }
+
+fn f64s(v: &[f32]) -> Vec<f64> {
+    v.iter().map(|&x| f64::from(x)).collect()
+}
+
+/// A dense layer `x W^T + b` in f64 (`inputs` columns of `x`).
+pub fn dense_f64(x: &[f64], d: &crate::layers::blocks::Dense) -> Vec<f64> {
+    let (inputs, outputs) = (d.inputs, d.outputs);
+    x.chunks(inputs)
+        .flat_map(|row| {
+            (0..outputs).map(move |o| {
+                row.iter()
+                    .zip(&d.weight[o * inputs..][..inputs])
+                    .map(|(a, &c)| a * f64::from(c))
+                    .sum::<f64>()
+                    + f64::from(d.bias[o])
+            })
+        })
+        .collect()
+}
+
+fn norm_f64(x: &[f64], residual: &[f64], n: &crate::layers::blocks::Norm) -> Vec<f64> {
+    layer_norm_f64(
+        x,
+        Some(residual),
+        &f64s(&n.gamma),
+        &f64s(&n.beta),
+        f64::from(n.eps),
+    )
+}
+
+/// The feed-forward half of a block in f64.
+pub fn feed_forward_f64(h: &[f64], ff: &crate::layers::blocks::FeedForward) -> Vec<f64> {
+    let t = dense_f64(h, &ff.intermediate);
+    let g: Vec<f64> = t.iter().map(|&v| ff.gelu.apply_f64(v)).collect();
+    norm_f64(&dense_f64(&g, &ff.output), h, &ff.norm)
+}
+
+/// An FNet block in f64 on `[b, s, h]`.
+pub fn fnet_block_f64(
+    block: &crate::layers::blocks::FnetBlock,
+    x: &[f64],
+    dims: (usize, usize, usize),
+) -> Vec<f64> {
+    let mix = fnet_mixing_f64(x, dims);
+    feed_forward_f64(&norm_f64(&mix, x, &block.mixing_norm), &block.ff)
+}
+
+/// A BERT-style attention block in f64 on `[b, s, h]` with an optional key mask.
+pub fn attention_block_f64(
+    block: &crate::layers::blocks::AttentionBlock,
+    x: &[f64],
+    (b, s, h): (usize, usize, usize),
+    key_mask: Option<&[bool]>,
+) -> Vec<f64> {
+    let (q, k, v) = (
+        dense_f64(x, &block.query),
+        dense_f64(x, &block.key),
+        dense_f64(x, &block.value),
+    );
+    let d = h / block.heads;
+    let a = attention_f64(
+        &q,
+        &k,
+        &v,
+        (b, s, s, block.heads, d),
+        1.0 / (d as f64).sqrt(),
+        |bi, _, j| key_mask.is_none_or(|m| m[bi * s + j]),
+    );
+    let o = dense_f64(&a, &block.attention_output);
+    feed_forward_f64(&norm_f64(&o, x, &block.attention_norm), &block.ff)
+}
