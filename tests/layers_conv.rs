@@ -5,7 +5,7 @@
 mod common;
 
 use fft_tensor::layers::conv::{Boundary, Conv2dOptions, ConvAlgorithm, ConvMode, FftConvOptions};
-use fft_tensor::layers::reference::{conv2d_f64, conv_f64};
+use fft_tensor::layers::reference::{conv2d_f64, conv_f64, ConvDims};
 use fft_tensor::testing::{compare_real, SplitMix64};
 use fft_tensor::{Context, Error, Tensor};
 
@@ -19,7 +19,7 @@ fn f64s(v: &[f32]) -> Vec<f64> {
 }
 
 /// (n, cin, h, w, cout, kh, kw, groups); h = 1 cases run as 1-D.
-const DIMS: &[(usize, usize, usize, usize, usize, usize, usize, usize)] = &[
+const DIMS: &[ConvDims] = &[
     (1, 1, 1, 1, 1, 1, 1, 1),
     (2, 3, 7, 9, 4, 3, 2, 1),
     (1, 4, 13, 5, 6, 5, 5, 2),

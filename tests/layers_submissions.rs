@@ -22,7 +22,8 @@ fn each_layer_call_is_one_submission() {
         .with_length(9, vec![Complex32::new(1.0, 0.0); 40])
         .unwrap();
     let table = ComplexEmbedding::new(4, 2, vec![Complex32::new(1.0, 0.0); 8]).unwrap();
-    let ops: Vec<(&str, Box<dyn Fn()>)> = vec![
+    type Op<'a> = (&'a str, Box<dyn Fn() + 'a>);
+    let ops: Vec<Op> = vec![
         (
             "layer_norm",
             Box::new(|| {

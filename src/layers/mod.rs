@@ -7,7 +7,7 @@
 //! context's backend (on the GPU as one submission with one wait), a
 //! `record_*` form that appends the same work to a [`Recording`] over
 //! [`BufferSlice`]s so whole layers chain without host round trips, and a
-//! CPU twin (what the host form runs on the CPU backend). [`reference`]
+//! CPU twin (what the host form runs on the CPU backend). [`reference`](mod@reference)
 //! holds naive f64 versions of each, which the tests compare against.
 //!
 //! | folder | what |

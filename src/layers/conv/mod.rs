@@ -2,7 +2,7 @@
 //! full / same / valid, linear or circular boundaries, batched NCHW input,
 //! `C_in -> C_out` filters, groups, bias), a direct conv2d for small kernels
 //! (PyTorch's `conv2d`: stride, zero padding, dilation, groups), and
-//! [`Context::conv2d`], which picks the faster of the two for each call
+//! [`Context::conv2d`](crate::Context::conv2d)(crate::Context::conv2d), which picks the faster of the two for each call
 //! from a cost model measured once per context ([`ConvCostModel`]).
 //!
 //! ```no_run
@@ -49,7 +49,7 @@ pub enum Boundary {
     Circular,
 }
 
-/// Options of [`Context::conv2d_fft`] and [`Context::conv1d_fft`].
+/// Options of [`Context::conv2d_fft`](crate::Context::conv2d_fft) and [`Context::conv1d_fft`](crate::Context::conv1d_fft).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
 pub struct FftConvOptions {
     /// Output region.
@@ -64,7 +64,7 @@ pub struct FftConvOptions {
     pub groups: usize,
 }
 
-/// Options of the PyTorch-style [`Context::conv2d`] (cross-correlation).
+/// Options of the PyTorch-style [`Context::conv2d`](crate::Context::conv2d)(crate::Context::conv2d) (cross-correlation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Conv2dOptions {
     /// Step between outputs, rows and columns.
