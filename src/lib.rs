@@ -23,6 +23,9 @@
 //! * [`store`]: compressed checkpoints (`.fftt`): per-tensor codecs chosen
 //!   by measured error, safetensors in and out, validated reading.
 //!
+//! * [`layers`]: frequency-domain layers (inference): FFT and direct
+//!   convolution, FNet and global-filter mixing, softmax attention, layer
+//!   norm, GELU, complex embeddings, rotary positions, encoder blocks.
 //! * [`linalg`]: `Y = X W^T (+ bias)` on the GPU (tiled WGSL) and the CPU
 //!   (`matrixmultiply`), with a record form for chained GPU work.
 //! * [`backend::Recording`]: GPU work of several operations recorded
@@ -63,6 +66,7 @@ pub mod backend;
 pub mod dct;
 pub mod error;
 pub mod fft;
+pub mod layers;
 pub mod linalg;
 mod shaders;
 pub mod sparse;

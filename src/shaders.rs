@@ -107,6 +107,24 @@ kernels! {
     BLUESTEIN_POINTWISE = "bluestein_pointwise.wgsl";
     /// Bluestein step 5: the convolution's first points times the chirp, scattered to the lines.
     BLUESTEIN_OUTPUT = "bluestein_output.wgsl";
+    /// Layer norm over the last axis, with an optional fused residual add.
+    LAYER_NORM = "layer_norm.wgsl";
+    /// GELU (tanh or erf form) with an optional fused per-column bias.
+    GELU = "gelu.wgsl";
+    /// FNet mixing: the real part of a 2-D spectrum from its half spectrum.
+    FNET_REAL = "fnet_real.wgsl";
+    /// Scaled dot-product attention, online softmax over key tiles, masks and heads.
+    ATTENTION = "attention.wgsl";
+    /// Zero padding, cropping and flipping of planes, with a per-channel bias.
+    CONV_WINDOW = "conv_window.wgsl";
+    /// FFT convolution's channel sum of spectra (groups, conjugate for correlation).
+    CONV_SPECTRAL_MIX = "conv_spectral_mix.wgsl";
+    /// Direct conv2d: stride, padding, dilation, groups.
+    CONV2D_DIRECT = "conv2d_direct.wgsl";
+    /// Embedding lookup: rows of a table by id.
+    EMBEDDING_GATHER = "embedding_gather.wgsl";
+    /// Rotary position encoding as complex multiplication by a position table.
+    ROPE = "rope.wgsl";
     /// Tiled `Y = X W^T (+ bias)` with W as f32, INT8 or INT4 (dequantised on load).
     MATMUL = "matmul.wgsl";
     /// Block-circulant product of half spectra: sum over block columns of weight times input.
