@@ -12,6 +12,7 @@
 //! offset inside that block, never a panic. Errors that are not damage (a
 //! GPU failure while a transform codec decodes) are returned as they are.
 
+pub mod blocks;
 pub mod dct_quant;
 pub mod entropy;
 pub mod f16;
