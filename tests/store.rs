@@ -93,7 +93,7 @@ fn auto_picks_transform_codecs_for_smooth_data_and_quantisers_for_weights() {
     for smooth in ["field.temperature", "embed.positions"] {
         let c = codec_of(smooth);
         assert!(
-            c.starts_with("dct-quant") || c.starts_with("sparse-"),
+            c.starts_with("dct-quant") || c.starts_with("sparse-") || c.starts_with("bdct"),
             "{smooth}: {c}"
         );
     }

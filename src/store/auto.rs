@@ -43,6 +43,10 @@ pub enum Method {
     SparseDct,
     /// Largest real-FFT coefficients, fewest meeting the bound.
     SparseRfft,
+    /// Block DCT with context-adaptive arithmetic coding.
+    Bdct,
+    /// Lorenzo prediction and quantisation.
+    Lorenzo,
 }
 
 impl Method {
@@ -62,6 +66,8 @@ impl Method {
             Method::DctQuant => "dct-quant".into(),
             Method::SparseDct => "dct".into(),
             Method::SparseRfft => "rfft".into(),
+            Method::Bdct => "bdct".into(),
+            Method::Lorenzo => "lorenzo".into(),
         }
     }
 
@@ -77,6 +83,8 @@ impl Method {
             Method::DctQuant => Family::DctQuant,
             Method::SparseDct => Family::Dct,
             Method::SparseRfft => Family::Rfft,
+            Method::Bdct => Family::Bdct,
+            Method::Lorenzo => Family::Lorenzo,
         }
     }
 
@@ -89,6 +97,8 @@ impl Method {
                 | Method::DctQuant
                 | Method::SparseDct
                 | Method::SparseRfft
+                | Method::Bdct
+                | Method::Lorenzo
         )
     }
 }
@@ -116,6 +126,10 @@ pub enum Family {
     Dct,
     /// Sparse real FFT (largest coefficients).
     Rfft,
+    /// Block DCT transform coder.
+    Bdct,
+    /// Lorenzo prediction.
+    Lorenzo,
 }
 
 impl Family {
@@ -132,6 +146,8 @@ impl Family {
             "dct-quant" => Family::DctQuant,
             "dct" => Family::Dct,
             "rfft" => Family::Rfft,
+            "bdct" => Family::Bdct,
+            "lorenzo" => Family::Lorenzo,
             _ => return None,
         })
     }
@@ -149,6 +165,8 @@ impl Family {
                 Family::DctQuant,
                 Family::Dct,
                 Family::Rfft,
+                Family::Bdct,
+                Family::Lorenzo,
             ]
             .into_iter()
             .flat_map(Family::methods)
@@ -166,6 +184,8 @@ impl Family {
             Family::DctQuant => vec![Method::DctQuant],
             Family::Dct => vec![Method::SparseDct],
             Family::Rfft => vec![Method::SparseRfft],
+            Family::Bdct => vec![Method::Bdct],
+            Family::Lorenzo => vec![Method::Lorenzo],
         }
     }
 }
@@ -199,6 +219,8 @@ pub fn encode_method(
         Method::DctQuant => codec::dct_quant::encode(ctx, values, shape, target).map(|(e, _)| e),
         Method::SparseDct => codec::sparse::encode(ctx, Transform::Dct, values, shape, target),
         Method::SparseRfft => codec::sparse::encode(ctx, Transform::Rfft, values, shape, target),
+        Method::Bdct => codec::bdct::encode(values, shape, target),
+        Method::Lorenzo => codec::lorenzo::encode(values, shape, target),
     }
 }
 
@@ -293,6 +315,9 @@ fn encode_for(
         (ErrorMode::AbsMax, Method::Quant, _) => {
             codec::quant::encode_with_step(values, 2.0 * target).map(|(e, _)| e)
         }
+        (ErrorMode::AbsMax, Method::Lorenzo, _) => {
+            codec::lorenzo::encode_with_step(values, shape, 2.0 * target)
+        }
         _ => encode_method(ctx, method, values, shape, target),
     }
 }
@@ -341,8 +366,8 @@ pub fn choose_with(
         let mut target = if !driven {
             0.0
         } else if req.mode == ErrorMode::AbsMax {
-            if method != Method::Quant {
-                continue; // only the quantiser bounds every element
+            if !matches!(method, Method::Quant | Method::Lorenzo) {
+                continue; // only the quantisers bound every element
             }
             req.bound
         } else {

@@ -59,7 +59,8 @@ enum Command {
         /// any count.
         #[arg(long)]
         threads: Option<usize>,
-        /// Codec: auto, quant, dct-quant, dct, rfft, prune, int8, int4, f16 or raw.
+        /// Codec: auto, bdct, lorenzo, quant, dct-quant, dct, rfft, prune, int8,
+        /// int4, f16 or raw.
         #[arg(long, default_value = "auto", value_parser = parse_family)]
         codec: Family,
         /// Store tensors with NaN or infinity raw instead of refusing them.
@@ -115,7 +116,7 @@ enum Command {
 fn parse_family(s: &str) -> Result<Family, String> {
     Family::parse(s).ok_or_else(|| {
         format!(
-            "unknown codec `{s}` (auto, quant, dct-quant, dct, rfft, prune, int8, int4, f16, raw)"
+            "unknown codec `{s}` (auto, bdct, lorenzo, quant, dct-quant, dct, rfft, prune, int8, int4, f16, raw)"
         )
     })
 }
