@@ -11,7 +11,8 @@
 //! in row-major order; coefficient `(u, v, w)` of a block is coded with
 //! [`super::arith::IntModel`] in context `band(u + v + w) * 7 +
 //! bucket(|q(u-1,v,w)| + |q(u,v-1,w)| + |q(u,v,w-1)|)` (neighbours outside
-//! the block count 0; `band` maps `0, 1, 2, 3, 4-5, 6-8, 9-13, 14-20, 21+`
+//! the block and the DC coefficient `(0, 0, 0)` count 0; the DC
+//! coefficient is coded as its difference from the previous block's; `band` maps `0, 1, 2, 3, 4-5, 6-8, 9-13, 14-20, 21+`
 //! to `0 ..= 8`; `bucket` is [`super::arith::bucket`]). Coefficient value:
 //! `q * D` in f64; the block is the inverse DCT (DCT-III) of them, rounded
 //! to f32.
@@ -157,12 +158,15 @@ fn code(q: &[i64], v: [usize; 3], b: usize) -> Vec<u8> {
     let mut e = Encoder::new();
     let mut m = IntModel::new(BANDS * BUCKETS);
     let mut at = 0;
+    let mut prev_dc = 0i64;
     for_blocks(v, b, |_, len| {
         let blk = &q[at..at + len[0] * len[1] * len[2]];
         visit_block(len, |i, ctx_of| {
             let c = ctx_of(blk);
-            m.put(&mut e, c, blk[i]);
+            let v = if i == 0 { blk[0] - prev_dc } else { blk[i] };
+            m.put(&mut e, c, v);
         });
+        prev_dc = blk[0];
         at += blk.len();
     });
     e.finish()
@@ -177,15 +181,18 @@ fn visit_block(len: [usize; 3], mut f: impl FnMut(usize, &dyn Fn(&[i64]) -> usiz
             for x in 0..len[2] {
                 let i = u * s0 + w * s1 + x;
                 let ctx = move |blk: &[i64]| {
+                    // The DC coefficient (index 0) is no neighbour: its
+                    // size says nothing about the AC ones.
+                    let mag = |j: usize| if j == 0 { 0 } else { blk[j].unsigned_abs() };
                     let mut s = 0u64;
                     if u > 0 {
-                        s += blk[i - s0].unsigned_abs();
+                        s += mag(i - s0);
                     }
                     if w > 0 {
-                        s += blk[i - s1].unsigned_abs();
+                        s += mag(i - s1);
                     }
                     if x > 0 {
-                        s += blk[i - 1].unsigned_abs();
+                        s += mag(i - 1);
                     }
                     band(u + w + x) * BUCKETS + bucket(s)
                 };
@@ -305,6 +312,7 @@ pub fn decode(params: &[u8], payload: &[u8], shape: &[usize]) -> Result<Vec<f32>
     let mut q = Vec::new();
     let mut blk = Vec::new();
     let mut tmp = Vec::new();
+    let mut prev_dc = 0i64;
     for_blocks(v, b, |o, len| {
         let size = len[0] * len[1] * len[2];
         q.clear();
@@ -313,6 +321,9 @@ pub fn decode(params: &[u8], payload: &[u8], shape: &[usize]) -> Result<Vec<f32>
             let c = ctx_of(&q);
             q[i] = m.get(&mut d, c);
         });
+        // Saturating: a damaged stream must not overflow.
+        q[0] = q[0].saturating_add(prev_dc);
+        prev_dc = q[0];
         blk.clear();
         blk.extend(q.iter().map(|&q| q as f64 * step));
         transform(&mut blk, len, &mats, true, &mut tmp);
