@@ -1,5 +1,5 @@
 //! `bdct` (id 9): block DCT transform coding. The tensor's 3-D view
-//! ([`super::grid`]) is cut into blocks of `B` along every axis longer than
+//! (last two axes kept, the ones before folded into one) is cut into blocks of `B` along every axis longer than
 //! one (edge blocks shorter); each block gets the orthonormal DCT-II over
 //! its axes; coefficients are quantised with a dead zone and coded with the
 //! adaptive binary arithmetic coder ([`super::arith`]) in contexts by

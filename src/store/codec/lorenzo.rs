@@ -1,5 +1,5 @@
 //! `lorenzo` (id 10): prediction and quantisation, as SZ does. Each value
-//! of the tensor's 3-D view ([`super::grid`]) is predicted from its already
+//! of the tensor's 3-D view (as for `bdct`) is predicted from its already
 //! reconstructed neighbours by the Lorenzo predictor (`a + b - c` in 2-D,
 //! the 7-point form in 3-D, the previous value in 1-D; neighbours outside
 //! the array are 0), the residual quantised with step `D`, and the integers
