@@ -1,11 +1,13 @@
 //! Choosing a codec per tensor: every candidate is encoded, decoded and
-//! measured; the smallest whose actual relative Frobenius error is within
-//! the bound wins, and raw wins when nothing is smaller.
+//! measured in the tensor's dtype; the smallest whose actual error (in the
+//! requested [`ErrorMode`]) is within the bound wins, and raw wins when
+//! nothing is smaller.
 
 use safetensors::Dtype as SafetensorsDtype;
 
-use super::codec::{self, relative_error, CodecId, Encoded};
+use super::codec::{self, CodecId, Encoded};
 use super::dtype;
+use super::error_mode::{self, ErrorMode};
 use super::format::MAX_ELEMENTS_PER_BYTE;
 use crate::backend::Context;
 use crate::error::Result;
@@ -41,6 +43,10 @@ pub enum Method {
     SparseDct,
     /// Largest real-FFT coefficients, fewest meeting the bound.
     SparseRfft,
+    /// Block DCT with context-adaptive arithmetic coding.
+    Bdct,
+    /// Lorenzo prediction and quantisation.
+    Lorenzo,
 }
 
 impl Method {
@@ -60,6 +66,8 @@ impl Method {
             Method::DctQuant => "dct-quant".into(),
             Method::SparseDct => "dct".into(),
             Method::SparseRfft => "rfft".into(),
+            Method::Bdct => "bdct".into(),
+            Method::Lorenzo => "lorenzo".into(),
         }
     }
 
@@ -75,6 +83,8 @@ impl Method {
             Method::DctQuant => Family::DctQuant,
             Method::SparseDct => Family::Dct,
             Method::SparseRfft => Family::Rfft,
+            Method::Bdct => Family::Bdct,
+            Method::Lorenzo => Family::Lorenzo,
         }
     }
 
@@ -87,6 +97,8 @@ impl Method {
                 | Method::DctQuant
                 | Method::SparseDct
                 | Method::SparseRfft
+                | Method::Bdct
+                | Method::Lorenzo
         )
     }
 }
@@ -114,6 +126,10 @@ pub enum Family {
     Dct,
     /// Sparse real FFT (largest coefficients).
     Rfft,
+    /// Block DCT transform coder.
+    Bdct,
+    /// Lorenzo prediction.
+    Lorenzo,
 }
 
 impl Family {
@@ -130,6 +146,8 @@ impl Family {
             "dct-quant" => Family::DctQuant,
             "dct" => Family::Dct,
             "rfft" => Family::Rfft,
+            "bdct" => Family::Bdct,
+            "lorenzo" => Family::Lorenzo,
             _ => return None,
         })
     }
@@ -147,6 +165,8 @@ impl Family {
                 Family::DctQuant,
                 Family::Dct,
                 Family::Rfft,
+                Family::Bdct,
+                Family::Lorenzo,
             ]
             .into_iter()
             .flat_map(Family::methods)
@@ -164,6 +184,8 @@ impl Family {
             Family::DctQuant => vec![Method::DctQuant],
             Family::Dct => vec![Method::SparseDct],
             Family::Rfft => vec![Method::SparseRfft],
+            Family::Bdct => vec![Method::Bdct],
+            Family::Lorenzo => vec![Method::Lorenzo],
         }
     }
 }
@@ -197,6 +219,8 @@ pub fn encode_method(
         Method::DctQuant => codec::dct_quant::encode(ctx, values, shape, target).map(|(e, _)| e),
         Method::SparseDct => codec::sparse::encode(ctx, Transform::Dct, values, shape, target),
         Method::SparseRfft => codec::sparse::encode(ctx, Transform::Rfft, values, shape, target),
+        Method::Bdct => codec::bdct::encode(values, shape, target),
+        Method::Lorenzo => codec::lorenzo::encode(values, shape, target),
     }
 }
 
@@ -207,7 +231,8 @@ pub struct Candidate {
     pub method: Method,
     /// Parameter plus payload bytes.
     pub bytes: u64,
-    /// Measured relative error (after rounding to the tensor's dtype).
+    /// Measured error (in the request's mode, after rounding to the
+    /// tensor's dtype).
     pub error: f64,
 }
 
@@ -216,20 +241,32 @@ pub struct Candidate {
 pub struct Choice {
     /// What is stored.
     pub encoded: Encoded,
-    /// Its measured relative error.
+    /// Its measured error.
     pub error: f64,
     /// Everything tried, in order.
     pub candidates: Vec<Candidate>,
 }
 
+/// What a tensor must meet.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Request {
+    /// Codec family.
+    pub family: Family,
+    /// What the bound limits.
+    pub mode: ErrorMode,
+    /// The bound.
+    pub bound: f64,
+    /// A kept fraction for the spectral codecs (`dct`, `rfft`) instead of a
+    /// bound (the bound is then not enforced).
+    pub keep: Option<f64>,
+}
+
 /// Tries `family`'s methods on a float tensor and returns the smallest
-/// encoding whose measured error is at most `max_error`, or `raw_bytes`
-/// stored raw when nothing smaller meets it. With a single family forced
-/// and none of its layouts meeting the bound, the one with the smallest
-/// error is kept (if smaller than raw).
+/// encoding whose measured relative error is at most `max_error` (see
+/// [`choose_with`]).
 ///
 /// # Errors
-/// None in practice: candidates that fail to encode are skipped.
+/// As [`choose_with`].
 pub fn choose(
     ctx: &Context,
     family: Family,
@@ -239,57 +276,114 @@ pub fn choose(
     raw_bytes: &[u8],
     max_error: f64,
 ) -> Result<Choice> {
-    choose_reporting(
-        ctx,
+    let req = Request {
         family,
-        dt,
-        values,
-        shape,
-        raw_bytes,
-        max_error,
-        &mut |_, _| {},
-    )
+        mode: ErrorMode::RelL2,
+        bound: max_error,
+        keep: None,
+    };
+    choose_with(ctx, &req, dt, values, shape, raw_bytes, &mut |_, _| {})
 }
 
-/// [`choose`], calling `done(methods_tried, methods)` after each method.
+/// The relative-L2 target an error-driven codec aims at for `req`
+/// (`None`: the codec cannot aim at this mode).
+fn rel_target(req: &Request, n: usize, norm: f64) -> Option<f64> {
+    match req.mode {
+        ErrorMode::RelL2 => Some(req.bound),
+        ErrorMode::AbsRms => error_mode::rel_of_rms(req.bound, n, norm),
+        ErrorMode::Exact | ErrorMode::AbsMax => None,
+    }
+}
+
+/// Encodes with an error-driven `method` aiming at `target` (relative L2),
+/// or with the pointwise quantisers at an absolute bound.
+fn encode_for(
+    ctx: &Context,
+    method: Method,
+    req: &Request,
+    values: &[f32],
+    shape: &[usize],
+    target: f64,
+) -> Result<Encoded> {
+    match (req.mode, method, req.keep) {
+        (_, Method::SparseDct, Some(f)) => {
+            codec::sparse::encode_keep(ctx, Transform::Dct, values, shape, f)
+        }
+        (_, Method::SparseRfft, Some(f)) => {
+            codec::sparse::encode_keep(ctx, Transform::Rfft, values, shape, f)
+        }
+        (ErrorMode::AbsMax, Method::Quant, _) => {
+            codec::quant::encode_with_step(values, 2.0 * target).map(|(e, _)| e)
+        }
+        (ErrorMode::AbsMax, Method::Lorenzo, _) => {
+            codec::lorenzo::encode_with_step(values, shape, 2.0 * target)
+        }
+        _ => encode_method(ctx, method, values, shape, target),
+    }
+}
+
+/// Tries `req.family`'s methods on a float tensor and returns the smallest
+/// encoding whose error, measured in `req.mode` on the reconstruction
+/// rounded to `dt` against the original bytes `raw_bytes` (f64 originals in
+/// f64), is at most `req.bound`; or the tensor raw when nothing smaller
+/// meets it. With a single family forced and none of its layouts meeting
+/// the bound, the one with the smallest error is kept (if smaller than
+/// raw). Error-driven codecs aim just inside the bound and, when the
+/// reconstruction lands above it, aim lower by the measured excess (a few
+/// parts in 10^4 past it), not by a fixed step. `done(methods_tried,
+/// methods)` is called after each method.
 ///
 /// # Errors
-/// As [`choose`].
+/// Device failures (lost device, memory budget, no GPU); candidates that
+/// cannot encode the tensor are skipped.
 #[allow(clippy::too_many_arguments)]
-pub fn choose_reporting(
+pub fn choose_with(
     ctx: &Context,
-    family: Family,
+    req: &Request,
     dt: SafetensorsDtype,
     values: &[f32],
     shape: &[usize],
     raw_bytes: &[u8],
-    max_error: f64,
     done: &mut dyn FnMut(usize, usize),
 ) -> Result<Choice> {
     let n = values.len() as u64;
+    let norm = codec::quant::norm(values);
     let mut candidates = Vec::new();
     let raw = codec::raw::encode(raw_bytes);
     let raw_size = raw.stored_bytes();
     let mut best: Option<(Encoded, f64)> = None;
     let mut closest: Option<(Encoded, f64)> = None;
-    let methods = family.methods();
+    let methods = req.family.methods();
     for (i, &method) in methods.iter().enumerate() {
         done(i, methods.len());
         if method == Method::Raw {
             continue;
         }
-        if method == Method::F16 && dt != SafetensorsDtype::F32 {
+        if method == Method::F16 && !matches!(dt, SafetensorsDtype::F32 | SafetensorsDtype::F64) {
             continue; // never smaller than an f16/bf16 original
         }
-        let targets: &[f64] = if method.error_driven() {
-            &[1.0, 0.9, 0.7]
+        let driven = method.error_driven();
+        let mut target = if !driven {
+            0.0
+        } else if req.mode == ErrorMode::AbsMax {
+            if !matches!(method, Method::Quant | Method::Lorenzo) {
+                continue; // only the quantisers bound every element
+            }
+            req.bound
         } else {
-            &[1.0]
+            match rel_target(req, values.len(), norm) {
+                Some(t) => t,
+                None => continue,
+            }
         };
-        for &t in targets {
+        // Just inside the bound: the codecs solve to it from their own
+        // estimate, and the reconstruction's rounding adds a little.
+        target *= 1.0 - 1e-6;
+        let tries = if driven && req.keep.is_none() { 5 } else { 1 };
+        for _ in 0..tries {
             // A codec that cannot represent the tensor drops out; a failing
             // device (lost, out of budget, no GPU) is the caller's to see.
-            let enc = match encode_method(ctx, method, values, shape, max_error * t) {
+            let enc = match encode_for(ctx, method, req, values, shape, target) {
                 Ok(enc) => enc,
                 Err(e) if e.is_device_failure() => return Err(e),
                 Err(_) => break,
@@ -302,14 +396,15 @@ pub fn choose_reporting(
                 Err(e) if e.is_device_failure() => return Err(e),
                 Err(_) => break,
             };
-            let error = relative_error(values, &dtype::round_trip(dt, back));
+            let error = error_mode::measure(req.mode, dt, raw_bytes, &back);
+            drop(back);
             candidates.push(Candidate {
                 method,
                 bytes: enc.stored_bytes(),
                 error,
             });
             let size = enc.stored_bytes();
-            if error <= max_error {
+            if error <= req.bound || req.keep.is_some() {
                 if best.as_ref().is_none_or(|(b, _)| size < b.stored_bytes()) {
                     best = Some((enc, error));
                 }
@@ -318,9 +413,14 @@ pub fn choose_reporting(
             if closest.as_ref().is_none_or(|(_, e)| error < *e) {
                 closest = Some((enc, error));
             }
+            if !(error.is_finite() && target > 0.0) {
+                break;
+            }
+            // Aim lower by the measured excess, and a little more.
+            target *= (req.bound / error).min(1.0) * (1.0 - 2e-4);
         }
     }
-    let pick = match (best, family) {
+    let pick = match (best, req.family) {
         (Some(b), _) => Some(b),
         (None, Family::Auto) => None,
         (None, _) => closest,

@@ -17,12 +17,16 @@ pub fn name(dtype: SafetensorsDtype) -> String {
     }
 }
 
-/// Whether lossy codecs may store this dtype (f32, f16 and bf16; other
-/// tensors are kept exact with the raw codec).
+/// Whether lossy codecs may store this dtype (f32, f16, bf16 and f64, the
+/// last through f32 values with its error measured in f64; other tensors
+/// are kept exact with the raw codec).
 pub fn is_lossy_float(dtype: SafetensorsDtype) -> bool {
     matches!(
         dtype,
-        SafetensorsDtype::F32 | SafetensorsDtype::F16 | SafetensorsDtype::BF16
+        SafetensorsDtype::F32
+            | SafetensorsDtype::F16
+            | SafetensorsDtype::BF16
+            | SafetensorsDtype::F64
     )
 }
 
@@ -61,8 +65,24 @@ pub fn to_f32(dtype: SafetensorsDtype, bytes: &[u8]) -> Option<Vec<f32>> {
     })
 }
 
+/// Element `i` of little-endian float bytes as f64 (NaN for other
+/// dtypes or out of range).
+pub fn to_f64_at(dtype: SafetensorsDtype, bytes: &[u8], i: usize) -> f64 {
+    let w = dtype.bitsize() / 8;
+    let Some(b) = bytes.get(i * w..i * w + w) else {
+        return f64::NAN;
+    };
+    match dtype {
+        SafetensorsDtype::F64 => f64::from_le_bytes(b.try_into().unwrap()),
+        SafetensorsDtype::F32 => f64::from(f32::from_le_bytes(b.try_into().unwrap())),
+        SafetensorsDtype::F16 => f16::from_le_bytes([b[0], b[1]]).to_f64(),
+        SafetensorsDtype::BF16 => bf16::from_le_bytes([b[0], b[1]]).to_f64(),
+        _ => f64::NAN,
+    }
+}
+
 /// Narrows f32 values to little-endian `dtype` elements (f32, f16, bf16;
-/// round to nearest even).
+/// round to nearest even), or widens them to f64.
 ///
 /// # Panics
 /// For any other dtype: callers only pass [`is_lossy_float`] types.
@@ -76,6 +96,10 @@ pub fn from_f32(dtype: SafetensorsDtype, values: &[f32]) -> Vec<u8> {
         SafetensorsDtype::BF16 => values
             .iter()
             .flat_map(|&x| bf16::from_f32(x).to_le_bytes())
+            .collect(),
+        SafetensorsDtype::F64 => values
+            .iter()
+            .flat_map(|&x| f64::from(x).to_le_bytes())
             .collect(),
         other => panic!("from_f32 called for {other:?}"),
     }

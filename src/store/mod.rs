@@ -21,9 +21,12 @@
 
 pub mod auto;
 pub mod codec;
+pub mod compress;
 pub mod dtype;
+pub mod error_mode;
 pub mod example;
 pub mod format;
+pub mod numpy;
 pub mod paths;
 pub mod safetensors_io;
 mod source;
@@ -38,32 +41,14 @@ pub use safetensors::Dtype as SafetensorsDtype;
 use serde_json::json;
 
 pub use auto::{Candidate, Family, Grouping, Method};
+pub use compress::{compress_file, decompress_file, CompressOptions, OutputKind, VectorPolicy};
+use compress::{first_nonfinite, part};
+pub use error_mode::ErrorMode;
 pub use format::{Container, ContainerWriter, Entry};
 pub use safetensors_io::SafetensorsFile;
 
 use crate::backend::Context;
 use crate::error::{Error, Result};
-
-/// Options of [`compress_file`].
-#[derive(Debug, Clone, Copy)]
-pub struct CompressOptions {
-    /// Largest relative Frobenius error allowed per tensor.
-    pub max_error: f64,
-    /// Codec family (`Auto` tries them all).
-    pub family: Family,
-    /// Store tensors holding NaN or infinity raw instead of refusing them.
-    pub allow_nonfinite: bool,
-}
-
-impl Default for CompressOptions {
-    fn default() -> Self {
-        CompressOptions {
-            max_error: 0.01,
-            family: Family::Auto,
-            allow_nonfinite: false,
-        }
-    }
-}
 
 /// What happened to one tensor.
 #[derive(Debug, Clone, PartialEq)]
@@ -192,176 +177,6 @@ pub enum Progress<'a> {
     },
 }
 
-/// `bytes * i / n`: the part of a tensor's bytes that `i` of `n` steps make.
-fn part(bytes: u64, i: usize, n: usize) -> u64 {
-    (u128::from(bytes) * i as u128 / n.max(1) as u128) as u64
-}
-
-fn first_nonfinite(values: &[f32]) -> Option<(usize, f32)> {
-    values
-        .iter()
-        .position(|v| !v.is_finite())
-        .map(|i| (i, values[i]))
-}
-
-/// Compresses a safetensors file into a `.fftt` container.
-///
-/// # Errors
-/// [`Error::InvalidArgument`] for an output that is the input, a directory,
-/// or in a missing directory (checked first); [`Error::Io`],
-/// [`Error::Format`] and [`Error::FileShrank`] for the input;
-/// [`Error::NonFinite`] naming the tensor unless `allow_nonfinite`;
-/// [`Error::Io`] for the output. On any error the output path is left
-/// untouched.
-pub fn compress_file(
-    ctx: &Context,
-    input: &Path,
-    output: &Path,
-    options: &CompressOptions,
-    progress: &mut dyn FnMut(Progress<'_>),
-) -> Result<FileReport> {
-    if !(options.max_error >= 0.0 && options.max_error.is_finite()) {
-        return Err(Error::invalid(
-            "max_error",
-            format!("{} is not a finite non-negative number", options.max_error),
-        ));
-    }
-    paths::check_output(&[input], output)?;
-    let src = SafetensorsFile::open(input)?;
-    let tensors = src.tensor_refs();
-    let total: u64 = tensors.iter().map(|t| (t.range.1 - t.range.0) as u64).sum();
-    progress(Progress::Begin {
-        tensors: tensors.len() as u64,
-        bytes: total,
-    });
-    let mut writer = ContainerWriter::create(output)?;
-    let mut reports = Vec::with_capacity(tensors.len());
-    for t in tensors {
-        let data = src.data(t)?;
-        let bytes = &data[..];
-        let tensor_bytes = bytes.len() as u64;
-        let mut candidates = Vec::new();
-        let (encoded, error) = if dtype::is_lossy_float(t.dtype) && !t.is_empty() {
-            let values = dtype::to_f32(t.dtype, bytes).expect("float dtype");
-            match first_nonfinite(&values) {
-                Some((index, value)) if !options.allow_nonfinite => {
-                    return Err(Error::NonFinite {
-                        tensor: t.name.clone(),
-                        index: index as u64,
-                        value,
-                    })
-                }
-                Some(_) => (codec::raw::encode(bytes), 0.0),
-                None if options.family == Family::Raw => (codec::raw::encode(bytes), 0.0),
-                None => {
-                    let c = auto::choose_reporting(
-                        ctx,
-                        options.family,
-                        t.dtype,
-                        &values,
-                        &t.shape,
-                        bytes,
-                        options.max_error,
-                        &mut |i, n| {
-                            progress(Progress::Within {
-                                name: &t.name,
-                                done: part(tensor_bytes, i, n),
-                                bytes: tensor_bytes,
-                            })
-                        },
-                    )?;
-                    candidates = c.candidates;
-                    (c.encoded, c.error)
-                }
-            }
-        } else {
-            (codec::raw::encode(bytes), 0.0)
-        };
-        writer.add(&t.name, t.dtype, &t.shape, &encoded, error as f32)?;
-        let entry = format::table_entry_len(&t.name, t.dtype, t.shape.len(), encoded.params.len());
-        reports.push(TensorReport {
-            name: t.name.clone(),
-            dtype: dtype::name(t.dtype),
-            shape: t.shape.clone(),
-            codec: codec::describe(
-                encoded.codec,
-                &encoded.params,
-                Some(&encoded.payload),
-                &t.shape,
-            ),
-            original_bytes: bytes.len() as u64,
-            stored_bytes: entry + encoded.payload.len() as u64,
-            error,
-            candidates,
-        });
-        progress(Progress::Tensor {
-            name: &t.name,
-            bytes: bytes.len() as u64,
-        });
-    }
-    let output_bytes = writer.finish_with_progress(&src.metadata(), &mut |done, bytes| {
-        progress(Progress::Write { done, bytes })
-    })?;
-    Ok(FileReport {
-        original_bytes: reports.iter().map(|r| r.original_bytes).sum(),
-        tensors: reports,
-        input_bytes: src.file_len(),
-        output_bytes,
-    })
-}
-
-/// Decompresses a `.fftt` container into a safetensors file (tensors in
-/// their original dtypes, metadata carried over).
-///
-/// # Errors
-/// The output checks of [`compress_file`]; any error of [`Container::open`]
-/// and [`Container::decode_bytes`]; [`Error::InvalidArgument`] for a tensor
-/// that safetensors cannot hold (named `__metadata__`, or a sub-byte dtype
-/// with an odd element count), before anything is written; [`Error::Io`]
-/// for the output, which is then left untouched.
-pub fn decompress_file(
-    ctx: &Context,
-    input: &Path,
-    output: &Path,
-    progress: &mut dyn FnMut(Progress<'_>),
-) -> Result<u64> {
-    paths::check_output(&[input], output)?;
-    let c = Container::open(input)?;
-    let total: u64 = c.entries().iter().map(Entry::original_bytes).sum();
-    progress(Progress::Begin {
-        tensors: c.entries().len() as u64,
-        bytes: total,
-    });
-    let outs: Vec<_> = c
-        .entries()
-        .iter()
-        .map(|e| safetensors_io::OutTensor {
-            name: e.name.clone(),
-            dtype: e.dtype,
-            shape: e.shape.clone(),
-        })
-        .collect();
-    // The data callback decodes; the write callback reports each chunk
-    // written. Both need `progress`, so it is shared through a cell.
-    let progress = std::cell::RefCell::new(progress);
-    safetensors_io::write_reporting(
-        output,
-        &outs,
-        c.metadata(),
-        |i| c.decode_bytes(ctx, i),
-        &mut |i, done, bytes| {
-            let name = &c.entries()[i].name;
-            let mut p = progress.borrow_mut();
-            if done == bytes {
-                p(Progress::Tensor { name, bytes });
-            } else {
-                p(Progress::Within { name, done, bytes });
-            }
-        },
-    )?;
-    Ok(total)
-}
-
 /// The per-tensor table of a container: codec, sizes, ratio and the error
 /// recorded when it was written. Every tensor is decoded on the CPU (one at
 /// a time, the values dropped), so payload CRCs and every codec parameter
@@ -391,7 +206,7 @@ pub fn inspect(path: &Path, progress: &mut dyn FnMut(Progress<'_>)) -> Result<Fi
             },
             original_bytes: e.original_bytes(),
             stored_bytes: e.stored_bytes(),
-            error: f64::from(e.error),
+            error: e.error,
             candidates: Vec::new(),
         });
         progress(Progress::Tensor {
@@ -663,7 +478,13 @@ pub fn rate_distortion(
             });
         }
         original += tensor_bytes;
-        let entry = format::table_entry_len(&t.name, t.dtype, t.shape.len(), 0);
+        let entry = format::table_entry_len(
+            &t.name,
+            t.dtype,
+            t.shape.len(),
+            0,
+            &format::TensorMeta::default(),
+        );
         for (k, (_, _, method, target)) in series.iter().enumerate() {
             progress(Progress::Within {
                 name: &t.name,

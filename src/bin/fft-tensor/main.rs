@@ -34,16 +34,33 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Compress a safetensors file into an .fftt container.
+    /// Compress a safetensors, .npy or .npz file into an .fftt container.
     Compress {
-        /// Input safetensors file.
+        /// Input safetensors, .npy or .npz file.
         input: PathBuf,
         /// Output .fftt file (written atomically).
         output: PathBuf,
-        /// Largest relative Frobenius error allowed per tensor.
+        /// Largest error allowed per tensor (in --error-mode).
         #[arg(long, default_value_t = 0.01)]
         max_error: f64,
-        /// Codec: auto, quant, dct-quant, dct, rfft, prune, int8, int4, f16 or raw.
+        /// What --max-error bounds: rel-l2 (||x-y||/||x||), abs-rms, or
+        /// abs-max (every element within the bound).
+        #[arg(long, default_value = "rel-l2", value_parser = parse_mode)]
+        error_mode: store::ErrorMode,
+        /// 1-D tensors: exact, tight (bound / 100) or same (as the rest).
+        /// Default: exact for safetensors, same for .npy/.npz.
+        #[arg(long, value_parser = parse_vectors)]
+        vectors: Option<store::VectorPolicy>,
+        /// Keep this fraction of spectral coefficients (--codec dct or rfft)
+        /// instead of meeting --max-error.
+        #[arg(long, conflicts_with = "max_error")]
+        keep: Option<f64>,
+        /// Worker threads (default: all cores); the output is the same for
+        /// any count.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Codec: auto, bdct, lorenzo, quant, dct-quant, dct, rfft, prune, int8,
+        /// int4, f16 or raw.
         #[arg(long, default_value = "auto", value_parser = parse_family)]
         codec: Family,
         /// Store tensors with NaN or infinity raw instead of refusing them.
@@ -53,11 +70,12 @@ enum Command {
         #[arg(long, short)]
         force: bool,
     },
-    /// Decompress an .fftt container into a safetensors file.
+    /// Decompress an .fftt container into a safetensors, .npy or .npz file.
     Decompress {
         /// Input .fftt file.
         input: PathBuf,
-        /// Output safetensors file (written atomically).
+        /// Output file (written atomically): .npy (one tensor), .npz, or
+        /// safetensors for any other name.
         output: PathBuf,
         /// Overwrite an existing output (its permissions are kept).
         #[arg(long, short)]
@@ -98,9 +116,17 @@ enum Command {
 fn parse_family(s: &str) -> Result<Family, String> {
     Family::parse(s).ok_or_else(|| {
         format!(
-            "unknown codec `{s}` (auto, quant, dct-quant, dct, rfft, prune, int8, int4, f16, raw)"
+            "unknown codec `{s}` (auto, bdct, lorenzo, quant, dct-quant, dct, rfft, prune, int8, int4, f16, raw)"
         )
     })
+}
+
+fn parse_mode(s: &str) -> Result<store::ErrorMode, String> {
+    store::ErrorMode::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_vectors(s: &str) -> Result<store::VectorPolicy, String> {
+    store::VectorPolicy::parse(s).map_err(|e| e.to_string())
 }
 
 fn print_table(r: &FileReport) {
@@ -160,6 +186,10 @@ fn run(cli: Cli) -> CliResult<()> {
             input,
             output,
             max_error,
+            error_mode,
+            vectors,
+            keep,
+            threads,
             codec,
             allow_nonfinite,
             force,
@@ -169,8 +199,12 @@ fn run(cli: Cli) -> CliResult<()> {
             let b = bar(cli.json);
             let opts = CompressOptions {
                 max_error,
+                mode: error_mode,
                 family: codec,
                 allow_nonfinite,
+                vectors,
+                keep,
+                threads,
             };
             let r = store::compress_file(&ctx, &input, &output, &opts, &mut on_progress(&b))?;
             b.finish_and_clear();
@@ -187,7 +221,11 @@ fn run(cli: Cli) -> CliResult<()> {
                     r.input_bytes as f64 / r.output_bytes.max(1) as f64
                 );
             }
-            for t in r.tensors.iter().filter(|t| t.error > max_error) {
+            for t in r
+                .tensors
+                .iter()
+                .filter(|t| keep.is_none() && t.error > max_error)
+            {
                 eprintln!(
                     "warning: `{}` stored with {} at error {:.3e}, above --max-error {max_error}",
                     t.name, t.codec, t.error

@@ -106,15 +106,7 @@ pub fn encode(
                             d * d
                         })
                         .sum();
-                    if x_norm == 0.0 {
-                        if num == 0.0 {
-                            0.0
-                        } else {
-                            f64::INFINITY
-                        }
-                    } else {
-                        num.sqrt() / x_norm
-                    }
+                    super::quant::rel_from_sum(num, x_norm)
                 }
                 None => f64::INFINITY,
             }

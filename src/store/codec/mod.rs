@@ -12,11 +12,16 @@
 //! offset inside that block, never a panic. Errors that are not damage (a
 //! GPU failure while a transform codec decodes) are returned as they are.
 
+pub mod arith;
+pub mod bdct;
+pub mod blocks;
 pub mod dct_quant;
 pub mod entropy;
 pub mod f16;
+pub(crate) mod grid;
 pub mod int4;
 pub mod int8;
+pub mod lorenzo;
 pub mod prune;
 pub mod quant;
 pub mod raw;
@@ -47,11 +52,15 @@ pub enum CodecId {
     SparseRfft,
     /// Largest DCT-II coefficients ([`crate::spectral`]).
     SparseDct,
+    /// Block DCT, dead-zone quantiser, context-adaptive arithmetic coding.
+    Bdct,
+    /// Lorenzo prediction and quantisation, arithmetic-coded.
+    Lorenzo,
 }
 
 impl CodecId {
     /// All codecs this build knows, in id order.
-    pub const ALL: [CodecId; 9] = [
+    pub const ALL: [CodecId; 11] = [
         CodecId::Raw,
         CodecId::F16,
         CodecId::Int8,
@@ -61,6 +70,8 @@ impl CodecId {
         CodecId::DctQuant,
         CodecId::SparseRfft,
         CodecId::SparseDct,
+        CodecId::Bdct,
+        CodecId::Lorenzo,
     ];
 
     /// The byte stored in the container.
@@ -75,6 +86,8 @@ impl CodecId {
             CodecId::DctQuant => 6,
             CodecId::SparseRfft => 7,
             CodecId::SparseDct => 8,
+            CodecId::Bdct => 9,
+            CodecId::Lorenzo => 10,
         }
     }
 
@@ -95,6 +108,8 @@ impl CodecId {
             CodecId::DctQuant => "dct-quant",
             CodecId::SparseRfft => "sparse-rfft",
             CodecId::SparseDct => "sparse-dct",
+            CodecId::Bdct => "bdct",
+            CodecId::Lorenzo => "lorenzo",
         }
     }
 }
@@ -357,6 +372,8 @@ pub fn decode(
         CodecId::Prune => prune::decode(params, payload, n),
         CodecId::Quant => quant::decode(params, payload, n),
         CodecId::DctQuant => dct_quant::decode(ctx, params, payload, shape),
+        CodecId::Bdct => bdct::decode(params, payload, shape),
+        CodecId::Lorenzo => lorenzo::decode(params, payload, shape),
         CodecId::SparseRfft | CodecId::SparseDct => {
             sparse::decode(ctx, codec, params, payload, shape)
         }
@@ -375,7 +392,11 @@ pub fn describe(codec: CodecId, params: &[u8], payload: Option<&[u8]>, shape: &[
             Some(g) => format!("{codec} g{g}"),
             None => codec.to_string(),
         },
-        CodecId::Quant | CodecId::DctQuant => match quant::read_step(params) {
+        CodecId::Bdct if params.len() == 9 => {
+            let step = f64::from_le_bytes(params[1..9].try_into().unwrap());
+            format!("bdct b{} step {step:.2e}", 1u32 << params[0].min(31))
+        }
+        CodecId::Quant | CodecId::DctQuant | CodecId::Lorenzo => match quant::read_step(params) {
             Ok(s) => format!("{codec} step {s:.2e}"),
             Err(_) => codec.to_string(),
         },

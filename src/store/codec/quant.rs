@@ -98,6 +98,12 @@ fn error_of(data: &[f32], q: &[i64], step: f64, norm: f64) -> f64 {
             d * d
         })
         .sum();
+    rel_from_sum(num, norm)
+}
+
+/// `sqrt(num) / norm`: a relative error from a sum of squared differences
+/// (0 or infinity for a zero norm).
+pub(crate) fn rel_from_sum(num: f64, norm: f64) -> f64 {
     if norm == 0.0 {
         return if num == 0.0 { 0.0 } else { f64::INFINITY };
     }

@@ -63,6 +63,34 @@ pub fn encode(
     })
 }
 
+/// Keeps the largest `fraction` of the coefficients (in (0, 1]; values as
+/// f16 with a power-of-two scale).
+///
+/// # Errors
+/// The spectral module's errors (non-finite input, fraction out of range).
+pub fn encode_keep(
+    ctx: &Context,
+    transform: Transform,
+    data: &[f32],
+    shape: &[usize],
+    fraction: f64,
+) -> Result<Encoded> {
+    let t = Tensor::new(&shape_of(shape), data.to_vec())?;
+    let s = ctx.compress(
+        &t,
+        &CompressOptions {
+            transform,
+            value_type: StoredPrecision::F16,
+            keep: Keep::Fraction(fraction),
+        },
+    )?;
+    Ok(Encoded {
+        codec: codec_of(transform),
+        params: Vec::new(),
+        payload: s.to_bytes(),
+    })
+}
+
 /// Rebuilds the dense tensor.
 pub fn decode(
     ctx: &Context,

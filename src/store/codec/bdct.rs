@@ -1,0 +1,403 @@
+//! `bdct` (id 9): block DCT transform coding. The tensor's 3-D view
+//! (last two axes kept, the ones before folded into one) is cut into blocks of `B` along every axis longer than
+//! one (edge blocks shorter); each block gets the orthonormal DCT-II over
+//! its axes; coefficients are quantised with a dead zone and coded with the
+//! adaptive binary arithmetic coder ([`super::arith`]) in contexts by
+//! frequency band and by the magnitudes of already coded neighbours.
+//!
+//! Parameters: `u8` `b` (`B = 2^b`, `b` in `2 ..= 6`), `f64` step `D`
+//! (finite, > 0). Payload: one arithmetic-coded stream of the quantised
+//! coefficients, block by block in row-major block order, inside a block
+//! in row-major order; coefficient `(u, v, w)` of a block is coded with
+//! [`super::arith::IntModel`] in context `band(u + v + w) * 7 +
+//! bucket(|q(u-1,v,w)| + |q(u,v-1,w)| + |q(u,v,w-1)|)` (neighbours outside
+//! the block and the DC coefficient `(0, 0, 0)` count 0; the DC
+//! coefficient is coded as its difference from the previous block's; `band` maps `0, 1, 2, 3, 4-5, 6-8, 9-13, 14-20, 21+`
+//! to `0 ..= 8`; `bucket` is [`super::arith::bucket`]). Coefficient value:
+//! `q * D` in f64; the block is the inverse DCT (DCT-III) of them, rounded
+//! to f32.
+//!
+//! The encoder quantises `q = sign(c) floor(|c| / D + 0.5 - 0.2)` (a dead
+//! zone a little wider than the step), solves `D` from the bound on the
+//! coefficients (the transform is orthonormal, so their error is the
+//! values' error) and picks the block size that gives the fewest bytes.
+
+use super::arith::{bucket, Decoder, Encoder, IntModel, BUCKETS};
+use super::grid::{active_axes, view};
+use super::quant::{norm, solve_step, MAX_Q};
+use super::{params_err, payload_err, CodecId, Cursor, Encoded};
+use crate::error::{Error, Result};
+
+const BANDS: usize = 9;
+/// Dead-zone offset: values round to zero up to `0.7 D`.
+const DEAD: f64 = 0.2;
+
+fn band(s: usize) -> usize {
+    match s {
+        0..=3 => s,
+        4..=5 => 4,
+        6..=8 => 5,
+        9..=13 => 6,
+        14..=20 => 7,
+        _ => 8,
+    }
+}
+
+/// Orthonormal DCT-II matrices `m[k][j]` for lengths `1 ..= b`.
+fn dct_mats(b: usize) -> Vec<Vec<f64>> {
+    (0..=b)
+        .map(|m| {
+            let mut a = vec![0.0; m * m];
+            for k in 0..m {
+                let s = if k == 0 {
+                    (1.0 / m as f64).sqrt()
+                } else {
+                    (2.0 / m as f64).sqrt()
+                };
+                for j in 0..m {
+                    a[k * m + j] = s
+                        * (std::f64::consts::PI * (2 * j + 1) as f64 * k as f64 / (2 * m) as f64)
+                            .cos();
+                }
+            }
+            a
+        })
+        .collect()
+}
+
+/// Blocks of the view: for each axis the block length (1 for axes of
+/// length 1).
+fn block_dims(v: [usize; 3], b: usize) -> [usize; 3] {
+    v.map(|d| if d > 1 { b.min(d) } else { 1 })
+}
+
+/// Applies the matrix of each axis to a block of `len` (in place), forward
+/// (`inverse` false: `y = M x`) or inverse (`y = M^T x`).
+fn transform(
+    block: &mut [f64],
+    len: [usize; 3],
+    mats: &[Vec<f64>],
+    inverse: bool,
+    tmp: &mut Vec<f64>,
+) {
+    let strides = [len[1] * len[2], len[2], 1];
+    for axis in 0..3 {
+        let m = len[axis];
+        if m <= 1 {
+            continue;
+        }
+        let a = &mats[m];
+        let st = strides[axis];
+        tmp.resize(m, 0.0);
+        for base in 0..block.len() {
+            // Only line starts: index with coordinate 0 on `axis`.
+            if !(base / st).is_multiple_of(m) {
+                continue;
+            }
+            for k in 0..m {
+                let mut s = 0.0;
+                for j in 0..m {
+                    let w = if inverse { a[j * m + k] } else { a[k * m + j] };
+                    s += w * block[base + j * st];
+                }
+                tmp[k] = s;
+            }
+            for k in 0..m {
+                block[base + k * st] = tmp[k];
+            }
+        }
+    }
+}
+
+/// Visits the blocks of view `v` (block size `b`): `f(origin, len)`.
+fn for_blocks(v: [usize; 3], b: usize, mut f: impl FnMut([usize; 3], [usize; 3])) {
+    let bd = block_dims(v, b);
+    for z in (0..v[0]).step_by(bd[0]) {
+        for y in (0..v[1]).step_by(bd[1]) {
+            for x in (0..v[2]).step_by(bd[2]) {
+                let o = [z, y, x];
+                let len = [0, 1, 2].map(|a| bd[a].min(v[a] - o[a]));
+                f(o, len);
+            }
+        }
+    }
+}
+
+/// Block-DCT coefficients of `data` in coding order.
+fn coefficients(data: &[f32], v: [usize; 3], b: usize) -> Vec<f64> {
+    let mats = dct_mats(b);
+    let mut out = Vec::with_capacity(data.len());
+    let mut blk = Vec::new();
+    let mut tmp = Vec::new();
+    for_blocks(v, b, |o, len| {
+        blk.clear();
+        for z in 0..len[0] {
+            for y in 0..len[1] {
+                let row = ((o[0] + z) * v[1] + o[1] + y) * v[2] + o[2];
+                blk.extend(data[row..row + len[2]].iter().map(|&x| f64::from(x)));
+            }
+        }
+        transform(&mut blk, len, &mats, false, &mut tmp);
+        out.extend_from_slice(&blk);
+    });
+    out
+}
+
+#[inline]
+fn quantise(c: f64, inv: f64) -> f64 {
+    let a = (c.abs() * inv + 0.5 - DEAD).floor().max(0.0);
+    if c < 0.0 {
+        -a
+    } else {
+        a
+    }
+}
+
+/// Codes quantised coefficients (`q` in coding order) of view `v`.
+fn code(q: &[i64], v: [usize; 3], b: usize) -> Vec<u8> {
+    let mut e = Encoder::new();
+    let mut m = IntModel::new(BANDS * BUCKETS);
+    let mut at = 0;
+    let mut prev_dc = 0i64;
+    for_blocks(v, b, |_, len| {
+        let blk = &q[at..at + len[0] * len[1] * len[2]];
+        visit_block(len, |i, ctx_of| {
+            let c = ctx_of(blk);
+            let v = if i == 0 { blk[0] - prev_dc } else { blk[i] };
+            m.put(&mut e, c, v);
+        });
+        prev_dc = blk[0];
+        at += blk.len();
+    });
+    e.finish()
+}
+
+/// Calls `f(index, context)` for each coefficient of a block of `len` in
+/// coding order; the context function reads the already known values.
+fn visit_block(len: [usize; 3], mut f: impl FnMut(usize, &dyn Fn(&[i64]) -> usize)) {
+    let (s0, s1) = (len[1] * len[2], len[2]);
+    for u in 0..len[0] {
+        for w in 0..len[1] {
+            for x in 0..len[2] {
+                let i = u * s0 + w * s1 + x;
+                let ctx = move |blk: &[i64]| {
+                    // The DC coefficient (index 0) is no neighbour: its
+                    // size says nothing about the AC ones.
+                    let mag = |j: usize| if j == 0 { 0 } else { blk[j].unsigned_abs() };
+                    let mut s = 0u64;
+                    if u > 0 {
+                        s += mag(i - s0);
+                    }
+                    if w > 0 {
+                        s += mag(i - s1);
+                    }
+                    if x > 0 {
+                        s += mag(i - 1);
+                    }
+                    band(u + w + x) * BUCKETS + bucket(s)
+                };
+                f(i, &ctx);
+            }
+        }
+    }
+}
+
+fn params(log_b: u8, step: f64) -> Vec<u8> {
+    let mut p = vec![log_b];
+    p.extend_from_slice(&step.to_le_bytes());
+    p
+}
+
+/// Encodes with the block size (from those that suit the tensor's
+/// dimensionality) and the largest step whose coefficient error is within
+/// `max_error` (relative L2), keeping the smallest payload.
+///
+/// # Errors
+/// [`Error::CodecUnsupported`] when no step meets the bound or values
+/// exceed the quantiser's range.
+pub fn encode(data: &[f32], shape: &[usize], max_error: f64) -> Result<Encoded> {
+    let v = view(shape);
+    let sizes: &[u8] = match active_axes(v) {
+        1 => &[4, 5, 6],
+        2 => &[3, 4, 5],
+        _ => &[2, 3, 4],
+    };
+    let x_norm = norm(data);
+    let mut best: Option<Encoded> = None;
+    for &lb in sizes {
+        let b = 1usize << lb;
+        if lb > sizes[0] && v.iter().all(|&d| d <= b >> 1) {
+            break; // a larger block holds the same single block
+        }
+        let coef = coefficients(data, v, b);
+        let Some(step) = solve_step(x_norm, coef.len(), max_error, |step| {
+            coef_error(&coef, step, x_norm)
+        }) else {
+            continue;
+        };
+        let inv = 1.0 / step;
+        let q: Option<Vec<i64>> = coef
+            .iter()
+            .map(|&c| {
+                let q = quantise(c, inv);
+                (q.abs() <= MAX_Q).then_some(q as i64)
+            })
+            .collect();
+        let Some(q) = q else { continue };
+        let payload = code(&q, v, b);
+        if best
+            .as_ref()
+            .is_none_or(|e| payload.len() < e.payload.len())
+        {
+            best = Some(Encoded {
+                codec: CodecId::Bdct,
+                params: params(lb, step),
+                payload,
+            });
+        }
+    }
+    best.ok_or_else(|| Error::CodecUnsupported {
+        codec: "bdct",
+        detail: format!("no step meets relative error {max_error}"),
+    })
+}
+
+fn coef_error(coef: &[f64], step: f64, x_norm: f64) -> f64 {
+    let inv = 1.0 / step;
+    let mut num = 0.0;
+    for &c in coef {
+        let q = quantise(c, inv);
+        if q.abs() > MAX_Q {
+            return f64::INFINITY;
+        }
+        let d = c - q * step;
+        num += d * d;
+    }
+    super::quant::rel_from_sum(num, x_norm)
+}
+
+fn read_params(p: &[u8]) -> Result<(usize, f64)> {
+    let mut c = Cursor::params(p);
+    let lb = c.u8("block size")?;
+    if !(2..=6).contains(&lb) {
+        return Err(params_err(
+            0,
+            format!("block size 2^{lb}, 2^2 to 2^6 allowed"),
+        ));
+    }
+    let step = c.f64("step")?;
+    c.finish("step")?;
+    if !(step.is_finite() && step > 0.0) {
+        return Err(params_err(
+            1,
+            format!("step {step} is not finite and positive"),
+        ));
+    }
+    Ok((1 << lb, step))
+}
+
+/// Decodes.
+///
+/// # Errors
+/// [`Error::Corrupt`] for damaged parameters or a payload that is not
+/// consumed exactly.
+pub fn decode(params: &[u8], payload: &[u8], shape: &[usize]) -> Result<Vec<f32>> {
+    let (b, step) = read_params(params)?;
+    let v = view(shape);
+    let n = v[0] * v[1] * v[2];
+    let mats = dct_mats(b);
+    let mut out = vec![0f32; n];
+    let mut d = Decoder::new(payload);
+    let mut m = IntModel::new(BANDS * BUCKETS);
+    let mut q = Vec::new();
+    let mut blk = Vec::new();
+    let mut tmp = Vec::new();
+    let mut prev_dc = 0i64;
+    for_blocks(v, b, |o, len| {
+        let size = len[0] * len[1] * len[2];
+        q.clear();
+        q.resize(size, 0i64);
+        visit_block(len, |i, ctx_of| {
+            let c = ctx_of(&q);
+            q[i] = m.get(&mut d, c);
+        });
+        // Saturating: a damaged stream must not overflow.
+        q[0] = q[0].saturating_add(prev_dc);
+        prev_dc = q[0];
+        blk.clear();
+        blk.extend(q.iter().map(|&q| q as f64 * step));
+        transform(&mut blk, len, &mats, true, &mut tmp);
+        let mut k = 0;
+        for z in 0..len[0] {
+            for y in 0..len[1] {
+                let row = ((o[0] + z) * v[1] + o[1] + y) * v[2] + o[2];
+                for x in 0..len[2] {
+                    out[row + x] = blk[k] as f32;
+                    k += 1;
+                }
+            }
+        }
+    });
+    if !d.consumed_exactly() {
+        return Err(payload_err(
+            payload.len(),
+            "arithmetic-coded stream does not end where the coefficients do",
+        ));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::codec::{relative_error, test_data};
+
+    #[test]
+    fn transform_is_orthonormal_and_codec_round_trips() {
+        let mats = dct_mats(8);
+        let mut x: Vec<f64> = (0..8 * 5 * 3).map(|i| (i as f64 * 0.37).sin()).collect();
+        let orig = x.clone();
+        let mut tmp = Vec::new();
+        transform(&mut x, [8, 5, 3], &mats, false, &mut tmp);
+        let e0: f64 = orig.iter().map(|v| v * v).sum();
+        let e1: f64 = x.iter().map(|v| v * v).sum();
+        assert!((e0 - e1).abs() < 1e-10 * e0);
+        transform(&mut x, [8, 5, 3], &mats, true, &mut tmp);
+        for (a, b) in x.iter().zip(&orig) {
+            assert!((a - b).abs() < 1e-12);
+        }
+        for (shape, data) in [
+            (vec![97usize, 61], test_data::smooth(97, 61)),
+            (vec![7, 9, 11], test_data::gaussian(693, 3)),
+            (vec![1000], test_data::gaussian(1000, 4)),
+            (vec![], vec![2.5]),
+            (vec![1, 1], vec![-1.0]),
+        ] {
+            for eps in [1e-2, 1e-4] {
+                let e = encode(&data, &shape, eps).unwrap();
+                let y = decode(&e.params, &e.payload, &shape).unwrap();
+                let err = relative_error(&data, &y);
+                assert!(err <= eps * 1.001, "{shape:?} {eps}: {err}");
+                assert!(
+                    decode(&e.params, &e.payload[..e.payload.len() - 1], &shape).is_err()
+                        || e.payload.len() <= 5
+                );
+            }
+        }
+        assert!(decode(&[9, 0, 0, 0, 0, 0, 0, 240, 63], &[0; 5], &[4]).is_err());
+        assert!(decode(&[3, 0, 0, 0, 0, 0, 0, 0, 0], &[0; 5], &[4]).is_err());
+    }
+
+    #[test]
+    fn smooth_fields_beat_the_whole_tensor_quantiser() {
+        let x = test_data::smooth(256, 256);
+        let e = encode(&x, &[256, 256], 1e-3).unwrap();
+        let (w, _) = crate::store::codec::quant::encode(&x, 1e-3).unwrap();
+        assert!(
+            e.payload.len() * 4 < w.payload.len(),
+            "{} vs {}",
+            e.payload.len(),
+            w.payload.len()
+        );
+    }
+}

@@ -1,0 +1,454 @@
+//! The `.fftt` container: reading (validated, one positioned read per
+//! payload or row block) and writing (one streaming pass into a temporary
+//! file, renamed into place). The byte layout is specified in `FORMAT.md`.
+//!
+//! This build writes version 2 (header, payloads, table, trailer) and reads
+//! versions 1 (preamble, table, payloads) and 2.
+
+mod table;
+mod writer;
+
+use std::ops::Range;
+use std::path::Path;
+
+use safetensors::Dtype as SafetensorsDtype;
+
+use super::codec::{self, CodecId};
+use super::dtype;
+use super::error_mode::ErrorMode;
+use super::source::Source;
+use crate::backend::Context;
+use crate::error::{Error, Result};
+
+pub use table::table_entry_len;
+pub(crate) use writer::write_atomically;
+pub use writer::{ContainerWriter, TensorMeta};
+
+/// The eight bytes every container starts with.
+pub const MAGIC: [u8; 8] = *b"\x89FFTT\r\n\x1a";
+/// The format version this build writes.
+pub const VERSION: u16 = 2;
+/// The oldest format version this build reads.
+pub const OLDEST_VERSION: u16 = 1;
+/// Bytes of a version-1 preamble before the tensor table.
+pub const PREAMBLE_LEN: u64 = 32;
+/// Bytes of a version-2 header before the first payload.
+pub const HEADER_LEN: u64 = 16;
+/// Bytes of the version-2 trailer at the end of the file.
+pub const TRAILER_LEN: u64 = 32;
+/// The four bytes before the trailer's CRC.
+pub const TRAILER_MAGIC: [u8; 4] = *b"FTTE";
+/// Most elements a tensor may decode to per payload byte (see FORMAT.md).
+pub const MAX_ELEMENTS_PER_BYTE: u64 = codec::entropy::MAX_SYMBOLS_PER_BYTE;
+
+/// One tensor of a container, as its table entry describes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// Tensor name.
+    pub name: String,
+    /// Element type of the original tensor (and of the decoded one).
+    pub dtype: SafetensorsDtype,
+    /// Shape (empty for a scalar).
+    pub shape: Vec<usize>,
+    /// Codec id as stored; [`Entry::codec`] maps it.
+    pub codec_id: u8,
+    /// The codec's parameter block.
+    pub params: Vec<u8>,
+    /// Absolute file offset of the payload.
+    pub offset: u64,
+    /// Payload length in bytes.
+    pub length: u64,
+    /// CRC32 of the payload.
+    pub crc32: u32,
+    /// Error measured when the tensor was written, in [`Entry::mode`]
+    /// (NaN if unknown).
+    pub error: f64,
+    /// What the bound limits (version-1 files: relative L2).
+    pub mode: ErrorMode,
+    /// The bound the writer was given (NaN if unknown, as in version 1).
+    pub bound: f64,
+    /// The array was in Fortran (column-major) order with shape
+    /// `shape` reversed; the payload holds it as the row-major array of
+    /// `shape` (its transpose), which is what the codecs see.
+    pub fortran: bool,
+    /// Rows (of the first dimension) per row block; 0 when the payload is
+    /// one piece.
+    pub block_rows: u64,
+    /// The row blocks, in order, tiling the payload (empty when
+    /// `block_rows` is 0).
+    pub blocks: Vec<Block>,
+    /// Bytes the table entry takes.
+    pub entry_bytes: u64,
+    /// File offset of the table entry.
+    pub entry_offset: u64,
+    /// File offset of the codec id byte.
+    pub codec_offset: u64,
+    /// File offset of the parameter block.
+    pub params_offset: u64,
+}
+
+/// One row block of a payload: complete codec payload of its rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    /// Absolute file offset.
+    pub offset: u64,
+    /// Bytes.
+    pub length: u64,
+    /// CRC32 of its bytes.
+    pub crc32: u32,
+    /// The rows of the tensor's first dimension it holds.
+    pub rows: Range<usize>,
+}
+
+impl Entry {
+    /// The number of row blocks (1 for a payload in one piece).
+    pub fn block_count(&self) -> usize {
+        self.blocks.len().max(1)
+    }
+
+    /// The shape of block `b`'s rows (the whole shape for an unblocked
+    /// entry).
+    pub fn block_shape(&self, b: usize) -> Vec<usize> {
+        let mut s = self.shape.clone();
+        if let (Some(block), Some(first)) = (self.blocks.get(b), s.first_mut()) {
+            *first = block.rows.len();
+        }
+        s
+    }
+
+    /// The codec, if this build knows its id.
+    pub fn codec(&self) -> Option<CodecId> {
+        CodecId::from_id(self.codec_id)
+    }
+
+    /// Codec name, or `unknown(ID)`.
+    pub fn codec_name(&self) -> String {
+        self.codec().map_or_else(
+            || format!("unknown({})", self.codec_id),
+            |c| c.name().to_string(),
+        )
+    }
+
+    /// Element count.
+    pub fn len(&self) -> u64 {
+        self.shape.iter().map(|&d| d as u64).product()
+    }
+
+    /// True for a tensor without elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes of the tensor in its own dtype (as in safetensors).
+    pub fn original_bytes(&self) -> u64 {
+        dtype::byte_len(self.dtype, self.len()).unwrap_or(u64::MAX)
+    }
+
+    /// Bytes the tensor takes in the container: table entry plus payload.
+    pub fn stored_bytes(&self) -> u64 {
+        self.entry_bytes + self.length
+    }
+}
+
+/// An open, validated container. The preamble and tensor table are held in
+/// memory; each payload is read from the file when it is asked for.
+pub struct Container {
+    path: String,
+    source: Source,
+    entries: Vec<Entry>,
+    metadata: Vec<(String, String)>,
+    version: u16,
+}
+
+impl std::fmt::Debug for Container {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Container")
+            .field("path", &self.path)
+            .field("entries", &self.entries)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether `bytes` start like a container.
+pub fn has_magic(bytes: &[u8]) -> bool {
+    bytes.starts_with(&MAGIC)
+}
+
+impl Container {
+    /// Opens and validates `path`: header (or preamble) and trailer, CRCs
+    /// of them and of the table, every table field, and that the payloads
+    /// (and their row blocks) tile the payload area exactly. Only the preamble and table are read here; payloads are
+    /// read (and their CRCs checked) when a tensor is asked for
+    /// ([`Container::payload`]) or by [`Container::verify`].
+    ///
+    /// # Errors
+    /// [`Error::Io`], [`Error::Format`], [`Error::UnsupportedVersion`],
+    /// [`Error::Checksum`]; [`Error::InvalidArgument`] for a directory;
+    /// [`Error::FileShrank`] when the file is truncated while being read.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        Self::parse(path.display().to_string(), Source::open(path)?)
+    }
+
+    /// Validates a container held in memory (`name` is used in errors).
+    ///
+    /// # Errors
+    /// As [`Container::open`].
+    pub fn from_bytes(name: impl Into<String>, bytes: Vec<u8>) -> Result<Self> {
+        Self::parse(name.into(), Source::Memory(bytes))
+    }
+
+    fn parse(path: String, source: Source) -> Result<Self> {
+        let t = table::read(&path, &source)?;
+        Ok(Container {
+            path,
+            source,
+            entries: t.entries,
+            metadata: t.metadata,
+            version: t.version,
+        })
+    }
+
+    /// The format version of the file.
+    pub fn version(&self) -> u16 {
+        self.version
+    }
+
+    /// The file name given when opening.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The tensors, in file order.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// The safetensors `__metadata__` pairs carried over.
+    pub fn metadata(&self) -> &[(String, String)] {
+        &self.metadata
+    }
+
+    /// File size in bytes.
+    pub fn file_len(&self) -> u64 {
+        self.source.len()
+    }
+
+    fn read_payload(&self, i: usize) -> Result<Vec<u8>> {
+        let e = &self.entries[i];
+        self.source.read(&self.path, e.offset, e.length)
+    }
+
+    /// The payload of tensor `i`, read from the file, after checking its
+    /// CRC32.
+    ///
+    /// # Errors
+    /// [`Error::Checksum`] when the bytes were damaged;
+    /// [`Error::FileShrank`] when the file was truncated since it was
+    /// opened; [`Error::Io`].
+    pub fn payload(&self, i: usize) -> Result<Vec<u8>> {
+        let e = &self.entries[i];
+        let p = self.read_payload(i)?;
+        check_crc(
+            &self.path,
+            &format!("payload of tensor `{}`", e.name),
+            e.offset,
+            &p,
+            e.crc32,
+        )?;
+        Ok(p)
+    }
+
+    /// The bytes of row block `b` of tensor `i` (a complete payload of the
+    /// entry's codec for the rows [`Entry::block_shape`] gives), read with
+    /// one positioned read and CRC-checked. An unblocked entry has one
+    /// block, its whole payload.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a block that does not exist; as
+    /// [`Container::payload`].
+    pub fn block_payload(&self, i: usize, b: usize) -> Result<Vec<u8>> {
+        let e = &self.entries[i];
+        if e.blocks.is_empty() && b == 0 {
+            return self.payload(i);
+        }
+        let block = e.blocks.get(b).ok_or_else(|| {
+            Error::invalid(
+                "block",
+                format!(
+                    "{b}: tensor `{}` has {} row blocks",
+                    e.name,
+                    e.block_count()
+                ),
+            )
+        })?;
+        let p = self.source.read(&self.path, block.offset, block.length)?;
+        check_crc(
+            &self.path,
+            &format!("row block {b} of tensor `{}`", e.name),
+            block.offset,
+            &p,
+            block.crc32,
+        )?;
+        Ok(p)
+    }
+
+    /// Decodes row block `b` of tensor `i` to f32 values (its rows, in
+    /// row-major order), as [`Container::decode_f32`] would give them.
+    ///
+    /// # Errors
+    /// As [`Container::block_payload`] and [`Container::decode_bytes`].
+    pub fn decode_block_f32(&self, ctx: &Context, i: usize, b: usize) -> Result<Option<Vec<f32>>> {
+        let e = &self.entries[i];
+        let p = self.block_payload(i, b)?;
+        let at = e.blocks.get(b).map_or(e.offset, |x| x.offset);
+        match self.decode_piece(ctx, i, &p, &e.block_shape(b), at)? {
+            Decoded::Values(v) => Ok(Some(dtype::round_trip(e.dtype, v))),
+            Decoded::Bytes(b) => Ok(dtype::to_f32(e.dtype, &b)),
+        }
+    }
+
+    /// Checks every payload's CRC32.
+    ///
+    /// # Errors
+    /// The first [`Error::Checksum`].
+    pub fn verify(&self) -> Result<()> {
+        (0..self.entries.len()).try_for_each(|i| self.payload(i).map(|_| ()))
+    }
+
+    /// Decodes tensor `i` to its values as f32, as a reader of the
+    /// decompressed file sees them (lossy codecs' output rounded to the
+    /// tensor's dtype, or a raw tensor widened; `None` for raw dtypes without
+    /// a numeric reading).
+    ///
+    /// # Errors
+    /// As [`Container::decode_bytes`].
+    pub fn decode_f32(&self, ctx: &Context, i: usize) -> Result<Option<Vec<f32>>> {
+        let e = &self.entries[i];
+        match self.decode_inner(ctx, i, false)? {
+            Decoded::Values(v) => Ok(Some(dtype::round_trip(e.dtype, v))),
+            Decoded::Bytes(b) => Ok(dtype::to_f32(e.dtype, &b)),
+        }
+    }
+
+    /// Decodes tensor `i` to little-endian bytes of its dtype, as
+    /// safetensors stores them.
+    ///
+    /// # Errors
+    /// [`Error::Checksum`] for a damaged payload; [`Error::UnknownCodec`];
+    /// [`Error::Format`] naming the tensor and the file offset of the first
+    /// bad byte.
+    pub fn decode_bytes(&self, ctx: &Context, i: usize) -> Result<Vec<u8>> {
+        let e = &self.entries[i];
+        match self.decode_inner(ctx, i, true)? {
+            Decoded::Bytes(b) => Ok(b),
+            Decoded::Values(v) => Ok(dtype::from_f32(e.dtype, &v)),
+        }
+    }
+
+    /// Like [`Container::decode_bytes`] but without the CRC check, so that
+    /// codec decoders see damaged bytes (for fuzzing).
+    #[doc(hidden)]
+    pub fn decode_unchecked(&self, ctx: &Context, i: usize) -> Result<Vec<u8>> {
+        let e = &self.entries[i];
+        let p = self.read_payload(i)?;
+        match self.decode_payload(ctx, i, &p, true)? {
+            Decoded::Bytes(b) => Ok(b),
+            Decoded::Values(v) => Ok(dtype::from_f32(e.dtype, &v)),
+        }
+    }
+
+    fn decode_inner(&self, ctx: &Context, i: usize, want_bytes: bool) -> Result<Decoded> {
+        let p = self.payload(i)?;
+        self.decode_payload(ctx, i, &p, want_bytes)
+    }
+
+    fn decode_payload(&self, ctx: &Context, i: usize, p: &[u8], _bytes: bool) -> Result<Decoded> {
+        let e = &self.entries[i];
+        if e.blocks.is_empty() {
+            return self.decode_piece(ctx, i, p, &e.shape, e.offset);
+        }
+        let mut values = Vec::new();
+        let mut bytes = Vec::new();
+        for (b, block) in e.blocks.iter().enumerate() {
+            let start = (block.offset - e.offset) as usize;
+            let piece = &p[start..start + block.length as usize];
+            match self.decode_piece(ctx, i, piece, &e.block_shape(b), block.offset)? {
+                Decoded::Values(v) => values.extend_from_slice(&v),
+                Decoded::Bytes(v) => bytes.extend_from_slice(&v),
+            }
+        }
+        Ok(if e.codec() == Some(CodecId::Raw) {
+            Decoded::Bytes(bytes)
+        } else {
+            Decoded::Values(values)
+        })
+    }
+
+    /// Decodes one complete codec payload `p` of `shape` that starts at file
+    /// offset `at`.
+    fn decode_piece(
+        &self,
+        ctx: &Context,
+        i: usize,
+        p: &[u8],
+        shape: &[usize],
+        at: u64,
+    ) -> Result<Decoded> {
+        let e = &self.entries[i];
+        let codec = e.codec().ok_or_else(|| Error::UnknownCodec {
+            path: self.path.clone(),
+            tensor: e.name.clone(),
+            id: e.codec_id,
+            offset: e.codec_offset,
+        })?;
+        // Damage found by the codec becomes a format error at its file
+        // offset; anything else (a GPU failure, a device limit, the memory
+        // budget) says nothing about the file and passes through unchanged.
+        let wrap = |d: Error| match d {
+            Error::Corrupt {
+                what,
+                offset,
+                detail,
+            } => Error::Format {
+                path: self.path.clone(),
+                tensor: Some(e.name.clone()),
+                offset: if what == codec::PARAMS {
+                    e.params_offset
+                } else {
+                    at
+                } + offset,
+                detail: format!("{codec}: {detail}"),
+            },
+            other => other,
+        };
+        if codec == CodecId::Raw {
+            let n: u64 = shape.iter().map(|&d| d as u64).product();
+            let want = dtype::byte_len(e.dtype, n).unwrap_or(u64::MAX);
+            codec::raw::check(&e.params, p, want).map_err(wrap)?;
+            return Ok(Decoded::Bytes(p.to_vec()));
+        }
+        let values = codec::decode(ctx, codec, &e.params, p, shape).map_err(wrap)?;
+        Ok(Decoded::Values(values))
+    }
+}
+
+enum Decoded {
+    Bytes(Vec<u8>),
+    Values(Vec<f32>),
+}
+
+fn check_crc(path: &str, what: &str, offset: u64, bytes: &[u8], expected: u32) -> Result<()> {
+    let found = crc32fast::hash(bytes);
+    if found != expected {
+        return Err(Error::Checksum {
+            path: path.to_string(),
+            what: what.to_string(),
+            offset,
+            end: offset + bytes.len() as u64,
+            expected,
+            found,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,227 @@
+//! numpy arrays as tensor files: `.npy` (one array) and `.npz` (a ZIP of
+//! `.npy` members, as `numpy.savez` writes it), read with positioned reads
+//! and written atomically.
+//!
+//! A Fortran-ordered array of shape `s` is handed on as the row-major
+//! array of shape `reverse(s)` (the same bytes) with a `fortran` flag, so
+//! codecs see its memory order and decompression restores it exactly.
+//! Big-endian arrays are read as little-endian; outputs are little-endian.
+
+pub mod npy;
+pub(crate) mod zip;
+
+use std::io::Write;
+use std::path::Path;
+
+use safetensors::Dtype as SafetensorsDtype;
+
+use super::source::Source;
+use crate::error::{Error, Result};
+
+/// One array of a numpy file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumpyTensor {
+    /// Name (the member name without `.npy`; `array` for a `.npy` file).
+    pub name: String,
+    /// Element type.
+    pub dtype: SafetensorsDtype,
+    /// Row-major shape of the data as stored (numpy's shape reversed when
+    /// `fortran`).
+    pub shape: Vec<usize>,
+    /// Fortran order in the file.
+    pub fortran: bool,
+    big_endian: bool,
+    offset: u64,
+    len: u64,
+}
+
+/// An open `.npy` or `.npz` file.
+pub struct NumpyFile {
+    path: String,
+    source: Source,
+    tensors: Vec<NumpyTensor>,
+}
+
+/// Whether `head` starts like a `.npy` file.
+pub fn is_npy(head: &[u8]) -> bool {
+    head.starts_with(npy::MAGIC)
+}
+
+/// Whether `head` starts like a ZIP archive (an `.npz` file).
+pub fn is_zip(head: &[u8]) -> bool {
+    head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06")
+}
+
+/// The name a `.npy` file's single array gets.
+pub const NPY_NAME: &str = "array";
+
+fn array_at(path: &str, src: &Source, name: String, offset: u64, len: u64) -> Result<NumpyTensor> {
+    let pre = src.read(path, offset, len.min(12))?;
+    let hl = match pre.get(6) {
+        Some(1) if pre.len() >= 10 => 10 + u64::from(u16::from_le_bytes([pre[8], pre[9]])),
+        Some(2 | 3) if pre.len() >= 12 => {
+            12 + u64::from(u32::from_le_bytes(pre[8..12].try_into().unwrap()))
+        }
+        _ => 12,
+    };
+    let h = npy::parse_header(&src.read(path, offset, hl.min(len))?)
+        .map_err(|e| Error::invalid("npy", format!("{path}: `{name}`: {e}")))?;
+    let data_len = len - h.data_offset as u64;
+    if data_len != h.data_len() {
+        return Err(Error::invalid(
+            "npy",
+            format!(
+                "{path}: `{name}`: {} data bytes, shape {:?} of {} needs {}",
+                data_len,
+                h.shape,
+                super::dtype::name(h.dtype),
+                h.data_len()
+            ),
+        ));
+    }
+    Ok(NumpyTensor {
+        name,
+        dtype: h.dtype,
+        shape: h.storage_shape(),
+        fortran: h.fortran,
+        big_endian: h.big_endian,
+        offset: offset + h.data_offset as u64,
+        len: data_len,
+    })
+}
+
+impl NumpyFile {
+    /// Opens an `.npy` or `.npz` file (told apart by their first bytes).
+    ///
+    /// # Errors
+    /// [`Error::Io`]; [`Error::InvalidArgument`] (`npy`, `npz`) for a file
+    /// that is neither, a dtype not read (complex, strings, records), data
+    /// shorter or longer than its shape, compressed `.npz` members.
+    pub fn open(path: &Path) -> Result<Self> {
+        let source = Source::open(path)?;
+        let p = path.display().to_string();
+        let head = source.read(&p, 0, source.len().min(8))?;
+        let tensors = if is_npy(&head) {
+            vec![array_at(&p, &source, NPY_NAME.into(), 0, source.len())?]
+        } else if is_zip(&head) {
+            let mut v = Vec::new();
+            for m in zip::members(&p, &source)? {
+                let name = m.name.strip_suffix(".npy").unwrap_or(&m.name).to_string();
+                v.push(array_at(&p, &source, name, m.offset, m.len)?);
+            }
+            v
+        } else {
+            return Err(Error::invalid("npy", format!("{p}: neither .npy nor .npz")));
+        };
+        Ok(NumpyFile {
+            path: p,
+            source,
+            tensors,
+        })
+    }
+
+    /// The arrays, in file order.
+    pub fn tensors(&self) -> &[NumpyTensor] {
+        &self.tensors
+    }
+
+    /// Size of the file.
+    pub fn file_len(&self) -> u64 {
+        self.source.len()
+    }
+
+    /// The data of array `i` as little-endian bytes.
+    ///
+    /// # Errors
+    /// [`Error::Io`], [`Error::FileShrank`].
+    pub fn data(&self, i: usize) -> Result<Vec<u8>> {
+        let t = &self.tensors[i];
+        let mut d = self.source.read(&self.path, t.offset, t.len)?;
+        if t.big_endian {
+            let w = t.dtype.bitsize() / 8;
+            for c in d.chunks_exact_mut(w) {
+                c.reverse();
+            }
+        }
+        Ok(d)
+    }
+}
+
+/// numpy's shape of an array stored row-major as `shape` (reversed when
+/// `fortran`).
+pub fn numpy_shape(shape: &[usize], fortran: bool) -> Vec<usize> {
+    let mut s = shape.to_vec();
+    if fortran {
+        s.reverse();
+    }
+    s
+}
+
+/// Writes one array as `.npy` atomically.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] for a dtype numpy has no type for;
+/// [`Error::Io`] (the destination is then untouched).
+pub fn write_npy(
+    path: &Path,
+    dtype: SafetensorsDtype,
+    shape: &[usize],
+    fortran: bool,
+    data: &[u8],
+) -> Result<()> {
+    let head = npy::header_bytes(dtype, &numpy_shape(shape, fortran), fortran)?;
+    super::format::write_atomically(path, |w| {
+        let io = |e| Error::io(path, e);
+        w.write_all(&head).map_err(io)?;
+        w.write_all(data).map_err(io)
+    })
+}
+
+/// An array to write into an `.npz`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutArray {
+    /// Name (`.npy` is appended).
+    pub name: String,
+    /// Element type.
+    pub dtype: SafetensorsDtype,
+    /// Row-major shape of the data.
+    pub shape: Vec<usize>,
+    /// Write it Fortran-ordered (numpy's shape is `shape` reversed).
+    pub fortran: bool,
+}
+
+/// Writes arrays as an `.npz` (stored members) atomically, asking `data(i)`
+/// for each array's little-endian bytes in turn.
+///
+/// # Errors
+/// As [`write_npy`]; [`Error::InvalidArgument`] for archives of 4 GiB or
+/// more; `data`'s errors.
+pub fn write_npz(
+    path: &Path,
+    arrays: &[OutArray],
+    mut data: impl FnMut(usize) -> Result<Vec<u8>>,
+) -> Result<()> {
+    for a in arrays {
+        npy::descr_of(a.dtype).ok_or_else(|| {
+            Error::invalid(
+                "npy",
+                format!(
+                    "`{}`: dtype {} has no numpy equivalent",
+                    a.name,
+                    super::dtype::name(a.dtype)
+                ),
+            )
+        })?;
+    }
+    super::format::write_atomically(path, |w| {
+        let io = |e| Error::io(path, e);
+        let mut z = zip::ZipWriter::new();
+        for (i, a) in arrays.iter().enumerate() {
+            let head = npy::header_bytes(a.dtype, &numpy_shape(&a.shape, a.fortran), a.fortran)?;
+            let d = data(i)?;
+            z.add(w, &format!("{}.npy", a.name), &[&head, &d])?
+                .map_err(io)?;
+        }
+        z.finish(w).map_err(io)
+    })
+}
