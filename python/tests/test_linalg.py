@@ -72,6 +72,7 @@ def test_matmul_errors_and_nan(backend, rng):
     assert np.isnan(y[:, 2]).all() and np.isfinite(np.delete(y, 2, axis=1)).all()
 
 
+@pytest.mark.filterwarnings("ignore::fft_tensor.PrecisionWarning")
 def test_matmul_float64_input(backend, rng):
     x, w = rng.standard_normal((4, 10)), rng.standard_normal((6, 10))
     y = linalg.matmul(x, w)
@@ -168,3 +169,24 @@ def test_context_budget_too_small_for_dense(rng):
     x, w = random(rng, 4, 64), random(rng, 64, 64)
     with ft.use(small), pytest.raises(ft.DeviceError, match="budget"):
         linalg.matmul(x, w)
+
+
+def test_matmul_random_shapes(backend, rng):
+    for _ in range(6):
+        b, n, m = (int(v) for v in rng.integers(1, 150, size=3))
+        x, w, bias = random(rng, b, n), random(rng, m, n), random(rng, m)
+        assert rel_error(linalg.matmul(x, w, bias), reference(x, w, bias)) < 1e-5, (b, n, m)
+
+
+def test_linear_load_int4_and_f16(backend, rng, tmp_path):
+    w, x = random(rng, 3, 7, 29), random(rng, 4, 29)  # leading weight dims fold into outputs
+    fftt = tmp_path / "int4.fftt"
+    ft.save({"w": w}, fftt, codec="int4")
+    stored = linalg.Linear.load(fftt, "w", memory_budget=4 * 21 * 29 // 2)
+    assert stored.path == "quantized" and stored.out_features == 21
+    assert rel_error(stored(x), reference(x, w.reshape(21, 29))) < 0.15
+    st = tmp_path / "f16.fftt"
+    ft.save({"w": w.astype(np.float16)}, st, codec="raw")
+    half = linalg.Linear.load(st, "w")
+    want = reference(x, w.astype(np.float16).reshape(21, 29))
+    assert half.path == "dense" and rel_error(half(x), want) < 1e-5
