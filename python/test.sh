@@ -14,4 +14,4 @@ fi
 # From the tests folder, so that `import fft_tensor` finds the installed
 # package, not the source folder without its compiled module.
 cd python/tests
-"$venv/bin/pytest" -q -ra "$@"
+"$venv/bin/python" -m pytest -q -ra "$@"

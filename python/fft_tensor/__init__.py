@@ -23,7 +23,7 @@ DeviceError for the GPU (both FftTensorError). The GIL is released while
 the library works.
 """
 
-from . import fft
+from . import fft, linalg
 from ._context import get_context, set_context, use
 from ._interop import PrecisionWarning
 from ._native import Context, CorruptFileError, DeviceError, FftTensorError
@@ -48,5 +48,5 @@ __all__ = [
     "rfftn", "irfftn", "hfft", "ihfft", "fftfreq", "rfftfreq", "fftshift", "ifftshift",
     "dct", "idct", "dctn", "idctn", "scipy_backend",
     "top_k", "compress", "decompress", "SparseSpectral",
-    "save", "load", "inspect", "compress_file", "decompress_file",
+    "save", "load", "inspect", "compress_file", "decompress_file", "linalg",
 ]

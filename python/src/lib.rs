@@ -15,6 +15,7 @@ mod context;
 mod dct;
 mod errors;
 mod fft;
+mod linalg;
 mod spectral;
 mod store;
 mod topk;
@@ -31,6 +32,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     topk::register(m)?;
     spectral::register(m)?;
     store::register(m)?;
+    linalg::register(m)?;
     bench::register(m)?;
     Ok(())
 }
