@@ -23,6 +23,7 @@ fn options(max_error: f64, codec: &str, allow_nonfinite: bool) -> PyResult<store
         max_error,
         family,
         allow_nonfinite,
+        ..Default::default()
     })
 }
 
