@@ -23,7 +23,7 @@ DeviceError for the GPU (both FftTensorError). The GIL is released while
 the library works.
 """
 
-from . import fft, linalg
+from . import fft, layers, linalg
 from ._context import get_context, set_context, use
 from ._interop import PrecisionWarning
 from ._native import Context, CorruptFileError, DeviceError, FftTensorError

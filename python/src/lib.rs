@@ -15,6 +15,7 @@ mod context;
 mod dct;
 mod errors;
 mod fft;
+mod layers;
 mod linalg;
 mod spectral;
 mod store;
@@ -33,6 +34,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     spectral::register(m)?;
     store::register(m)?;
     linalg::register(m)?;
+    layers::register(m)?;
     bench::register(m)?;
     Ok(())
 }
