@@ -37,6 +37,14 @@ def _opt(a: Any, op: str) -> Optional[np.ndarray]:
     return None if a is None else _f32(a, op)[0]
 
 
+def _empty(xa: np.ndarray, rank: Optional[int], op: str) -> bool:
+    """True when ``xa`` holds no elements (the result is an empty array of
+    its shape); ValueError when it is not ``rank``-D."""
+    if rank is not None and xa.ndim != rank:
+        raise ValueError(f"{op}: x must be {rank}-D, got shape {xa.shape}")
+    return xa.size == 0
+
+
 def _pair(v: Union[int, Tuple[int, int]]) -> Tuple[int, int]:
     if isinstance(v, (tuple, list)):
         a, b = v
@@ -53,6 +61,8 @@ def layer_norm(x: Any, weight: Any, bias: Any, eps: float = 1e-5,
     Raises ValueError when ``weight``/``bias`` do not hold ``x.shape[-1]``
     values, the residual's shape differs or ``eps`` is negative or not finite."""
     xa, wrap = _f32(x, "layer_norm")
+    if _empty(xa, None, "layer_norm"):
+        return wrap(xa.copy())
     return wrap(_native.layer_norm(get_context(), xa, _f32(weight, "layer_norm")[0],
                                    _f32(bias, "layer_norm")[0], float(eps),
                                    _opt(residual, "layer_norm")))
@@ -65,6 +75,8 @@ def gelu(x: Any, approximate: str = "none", bias: Any = None) -> Any:
 
     Raises ValueError for another ``approximate`` or a bias of the wrong length."""
     xa, wrap = _f32(x, "gelu")
+    if _empty(xa, None, "gelu"):
+        return wrap(xa.copy())
     return wrap(_native.gelu(get_context(), xa, str(approximate), _opt(bias, "gelu")))
 
 
@@ -74,6 +86,8 @@ def fnet_mixing(x: Any) -> Any:
 
     Raises ValueError when ``x`` is not 3-D."""
     xa, wrap = _f32(x, "fnet_mixing")
+    if _empty(xa, 3, "fnet_mixing"):
+        return wrap(xa.copy())
     return wrap(_native.fnet_mixing(get_context(), xa))
 
 
@@ -161,4 +175,6 @@ def rope(x: Any, heads: int = 1, base: float = 10000.0, offset: int = 0) -> Any:
     Raises ValueError when ``x`` is not 3-D or heads do not split hidden
     into heads of even size."""
     xa, wrap = _f32(x, "rope")
+    if _empty(xa, 3, "rope"):
+        return wrap(xa.copy())
     return wrap(_native.rope(get_context(), xa, int(heads), float(base), int(offset)))

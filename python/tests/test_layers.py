@@ -192,3 +192,30 @@ def test_rope(backend, rng, b, s, heads, d, offset):
 def test_rope_rejects_odd_heads(backend, rng):
     with pytest.raises(ValueError):
         layers.rope(random(rng, 1, 2, 6), heads=2)
+
+
+@pytest.mark.parametrize("shape", [(0, 4), (2, 0, 4), (1, 3, 0)])
+def test_elementwise_layers_keep_empty_shapes(backend, shape):
+    x = np.zeros(shape, np.float32)
+    h = shape[-1]
+    assert layers.layer_norm(x, np.ones(h, np.float32), np.zeros(h, np.float32)).shape == shape
+    assert layers.gelu(x).shape == shape
+    if len(shape) == 3:
+        assert layers.fnet_mixing(x).shape == shape
+        assert layers.rope(x).shape == shape
+
+
+def test_layer_norm_rejects_wrong_gamma(backend, rng):
+    with pytest.raises(ValueError):
+        layers.layer_norm(random(rng, 2, 3), random(rng, 2), random(rng, 2))
+
+
+def test_layer_norm_large_scale(backend, rng):
+    if backend.backend == "gpu":
+        # The GPU kernel sums squares in float32, which overflow at 1e30.
+        pytest.xfail("GPU layer norm overflows for values near 1e30")
+    x = random(rng, 3, 33) * 1e30
+    g, b = np.ones(33, np.float32), np.zeros(33, np.float32)
+    v = f64(x)
+    want = (v - v.mean(-1, keepdims=True)) / v.std(-1, keepdims=True)
+    assert rel_error(layers.layer_norm(x, g, b), want) < TOL
