@@ -243,6 +243,34 @@ fn non_finite_tensors_are_refused_by_name_or_kept_raw() {
     let c = Container::open(&out).unwrap();
     let bytes = c.decode_bytes(&ctx, 1).unwrap();
     assert_eq!(bytes, dtype::from_f32(Dtype::F32, &v));
+
+    // A 1-D tensor, kept exact by default, is checked the same way.
+    let mut bias = vec![0.25f32; 7];
+    bias[6] = f32::INFINITY;
+    let src1 = dir.path().join("bias.safetensors");
+    write_st(
+        &src1,
+        &[(
+            "bias",
+            Dtype::F32,
+            vec![7],
+            dtype::from_f32(Dtype::F32, &bias),
+        )],
+    );
+    let out1 = dir.path().join("bias.fftt");
+    let err = store::compress_file(
+        &ctx,
+        &src1,
+        &out1,
+        &CompressOptions::default(),
+        &mut no_progress(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, Error::NonFinite { tensor, index: 6, .. } if tensor == "bias"),
+        "{err}"
+    );
+    assert!(!out1.exists());
 }
 
 /// A small container holding every codec.

@@ -40,7 +40,9 @@ fn layer_norm<'py>(
     residual: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let x = input(x, "layer_norm x")?;
-    let r = residual.map(|r| input(r, "layer_norm residual")).transpose()?;
+    let r = residual
+        .map(|r| input(r, "layer_norm residual"))
+        .transpose()?;
     let g = vector(Some(gamma), "layer_norm gamma")?.unwrap_or_default();
     let b = vector(Some(beta), "layer_norm beta")?.unwrap_or_default();
     let y = py
@@ -108,7 +110,9 @@ fn attention<'py>(
         input(v, "attention v")?,
     );
     let mask = key_mask
-        .map(|m| Input::<bool>::expect(m, "attention key_mask").and_then(|i| Ok(i.data()?.to_vec())))
+        .map(|m| {
+            Input::<bool>::expect(m, "attention key_mask").and_then(|i| Ok(i.data()?.to_vec()))
+        })
         .transpose()?;
     let options = AttentionOptions {
         heads,

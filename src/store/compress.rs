@@ -318,47 +318,50 @@ fn encode_tensor(
     }
     let mut candidates = Vec::new();
     let raw = || codec::raw::encode(bytes);
-    let (encoded, error) =
-        if !dtype::is_lossy_float(t.dtype) || bytes.is_empty() || family == Family::Raw {
-            (raw(), 0.0)
-        } else {
-            match float_values(t.dtype, bytes) {
-                Err((index, value)) if !o.allow_nonfinite => {
-                    // An f64 that is finite but beyond f32 is stored raw.
-                    let v64 = dtype::to_f64_at(t.dtype, bytes, index);
-                    if v64.is_finite() {
-                        (raw(), 0.0)
-                    } else {
-                        return Err(Error::NonFinite {
-                            tensor: t.name.clone(),
-                            index: index as u64,
-                            value,
-                        });
-                    }
-                }
-                Err(_) => (raw(), 0.0),
-                Ok(values) => {
-                    let req = Request {
-                        family,
-                        mode,
-                        bound,
-                        keep: o.keep,
-                    };
-                    let c = auto::choose_with(ctx, &req, t.dtype, &values, &t.shape, bytes, done)?;
-                    candidates = c.candidates;
-                    let split = pool.install(|| blocks::split(&c.encoded, &values, &t.shape));
-                    match split {
-                        Some(s) => {
-                            let meta = (s.rows, s.lengths);
-                            return Ok(finish(
-                                t, bytes, s.encoded, c.error, mode, bound, meta, candidates,
-                            ));
-                        }
-                        None => (c.encoded, c.error),
-                    }
+    let (encoded, error) = if !dtype::is_lossy_float(t.dtype) || bytes.is_empty() {
+        (raw(), 0.0)
+    } else {
+        match float_values(t.dtype, bytes) {
+            Err((index, value)) if !o.allow_nonfinite => {
+                // An f64 that is finite but beyond f32 is stored raw.
+                let v64 = dtype::to_f64_at(t.dtype, bytes, index);
+                if v64.is_finite() {
+                    (raw(), 0.0)
+                } else {
+                    return Err(Error::NonFinite {
+                        tensor: t.name.clone(),
+                        index: index as u64,
+                        value,
+                    });
                 }
             }
-        };
+            Err(_) => (raw(), 0.0),
+            // Kept exact (1-D tensors by default, or `--codec raw`),
+            // after the same check for NaN and infinity as every other
+            // float tensor.
+            Ok(_) if family == Family::Raw => (raw(), 0.0),
+            Ok(values) => {
+                let req = Request {
+                    family,
+                    mode,
+                    bound,
+                    keep: o.keep,
+                };
+                let c = auto::choose_with(ctx, &req, t.dtype, &values, &t.shape, bytes, done)?;
+                candidates = c.candidates;
+                let split = pool.install(|| blocks::split(&c.encoded, &values, &t.shape));
+                match split {
+                    Some(s) => {
+                        let meta = (s.rows, s.lengths);
+                        return Ok(finish(
+                            t, bytes, s.encoded, c.error, mode, bound, meta, candidates,
+                        ));
+                    }
+                    None => (c.encoded, c.error),
+                }
+            }
+        }
+    };
     Ok(finish(
         t,
         bytes,
