@@ -27,6 +27,7 @@
 //! ```
 
 mod bluestein;
+mod buffer;
 mod cpu;
 mod cpu64;
 pub mod freq;

@@ -8,6 +8,7 @@ use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use rustfft::num_complex::Complex;
 use rustfft::FftNum;
 
+use super::buffer;
 use super::cpu::CpuFft;
 use super::lines::{self, MapKernel};
 use super::{FftDirection, Normalization};
@@ -124,7 +125,7 @@ pub(crate) fn rfftn<T: FftNum + Default>(
         n,
         scale: scale_of(normalization.factor_f64(n, FftDirection::Forward)),
     };
-    let mut out = vec![Complex::default(); outer * (n / 2 + 1) * inner];
+    let mut out = buffer::output_buffer(outer * (n / 2 + 1) * inner);
     lines::map_axis(&kernel, input.data(), &mut out, inner);
     let shape = with_axis(input.shape(), axis, n / 2 + 1);
     for &a in others {
@@ -155,7 +156,7 @@ pub(crate) fn irfftn<T: FftNum + Default>(
         n: real_len,
         scale: scale_of(normalization.factor_f64(real_len, FftDirection::Inverse)),
     };
-    let mut out = vec![T::default(); outer * real_len * inner];
+    let mut out = buffer::output_buffer(outer * real_len * inner);
     lines::map_axis(&kernel, &spectrum, &mut out, inner);
     Tensor::new(&with_axis(&shape, axis, real_len), out)
 }

@@ -1,0 +1,79 @@
+//! `cargo bench --bench cpu_fft_timer`: the CPU backend's side of
+//! `benches/cpu_vs_scipy.py`, which starts it and interleaves its calls with
+//! scipy.fft and pyFFTW in one run.
+//!
+//! Reads one request per line on stdin, `OP ROWS COLS`, where OP is `fft`
+//! (complex, last axis), `rfft` (real, last axis), `fft2` or `rfft2` (both
+//! axes), and answers with the wall time of one call in milliseconds. Inputs
+//! are built once per request kind and reused; the complex transforms run in
+//! place, the real ones allocate their output as numpy's do.
+
+use std::collections::HashMap;
+use std::io::{BufRead, Write};
+use std::time::Instant;
+
+use fft_tensor::num_complex::Complex32;
+use fft_tensor::testing::SplitMix64;
+use fft_tensor::{Context, FftDirection, Normalization, Tensor};
+
+enum Input {
+    Complex(Tensor<Complex32>),
+    Real(Tensor<f32>),
+}
+
+fn input(op: &str, shape: &[usize]) -> Option<Input> {
+    let len: usize = shape.iter().product();
+    let data = SplitMix64(7).complex_vec(len.div_ceil(2).max(1));
+    match op {
+        "fft" | "fft2" => {
+            let data = SplitMix64(7).complex_vec(len);
+            Tensor::new(shape, data).ok().map(Input::Complex)
+        }
+        "rfft" | "rfft2" => {
+            let reals = data.iter().flat_map(|c| [c.re, c.im]).take(len).collect();
+            Tensor::new(shape, reals).ok().map(Input::Real)
+        }
+        _ => None,
+    }
+}
+
+fn main() {
+    let ctx = Context::cpu();
+    let mut inputs: HashMap<String, Input> = HashMap::new();
+    let stdin = std::io::stdin();
+    let mut stdout = std::io::stdout();
+    for line in stdin.lock().lines() {
+        let Ok(line) = line else { break };
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let [op, rows, cols] = words[..] else {
+            // cargo bench passes `--bench`; anything else unknown is answered.
+            let _ = writeln!(stdout, "error: expected OP ROWS COLS");
+            continue;
+        };
+        let (Ok(rows), Ok(cols)) = (rows.parse::<usize>(), cols.parse::<usize>()) else {
+            let _ = writeln!(stdout, "error: bad sizes");
+            continue;
+        };
+        let shape = [rows, cols];
+        let axes: &[usize] = if op.ends_with('2') { &[0, 1] } else { &[1] };
+        let entry = inputs.entry(line.clone());
+        let Some(input) = (match entry {
+            std::collections::hash_map::Entry::Occupied(e) => Some(e.into_mut()),
+            std::collections::hash_map::Entry::Vacant(e) => input(op, &shape).map(|i| e.insert(i)),
+        }) else {
+            let _ = writeln!(stdout, "error: unknown op {op}");
+            continue;
+        };
+        let start = Instant::now();
+        let result = match input {
+            Input::Complex(t) => ctx.fftn(t, axes, FftDirection::Forward, Normalization::None),
+            Input::Real(t) => ctx.rfftn(t, axes, Normalization::None).map(drop),
+        };
+        let ms = start.elapsed().as_secs_f64() * 1e3;
+        let _ = match result {
+            Ok(()) => writeln!(stdout, "{ms:.4}"),
+            Err(e) => writeln!(stdout, "error: {e}"),
+        };
+        let _ = stdout.flush();
+    }
+}

@@ -1,0 +1,117 @@
+"""The CPU backend against scipy.fft (workers=-1) and pyFFTW, interleaved in one run.
+
+Usage: python3 benches/cpu_vs_scipy.py [ROUNDS]   (from the repository root)
+
+Builds and starts `cargo bench --bench cpu_fft_timer` (our side: one call per
+request, wall time), then for each round calls every library once on every shape,
+so load on the machine hits all of them alike. pyFFTW (FFTW_MEASURE, all threads,
+planned once, output array reused) is timed when installed. Prints min and median
+per library and our time divided by theirs (below 1: we are faster).
+Exits with status 3 when numpy or scipy is missing.
+"""
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+try:
+    import numpy as np
+    import scipy.fft as sfft
+except ImportError:
+    sys.exit(3)
+try:
+    import pyfftw
+    import pyfftw.builders as fftw
+except ImportError:
+    pyfftw = None
+
+ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 9
+THREADS = os.cpu_count() or 1
+SHAPES = [
+    ("fft", 256, 4096),
+    ("fft", 1000, 1024),
+    ("rfft", 256, 4096),
+    ("fft2", 1024, 1024),
+    ("rfft2", 1024, 1024),
+    ("rfft2", 4096, 4096),
+]
+
+
+def data(op, rows, cols):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((rows, cols), dtype=np.float32)
+    if op.startswith("r"):
+        return x
+    return (x + 1j * rng.standard_normal((rows, cols), dtype=np.float32)).astype(np.complex64)
+
+
+def scipy_call(op, x):
+    fn = {"fft": sfft.fft, "rfft": sfft.rfft, "fft2": sfft.fft2, "rfft2": sfft.rfft2}[op]
+    return lambda: fn(x, workers=-1)
+
+
+def fftw_call(op, x):
+    build = {"fft": fftw.fft, "rfft": fftw.rfft, "fft2": fftw.fft2, "rfft2": fftw.rfft2}[op]
+    plan = build(x.copy(), threads=THREADS, planner_effort="FFTW_MEASURE")
+    return lambda: plan(x)
+
+
+def timed(f):
+    t = time.perf_counter()
+    f()
+    return (time.perf_counter() - t) * 1e3
+
+
+def main():
+    cmd = ["cargo", "bench", "--quiet", "--bench", "cpu_fft_timer"]
+    ours = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def ours_call(op, rows, cols):
+        def call():
+            ours.stdin.write(f"{op} {rows} {cols}\n")
+            ours.stdin.flush()
+            answer = ours.stdout.readline().strip()
+            if not answer or answer.startswith("error"):
+                sys.exit(f"cpu_fft_timer: {answer or 'no answer'}")
+            return float(answer)
+        return call
+
+    libs = {"ours": {}, "scipy": {}}
+    if pyfftw is not None:
+        libs["pyfftw"] = {}
+    calls = {}
+    for shape in SHAPES:
+        x = data(*shape)
+        calls[shape] = {"ours": ours_call(*shape), "scipy": scipy_call(shape[0], x)}
+        if pyfftw is not None:
+            calls[shape]["pyfftw"] = fftw_call(shape[0], x)
+    for round_index in range(ROUNDS + 1):  # round 0 warms up
+        for shape in SHAPES:
+            for lib, call in calls[shape].items():
+                ms = call() if lib == "ours" else timed(call)
+                if round_index > 0:
+                    libs[lib].setdefault(shape, []).append(ms)
+    ours.stdin.close()
+    ours.wait()
+
+    names = [n for n in libs if n != "ours"]
+    print(f"CPU FFT, f32, {THREADS} threads, {ROUNDS} interleaved rounds: ms min / median")
+    header = f"{'transform':<20} {'ours':>15}"
+    for n in names:
+        header += f" {n:>15} {'ratio ' + n:>15}"
+    print(header)
+    for shape in SHAPES:
+        op, rows, cols = shape
+        o = libs["ours"][shape]
+        row = f"{op + f' {rows}x{cols}':<20} {min(o):>6.2f} / {statistics.median(o):>6.2f}"
+        for n in names:
+            t = libs[n][shape]
+            row += f" {min(t):>6.2f} / {statistics.median(t):>6.2f}"
+            row += f" {min(o) / min(t):>6.2f} / {statistics.median(o) / statistics.median(t):>6.2f}"
+        print(row)
+    print("ratio = ours / theirs (min / median); below 1.00 we are faster")
+
+
+if __name__ == "__main__":
+    main()
