@@ -50,6 +50,21 @@ fn workgroup_sum(li: u32, v: f32) -> f32 {
     return total;
 }
 
+// The largest of every invocation's `v` (all invocations call it).
+fn workgroup_max(li: u32, v: f32) -> f32 {
+    partial[li] = v;
+    workgroupBarrier();
+    for (var s = WG_SIZE / 2u; s > 0u; s >>= 1u) {
+        if li < s {
+            partial[li] = max(partial[li], partial[li + s]);
+        }
+        workgroupBarrier();
+    }
+    let total = partial[0];
+    workgroupBarrier();
+    return total;
+}
+
 @compute @workgroup_size(WG_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
     let row = wid.x + wid.y * params.groups_x;
@@ -65,12 +80,21 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         s += value(base, h) - shift;
     }
     let mean = workgroup_sum(li, s) / f32(n);
+    // The largest deviation: squares of deviations above 1 are summed
+    // divided by it, so that rows of magnitude 1e19..1e38 do not overflow.
+    var m = 0.0;
+    for (var h = li; h < n; h += WG_SIZE) {
+        m = max(m, abs(value(base, h) - shift - mean));
+    }
+    let scale = workgroup_max(li, m);
+    let unit = select(1.0, scale, scale > 1.0);
     var q = 0.0;
     for (var h = li; h < n; h += WG_SIZE) {
-        let d = value(base, h) - shift - mean;
+        let d = (value(base, h) - shift - mean) / unit;
         q += d * d;
     }
-    let inv = inverseSqrt(workgroup_sum(li, q) / f32(n) + params.eps);
+    // sqrt(var + eps) = unit * sqrt(q / n + eps / unit^2).
+    let inv = inverseSqrt(workgroup_sum(li, q) / f32(n) + params.eps / unit / unit) / unit;
     for (var h = li; h < n; h += WG_SIZE) {
         y[base + h] = (value(base, h) - shift - mean) * inv * gamma[h] + beta[h];
     }

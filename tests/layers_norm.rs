@@ -26,6 +26,9 @@ fn layer_norm_matches_the_definition(ctx: Context) {
         (2, 1031, 1.0, 0.0),
         (17, 64, 1e-3, 1e3),
         (4, 33, 1e4, 0.0),
+        // Extreme scales: squares of 1e30 overflow f32, of 1e-30 underflow.
+        (3, 300, 1e30, 0.0),
+        (3, 33, 1e-30, 0.0),
         (70_000, 3, 1.0, 0.0),
     ];
     for (i, &(rows, hidden, scale, offset)) in cases.iter().enumerate() {
