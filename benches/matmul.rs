@@ -8,20 +8,25 @@
 //! * quantised INT8 / INT4: W resident as stored, dequantised in the kernel;
 //! * streamed f32, INT8 and sparse DCT (5 % kept): W in host memory as row
 //!   blocks, two scratch buffers;
+//! * spectral: `y = W x` straight from W's sparse 2-D DCT spectrum at 1 %,
+//!   5 % and 10 % kept, never building W; its error is printed against the
+//!   original W (the table's column: the codec's loss, large for random W)
+//!   and against the product with the decoded W (the kernel's exactness);
 //! * the CPU twin (`matrixmultiply` on rayon's threads).
 //!
 //! The backend is a GPU when one exists (any adapter, lavapipe included:
 //! its times are CPU work and say nothing about a real GPU), else the CPU.
 //! Default grid (sized for lavapipe on a 2-core machine): W 1024 x 1024,
 //! B in {1, 16}. `FFT_TENSOR_BENCH_FULL=1`: W 4096 x 4096, B in {1, 16, 256}.
-//! Spectral matmul from the sparse 2-D spectrum is not implemented yet.
 
 use std::time::Instant;
 
 use fft_tensor::linalg::{
-    matmul_cpu, BlockCodec, MatmulShape, QuantBits, QuantizedWeight, StreamedWeight,
+    matmul_cpu, BlockCodec, MatmulShape, QuantBits, QuantizedWeight, SpectralWeight, StreamedWeight,
 };
+use fft_tensor::spectral::{CompressOptions, Keep, StoredPrecision, Transform};
 use fft_tensor::testing::{compare_real, reference_matmul, SplitMix64};
+use fft_tensor::Tensor;
 use fft_tensor::{Context, DeviceChoice, GpuTensor};
 
 fn median_ms(reps: usize, mut f: impl FnMut() -> Vec<f32>) -> (f64, Vec<f32>) {
@@ -67,6 +72,25 @@ fn main() {
     .expect("sparse blocks");
     let q8 = QuantizedWeight::quantize(&w, m, n, QuantBits::Int8, 64).expect("int8");
     let q4 = QuantizedWeight::quantize(&w, m, n, QuantBits::Int4, 64).expect("int4");
+    // Spectral weights: (percent kept, W decoded from the spectrum, weight).
+    let spectral: Vec<(u32, Vec<f32>, SpectralWeight)> = [1u32, 5, 10]
+        .iter()
+        .map(|&pct| {
+            let options = CompressOptions {
+                transform: Transform::Dct,
+                value_type: StoredPrecision::F32,
+                keep: Keep::Fraction(f64::from(pct) / 100.0),
+            };
+            let t = Tensor::new(&[m, n], w.clone()).expect("tensor");
+            let sparse = cpu.compress(&t, &options).expect("spectrum");
+            let decoded = cpu.decompress(&sparse).expect("decode").into_data();
+            (
+                pct,
+                decoded,
+                SpectralWeight::from_sparse(&sparse).expect("weight"),
+            )
+        })
+        .collect();
     let gpu = ctx.gpu().is_some();
     let resident = gpu.then(|| GpuTensor::from_f32(&ctx, &w, &[m, n]).expect("upload W"));
     let resident8 = gpu.then(|| ctx.upload_quantized(&q8).expect("upload int8"));
@@ -161,6 +185,21 @@ fn main() {
         run("streamed sparse DCT 5% blocks", 0, &mut || {
             ctx.matmul_streamed(&x, &sparse, None, b).expect("streamed")
         });
+        for (pct, decoded, sw) in &spectral {
+            let mut y = Vec::new();
+            run(
+                &format!("spectral DCT {pct}% (W never built)"),
+                sw.bytes(),
+                &mut || {
+                    y = ctx.spectral_matmul(&x, sw, b).expect("spectral");
+                    y.clone()
+                },
+            );
+            let exact = compare_real(&y, &reference_matmul(&x, decoded, None, s)).rms_relative;
+            println!(
+                "{b:>4}    (spectral {pct}%: error against the decoded W's product {exact:.2e})"
+            );
+        }
         run("CPU twin (matrixmultiply)", 0, &mut || {
             matmul_cpu(&x, &w, None, s).expect("cpu")
         });
