@@ -7,8 +7,8 @@ mod common;
 use fft_tensor::layers::blocks::{AttentionBlock, FnetBlock};
 use fft_tensor::layers::norm::GeluForm;
 use fft_tensor::layers::reference::{attention_block_f64, fnet_block_f64};
-use fft_tensor::store::safetensors_io::SafetensorsFile;
 use fft_tensor::store::SafetensorsDtype;
+use fft_tensor::store::{self, AnyFile, CompressOptions, Family};
 use fft_tensor::testing::{compare_real, SplitMix64};
 use fft_tensor::{Context, Error, Tensor};
 
@@ -72,7 +72,7 @@ fn weights_file(dir: &std::path::Path) -> std::path::PathBuf {
 
 fn blocks_match_the_f64_composition(ctx: Context) {
     let dir = tempfile::tempdir().unwrap();
-    let file = SafetensorsFile::open(weights_file(dir.path())).unwrap();
+    let file = AnyFile::open(&weights_file(dir.path())).unwrap();
     let fnet = FnetBlock::load(&file, "fnet.encoder.layer.0.", H, I, 1e-12).unwrap();
     let bert = AttentionBlock::load(&file, "bert.encoder.layer.0.", H, I, HEADS, 1e-12).unwrap();
     assert_eq!(fnet.ff.gelu, GeluForm::Tanh);
@@ -111,7 +111,7 @@ fn blocks_match_the_f64_composition(ctx: Context) {
 #[test]
 fn loading_names_missing_and_misshapen_tensors() {
     let dir = tempfile::tempdir().unwrap();
-    let file = SafetensorsFile::open(weights_file(dir.path())).unwrap();
+    let file = AnyFile::open(&weights_file(dir.path())).unwrap();
     match FnetBlock::load(&file, "fnet.encoder.layer.1.", H, I, 1e-12) {
         Err(Error::InvalidArgument { detail, .. }) => {
             assert!(detail.contains("fnet.encoder.layer.1.fourier"), "{detail}")
@@ -122,6 +122,46 @@ fn loading_names_missing_and_misshapen_tensors() {
         FnetBlock::load(&file, "fnet.encoder.layer.0.", H, I + 1, 1e-12),
         Err(Error::ShapeMismatch { .. })
     ));
+}
+
+#[test]
+fn blocks_load_from_a_container_as_from_safetensors() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = weights_file(dir.path());
+    let fftt = dir.path().join("layers.fftt");
+    let ctx = Context::cpu();
+    let lossless = CompressOptions {
+        family: Family::Raw,
+        ..CompressOptions::default()
+    };
+    store::compress_file(&ctx, &src, &fftt, &lossless, &mut |_| {}).unwrap();
+    let (st, c) = (AnyFile::open(&src).unwrap(), AnyFile::open(&fftt).unwrap());
+    assert!(matches!(c, AnyFile::Fftt(_)));
+    let p = "fnet.encoder.layer.0.";
+    assert_eq!(
+        FnetBlock::load(&c, p, H, I, 1e-12).unwrap(),
+        FnetBlock::load(&st, p, H, I, 1e-12).unwrap()
+    );
+    let p = "bert.encoder.layer.0.";
+    assert_eq!(
+        AttentionBlock::load(&c, p, H, I, HEADS, 1e-12).unwrap(),
+        AttentionBlock::load(&st, p, H, I, HEADS, 1e-12).unwrap()
+    );
+
+    // A lossy container: every weight within the bound of its original.
+    let lossy = dir.path().join("lossy.fftt");
+    store::compress_file(&ctx, &src, &lossy, &CompressOptions::default(), &mut |_| {}).unwrap();
+    let l = FnetBlock::load(
+        &AnyFile::open(&lossy).unwrap(),
+        "fnet.encoder.layer.0.",
+        H,
+        I,
+        1e-12,
+    )
+    .unwrap();
+    let o = FnetBlock::load(&st, "fnet.encoder.layer.0.", H, I, 1e-12).unwrap();
+    let r = compare_real(&l.ff.intermediate.weight, &f64s(&o.ff.intermediate.weight));
+    assert!(r.rms_relative <= 1.001e-2, "{r:?}");
 }
 
 backend_tests!(blocks_match_the_f64_composition);

@@ -5,7 +5,9 @@
 //! block call is one recording (weights uploaded with the input), one
 //! submission and one wait; on the CPU each step runs its CPU twin.
 //!
-//! Weights load from safetensors by Hugging Face names, with `prefix` the
+//! Weights load from a safetensors file or a `.fftt` container (any codec,
+//! decoded once on the CPU at load; open either with
+//! [`crate::store::AnyFile::open`]) by Hugging Face names, with `prefix` the
 //! layer's own (e.g. `fnet.encoder.layer.0.` or `bert.encoder.layer.3.`);
 //! dense weights are `[out, in]` as PyTorch's `nn.Linear` keeps them, F32,
 //! F16 or BF16:
@@ -27,7 +29,7 @@ use crate::layers::attention::{AttentionOptions, AttentionShape};
 use crate::layers::mixing::bsh;
 use crate::layers::norm::GeluForm;
 use crate::linalg::MatmulShape;
-use crate::store::safetensors_io::SafetensorsFile;
+use crate::store::AnyFile;
 use crate::tensor::Tensor;
 
 /// A dense layer `y = x W^T + b`, `W` `[outputs, inputs]`.
@@ -96,23 +98,24 @@ pub struct AttentionBlock {
     pub ff: FeedForward,
 }
 
-fn load(file: &SafetensorsFile, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
-    let t = file
-        .tensor_refs()
+fn load(file: &AnyFile, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
+    let list = file.list();
+    let i = list
         .iter()
-        .find(|t| t.name == name)
-        .ok_or_else(|| Error::invalid("weights", format!("{}: no tensor `{name}`", file.path())))?;
-    if t.shape != shape {
+        .position(|(n, _, _)| n == name)
+        .ok_or_else(|| Error::invalid("weights", format!("no tensor `{name}`")))?;
+    let (_, dtype, found) = &list[i];
+    if found != shape {
         return Err(Error::shape(
             "block weight",
             format!("`{name}` of shape {shape:?}"),
-            format!("{:?}", t.shape),
+            format!("{found:?}"),
         ));
     }
-    crate::store::dtype::to_f32(t.dtype, &file.data(t)?).ok_or_else(|| {
+    file.values_at(&Context::cpu(), i)?.ok_or_else(|| {
         Error::invalid(
             "weights",
-            format!("`{name}` is {:?}, not a float type", t.dtype),
+            format!("`{name}` is {dtype:?}, not a float type"),
         )
     })
 }
@@ -123,7 +126,7 @@ impl Dense {
     /// # Errors
     /// [`Error::InvalidArgument`] for a missing tensor or a non-float type;
     /// [`Error::ShapeMismatch`] for another shape; file errors.
-    pub fn load(file: &SafetensorsFile, name: &str, inputs: usize, outputs: usize) -> Result<Self> {
+    pub fn load(file: &AnyFile, name: &str, inputs: usize, outputs: usize) -> Result<Self> {
         Ok(Dense {
             weight: load(file, &format!("{name}.weight"), &[outputs, inputs])?,
             bias: load(file, &format!("{name}.bias"), &[outputs])?,
@@ -147,7 +150,7 @@ impl Norm {
     ///
     /// # Errors
     /// As [`Dense::load`].
-    pub fn load(file: &SafetensorsFile, name: &str, hidden: usize, eps: f32) -> Result<Self> {
+    pub fn load(file: &AnyFile, name: &str, hidden: usize, eps: f32) -> Result<Self> {
         Ok(Norm {
             gamma: load(file, &format!("{name}.weight"), &[hidden])?,
             beta: load(file, &format!("{name}.bias"), &[hidden])?,
@@ -162,7 +165,7 @@ impl FeedForward {
     /// # Errors
     /// As [`Dense::load`].
     pub fn load(
-        file: &SafetensorsFile,
+        file: &AnyFile,
         prefix: &str,
         hidden: usize,
         intermediate: usize,
@@ -189,7 +192,7 @@ impl FnetBlock {
     /// # Errors
     /// As [`Dense::load`].
     pub fn load(
-        file: &SafetensorsFile,
+        file: &AnyFile,
         prefix: &str,
         hidden: usize,
         intermediate: usize,
@@ -213,7 +216,7 @@ impl AttentionBlock {
     /// # Errors
     /// As [`Dense::load`].
     pub fn load(
-        file: &SafetensorsFile,
+        file: &AnyFile,
         prefix: &str,
         hidden: usize,
         intermediate: usize,
