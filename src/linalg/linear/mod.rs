@@ -9,7 +9,7 @@ use super::{matmul_cpu, matmul_quantized_cpu, MatmulShape, QuantBits, QuantizedW
 use crate::backend::{Context, GpuBuffer};
 use crate::error::{Error, Result};
 use crate::store::codec::CodecId;
-use crate::store::AnyFile;
+use crate::store::{AnyFile, Container};
 
 /// How a [`Linear`] holds its weight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,15 +136,10 @@ impl Linear {
             }
             None => None,
         };
-        if let AnyFile::Fftt(c) = &file {
-            let stored = c.entries()[wi].codec();
-            let dense_fits = options
-                .memory_budget
-                .is_none_or(|b| 4 * (outputs * inputs) as u64 <= b);
-            if matches!(stored, Some(CodecId::Int8 | CodecId::Int4)) && !dense_fits {
-                let q = QuantizedWeight::from_container(c, weight)?;
+        if let (AnyFile::Fftt(c), Some(budget)) = (&file, options.memory_budget) {
+            if let Some(weight) = Self::as_stored(ctx, c, wi, budget, outputs * inputs)? {
                 finite("bias", bias.as_deref().unwrap_or(&[]))?;
-                return Self::build(ctx, Weight::quantized(ctx, q)?, bias, outputs, inputs);
+                return Self::build(ctx, weight, bias, outputs, inputs);
             }
         }
         let w = file.values_at(ctx, wi)?.ok_or_else(|| {
@@ -216,6 +211,38 @@ impl Linear {
         Self::build(ctx, weight, bias, outputs, inputs)
     }
 
+    /// W used in its stored form when the budget refuses it dense: an
+    /// INT8/INT4 tensor resident as stored when it fits, else any tensor
+    /// stored in row blocks streamed from them when two decoded blocks
+    /// fit; `None`: decode it.
+    fn as_stored(
+        ctx: &Context,
+        c: &Container,
+        wi: usize,
+        budget: u64,
+        elements: usize,
+    ) -> Result<Option<Weight>> {
+        let e = &c.entries()[wi];
+        if 4 * elements as u64 <= budget {
+            return Ok(None);
+        }
+        let quantized = matches!(e.codec(), Some(CodecId::Int8 | CodecId::Int4));
+        if quantized && (e.stored_bytes() <= budget || e.blocks.len() < 2) {
+            let q = QuantizedWeight::from_container(c, &e.name)?;
+            return Ok(Some(Weight::quantized(ctx, q)?));
+        }
+        if e.blocks.len() < 2 {
+            return Ok(None);
+        }
+        let w = StreamedWeight::from_container(c, &e.name)?;
+        let max_binding = ctx.gpu().map_or(u64::MAX, |g| g.max_binding_bytes());
+        let fits = w
+            .codec()
+            .block_rows(w.cols(), budget, max_binding)
+            .is_ok_and(|rows| rows >= w.block_rows());
+        Ok(fits.then_some(Weight::Streamed(w)))
+    }
+
     fn build(
         ctx: &Context,
         weight: Weight,
@@ -245,6 +272,15 @@ impl Linear {
             Weight::Dense { .. } => LinearPath::Dense,
             Weight::Quantized { .. } => LinearPath::Quantized,
             Weight::Streamed(_) => LinearPath::Streamed,
+        }
+    }
+
+    /// The streamed weight (its codec, blocks and host bytes) when W is
+    /// streamed.
+    pub fn streamed(&self) -> Option<&StreamedWeight> {
+        match &self.weight {
+            Weight::Streamed(w) => Some(w),
+            _ => None,
         }
     }
 

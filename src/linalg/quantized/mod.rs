@@ -15,7 +15,7 @@ use super::MatmulShape;
 use crate::backend::Context;
 use crate::error::{Error, Result};
 use crate::store::codec::{self, int8, CodecId, Encoded};
-use crate::store::Container;
+use crate::store::{Container, Entry};
 
 /// Bits per quantised weight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -131,17 +131,7 @@ impl QuantizedWeight {
     /// [`Error::Checksum`] and I/O errors reading it; as
     /// [`QuantizedWeight::from_encoded`].
     pub fn from_container(container: &Container, name: &str) -> Result<Self> {
-        let (i, entry) = container
-            .entries()
-            .iter()
-            .enumerate()
-            .find(|(_, e)| e.name == name)
-            .ok_or_else(|| {
-                Error::invalid(
-                    "name",
-                    format!("{}: no tensor named `{name}`", container.path()),
-                )
-            })?;
+        let (i, entry) = find_entry(container, name)?;
         let (rows, cols) = matrix_dims(&entry.shape).ok_or_else(|| {
             Error::invalid(
                 "name",
@@ -249,6 +239,24 @@ impl QuantizedWeight {
 }
 
 /// `(rows, cols)` of a tensor read as a matrix.
+/// The index and entry of the tensor `name` of `container`.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] naming the file when there is none.
+pub(crate) fn find_entry<'c>(container: &'c Container, name: &str) -> Result<(usize, &'c Entry)> {
+    container
+        .entries()
+        .iter()
+        .enumerate()
+        .find(|(_, e)| e.name == name)
+        .ok_or_else(|| {
+            Error::invalid(
+                "name",
+                format!("{}: no tensor named `{name}`", container.path()),
+            )
+        })
+}
+
 pub(crate) fn matrix_dims(shape: &[usize]) -> Option<(usize, usize)> {
     let (&cols, lead) = shape.split_last()?;
     Some((lead.iter().product(), cols))

@@ -23,7 +23,10 @@ use crate::backend::Context;
 use crate::error::{Error, Result};
 use crate::spectral::{CompressOptions, Keep, SparseSpectral, StoredPrecision, Transform};
 use crate::store::codec::{self, CodecId, Encoded};
+use crate::store::{dtype, SafetensorsDtype};
 use crate::tensor::Tensor;
+
+mod stored;
 
 /// How each row block of a [`StreamedWeight`] is encoded.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -47,6 +50,13 @@ pub enum BlockCodec {
     SparseDct {
         /// Fraction of coefficients kept.
         keep: f64,
+    },
+    /// The row blocks of a `.fftt` tensor as they are stored, decoded on a
+    /// CPU thread per block ([`StreamedWeight::from_container`]; INT8 and
+    /// INT4 tensors come as [`BlockCodec::Int8`] and [`BlockCodec::Int4`]).
+    Stored {
+        /// The stored codec.
+        codec: CodecId,
     },
 }
 
@@ -114,6 +124,8 @@ pub struct StreamedWeight {
     block_rows: usize,
     codec: BlockCodec,
     blocks: Vec<Block>,
+    /// The dtype decoded values are rounded to (that of a stored tensor).
+    dtype: SafetensorsDtype,
 }
 
 impl StreamedWeight {
@@ -153,6 +165,13 @@ impl StreamedWeight {
             .map(|chunk| {
                 let r = chunk.len() / cols;
                 Ok(match codec {
+                    BlockCodec::Stored { .. } => {
+                        return Err(Error::invalid(
+                            "codec",
+                            "stored row blocks come from a container \
+                             (StreamedWeight::from_container), not from encoding",
+                        ))
+                    }
                     BlockCodec::F32 => {
                         Block::Encoded(codec::raw::encode(bytemuck::cast_slice(chunk)))
                     }
@@ -195,6 +214,7 @@ impl StreamedWeight {
             block_rows,
             codec,
             blocks,
+            dtype: SafetensorsDtype::F32,
         })
     }
 
@@ -260,9 +280,10 @@ impl StreamedWeight {
             Block::Encoded(e) if e.codec == CodecId::Raw => {
                 Ok(bytemuck::pod_collect_to_vec(&e.payload))
             }
-            Block::Encoded(e) => {
-                codec::decode(ctx, e.codec, &e.params, &e.payload, &[r, self.cols])
-            }
+            Block::Encoded(e) => Ok(dtype::round_trip(
+                self.dtype,
+                codec::decode(ctx, e.codec, &e.params, &e.payload, &[r, self.cols])?,
+            )),
             Block::Quantized(q) => Ok(q.dequantize()),
             Block::Sparse(s) => Ok(ctx.decompress(s)?.into_data()),
         }
