@@ -3,10 +3,10 @@
 (``norm=None`` is "backward"; ``orthogonalize`` defaults to ``norm ==
 "ortho"``).
 
-The library's DCT is float32 (on the current context's backend): float32
-in, float32 out. float64 and integer inputs give float64 results computed
-in float32 (a PrecisionWarning once). Complex input is transformed as its
-real and imaginary parts. Types 1 and 4 raise NotImplementedError (under
+float32 (and float16) input is transformed in float32 on the current
+context's backend, float32 out; float64 and integer input in float64 on
+the CPU (also under a GPU context: the GPU kernels are float32 only),
+float64 out. Complex input is transformed as its real and imaginary parts. Types 1 and 4 raise NotImplementedError (under
 ``scipy.fft.set_backend`` scipy computes them itself).
 """
 
@@ -16,7 +16,7 @@ import numpy as np
 
 from . import _native
 from ._context import get_context
-from ._interop import as_array, contiguous, warn_once
+from ._interop import as_array, contiguous
 from typing import Any, Optional
 
 from .fft import ArrayLike, Axes, Norm, Shape, _norm, _seq
@@ -55,11 +55,8 @@ def _run(x, type, s, axes, norm, orthogonalize, inverse):
         im = _run(arr.imag.copy(), type, s, axes, norm, orthogonalize, inverse)
         return wrap(re + 1j * im)
     out_dtype = np.float32 if arr.dtype in (np.float16, np.float32) else np.float64
-    if out_dtype == np.float64:
-        warn_once("dct", "fft_tensor computes DCTs in float32: float64 input loses precision "
-                         "(relative error about 1e-7); results are returned as float64")
-    x32 = contiguous(arr, np.float32)
-    if x32.size == 0 or not axes:
+    xc = contiguous(arr, out_dtype)
+    if xc.size == 0 or not axes:
         ndim = arr.ndim
         shape = list(arr.shape)
         for i, a in enumerate(axes):
@@ -71,8 +68,7 @@ def _run(x, type, s, axes, norm, orthogonalize, inverse):
         if not axes:
             return wrap(arr.astype(out_dtype, copy=True))
         return wrap(np.zeros(shape, dtype=out_dtype))
-    y = _native.dctn(get_context(), x32, type, s, axes, norm, orthogonalize, inverse)
-    return wrap(y if out_dtype == np.float32 else y.astype(np.float64))
+    return wrap(_native.dctn(get_context(), xc, type, s, axes, norm, orthogonalize, inverse))
 
 
 def dct(x: ArrayLike, type: int = 2, n: Optional[int] = None, axis: int = -1, norm: Norm = None,

@@ -2,8 +2,10 @@
 ``state_dict``, ``load`` it back, ``inspect`` the per-tensor table.
 
 Each floating tensor (float32, float16, bfloat16) gets the smallest codec
-whose *measured* relative Frobenius error is at most ``max_error``; other
-dtypes are stored exactly. Tensors that share storage (tied weights) are
+whose *measured* error is at most ``max_error`` in ``error_mode``:
+"rel-l2" (relative Frobenius, the default), "abs-rms" (absolute RMS) or
+"abs-max" (largest absolute error of any element); other dtypes are stored
+exactly. File paths may name safetensors, ``.npy`` or ``.npz`` files. Tensors that share storage (tied weights) are
 stored once and come back as one object under every name. Files are
 written to a temporary name and renamed, so a failure leaves no partial
 file. ``load`` and ``inspect`` also read safetensors files.
@@ -64,10 +66,11 @@ def _entry(name: str, value: Any):
 
 def save(tensors: Union[Mapping[str, Any], PathLike], path: PathLike, max_error: float = 0.01,
          codec: str = "auto", *, metadata: Optional[Mapping[str, str]] = None,
-         allow_nonfinite: bool = False) -> List[Dict[str, Any]]:
+         allow_nonfinite: bool = False, error_mode: str = "rel-l2") -> List[Dict[str, Any]]:
     """Writes ``tensors`` (a dict of numpy arrays or CPU torch tensors, e.g.
-    a ``state_dict``; or the path of a safetensors file) to the ``.fftt``
-    container ``path``. ``codec``: "auto" (smallest within the bound), or one
+    a ``state_dict``; or the path of a safetensors, ``.npy`` or ``.npz``
+    file) to the ``.fftt`` container ``path``, each floating tensor within
+    ``max_error`` in ``error_mode`` ("rel-l2", "abs-rms" or "abs-max"). ``codec``: "auto" (smallest within the bound), or one
     family: "raw", "f16", "int8", "int4", "prune", "quant", "dct-quant",
     "dct", "rfft". Returns one record per stored tensor (name, dtype, shape,
     codec, original_bytes, stored_bytes, ratio, error, candidates).
@@ -78,7 +81,8 @@ def save(tensors: Union[Mapping[str, Any], PathLike], path: PathLike, max_error:
     ctx = get_context()
     if isinstance(tensors, (str, os.PathLike)):
         report = _native.compress_file(ctx, os.fspath(tensors), os.fspath(path),
-                                       float(max_error), codec, allow_nonfinite)
+                                       float(max_error), codec, allow_nonfinite,
+                                       str(error_mode))
         return json.loads(report)["tensors"]
     if not isinstance(tensors, Mapping):
         raise TypeError("tensors must be a mapping of names to arrays, or a safetensors path")
@@ -99,7 +103,7 @@ def save(tensors: Union[Mapping[str, Any], PathLike], path: PathLike, max_error:
     if aliases:
         meta[_ALIASES] = json.dumps(aliases)
     report = _native.save(ctx, items, os.fspath(path), sorted(meta.items()), float(max_error),
-                          codec, allow_nonfinite)
+                          codec, allow_nonfinite, str(error_mode))
     return json.loads(report)["tensors"]
 
 
@@ -154,16 +158,19 @@ def inspect(path: PathLike) -> List[Dict[str, Any]]:
 
 
 def compress_file(input: PathLike, output: PathLike, max_error: float = 0.01,
-                  codec: str = "auto", *, allow_nonfinite: bool = False) -> List[Dict[str, Any]]:
-    """Compresses a safetensors file into a ``.fftt`` container (as the
-    ``fft-tensor compress`` command); returns the per-tensor records."""
-    return save(os.fspath(input), output, max_error, codec, allow_nonfinite=allow_nonfinite)
+                  codec: str = "auto", *, allow_nonfinite: bool = False,
+                  error_mode: str = "rel-l2") -> List[Dict[str, Any]]:
+    """Compresses a safetensors, ``.npy`` or ``.npz`` file into a ``.fftt``
+    container (as the ``fft-tensor compress`` command); returns the
+    per-tensor records."""
+    return save(os.fspath(input), output, max_error, codec, allow_nonfinite=allow_nonfinite,
+                error_mode=error_mode)
 
 
 def decompress_file(input: PathLike, output: PathLike) -> int:
     """Writes a ``.fftt`` container back as a safetensors file (original
-    dtypes, metadata carried over), as the ``fft-tensor decompress``
-    command; returns the tensor bytes written. The output is written to a
+    dtypes, metadata carried over), or as ``.npy`` (one tensor) / ``.npz``
+    when ``output`` ends so, as the ``fft-tensor decompress`` command; returns the tensor bytes written. The output is written to a
     temporary name and renamed; an output that is the input is refused
     (ValueError)."""
     return _native.decompress_file(get_context(), os.fspath(input), os.fspath(output))

@@ -1,6 +1,8 @@
 """Frequency-domain layers (inference only, float32) on the current
-context: layer norm, GELU, FNet mixing, softmax attention, FFT and direct
-convolution, rotary position encoding.
+context: layer norm, GELU, FNet mixing, the global filter, softmax
+attention, FFT and direct convolution, rotary position encoding, complex
+embeddings, and FNet / BERT encoder blocks loaded from safetensors or
+``.fftt`` files.
 
 Inputs of other dtypes are converted to float32 (a PrecisionWarning once
 for float64); torch tensors in give torch tensors out. Convolution modes
@@ -12,6 +14,7 @@ DeviceError from the GPU."""
 
 from __future__ import annotations
 
+import os
 from typing import Any, Optional, Tuple, Union
 
 import numpy as np
@@ -20,8 +23,8 @@ from . import _native
 from ._context import get_context
 from ._interop import as_array, contiguous, warn_once
 
-__all__ = ["layer_norm", "gelu", "fnet_mixing", "attention", "conv1d_fft", "conv2d_fft",
-           "conv2d", "rope"]
+__all__ = ["layer_norm", "gelu", "fnet_mixing", "global_filter", "attention", "conv1d_fft",
+           "conv2d_fft", "conv2d", "rope", "embed", "FnetBlock", "AttentionBlock"]
 
 
 def _f32(a: Any, op: str) -> Tuple[np.ndarray, Any]:
@@ -178,3 +181,152 @@ def rope(x: Any, heads: int = 1, base: float = 10000.0, offset: int = 0) -> Any:
     if _empty(xa, 3, "rope"):
         return wrap(xa.copy())
     return wrap(_native.rope(get_context(), xa, int(heads), float(base), int(offset)))
+
+
+def global_filter(x: Any, w: Any) -> Any:
+    """Global filter token mixing (GFNet) of ``x`` ``[batch, seq, hidden]``:
+    ``irfft(rfft(x, axis=1) * w, n=seq, axis=1)`` with the complex filter
+    ``w`` ``[seq // 2 + 1, hidden]`` (numpy's conventions: imaginary parts
+    at frequency 0 and, for even ``seq``, ``seq / 2`` do not count).
+
+    Raises ValueError when ``x`` is not 3-D or ``w`` is not
+    ``[seq // 2 + 1, hidden]``."""
+    xa, wrap = _f32(x, "global_filter")
+    wa = as_array(w)[0]
+    if xa.ndim != 3:
+        raise ValueError(f"global_filter: x must be 3-D, got shape {xa.shape}")
+    if wa.dtype == np.complex128:
+        warn_once("global_filter", "fft_tensor.layers.global_filter computes in float32")
+    wa = contiguous(wa, np.complex64)
+    if xa.size == 0:
+        return wrap(xa.copy())
+    return wrap(_native.global_filter(get_context(), xa, wa))
+
+
+def embed(table: Any, ids: Any) -> Any:
+    """Rows ``ids`` of the complex embedding ``table`` ``[vocab, dim]``:
+    complex64 of shape ``ids.shape + (dim,)``.
+
+    Raises ValueError for an id outside ``[0, vocab)`` or a table that is
+    not 2-D; TypeError for ids that are not integers."""
+    ta, wrap = as_array(table)
+    ia = as_array(ids)[0]
+    if ia.dtype.kind not in "iu":
+        raise TypeError(f"embed: ids must be integers, got {ia.dtype}")
+    if ta.ndim != 2:
+        raise ValueError(f"embed: the table must be 2-D, got shape {ta.shape}")
+    if ia.size and (ia.min() < 0 or ia.max() >= ta.shape[0]):
+        bad = ia[(ia < 0) | (ia >= ta.shape[0])].ravel()[0]
+        raise ValueError(f"embed: id {bad} is outside the vocabulary of {ta.shape[0]}")
+    if ta.dtype == np.complex128:
+        warn_once("embed", "fft_tensor.layers.embed computes in float32")
+    if ia.size == 0:
+        return wrap(np.zeros(ia.shape + (ta.shape[1],), np.complex64))
+    flat = np.ascontiguousarray(ia.ravel(), dtype=np.uint32)
+    y = _native.embed(get_context(), contiguous(ta, np.complex64), flat)
+    return wrap(y.reshape(ia.shape + (ta.shape[1],)))
+
+
+class _Block:
+    """An encoder layer loaded for inference; it keeps the Context current
+    when it was loaded."""
+
+    def __init__(self, native: Any, ctx: Any) -> None:
+        self._native = native
+        self._ctx = ctx
+
+    def _x(self, x: Any) -> Tuple[np.ndarray, Any]:
+        xa, wrap = _f32(x, type(self).__name__)
+        if xa.ndim != 3 or xa.shape[2] != self.hidden:
+            raise ValueError(f"{type(self).__name__}: x must be [batch, seq, {self.hidden}], "
+                             f"got shape {xa.shape}")
+        return xa, wrap
+
+    @property
+    def hidden(self) -> int:
+        return self._native.dims[0]
+
+    @property
+    def intermediate(self) -> int:
+        return self._native.dims[1]
+
+
+class FnetBlock(_Block):
+    """A Hugging Face FNet encoder layer (inference):
+    ``h = LayerNorm(x + Re(fft2(x)))``, ``y = LayerNorm(h + W2 gelu_tanh(W1 h
+    + b1) + b2)``.
+
+    Load with ``FnetBlock.load(path, "fnet.encoder.layer.0.", hidden,
+    intermediate)`` from a safetensors or ``.fftt`` file (dense weights
+    ``[out, in]`` in F32, F16 or BF16, any ``.fftt`` codec); call it on
+    ``x`` ``[batch, seq, hidden]``."""
+
+    @classmethod
+    def load(cls, path: "os.PathLike[str] | str", prefix: str, hidden: int, intermediate: int,
+             eps: float = 1e-12) -> "FnetBlock":
+        """Reads ``{prefix}fourier.output.LayerNorm.*``,
+        ``{prefix}intermediate.dense.*``, ``{prefix}output.dense.*`` and
+        ``{prefix}output.LayerNorm.*``.
+
+        Raises ValueError for a missing tensor, a non-float one or another
+        shape; OSError and CorruptFileError for the file."""
+        native = _native.FnetBlock.load(os.fspath(path), str(prefix), int(hidden),
+                                        int(intermediate), float(eps))
+        return cls(native, get_context())
+
+    def __call__(self, x: Any) -> Any:
+        """The layer on ``x`` ``[batch, seq, hidden]``: float32, same shape.
+        Raises ValueError for another shape."""
+        xa, wrap = self._x(x)
+        if xa.size == 0:
+            return wrap(xa.copy())
+        return wrap(self._native.forward(self._ctx, xa))
+
+    def __repr__(self) -> str:
+        return f"FnetBlock(hidden={self.hidden}, intermediate={self.intermediate})"
+
+
+class AttentionBlock(_Block):
+    """A Hugging Face BERT encoder layer (post-norm, inference):
+    ``h = LayerNorm(x + O(attention(Q x, K x, V x)))`` with ``heads``
+    heads, then the feed-forward half with exact (erf) GELU.
+
+    Load with ``AttentionBlock.load(path, "bert.encoder.layer.0.", hidden,
+    intermediate, heads)``; call it on ``x`` ``[batch, seq, hidden]`` with
+    an optional ``key_mask`` (bool ``[batch, seq]``, False for padding)."""
+
+    @classmethod
+    def load(cls, path: "os.PathLike[str] | str", prefix: str, hidden: int, intermediate: int,
+             heads: int, eps: float = 1e-12) -> "AttentionBlock":
+        """Reads ``{prefix}attention.self.{query,key,value}.*``,
+        ``{prefix}attention.output.dense.*``,
+        ``{prefix}attention.output.LayerNorm.*`` and the feed-forward
+        tensors (as :meth:`FnetBlock.load`).
+
+        Raises as :meth:`FnetBlock.load`."""
+        native = _native.AttentionBlock.load(os.fspath(path), str(prefix), int(hidden),
+                                             int(intermediate), int(heads), float(eps))
+        return cls(native, get_context())
+
+    @property
+    def heads(self) -> int:
+        return self._native.dims[2]
+
+    def __call__(self, x: Any, key_mask: Any = None) -> Any:
+        """The layer on ``x`` ``[batch, seq, hidden]``: float32, same shape.
+        Raises ValueError for another shape, a mask of the wrong shape or
+        heads that do not divide hidden."""
+        xa, wrap = self._x(x)
+        mask = None
+        if key_mask is not None:
+            mask = np.ascontiguousarray(as_array(key_mask)[0], dtype=bool)
+            if mask.shape != xa.shape[:2]:
+                raise ValueError(f"AttentionBlock: key_mask must be {xa.shape[:2]}, "
+                                 f"got {mask.shape}")
+        if xa.size == 0:
+            return wrap(xa.copy())
+        return wrap(self._native.forward(self._ctx, xa, mask))
+
+    def __repr__(self) -> str:
+        return (f"AttentionBlock(hidden={self.hidden}, intermediate={self.intermediate}, "
+                f"heads={self.heads})")

@@ -8,8 +8,10 @@ in give torch tensors out; for a ``torch.nn.Module`` see
 ``fft_tensor.torch.Linear``. Everything here is inference only: no
 gradients are computed.
 
-Circulant and block-circulant products are not offered yet (the library
-does not have them)."""
+Block-circulant weights (``BlockCirculant``: ``p x q`` blocks of ``n x n``
+circulant matrices kept as their first columns, ``n`` times smaller than
+dense) multiply through real FFTs: ``circulant_matmul`` and the layer
+``CirculantLinear``."""
 
 from __future__ import annotations
 
@@ -24,7 +26,10 @@ from ._interop import as_array, contiguous, warn_once
 
 QuantizedWeight = _native.QuantizedWeight
 
-__all__ = ["matmul", "matmul_quantized", "quantize", "QuantizedWeight", "Linear"]
+__all__ = ["matmul", "matmul_quantized", "quantize", "QuantizedWeight", "Linear",
+           "BlockCirculant", "circulant", "circulant_matmul", "CirculantLinear"]
+
+BlockCirculant = _native.BlockCirculant
 
 
 def _f32(a: np.ndarray, op: str) -> np.ndarray:
@@ -179,3 +184,71 @@ class Linear:
     def __repr__(self) -> str:
         return (f"Linear(in_features={self.in_features}, out_features={self.out_features}, "
                 f"path={self.path!r})")
+
+
+def circulant(columns: Any) -> "BlockCirculant":
+    """The block-circulant weight of float32 first columns ``[p, q, n]``
+    (or ``[n]`` for one circulant): ``W`` has ``p n`` rows and ``q n``
+    columns, block ``(i, j)`` is ``W[i n + r, j n + k] = columns[i, j, (r -
+    k) mod n]`` (scipy.linalg.circulant of ``columns[i, j]``).
+
+    Raises ValueError for a zero size, another rank or NaN/infinity."""
+    ca = _f32(as_array(columns)[0], "circulant")
+    if ca.ndim == 1:
+        ca = ca.reshape(1, 1, -1)
+    return _native.BlockCirculant(ca)
+
+
+def circulant_matmul(x: Any, w: "BlockCirculant", bias: Any = None) -> Any:
+    """``x @ W.T + bias`` for a :class:`BlockCirculant` ``W`` and ``x`` of
+    shape ``(..., inputs)``: float32 ``(..., outputs)``, through real FFTs
+    (``O(p q n log n)`` per row instead of ``p q n^2``).
+
+    Raises ValueError when the last dimension is not ``inputs`` or the bias
+    does not hold ``outputs`` values."""
+    if not isinstance(w, BlockCirculant):
+        raise TypeError("circulant_matmul: w must be a BlockCirculant (see linalg.circulant)")
+    xa, wrap = as_array(x)
+    outputs, inputs = w.shape
+    x32 = _f32(xa, "circulant_matmul")
+    _rows(x32, inputs, "circulant_matmul")
+    if x32.size == 0:
+        return wrap(np.zeros(x32.shape[:-1] + (outputs,), np.float32))
+    return wrap(w.matmul(get_context(), x32, _bias(bias, "circulant_matmul")))
+
+
+class CirculantLinear:
+    """A linear layer ``y = x @ W.T + b`` with a block-circulant ``W``
+    (inference only, float32): ``CirculantLinear(columns, bias)`` with the
+    first columns ``[p, q, n]`` as in :func:`circulant`. It keeps the
+    Context current when it was built."""
+
+    def __init__(self, columns: Any, bias: Any = None) -> None:
+        self.weight = columns if isinstance(columns, BlockCirculant) else circulant(columns)
+        self.bias = _bias(bias, "CirculantLinear")
+        if self.bias is not None and self.bias.shape[0] != self.weight.shape[0]:
+            raise ValueError(f"CirculantLinear: bias has {self.bias.shape[0]} values for "
+                             f"{self.weight.shape[0]} outputs")
+        self._ctx = get_context()
+
+    @property
+    def in_features(self) -> int:
+        return self.weight.shape[1]
+
+    @property
+    def out_features(self) -> int:
+        return self.weight.shape[0]
+
+    def __call__(self, x: Any) -> Any:
+        """``x @ W.T + b`` for ``x`` of shape ``(..., inputs)``."""
+        xa, wrap = as_array(x)
+        x32 = _f32(xa, "CirculantLinear")
+        _rows(x32, self.in_features, "CirculantLinear")
+        if x32.size == 0:
+            return wrap(np.zeros(x32.shape[:-1] + (self.out_features,), np.float32))
+        return wrap(self.weight.matmul(self._ctx, x32, self.bias))
+
+    def __repr__(self) -> str:
+        p, q, n = self.weight.blocks
+        return (f"CirculantLinear(in_features={self.in_features}, "
+                f"out_features={self.out_features}, blocks=({p}, {q}), n={n})")

@@ -1,10 +1,12 @@
 //! scipy's `dct`/`idct`/`dctn`/`idctn` of types 2 and 3 with every `norm`
 //! and `orthogonalize`, built on the library's orthonormal DCT-II/DCT-III
-//! (f32, the context's backend) by scaling the output or input.
+//! (f32 on the context's backend, f64 on its CPU twin) by scaling the
+//! output or input.
 
 use fft_tensor::fft::numpy::{resize_axis, resolve_axes};
 use fft_tensor::Tensor;
-use pyo3::exceptions::PyValueError;
+use numpy::Element;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
 use crate::arrays::{tensor, to_numpy, Input};
@@ -35,10 +37,53 @@ fn mirrored(norm: &str) -> &str {
     }
 }
 
+/// The element types the DCT runs in.
+trait DctFloat: Element + Copy + Default + Send + Sync + std::ops::MulAssign + PartialEq {
+    fn of(f: f64) -> Self;
+    fn dctn(ctx: &fft_tensor::Context, t: &mut Tensor<Self>, axes: &[usize], inverse: bool)
+        -> fft_tensor::Result<()>;
+}
+
+impl DctFloat for f32 {
+    fn of(f: f64) -> Self {
+        f as f32
+    }
+    fn dctn(
+        ctx: &fft_tensor::Context,
+        t: &mut Tensor<f32>,
+        axes: &[usize],
+        inverse: bool,
+    ) -> fft_tensor::Result<()> {
+        if inverse {
+            ctx.idctn(t, axes)
+        } else {
+            ctx.dctn(t, axes)
+        }
+    }
+}
+
+impl DctFloat for f64 {
+    fn of(f: f64) -> Self {
+        f
+    }
+    fn dctn(
+        ctx: &fft_tensor::Context,
+        t: &mut Tensor<f64>,
+        axes: &[usize],
+        inverse: bool,
+    ) -> fft_tensor::Result<()> {
+        if inverse {
+            ctx.idctn_f64(t, axes)
+        } else {
+            ctx.dctn_f64(t, axes)
+        }
+    }
+}
+
 /// Multiplies the tensor along each axis by its norm factor, and the
 /// index-0 slice by `first` more (inverted when `invert`).
-fn scale(
-    t: &mut Tensor<f32>,
+fn scale<T: DctFloat>(
+    t: &mut Tensor<T>,
     axes: &[usize],
     norm: &str,
     first: f64,
@@ -52,11 +97,11 @@ fn scale(
         if invert {
             (f, f0) = (1.0 / f, 1.0 / f0);
         }
-        let (f, f0) = (f as f32, f0 as f32);
+        let (f, f0) = (T::of(f), T::of(f0));
         for block in t.data_mut().chunks_mut(n * inner) {
             let (head, rest) = block.split_at_mut(inner);
             head.iter_mut().for_each(|v| *v *= f0);
-            if f != 1.0 {
+            if f != T::of(1.0) {
                 rest.iter_mut().for_each(|v| *v *= f);
             }
         }
@@ -65,7 +110,7 @@ fn scale(
 }
 
 /// scipy's `dctn` (`inverse=False`) or `idctn` (`inverse=True`) of `type`
-/// 2 or 3 over `axes` of a float32 array, each axis first cropped or
+/// 2 or 3 over `axes` of a float32 or float64 array (the same type out), each axis first cropped or
 /// zero-padded to `s`. `orthogonalize` defaults to `norm == "ortho"`.
 #[pyfunction]
 #[pyo3(signature = (ctx, x, kind, s, axes, norm, orthogonalize, inverse))]
@@ -100,36 +145,77 @@ fn dctn<'py>(
     } else {
         std::f64::consts::SQRT_2
     };
-    let input = Input::<f32>::expect(x, "dctn")?;
-    let (shape, data) = (input.shape(), input.data()?);
-    let axes = resolve_axes(axes.as_deref(), shape.len()).py()?;
-    if let Some(s) = &s {
-        if s.len() != axes.len() {
-            return Err(PyValueError::new_err(format!(
-                "s has {} lengths for {} axes",
-                s.len(),
-                axes.len()
-            )));
-        }
+    let job = Job {
+        s,
+        axes,
+        norm,
+        first,
+        dct3,
+    };
+    if let Some(input) = Input::<f32>::of(x) {
+        return job.run(py, ctx, input);
     }
-    let out = py.detach(|| -> PyResult<Tensor<f32>> {
-        let mut t = tensor(&shape, data).py()?;
-        for (i, &axis) in axes.iter().enumerate() {
-            match s.as_ref().map(|s| s[i]) {
-                Some(len) if len != t.shape()[axis] => t = resize_axis(&t, axis, len).py()?,
-                _ => {}
+    if let Some(input) = Input::<f64>::of(x) {
+        return job.run(py, ctx, input);
+    }
+    Err(PyTypeError::new_err(
+        "dctn: expected a numpy array of float32 or float64",
+    ))
+}
+
+/// One `dctn` call's arguments, checked.
+struct Job<'a> {
+    s: Option<Vec<usize>>,
+    axes: Option<Vec<isize>>,
+    norm: &'a str,
+    first: f64,
+    dct3: bool,
+}
+
+impl Job<'_> {
+    fn run<'py, T: DctFloat>(
+        self,
+        py: Python<'py>,
+        ctx: &Context,
+        input: Input<'py, T>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let Job {
+            s,
+            axes,
+            norm,
+            first,
+            dct3,
+        } = self;
+        let (shape, data) = (input.shape(), input.data()?);
+        let axes = resolve_axes(axes.as_deref(), shape.len()).py()?;
+        if let Some(s) = &s {
+            if s.len() != axes.len() {
+                return Err(PyValueError::new_err(format!(
+                    "s has {} lengths for {} axes",
+                    s.len(),
+                    axes.len()
+                )));
             }
         }
-        if dct3 {
-            scale(&mut t, &axes, norm, first, true)?;
-            ctx.inner.idctn(&mut t, &axes).py()?;
-        } else {
-            ctx.inner.dctn(&mut t, &axes).py()?;
-            scale(&mut t, &axes, norm, first, false)?;
-        }
-        Ok(t)
-    })?;
-    to_numpy(py, out)
+        let out = py.detach(|| -> PyResult<Tensor<T>> {
+            let mut t = tensor(&shape, data).py()?;
+            for (i, &axis) in axes.iter().enumerate() {
+                match s.as_ref().map(|s| s[i]) {
+                    Some(len) if len != t.shape()[axis] => t = resize_axis(&t, axis, len).py()?,
+                    _ => {}
+                }
+            }
+            if dct3 {
+                scale(&mut t, &axes, norm, first, true)?;
+            }
+            T::dctn(&ctx.inner, &mut t, &axes, dct3).py()?;
+            if !dct3 {
+                scale(&mut t, &axes, norm, first, false)?;
+            }
+            Ok(t)
+        })?;
+        to_numpy(py, out)
+    }
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

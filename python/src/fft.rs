@@ -27,12 +27,13 @@ pub fn normalization(norm: &str) -> PyResult<Normalization> {
 
 type Args = (Option<Vec<usize>>, Option<Vec<isize>>, Normalization);
 
-/// Runs `f` on a copy of `a` without the GIL when `a` is an array of `In`
-/// (`None` otherwise) and hands the result to numpy.
-fn transform<'py, In, Out>(
+/// Runs `f` on the elements and shape of `a`, read in place without the
+/// GIL, when `a` is an array of `In` (`None` otherwise), and hands the
+/// result to numpy.
+fn borrowed<'py, In, Out>(
     py: Python<'py>,
     a: &Bound<'py, PyAny>,
-    f: impl Fn(Tensor<In>) -> fft_tensor::Result<Tensor<Out>> + Send + Sync,
+    f: impl Fn(&[In], &[usize]) -> fft_tensor::Result<Tensor<Out>> + Send + Sync,
 ) -> PyResult<Option<Bound<'py, PyAny>>>
 where
     In: Element + Copy + Send + Sync,
@@ -42,8 +43,83 @@ where
         return Ok(None);
     };
     let (shape, data) = (input.shape(), input.data()?);
-    let out = py.detach(|| f(tensor(&shape, data)?)).py()?;
+    let out = py.detach(|| f(data, &shape)).py()?;
     to_numpy(py, out).map(Some)
+}
+
+/// [`borrowed`] with `f` given a copy of `a` to own (transforms that work
+/// in place).
+fn transform<'py, In, Out>(
+    py: Python<'py>,
+    a: &Bound<'py, PyAny>,
+    f: impl Fn(Tensor<In>) -> fft_tensor::Result<Tensor<Out>> + Send + Sync,
+) -> PyResult<Option<Bound<'py, PyAny>>>
+where
+    In: Element + Copy + Send + Sync,
+    Out: Element + Send,
+{
+    borrowed(py, a, |data, shape| f(tensor(shape, data)?))
+}
+
+/// The real transforms that read their input in place (forward) or take
+/// it by value (inverse), in each float type.
+trait RealFft: FftFloat {
+    fn rfft_slice(
+        ctx: &fft_tensor::Context,
+        data: &[Self],
+        shape: &[usize],
+        axes: &[usize],
+        norm: Normalization,
+    ) -> fft_tensor::Result<Tensor<Complex<Self>>>;
+    fn irfft_owned(
+        ctx: &fft_tensor::Context,
+        t: Tensor<Complex<Self>>,
+        axes: &[usize],
+        real_len: usize,
+        norm: Normalization,
+    ) -> fft_tensor::Result<Tensor<Self>>;
+}
+
+impl RealFft for f32 {
+    fn rfft_slice(
+        ctx: &fft_tensor::Context,
+        data: &[f32],
+        shape: &[usize],
+        axes: &[usize],
+        norm: Normalization,
+    ) -> fft_tensor::Result<Tensor<Complex<f32>>> {
+        ctx.rfftn_slice(data, shape, axes, norm)
+    }
+    fn irfft_owned(
+        ctx: &fft_tensor::Context,
+        t: Tensor<Complex<f32>>,
+        axes: &[usize],
+        real_len: usize,
+        norm: Normalization,
+    ) -> fft_tensor::Result<Tensor<f32>> {
+        ctx.irfftn_owned(t, axes, real_len, norm)
+    }
+}
+
+impl RealFft for f64 {
+    fn rfft_slice(
+        ctx: &fft_tensor::Context,
+        data: &[f64],
+        shape: &[usize],
+        axes: &[usize],
+        norm: Normalization,
+    ) -> fft_tensor::Result<Tensor<Complex<f64>>> {
+        ctx.rfftn_f64_slice(data, shape, axes, norm)
+    }
+    fn irfft_owned(
+        ctx: &fft_tensor::Context,
+        t: Tensor<Complex<f64>>,
+        axes: &[usize],
+        real_len: usize,
+        norm: Normalization,
+    ) -> fft_tensor::Result<Tensor<f64>> {
+        ctx.irfftn_f64_owned(t, axes, real_len, norm)
+    }
 }
 
 /// The first result of the f32 and f64 attempts, or a TypeError.
@@ -85,30 +161,33 @@ fn c2c_t<T: FftFloat>(
     Ok(t)
 }
 
-fn r2c_t<T: FftFloat>(
+fn r2c_t<T: RealFft>(
     ctx: &Context,
-    t: Tensor<T>,
+    data: &[T],
+    shape: &[usize],
     (s, axes, norm): &Args,
 ) -> fft_tensor::Result<Tensor<Complex<T>>> {
     if s.is_some() {
+        let t = tensor(shape, data)?;
         return np::rfftn(&ctx.inner, &t, s.as_deref(), axes.as_deref(), *norm);
     }
-    // No cropping or padding: transform the one copy.
-    let axes = resolve_axes(axes.as_deref(), t.shape().len())?;
-    T::rfft_axes(&ctx.inner, &t, &axes, *norm)
+    // No cropping or padding: read the array in place.
+    let axes = resolve_axes(axes.as_deref(), shape.len())?;
+    T::rfft_slice(&ctx.inner, data, shape, &axes, *norm)
 }
 
-fn c2r_t<T: FftFloat>(
+fn c2r_t<T: RealFft>(
     ctx: &Context,
     t: Tensor<Complex<T>>,
     (s, axes, norm): &Args,
 ) -> fft_tensor::Result<Tensor<T>> {
     let resolved = resolve_axes(axes.as_deref(), t.shape().len())?;
     match (s, resolved.last()) {
-        // The inferred real length 2 (m - 1) needs no cropping or padding.
+        // The inferred real length 2 (m - 1) needs no cropping or padding:
+        // the one copy is transformed in place.
         (None, Some(&real_axis)) if t.shape()[real_axis] > 1 => {
             let real_len = 2 * (t.shape()[real_axis] - 1);
-            T::irfft_axes(&ctx.inner, &t, &resolved, real_len, *norm)
+            T::irfft_owned(&ctx.inner, t, &resolved, real_len, *norm)
         }
         _ => np::irfftn(&ctx.inner, &t, s.as_deref(), axes.as_deref(), *norm),
     }
@@ -160,9 +239,9 @@ fn real<'py>(
             transform(py, a, |t| c2r_t::<f64>(ctx, t, &args))
         })
     } else {
-        let single = transform(py, a, |t| r2c_t::<f32>(ctx, t, &args))?;
+        let single = borrowed(py, a, |d, shape| r2c_t::<f32>(ctx, d, shape, &args))?;
         either("rfftn", "float32 or float64", single, || {
-            transform(py, a, |t| r2c_t::<f64>(ctx, t, &args))
+            borrowed(py, a, |d, shape| r2c_t::<f64>(ctx, d, shape, &args))
         })
     }
 }

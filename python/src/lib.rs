@@ -11,8 +11,10 @@
 
 mod arrays;
 mod bench;
+mod circulant;
 mod context;
 mod dct;
+mod encoders;
 mod errors;
 mod fft;
 mod layers;
@@ -35,6 +37,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     store::register(m)?;
     linalg::register(m)?;
     layers::register(m)?;
+    encoders::register(m)?;
+    circulant::register(m)?;
     bench::register(m)?;
     Ok(())
 }

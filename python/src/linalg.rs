@@ -14,7 +14,7 @@ use crate::context::Context;
 use crate::errors::IntoPy;
 
 /// `(rows, cols)` of a 2-D array, a ValueError naming `what` otherwise.
-fn matrix(shape: &[usize], what: &str) -> PyResult<(usize, usize)> {
+pub fn matrix(shape: &[usize], what: &str) -> PyResult<(usize, usize)> {
     match shape {
         [r, c] => Ok((*r, *c)),
         _ => Err(PyValueError::new_err(format!(

@@ -175,7 +175,7 @@ fn compress(
         keep,
     };
     let inner = py
-        .detach(|| ctx.inner.compress(&tensor(&shape, data)?, &options))
+        .detach(|| ctx.inner.compress_owned(tensor(&shape, data)?, &options))
         .py()?;
     Ok(SparseSpectral { inner })
 }

@@ -13,7 +13,15 @@ use crate::arrays::{vec_to_numpy, Input};
 use crate::context::Context;
 use crate::errors::IntoPy;
 
-fn options(max_error: f64, codec: &str, allow_nonfinite: bool) -> PyResult<store::CompressOptions> {
+/// The library's options; `error_mode` is "rel-l2" (relative L2),
+/// "abs-rms" or "abs-max" (pointwise).
+fn options(
+    max_error: f64,
+    error_mode: &str,
+    codec: &str,
+    allow_nonfinite: bool,
+) -> PyResult<store::CompressOptions> {
+    let mode = store::ErrorMode::parse(error_mode).py()?;
     let family = Family::parse(codec).ok_or_else(|| {
         PyValueError::new_err(format!(
             "codec {codec:?} is not one of auto, raw, f16, int8, int4, prune, quant, dct-quant, dct, rfft"
@@ -21,6 +29,7 @@ fn options(max_error: f64, codec: &str, allow_nonfinite: bool) -> PyResult<store
     })?;
     Ok(store::CompressOptions {
         max_error,
+        mode,
         family,
         allow_nonfinite,
         ..Default::default()
@@ -31,10 +40,11 @@ fn json(report: &store::FileReport) -> String {
     report.to_json().to_string()
 }
 
-/// Compresses a safetensors file into a `.fftt` container; returns the
-/// report as JSON.
+/// Compresses a safetensors, `.npy` or `.npz` file into a `.fftt`
+/// container; returns the report as JSON.
 #[pyfunction]
-#[pyo3(signature = (ctx, input, output, max_error, codec, allow_nonfinite))]
+#[pyo3(signature = (ctx, input, output, max_error, codec, allow_nonfinite, error_mode = "rel-l2"))]
+#[allow(clippy::too_many_arguments)]
 fn compress_file(
     py: Python<'_>,
     ctx: &Context,
@@ -43,8 +53,9 @@ fn compress_file(
     max_error: f64,
     codec: &str,
     allow_nonfinite: bool,
+    error_mode: &str,
 ) -> PyResult<String> {
-    let options = options(max_error, codec, allow_nonfinite)?;
+    let options = options(max_error, error_mode, codec, allow_nonfinite)?;
     py.detach(|| store::compress_file(&ctx.inner, &input, &output, &options, &mut |_| {}))
         .py()
         .map(|r| json(&r))
@@ -68,7 +79,7 @@ fn decompress_file(
 /// dtype name and the little-endian bytes as a uint8 array, into a `.fftt`
 /// container at `path` with `metadata`; returns the report as JSON.
 #[pyfunction]
-#[pyo3(signature = (ctx, tensors, path, metadata, max_error, codec, allow_nonfinite))]
+#[pyo3(signature = (ctx, tensors, path, metadata, max_error, codec, allow_nonfinite, error_mode = "rel-l2"))]
 #[allow(clippy::too_many_arguments)]
 fn save(
     py: Python<'_>,
@@ -79,8 +90,9 @@ fn save(
     max_error: f64,
     codec: &str,
     allow_nonfinite: bool,
+    error_mode: &str,
 ) -> PyResult<String> {
-    let options = options(max_error, codec, allow_nonfinite)?;
+    let options = options(max_error, error_mode, codec, allow_nonfinite)?;
     let mut outs = Vec::with_capacity(tensors.len());
     let mut inputs = Vec::with_capacity(tensors.len());
     for (name, dtype_name, shape, bytes) in &tensors {

@@ -153,3 +153,45 @@ def test_file_errors(tmp_path, rng):
         ft.save([np.ones(3)], tmp_path / "x.fftt")
     assert issubclass(ft.CorruptFileError, ft.FftTensorError)
     assert issubclass(ft.DeviceError, ft.FftTensorError)
+
+
+def test_numpy_file_paths(tmp_path, rng):
+    x = np.sin(np.linspace(0, 30, 96 * 80, dtype=np.float32)).reshape(96, 80)
+    ids = np.arange(7, dtype=np.int32)
+    np.save(tmp_path / "x.npy", x)
+    np.savez(tmp_path / "pair.npz", x=x, ids=ids)
+    rows = ft.compress_file(tmp_path / "x.npy", tmp_path / "x.fftt", max_error=0.001)
+    assert len(rows) == 1
+    back = ft.load(tmp_path / "x.fftt")
+    (only,) = back.values()
+    assert rel_error(only, x) <= 0.00101
+    ft.compress_file(tmp_path / "pair.npz", tmp_path / "pair.fftt", max_error=0.001)
+    pair = ft.load(tmp_path / "pair.fftt")
+    assert set(pair) == {"x", "ids"} and np.array_equal(pair["ids"], ids)
+    assert rel_error(pair["x"], x) <= 0.00101
+    # Back to numpy files.
+    assert ft.decompress_file(tmp_path / "x.fftt", tmp_path / "back.npy") > 0
+    assert np.array_equal(np.load(tmp_path / "back.npy"), only)
+    ft.decompress_file(tmp_path / "pair.fftt", tmp_path / "back.npz")
+    with np.load(tmp_path / "back.npz") as z:
+        assert np.array_equal(z["ids"], ids) and np.array_equal(z["x"], pair["x"])
+    with pytest.raises(ValueError, match="npz"):
+        ft.decompress_file(tmp_path / "pair.fftt", tmp_path / "two.npy")
+
+
+@pytest.mark.parametrize("mode", ["abs-max", "abs-rms", "rel-l2"])
+def test_error_modes(tmp_path, rng, mode):
+    x = {"w": (3.0 * rng.standard_normal((64, 64))).astype(np.float32)}
+    bound = 0.05
+    rows = ft.save(x, tmp_path / "m.fftt", max_error=bound, error_mode=mode)
+    got = ft.load(tmp_path / "m.fftt")["w"].astype(np.float64)
+    diff = got - x["w"]
+    measured = {"abs-max": np.abs(diff).max(), "abs-rms": np.sqrt((diff ** 2).mean()),
+                "rel-l2": np.linalg.norm(diff) / np.linalg.norm(x["w"])}[mode]
+    assert measured <= bound * (1 + 1e-6), (mode, rows[0]["codec"], measured)
+    assert rows[0]["error"] <= bound * (1 + 1e-6)
+
+
+def test_error_mode_errors(tmp_path):
+    with pytest.raises(ValueError, match="error_mode|abs-max"):
+        ft.save({"w": np.ones(4, np.float32)}, tmp_path / "m.fftt", error_mode="linf")

@@ -5,9 +5,12 @@
 //!
 //! Same conventions as `scipy.fft.dct(type=2, norm="ortho")` and its inverse.
 //! GPU: `dct_reorder.wgsl` and `dct_spectrum.wgsl` around the real FFT, one
-//! submission for all axes. CPU twin: [`cpu`] (rustfft, all cores).
+//! submission for all axes. CPU twin: [`cpu`] (rustfft, all cores). In
+//! f64: [`Context::dctn_f64`] and [`Context::idctn_f64`], on the CPU twin on
+//! every backend.
 
 pub mod cpu;
+mod cpu64;
 mod gpu;
 pub mod reference;
 

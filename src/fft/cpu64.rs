@@ -10,7 +10,7 @@
 
 use rustfft::num_complex::Complex64;
 
-use super::real::check_half_axis;
+use super::real::{check_half_axis, check_slice};
 use super::real_cpu::{self, f64_axis_fft};
 use super::{FftDirection, Normalization};
 use crate::backend::Context;
@@ -92,10 +92,27 @@ impl Context {
         axes: &[usize],
         normalization: Normalization,
     ) -> Result<Tensor<Complex64>> {
-        real_axis(axes, input.shape().len())?;
+        self.rfftn_f64_slice(input.data(), input.shape(), axes, normalization)
+    }
+
+    /// [`Context::rfftn_f64`] of borrowed row-major `data` of `shape`, read
+    /// in place; the f64 form of [`Context::rfftn_slice`].
+    ///
+    /// # Errors
+    /// As [`Context::rfftn_f64`], plus [`Error::ShapeMismatch`] when
+    /// `data.len()` is not the product of `shape`.
+    pub fn rfftn_f64_slice(
+        &self,
+        data: &[f64],
+        shape: &[usize],
+        axes: &[usize],
+        normalization: Normalization,
+    ) -> Result<Tensor<Complex64>> {
+        check_slice(data.len(), shape, "rfftn_f64_slice")?;
+        real_axis(axes, shape.len())?;
         real_cpu::rfftn(
             self,
-            input,
+            (data, shape),
             axes,
             normalization,
             &mut f64_axis_fft(self, normalization),
@@ -117,11 +134,27 @@ impl Context {
         real_len: usize,
         normalization: Normalization,
     ) -> Result<Tensor<f64>> {
+        self.irfftn_f64_owned(input.clone(), axes, real_len, normalization)
+    }
+
+    /// [`Context::irfftn_f64`] taking the spectrum by value, transformed in
+    /// place instead of copied first; the f64 form of
+    /// [`Context::irfftn_owned`].
+    ///
+    /// # Errors
+    /// As [`Context::irfftn_f64`].
+    pub fn irfftn_f64_owned(
+        &self,
+        input: Tensor<Complex64>,
+        axes: &[usize],
+        real_len: usize,
+        normalization: Normalization,
+    ) -> Result<Tensor<f64>> {
         real_axis(axes, input.shape().len())?;
         check_half_axis(input.shape(), axes[axes.len() - 1], real_len)?;
         real_cpu::irfftn(
             self,
-            input.clone(),
+            input,
             axes,
             real_len,
             normalization,

@@ -105,6 +105,19 @@ fn with_axis(shape: &[usize], axis: usize, len: usize) -> Vec<usize> {
     s
 }
 
+/// [`Error::ShapeMismatch`] unless `len` elements fill `shape`.
+pub(crate) fn check_slice(len: usize, shape: &[usize], what: &'static str) -> Result<()> {
+    let expected = shape_len(shape)?;
+    if len != expected {
+        return Err(Error::shape(
+            what,
+            format!("{expected} elements for shape {shape:?}"),
+            len,
+        ));
+    }
+    Ok(())
+}
+
 impl Context {
     /// Real FFT along the last axis (numpy's `rfft`): `[.., n]` -> `[.., n/2+1]`.
     ///
@@ -181,15 +194,33 @@ impl Context {
         axes: &[usize],
         normalization: Normalization,
     ) -> Result<Tensor<Complex32>> {
-        real_axis(axes, input.shape().len())?;
+        self.rfftn_slice(input.data(), input.shape(), axes, normalization)
+    }
+
+    /// [`Context::rfftn`] of borrowed row-major `data` of `shape`, for
+    /// callers whose data is not in a [`Tensor`] (a numpy array, a memory
+    /// map): the CPU twin reads it in place, the GPU backend uploads it.
+    ///
+    /// # Errors
+    /// As [`Context::rfftn`], plus [`Error::ShapeMismatch`] when
+    /// `data.len()` is not the product of `shape`.
+    pub fn rfftn_slice(
+        &self,
+        data: &[f32],
+        shape: &[usize],
+        axes: &[usize],
+        normalization: Normalization,
+    ) -> Result<Tensor<Complex32>> {
+        check_slice(data.len(), shape, "rfftn_slice")?;
+        real_axis(axes, shape.len())?;
         if self.gpu().is_some() {
-            let gpu_input = GpuTensor::from_f32(self, input.data(), input.shape())?;
+            let gpu_input = GpuTensor::from_f32(self, data, shape)?;
             let out = self.rfftn_gpu(&gpu_input, axes, normalization)?;
             return Tensor::new(out.shape(), out.to_complex()?);
         }
         super::real_cpu::rfftn(
             self,
-            input,
+            (data, shape),
             axes,
             normalization,
             &mut self.cpu_axis_fft(normalization),
@@ -212,14 +243,43 @@ impl Context {
         real_len: usize,
         normalization: Normalization,
     ) -> Result<Tensor<f32>> {
-        let axis = real_axis(axes, input.shape().len())?;
-        check_half_axis(input.shape(), axis, real_len)?;
         if self.gpu().is_some() {
-            let gpu_input = GpuTensor::from_complex(self, input.data(), input.shape())?;
-            let out = self.irfftn_gpu(&gpu_input, axes, real_len, normalization)?;
-            return Tensor::new(out.shape(), out.to_f32()?);
+            return self.irfftn_upload(input, axes, real_len, normalization);
         }
         self.irfftn_cpu(input.clone(), axes, real_len, normalization)
+    }
+
+    /// [`Context::irfftn`] taking the spectrum by value: the CPU twin
+    /// transforms it in place instead of copying it first.
+    ///
+    /// # Errors
+    /// As [`Context::irfftn`].
+    pub fn irfftn_owned(
+        &self,
+        input: Tensor<Complex32>,
+        axes: &[usize],
+        real_len: usize,
+        normalization: Normalization,
+    ) -> Result<Tensor<f32>> {
+        if self.gpu().is_some() {
+            return self.irfftn_upload(&input, axes, real_len, normalization);
+        }
+        self.irfftn_cpu(input, axes, real_len, normalization)
+    }
+
+    /// [`Context::irfftn`] on the GPU: check, upload, transform, read back.
+    fn irfftn_upload(
+        &self,
+        input: &Tensor<Complex32>,
+        axes: &[usize],
+        real_len: usize,
+        normalization: Normalization,
+    ) -> Result<Tensor<f32>> {
+        let axis = real_axis(axes, input.shape().len())?;
+        check_half_axis(input.shape(), axis, real_len)?;
+        let gpu_input = GpuTensor::from_complex(self, input.data(), input.shape())?;
+        let out = self.irfftn_gpu(&gpu_input, axes, real_len, normalization)?;
+        Tensor::new(out.shape(), out.to_f32()?)
     }
 
     /// The CPU twin of [`Context::irfftn`], transforming `input` in place

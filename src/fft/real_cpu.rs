@@ -109,25 +109,25 @@ fn with_axis(shape: &[usize], axis: usize, len: usize) -> Vec<usize> {
     s
 }
 
-/// Real-to-complex FFT over `axes` (checked by the caller, at least one; the
-/// last is the real axis).
+/// Real-to-complex FFT over `axes` of row-major `data` of `shape` (both
+/// checked by the caller, at least one axis; the last is the real axis).
 pub(crate) fn rfftn<T: FftNum + Default>(
     ctx: &Context,
-    input: &Tensor<T>,
+    (data, shape): (&[T], &[usize]),
     axes: &[usize],
     normalization: Normalization,
     complex: &mut AxisFft<'_, T>,
 ) -> Result<Tensor<Complex<T>>> {
     let (&axis, others) = axes.split_last().expect("at least one axis");
-    let (outer, n, inner) = axis_split(input.shape(), axis);
+    let (outer, n, inner) = axis_split(shape, axis);
     let kernel = Rfft {
         plan: Arc::clone(&ctx.real_plans::<T>(n)?.forward),
         n,
         scale: scale_of(normalization.factor_f64(n, FftDirection::Forward)),
     };
     let mut out = buffer::output_buffer(outer * (n / 2 + 1) * inner);
-    lines::map_axis(&kernel, input.data(), &mut out, inner);
-    let shape = with_axis(input.shape(), axis, n / 2 + 1);
+    lines::map_axis(&kernel, data, &mut out, inner);
+    let shape = with_axis(shape, axis, n / 2 + 1);
     for &a in others {
         complex(&mut out, &shape, a, FftDirection::Forward)?;
     }

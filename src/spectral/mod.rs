@@ -24,6 +24,8 @@ mod format;
 mod gpu;
 mod select;
 
+use std::borrow::Cow;
+
 use rayon::prelude::*;
 use rustfft::num_complex::Complex32;
 
@@ -329,6 +331,27 @@ impl Context {
         tensor: &Tensor<f32>,
         options: &CompressOptions,
     ) -> Result<SparseSpectral> {
+        self.compress_cow(Cow::Borrowed(tensor), options)
+    }
+
+    /// [`Context::compress`] taking the tensor by value: the DCT on the CPU
+    /// twin transforms it in place instead of copying it first.
+    ///
+    /// # Errors
+    /// As [`Context::compress`].
+    pub fn compress_owned(
+        &self,
+        tensor: Tensor<f32>,
+        options: &CompressOptions,
+    ) -> Result<SparseSpectral> {
+        self.compress_cow(Cow::Owned(tensor), options)
+    }
+
+    fn compress_cow(
+        &self,
+        tensor: Cow<'_, Tensor<f32>>,
+        options: &CompressOptions,
+    ) -> Result<SparseSpectral> {
         // One pass: the energy is finite exactly when every value is.
         let energy: f64 = tensor
             .data()
@@ -346,7 +369,7 @@ impl Context {
                 format!("non-finite value {} at index {i}", tensor.data()[i]),
             ));
         }
-        let shape = tensor.shape();
+        let shape = &tensor.shape().to_vec();
         let coefs: usize = coefficient_shape(shape, options.transform).iter().product();
         if coefs as u64 > 1 << 40 {
             return Err(Error::invalid(
@@ -360,22 +383,22 @@ impl Context {
         // One submission on the GPU (see `record_compress`); spectra beyond
         // one storage binding take the host search on a transformed copy.
         if self.gpu().is_some() && gpu::fits(self, coefs, options.transform)? {
-            return gpu::compress(self, tensor, options, energy);
+            return gpu::compress(self, &tensor, options, energy);
         }
         let spectrum = match options.transform {
             Transform::Dct => {
-                let mut t = tensor.clone();
+                let mut t = tensor.into_owned();
                 self.dctn(&mut t, &axes)?;
                 Spectrum::Real(t.into_data())
             }
             // The CPU twin leaves the spectrum unnormalised and scales only
             // what is read; the GPU normalises for free inside its kernels.
             Transform::Rfft if self.gpu().is_none() => Spectrum::Complex(
-                self.rfftn(tensor, &axes, Normalization::None)?.into_data(),
+                self.rfftn(&tensor, &axes, Normalization::None)?.into_data(),
                 unitary_factor(shape),
             ),
             Transform::Rfft => Spectrum::Complex(
-                self.rfftn(tensor, &axes, Normalization::Ortho)?.into_data(),
+                self.rfftn(&tensor, &axes, Normalization::Ortho)?.into_data(),
                 1.0,
             ),
         };

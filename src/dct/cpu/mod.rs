@@ -1,5 +1,6 @@
 //! CPU orthonormal DCT-II and DCT-III (its inverse) along the axes of
-//! row-major `f32` tensors, computed through complex FFTs from `rustfft`.
+//! row-major `f32` or `f64` tensors, computed through complex FFTs from
+//! `rustfft` in the same precision.
 //!
 //! Each line of length `N` is reordered as in Makhoul (1980),
 //! `v[n] = x[2n]`, `v[N-1-n] = x[2n+1]`, transformed by one complex FFT of
@@ -19,7 +20,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use rustfft::FftPlanner;
+use rustfft::{FftNum, FftPlanner};
 
 use crate::error::Result;
 use crate::fft::lines;
@@ -99,12 +100,12 @@ fn validate(data_len: usize, shape: &[usize], axes: &[usize]) -> Result<(), DctE
 
 /// Validates, then transforms along each axis in turn with plans from
 /// `plan_for_len`.
-fn transform_axes(
-    data: &mut [f32],
+fn transform_axes<T: FftNum + Default>(
+    data: &mut [T],
     shape: &[usize],
     axes: &[usize],
     direction: Direction,
-    mut plan_for_len: impl FnMut(usize) -> Arc<DctPlan>,
+    mut plan_for_len: impl FnMut(usize) -> Arc<DctPlan<T>>,
 ) -> Result<()> {
     validate(data.len(), shape, axes)?;
     for &axis in axes {
@@ -124,17 +125,19 @@ fn transform_axes(
 }
 
 /// A cache of DCT plans (complex FFT plans of length `N` and the twiddles
-/// `exp(-i pi k / (2N))`, computed in f64 and rounded to f32), keyed by `N`.
+/// `exp(-i pi k / (2N))`, computed in f64 and rounded to `T`), keyed by `N`:
+/// `DctPlanner` (f32, from [`DctPlanner::new`]) or `DctPlanner<f64>` (from
+/// `DctPlanner::<f64>::default()`).
 ///
 /// The free functions ([`dct2_axis`], [`dct3_axis`], [`dct2_axes`],
 /// [`dct3_axes`]) share one process-wide planner; own a `DctPlanner` to keep
 /// a separate cache.
-pub struct DctPlanner {
-    fft_planner: FftPlanner<f32>,
-    plans: HashMap<usize, Arc<DctPlan>>,
+pub struct DctPlanner<T: FftNum = f32> {
+    fft_planner: FftPlanner<T>,
+    plans: HashMap<usize, Arc<DctPlan<T>>>,
 }
 
-impl fmt::Debug for DctPlanner {
+impl<T: FftNum> fmt::Debug for DctPlanner<T> {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut cached_lengths: Vec<usize> = self.plans.keys().copied().collect();
         cached_lengths.sort_unstable();
@@ -145,24 +148,27 @@ impl fmt::Debug for DctPlanner {
     }
 }
 
-impl Default for DctPlanner {
+impl<T: FftNum> Default for DctPlanner<T> {
     fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl DctPlanner {
-    /// Creates a planner with an empty cache.
-    #[must_use]
-    pub fn new() -> Self {
         Self {
             fft_planner: FftPlanner::new(),
             plans: HashMap::new(),
         }
     }
+}
+
+impl DctPlanner {
+    /// Creates an f32 planner with an empty cache.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl<T: FftNum + Default> DctPlanner<T> {
 
     /// Returns the cached plan for `len >= 1`, building it on first use.
-    fn plan(&mut self, len: usize) -> Arc<DctPlan> {
+    fn plan(&mut self, len: usize) -> Arc<DctPlan<T>> {
         let fft_planner = &mut self.fft_planner;
         Arc::clone(
             self.plans
@@ -176,7 +182,7 @@ impl DctPlanner {
     /// # Errors
     ///
     /// As [`dct2_axis`].
-    pub fn dct2_axis(&mut self, data: &mut [f32], shape: &[usize], axis: usize) -> Result<()> {
+    pub fn dct2_axis(&mut self, data: &mut [T], shape: &[usize], axis: usize) -> Result<()> {
         self.dct2_axes(data, shape, &[axis])
     }
 
@@ -185,7 +191,7 @@ impl DctPlanner {
     /// # Errors
     ///
     /// As [`dct3_axis`].
-    pub fn dct3_axis(&mut self, data: &mut [f32], shape: &[usize], axis: usize) -> Result<()> {
+    pub fn dct3_axis(&mut self, data: &mut [T], shape: &[usize], axis: usize) -> Result<()> {
         self.dct3_axes(data, shape, &[axis])
     }
 
@@ -194,7 +200,7 @@ impl DctPlanner {
     /// # Errors
     ///
     /// As [`dct2_axes`].
-    pub fn dct2_axes(&mut self, data: &mut [f32], shape: &[usize], axes: &[usize]) -> Result<()> {
+    pub fn dct2_axes(&mut self, data: &mut [T], shape: &[usize], axes: &[usize]) -> Result<()> {
         transform_axes(data, shape, axes, Direction::Forward, |len| self.plan(len))
     }
 
@@ -203,7 +209,7 @@ impl DctPlanner {
     /// # Errors
     ///
     /// As [`dct3_axes`].
-    pub fn dct3_axes(&mut self, data: &mut [f32], shape: &[usize], axes: &[usize]) -> Result<()> {
+    pub fn dct3_axes(&mut self, data: &mut [T], shape: &[usize], axes: &[usize]) -> Result<()> {
         transform_axes(data, shape, axes, Direction::Inverse, |len| self.plan(len))
     }
 }
@@ -211,9 +217,9 @@ impl DctPlanner {
 /// Orthonormal DCT-II (`inverse`: DCT-III) along each of `axes`, in place,
 /// with plans from `planner`, whose lock is held only while a plan is looked
 /// up (or built), never while transforming. A context keeps one such planner.
-pub(crate) fn axes_with_planner(
-    planner: &Mutex<DctPlanner>,
-    data: &mut [f32],
+pub(crate) fn axes_with_planner<T: FftNum + Default>(
+    planner: &Mutex<DctPlanner<T>>,
+    data: &mut [T],
     shape: &[usize],
     axes: &[usize],
     inverse: bool,
@@ -233,7 +239,7 @@ pub(crate) fn axes_with_planner(
 
 /// Plan for `len` from the process-wide planner; the lock is held only while
 /// looking the plan up (or building it), never while transforming.
-fn shared_plan(len: usize) -> Arc<DctPlan> {
+fn shared_plan(len: usize) -> Arc<DctPlan<f32>> {
     static SHARED_PLANNER: OnceLock<Mutex<DctPlanner>> = OnceLock::new();
     SHARED_PLANNER
         .get_or_init(|| Mutex::new(DctPlanner::new()))

@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
-use rustfft::num_complex::Complex32;
-use rustfft::{Fft, FftPlanner};
+use rustfft::num_complex::Complex;
+use rustfft::num_traits::Zero;
+use rustfft::{Fft, FftNum, FftPlanner};
 
 use crate::fft::lines::LineKernel;
 
@@ -19,29 +20,36 @@ pub(super) enum Direction {
     Inverse,
 }
 
-/// FFT plans and pre-scaled twiddles for one transform length `N >= 1`.
-pub(super) struct DctPlan {
+/// FFT plans and pre-scaled twiddles for one transform length `N >= 1`,
+/// in `f32` or `f64` (twiddles computed in f64, then rounded).
+pub(super) struct DctPlan<T: FftNum> {
     pub(super) len: usize,
-    forward_fft: Arc<dyn Fft<f32>>,
-    inverse_fft: Arc<dyn Fft<f32>>,
+    forward_fft: Arc<dyn Fft<T>>,
+    inverse_fft: Arc<dyn Fft<T>>,
     /// `s(k) / 2 * exp(-i pi k / (2N))`; the `1/2` undoes the sum of the two
     /// halves when a pair of lines is separated out of one complex spectrum.
-    dct2_twiddles: Vec<Complex32>,
+    dct2_twiddles: Vec<Complex<T>>,
     /// `c(k) * exp(+i pi k / (2N))` with `c(0) = 1/sqrt(N)`,
     /// `c(k > 0) = 1/sqrt(2N)`: folds the DCT-III scaling and the `1/N` of the
     /// unnormalised inverse FFT into one factor.
-    dct3_twiddles: Vec<Complex32>,
+    dct3_twiddles: Vec<Complex<T>>,
     fft_scratch_len: usize,
 }
 
 /// Per-worker scratch for [`DctPlan::transform_lines`].
-pub(super) struct FftWork {
-    spectra: Vec<Complex32>,
-    fft_scratch: Vec<Complex32>,
+pub(super) struct FftWork<T> {
+    spectra: Vec<Complex<T>>,
+    fft_scratch: Vec<Complex<T>>,
 }
 
-impl DctPlan {
-    pub(super) fn new(len: usize, fft_planner: &mut FftPlanner<f32>) -> Self {
+/// `v` (an f64 twiddle part, at most 1 in magnitude) in `T`; f32 and f64
+/// convert every such value.
+fn from_f64<T: FftNum>(v: f64) -> T {
+    T::from_f64(v).unwrap_or_else(T::zero)
+}
+
+impl<T: FftNum> DctPlan<T> {
+    pub(super) fn new(len: usize, fft_planner: &mut FftPlanner<T>) -> Self {
         assert!(len >= 1, "a DCT plan needs a length of at least 1");
         let forward_fft = fft_planner.plan_fft_forward(len);
         let inverse_fft = fft_planner.plan_fft_inverse(len);
@@ -52,7 +60,7 @@ impl DctPlan {
         let angle_step = std::f64::consts::PI / (2.0 * len_f64);
         let rotation = |k: usize, sign: f64, scale: f64| {
             let angle = sign * angle_step * k as f64;
-            Complex32::new((scale * angle.cos()) as f32, (scale * angle.sin()) as f32)
+            Complex::new(from_f64(scale * angle.cos()), from_f64(scale * angle.sin()))
         };
         let dct2_twiddles = (0..len)
             .map(|k| {
@@ -89,10 +97,10 @@ impl DctPlan {
         (BATCH_COMPLEX_ELEMENTS / self.len).max(1)
     }
 
-    fn new_fft_work(&self) -> FftWork {
+    fn new_fft_work(&self) -> FftWork<T> {
         FftWork {
-            spectra: vec![Complex32::new(0.0, 0.0); self.pairs_per_batch() * self.len],
-            fft_scratch: vec![Complex32::new(0.0, 0.0); self.fft_scratch_len],
+            spectra: vec![Complex::zero(); self.pairs_per_batch() * self.len],
+            fft_scratch: vec![Complex::zero(); self.fft_scratch_len],
         }
     }
 
@@ -101,10 +109,10 @@ impl DctPlan {
     /// `line_stride`); elements between lines are left alone.
     fn transform_lines(
         &self,
-        lines: &mut [f32],
+        lines: &mut [T],
         line_stride: usize,
         direction: Direction,
-        work: &mut FftWork,
+        work: &mut FftWork<T>,
     ) {
         let len = self.len;
         debug_assert!(line_stride >= len);
@@ -137,16 +145,16 @@ impl DctPlan {
 
 /// The first line (of `len`) of `pair` and the second one, which starts at
 /// `line_stride` and is `None` when `pair` holds a single line.
-fn pair_lines(pair: &[f32], line_stride: usize, len: usize) -> (&[f32], Option<&[f32]>) {
+fn pair_lines<T>(pair: &[T], line_stride: usize, len: usize) -> (&[T], Option<&[T]>) {
     (&pair[..len], pair.get(line_stride..line_stride + len))
 }
 
 /// Mutable version of [`pair_lines`].
-fn pair_lines_mut(
-    pair: &mut [f32],
+fn pair_lines_mut<T>(
+    pair: &mut [T],
     line_stride: usize,
     len: usize,
-) -> (&mut [f32], Option<&mut [f32]>) {
+) -> (&mut [T], Option<&mut [T]>) {
     let (first, rest) = pair.split_at_mut(line_stride.min(pair.len()));
     (&mut first[..len], rest.get_mut(..len))
 }
@@ -154,7 +162,12 @@ fn pair_lines_mut(
 /// Makhoul's reordering of each pair of lines into one complex sequence:
 /// the first line goes to the real part, the second (or zero) to the
 /// imaginary part; `v[m] = x[2m]`, `v[len-1-m] = x[2m+1]`.
-fn pack_dct2_pairs(lines: &[f32], line_stride: usize, spectra: &mut [Complex32], len: usize) {
+fn pack_dct2_pairs<T: FftNum>(
+    lines: &[T],
+    line_stride: usize,
+    spectra: &mut [Complex<T>],
+    len: usize,
+) {
     let evens = len.div_ceil(2);
     for (pair, spectrum) in lines
         .chunks(2 * line_stride)
@@ -165,23 +178,23 @@ fn pack_dct2_pairs(lines: &[f32], line_stride: usize, spectra: &mut [Complex32],
         match second {
             None => {
                 for (slot, &re) in even_slots.iter_mut().zip(first.iter().step_by(2)) {
-                    *slot = Complex32::new(re, 0.0);
+                    *slot = Complex::new(re, T::zero());
                 }
                 for (slot, &re) in odd_slots.iter_mut().rev().zip(first[1..].iter().step_by(2)) {
-                    *slot = Complex32::new(re, 0.0);
+                    *slot = Complex::new(re, T::zero());
                 }
             }
             Some(second) => {
                 let even_pairs = first.iter().step_by(2).zip(second.iter().step_by(2));
                 for (slot, (&re, &im)) in even_slots.iter_mut().zip(even_pairs) {
-                    *slot = Complex32::new(re, im);
+                    *slot = Complex::new(re, im);
                 }
                 let odd_pairs = first[1..]
                     .iter()
                     .step_by(2)
                     .zip(second[1..].iter().step_by(2));
                 for (slot, (&re, &im)) in odd_slots.iter_mut().rev().zip(odd_pairs) {
-                    *slot = Complex32::new(re, im);
+                    *slot = Complex::new(re, im);
                 }
             }
         }
@@ -191,12 +204,12 @@ fn pack_dct2_pairs(lines: &[f32], line_stride: usize, spectra: &mut [Complex32],
 /// Separates the two real-input spectra `V1[k] = (Z[k] + conj Z[N-k]) / 2`,
 /// `V2[k] = (Z[k] - conj Z[N-k]) / (2i)` out of each complex spectrum `Z` and
 /// writes `X[k] = s(k) Re(exp(-i pi k / (2N)) V[k])` back into the lines.
-fn unpack_dct2_pairs(
-    spectra: &[Complex32],
-    lines: &mut [f32],
+fn unpack_dct2_pairs<T: FftNum>(
+    spectra: &[Complex<T>],
+    lines: &mut [T],
     line_stride: usize,
     len: usize,
-    twiddles: &[Complex32],
+    twiddles: &[Complex<T>],
 ) {
     for (pair, spectrum) in lines
         .chunks_mut(2 * line_stride)
@@ -231,18 +244,18 @@ fn unpack_dct2_pairs(
 
 /// Builds the Hermitian spectrum `V[k] = c(k) exp(i pi k/(2N)) (X[k] - i X[N-k])`
 /// (`X[N] = 0`) of each line and packs a pair of them as `Z = V1 + i V2`.
-fn pack_dct3_pairs(
-    lines: &[f32],
+fn pack_dct3_pairs<T: FftNum>(
+    lines: &[T],
     line_stride: usize,
-    spectra: &mut [Complex32],
+    spectra: &mut [Complex<T>],
     len: usize,
-    twiddles: &[Complex32],
+    twiddles: &[Complex<T>],
 ) {
-    let rotate = |coefficients: &[f32], k: usize| -> Complex32 {
+    let rotate = |coefficients: &[T], k: usize| -> Complex<T> {
         if k == 0 {
             twiddles[0] * coefficients[0]
         } else {
-            twiddles[k] * Complex32::new(coefficients[k], -coefficients[len - k])
+            twiddles[k] * Complex::new(coefficients[k], -coefficients[len - k])
         }
     };
     for (pair, spectrum) in lines
@@ -259,7 +272,7 @@ fn pack_dct3_pairs(
                 for (k, slot) in spectrum.iter_mut().enumerate() {
                     let v_second = rotate(second, k);
                     // Z = V1 + i V2.
-                    *slot = rotate(first, k) + Complex32::new(-v_second.im, v_second.re);
+                    *slot = rotate(first, k) + Complex::new(-v_second.im, v_second.re);
                 }
             }
         }
@@ -268,7 +281,12 @@ fn pack_dct3_pairs(
 
 /// Reads the two real lines out of the real and imaginary parts of each
 /// inverse FFT and undoes Makhoul's reordering.
-fn unpack_dct3_pairs(spectra: &[Complex32], lines: &mut [f32], line_stride: usize, len: usize) {
+fn unpack_dct3_pairs<T: FftNum>(
+    spectra: &[Complex<T>],
+    lines: &mut [T],
+    line_stride: usize,
+    len: usize,
+) {
     let evens = len.div_ceil(2);
     for (pair, sequence) in lines
         .chunks_mut(2 * line_stride)
@@ -302,24 +320,24 @@ fn unpack_dct3_pairs(spectra: &[Complex32], lines: &mut [f32], line_stride: usiz
 }
 
 /// A plan applied in one direction: the kernel the shared line driver runs.
-pub(super) struct DctKernel<'a> {
-    pub(super) plan: &'a DctPlan,
+pub(super) struct DctKernel<'a, T: FftNum> {
+    pub(super) plan: &'a DctPlan<T>,
     pub(super) direction: Direction,
 }
 
-impl LineKernel for DctKernel<'_> {
-    type Elem = f32;
-    type Work = FftWork;
+impl<T: FftNum + Default> LineKernel for DctKernel<'_, T> {
+    type Elem = T;
+    type Work = FftWork<T>;
 
     fn len(&self) -> usize {
         self.plan.len
     }
 
-    fn new_work(&self) -> FftWork {
+    fn new_work(&self) -> FftWork<T> {
         self.plan.new_fft_work()
     }
 
-    fn transform(&self, lines: &mut [f32], stride: usize, work: &mut FftWork) {
+    fn transform(&self, lines: &mut [T], stride: usize, work: &mut FftWork<T>) {
         self.plan
             .transform_lines(lines, stride, self.direction, work);
     }

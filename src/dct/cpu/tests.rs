@@ -37,7 +37,7 @@ fn dct3_axes(data: &mut [f32], shape: &[usize], axes: &[usize]) -> Result<(), Dc
 fn transform_axis_with(
     data: &mut [f32],
     inner: usize,
-    plan: &DctPlan,
+    plan: &DctPlan<f32>,
     direction: Direction,
     strategy: Strategy,
     threads: usize,
