@@ -10,9 +10,8 @@
 //! stride `s = 2^(l-1)`, and for each axis `d = 0, 1, ...` whose length is
 //! greater than `s`, one *pass* visits every element whose coordinate along
 //! `d` is an odd multiple of `s`, along the axes before `d` a multiple of
-//! `s` and along the axes after `d` a multiple of `2s`. A pass runs over
-//! the other axes' coordinates in row-major order, and for each of them
-//! along `d` in increasing order (axis `d` innermost).
+//! `s` and along the axes after `d` a multiple of `2s`, in row-major order
+//! (a scalar counts as shape `[1]`).
 //!
 //! # Prediction
 //!
@@ -39,8 +38,8 @@
 //! The integers `q` are coded in visiting order with
 //! [`super::arith::IntModel`] in context `(c * 7 + a) * 3 + b`: `c` is
 //! `min(l - 1, 2)` (2 for the origin), `a` is
-//! [`super::arith::bucket`]`(|q| at i - 2s along d + |q| at the previous
-//! element of the pass along the last other axis that has more than one
+//! [`super::arith::bucket`]`(|q| at i - 2s along d + |q| of the element
+//! one pass step back along the last other axis that has more than one
 //! coordinate in the pass)`, each counting 0 when outside the array, and
 //! `b` is 0, 1 or 2 for `|q(-1)| + |q(1)|` (the integers of the two
 //! interpolation neighbours; 0 outside) being 0, 1 ..= 2 or more.
@@ -146,6 +145,16 @@ fn level_step(d: f64, c: Config, l: u32) -> f64 {
     d / a.min(f64::from(c.beta)).max(1.0)
 }
 
+/// `(D_l, 1 / D_l)` for every level `0 ..= L + 1` of `shape`.
+fn step_table(shape: &[usize], d: f64, c: Config) -> Vec<(f64, f64)> {
+    (0..=levels(shape) + 1)
+        .map(|l| {
+            let st = level_step(d, c, l.max(1));
+            (st, 1.0 / st)
+        })
+        .collect()
+}
+
 /// Visits every element in coding order: `f(pos, prediction, level,
 /// near)` returns the reconstruction, stored in `y[pos]`. Stops early (and
 /// returns false) when `f` returns NaN.
@@ -159,9 +168,12 @@ fn walk(
     if n == 0 {
         return true;
     }
+    // A scalar is one element on one axis.
+    let shape: &[usize] = if shape.is_empty() { &[1] } else { shape };
     let nd = shape.len();
+    let last = nd - 1;
     let mut strides = vec![1usize; nd];
-    for e in (0..nd.saturating_sub(1)).rev() {
+    for e in (0..last).rev() {
         strides[e] = strides[e + 1] * shape[e + 1];
     }
     let top = levels(shape);
@@ -179,28 +191,27 @@ fn walk(
     for l in (1..=top).rev() {
         let s = 1usize << (l - 1);
         for d in 0..nd {
-            let nlen = shape[d];
-            if nlen <= s {
+            let len_d = shape[d];
+            if len_d <= s {
                 continue;
             }
             let step_of = |e: usize| if e < d { s } else { 2 * s };
+            let start_of = |e: usize| if e == d { s } else { 0 };
             // The last other axis with more than one coordinate in this pass.
-            let side_axis = (0..nd)
-                .rev()
-                .find(|&e| e != d && shape[e] > step_of(e));
+            let side_axis = (0..nd).rev().find(|&e| e != d && shape[e] > step_of(e));
             let sd = strides[d];
-            coord.iter_mut().for_each(|c| *c = 0);
+            let (j0, jstep) = (start_of(last), step_of(last));
+            for (e, c) in coord.iter_mut().enumerate() {
+                *c = start_of(e);
+            }
             loop {
-                let base: usize = (0..nd)
-                    .filter(|&e| e != d)
-                    .map(|e| coord[e] * strides[e])
-                    .sum();
-                let side_ok = side_axis.map(|e| (coord[e] > 0, step_of(e) * strides[e]));
-                let mut i = s;
-                while i < nlen {
-                    let p = base + i * sd;
+                let base: usize = (0..last).map(|e| coord[e] * strides[e]).sum();
+                let mut j = j0;
+                while j < shape[last] {
+                    let p = base + j;
+                    let i = if d == last { j } else { coord[d] };
                     let m1 = y[p - s * sd];
-                    let has_p1 = i + s < nlen;
+                    let has_p1 = i + s < len_d;
                     let has_m3 = i >= 3 * s;
                     let pred = if !has_p1 {
                         if cubic && has_m3 {
@@ -210,7 +221,7 @@ fn walk(
                         }
                     } else {
                         let p1 = y[p + s * sd];
-                        let has_p3 = i + 3 * s < nlen;
+                        let has_p3 = i + 3 * s < len_d;
                         if !cubic || (!has_m3 && !has_p3) {
                             (m1 + p1) / 2.0
                         } else if !has_m3 {
@@ -221,12 +232,20 @@ fn walk(
                             (-y[p - 3 * s * sd] + 9.0 * m1 + 9.0 * p1 - y[p + 3 * s * sd]) / 16.0
                         }
                     };
+                    let side = match side_axis {
+                        Some(e) => {
+                            let ce = if e == last { j } else { coord[e] };
+                            if ce >= step_of(e) {
+                                p - step_of(e) * strides[e]
+                            } else {
+                                NONE
+                            }
+                        }
+                        None => NONE,
+                    };
                     let near = Near {
-                        prev: if i >= 3 * s { p - 2 * s * sd } else { NONE },
-                        side: match side_ok {
-                            Some((true, off)) => p - off,
-                            _ => NONE,
-                        },
+                        prev: if has_m3 { p - 2 * s * sd } else { NONE },
+                        side,
                         lo: p - s * sd,
                         hi: if has_p1 { p + s * sd } else { NONE },
                     };
@@ -235,20 +254,17 @@ fn walk(
                         return false;
                     }
                     y[p] = v;
-                    i += 2 * s;
+                    j += jstep;
                 }
-                // Advance the other axes (row-major odometer).
+                // Advance the axes before the last (row-major odometer).
                 let mut done = true;
-                for e in (0..nd).rev() {
-                    if e == d {
-                        continue;
-                    }
+                for e in (0..last).rev() {
                     coord[e] += step_of(e);
                     if coord[e] < shape[e] {
                         done = false;
                         break;
                     }
-                    coord[e] = 0;
+                    coord[e] = start_of(e);
                 }
                 if done {
                     break;
@@ -277,10 +293,11 @@ fn context(mag: &[u32], l: u32, near: Near) -> usize {
 fn measure<T: Sample>(data: &[T], shape: &[usize], c: Config, d: f64) -> Option<(f64, f64)> {
     let mut y = vec![0.0f64; data.len()];
     let (mut sum, mut max) = (0.0f64, 0.0f64);
+    let steps = step_table(shape, d, c);
     let ok = walk(shape, c.cubic, &mut y, |p, pred, l, _| {
-        let st = level_step(d, c, l);
+        let (st, inv) = steps[l as usize];
         let x = data[p].to_f64();
-        let k = ((x - pred) / st).round();
+        let k = ((x - pred) * inv).round();
         if !(k.abs() <= MAX_Q) {
             return f64::NAN;
         }
@@ -340,9 +357,10 @@ pub fn encode_config<T: Sample>(
     let mut mag = vec![0u32; data.len()];
     let mut m = IntModel::new(CONTEXTS);
     let mut e = Encoder::new();
+    let steps = step_table(shape, d, c);
     let ok = walk(shape, c.cubic, &mut y, |p, pred, l, near| {
-        let st = level_step(d, c, l);
-        let k = ((data[p].to_f64() - pred) / st).round();
+        let (st, inv) = steps[l as usize];
+        let k = ((data[p].to_f64() - pred) * inv).round();
         if !(k.abs() <= MAX_Q) {
             return f64::NAN;
         }
@@ -367,10 +385,17 @@ pub fn encode_config<T: Sample>(
 }
 
 /// The largest base step (to about 0.3 %) whose squared-error sum is at
-/// most `target_sum`, starting from the uniform-quantiser estimate.
-fn solve<T: Sample>(data: &[T], shape: &[usize], c: Config, target_sum: f64) -> Option<f64> {
+/// most `target_sum`, starting from `start` or else the uniform-quantiser
+/// estimate.
+fn solve<T: Sample>(
+    data: &[T],
+    shape: &[usize],
+    c: Config,
+    target_sum: f64,
+    start: Option<f64>,
+) -> Option<f64> {
     let n = data.len().max(1) as f64;
-    let mut d = (12.0 * target_sum / n).sqrt();
+    let mut d = start.unwrap_or_else(|| (12.0 * target_sum / n).sqrt());
     if !(d.is_finite() && d > 0.0) {
         return None;
     }
@@ -381,14 +406,14 @@ fn solve<T: Sample>(data: &[T], shape: &[usize], c: Config, target_sum: f64) -> 
             if lo.is_none_or(|(l, _)| d > l) {
                 lo = Some((d, e));
             }
-            if e >= 0.994 * target_sum {
+            if e >= 0.99 * target_sum {
                 break;
             }
         } else if hi.is_none_or(|(h, _)| d < h) {
             hi = Some((d, e));
         }
         // Squared error grows about as the step squared.
-        let aim = 0.997 * target_sum;
+        let aim = 0.995 * target_sum;
         d = match (lo, hi) {
             (Some((l, el)), Some((h, eh))) => {
                 if h / l < 1.003 {
@@ -468,26 +493,28 @@ fn rel_sum(data: &[impl Sample], eps: f64) -> f64 {
 }
 
 /// Step and encoding of `data` for settings `c` under `bound`
-/// (`target_sum` is the squared-error budget scaled to this data).
+/// (`target_sum` is the squared-error budget scaled to this data; `start`
+/// a first step to try).
 fn encode_bound<T: Sample>(
     data: &[T],
     shape: &[usize],
     c: Config,
     bound: Bound,
     target_sum: f64,
-) -> Result<Encoded> {
+    start: Option<f64>,
+) -> Result<(Encoded, f64)> {
     let d = match bound {
         Bound::AbsMax(b) => 2.0 * b,
         Bound::RelL2(_) => {
             if target_sum == 0.0 {
                 1.0
             } else {
-                solve(data, shape, c, target_sum)
+                solve(data, shape, c, target_sum, start)
                     .ok_or_else(|| unsupported(format!("no step meets {bound:?}")))?
             }
         }
     };
-    encode_config(data, shape, d, c)
+    Ok((encode_config(data, shape, d, c)?, d))
 }
 
 fn check_bound(bound: Bound) -> Result<()> {
@@ -501,25 +528,27 @@ fn check_bound(bound: Bound) -> Result<()> {
 }
 
 /// The settings that code a sub-block smallest, with that size scaled to
-/// the whole tensor (bytes).
-fn choose<T: Sample>(data: &[T], shape: &[usize], bound: Bound) -> Result<(Config, u64)> {
+/// the whole tensor (bytes) and the sub-block's step.
+fn choose<T: Sample>(data: &[T], shape: &[usize], bound: Bound) -> Result<(Config, u64, f64)> {
     let (s, sshape) = sample(data, shape);
     let sum = match bound {
         Bound::RelL2(eps) => rel_sum(data, eps) * s.len() as f64 / data.len().max(1) as f64,
         Bound::AbsMax(_) => 0.0,
     };
-    let mut best: Option<(Config, usize)> = None;
+    let mut best: Option<(Config, usize, f64)> = None;
+    let mut start = None;
     for c in CONFIGS {
-        if let Ok(e) = encode_bound(&s, &sshape, c, bound, sum) {
+        if let Ok((e, d)) = encode_bound(&s, &sshape, c, bound, sum, start) {
             let size = e.payload.len();
-            if best.is_none_or(|(_, b)| size < b) {
-                best = Some((c, size));
+            start = Some(d);
+            if best.is_none_or(|(_, b, _)| size < b) {
+                best = Some((c, size, d));
             }
         }
     }
-    let (c, size) = best.ok_or_else(|| unsupported(format!("no setting meets {bound:?}")))?;
+    let (c, size, d) = best.ok_or_else(|| unsupported(format!("no setting meets {bound:?}")))?;
     let scaled = size as f64 * data.len() as f64 / s.len().max(1) as f64;
-    Ok((c, scaled.ceil() as u64 + 17))
+    Ok((c, scaled.ceil() as u64 + 17, d))
 }
 
 /// Estimated stored bytes (parameters plus payload) of [`encode`] for
@@ -532,7 +561,7 @@ pub fn estimate<T: Sample>(data: &[T], shape: &[usize], bound: Bound) -> Result<
     check_shape(data.len(), shape)?;
     check_finite(data)?;
     check_bound(bound)?;
-    choose(data, shape, bound).map(|(_, b)| b)
+    choose(data, shape, bound).map(|(_, b, _)| b)
 }
 
 /// Encodes under `bound`: settings chosen on a sub-block, then the base
@@ -548,12 +577,12 @@ pub fn encode<T: Sample>(data: &[T], shape: &[usize], bound: Bound) -> Result<En
     check_shape(data.len(), shape)?;
     check_finite(data)?;
     check_bound(bound)?;
-    let (c, _) = choose(data, shape, bound)?;
+    let (c, _, d) = choose(data, shape, bound)?;
     let sum = match bound {
         Bound::RelL2(eps) => rel_sum(data, eps),
         Bound::AbsMax(_) => 0.0,
     };
-    encode_bound(data, shape, c, bound, sum)
+    encode_bound(data, shape, c, bound, sum, Some(d)).map(|(e, _)| e)
 }
 
 /// Reads the parameter block.
@@ -615,10 +644,11 @@ pub fn decode_f64(params: &[u8], payload: &[u8], shape: &[usize]) -> Result<Vec<
     let mut m = IntModel::new(CONTEXTS);
     let mut mag = vec![0u32; n];
     let mut y = vec![0.0f64; n];
+    let steps = step_table(shape, d, c);
     walk(shape, c.cubic, &mut y, |p, pred, l, near| {
         let k = m.get(&mut dec, context(&mag, l, near));
         mag[p] = k.unsigned_abs().min(u64::from(u32::MAX)) as u32;
-        pred + k as f64 * level_step(d, c, l)
+        pred + k as f64 * steps[l as usize].0
     });
     if !dec.consumed_exactly() {
         return Err(payload_err(
