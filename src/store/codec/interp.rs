@@ -97,11 +97,16 @@ pub struct Config {
 }
 
 /// The settings the encoder chooses from.
-const CONFIGS: [Config; 4] = [
+const CONFIGS: [Config; 5] = [
     Config {
         cubic: false,
         alpha: 1.0,
         beta: 1.0,
+    },
+    Config {
+        cubic: false,
+        alpha: 2.0,
+        beta: 4.0,
     },
     Config {
         cubic: true,
