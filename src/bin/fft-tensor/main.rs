@@ -331,7 +331,7 @@ fn run(cli: Cli) -> CliResult<()> {
             if cli.json {
                 let v: Vec<_> = points
                     .iter()
-                    .map(|p| serde_json::json!({"curve": p.curve, "setting": p.setting, "ratio": p.ratio, "error": p.error}))
+                    .map(|p| serde_json::json!({"curve": p.curve, "setting": p.setting, "ratio": p.ratio, "error": p.error, "fixed": p.fixed, "sampled": p.sampled}))
                     .collect();
                 println!("{}", serde_json::Value::Array(v));
             } else {
