@@ -45,6 +45,9 @@ pub const RD_TARGETS: [f64; 9] = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 
 /// Largest tensor (elements) that error-driven codecs measure in full.
 pub const RD_SAMPLE: usize = 1 << 20;
 
+/// Series index and its point (`None`: the codec cannot meet the target).
+type Found = Vec<(usize, Option<(u64, f64)>)>;
+
 const FIXED: [Method; 5] = [
     Method::F16,
     Method::Int8(Grouping::PerRow),
@@ -175,9 +178,8 @@ pub fn rate_distortion(
         let mut got: Vec<Option<(u64, f64)>> = vec![None; encoded];
         if nonfinite.is_none() {
             let next = AtomicUsize::new(0);
-            let done = AtomicUsize::new(0);
-            let results = std::thread::scope(|s| -> Result<Vec<(usize, Option<(u64, f64)>)>> {
-                let work = || -> Result<Vec<(usize, Option<(u64, f64)>)>> {
+            let results = std::thread::scope(|s| -> Result<Found> {
+                let work = || -> Result<Found> {
                     let mut out = Vec::new();
                     loop {
                         let k = next.fetch_add(1, Ordering::Relaxed);
@@ -193,7 +195,6 @@ pub fn rate_distortion(
                             point(ctx, m, t.dtype, &values, &t.shape, target)?
                         };
                         out.push((k, r));
-                        done.fetch_add(1, Ordering::Relaxed);
                     }
                 };
                 let handles: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();

@@ -303,7 +303,7 @@ fn measure<T: Sample>(data: &[T], shape: &[usize], c: Config, d: f64) -> Option<
         let (st, inv) = steps[l as usize];
         let x = data[p].to_f64();
         let k = ((x - pred) * inv).round();
-        if !(k.abs() <= MAX_Q) {
+        if k.is_nan() || k.abs() > MAX_Q {
             return f64::NAN;
         }
         let v = pred + k * st;
@@ -366,7 +366,7 @@ pub fn encode_config<T: Sample>(
     let ok = walk(shape, c.cubic, &mut y, |p, pred, l, near| {
         let (st, inv) = steps[l as usize];
         let k = ((data[p].to_f64() - pred) * inv).round();
-        if !(k.abs() <= MAX_Q) {
+        if k.is_nan() || k.abs() > MAX_Q {
             return f64::NAN;
         }
         m.put(&mut e, context(&mag, l, near), k as i64);
@@ -404,7 +404,10 @@ fn solve<T: Sample>(
     if !(d.is_finite() && d > 0.0) {
         return None;
     }
-    let (mut lo, mut hi): (Option<(f64, f64)>, Option<(f64, f64)>) = (None, None);
+    // (step, squared-error sum) of the largest step that meets the budget
+    // and of the smallest that does not.
+    type Tried = Option<(f64, f64)>;
+    let (mut lo, mut hi): (Tried, Tried) = (None, None);
     for _ in 0..12 {
         let e = measure(data, shape, c, d).map_or(f64::INFINITY, |(s, _)| s);
         if e <= target_sum {
