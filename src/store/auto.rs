@@ -47,6 +47,8 @@ pub enum Method {
     Bdct,
     /// Lorenzo prediction and quantisation.
     Lorenzo,
+    /// Multi-level interpolation prediction and quantisation.
+    Interp,
 }
 
 impl Method {
@@ -68,6 +70,7 @@ impl Method {
             Method::SparseRfft => "rfft".into(),
             Method::Bdct => "bdct".into(),
             Method::Lorenzo => "lorenzo".into(),
+            Method::Interp => "interp".into(),
         }
     }
 
@@ -85,6 +88,7 @@ impl Method {
             Method::SparseRfft => Family::Rfft,
             Method::Bdct => Family::Bdct,
             Method::Lorenzo => Family::Lorenzo,
+            Method::Interp => Family::Interp,
         }
     }
 
@@ -99,6 +103,7 @@ impl Method {
                 | Method::SparseRfft
                 | Method::Bdct
                 | Method::Lorenzo
+                | Method::Interp
         )
     }
 }
@@ -130,6 +135,8 @@ pub enum Family {
     Bdct,
     /// Lorenzo prediction.
     Lorenzo,
+    /// Interpolation prediction.
+    Interp,
 }
 
 impl Family {
@@ -148,6 +155,7 @@ impl Family {
             "rfft" => Family::Rfft,
             "bdct" => Family::Bdct,
             "lorenzo" => Family::Lorenzo,
+            "interp" => Family::Interp,
             _ => return None,
         })
     }
@@ -167,6 +175,7 @@ impl Family {
                 Family::Rfft,
                 Family::Bdct,
                 Family::Lorenzo,
+                Family::Interp,
             ]
             .into_iter()
             .flat_map(Family::methods)
@@ -186,6 +195,7 @@ impl Family {
             Family::Rfft => vec![Method::SparseRfft],
             Family::Bdct => vec![Method::Bdct],
             Family::Lorenzo => vec![Method::Lorenzo],
+            Family::Interp => vec![Method::Interp],
         }
     }
 }
@@ -221,6 +231,7 @@ pub fn encode_method(
         Method::SparseRfft => codec::sparse::encode(ctx, Transform::Rfft, values, shape, target),
         Method::Bdct => codec::bdct::encode(values, shape, target),
         Method::Lorenzo => codec::lorenzo::encode(values, shape, target),
+        Method::Interp => codec::interp::encode(values, shape, codec::interp::Bound::RelL2(target)),
     }
 }
 
@@ -318,6 +329,9 @@ fn encode_for(
         (ErrorMode::AbsMax, Method::Lorenzo, _) => {
             codec::lorenzo::encode_with_step(values, shape, 2.0 * target)
         }
+        (ErrorMode::AbsMax, Method::Interp, _) => {
+            codec::interp::encode(values, shape, codec::interp::Bound::AbsMax(target))
+        }
         _ => encode_method(ctx, method, values, shape, target),
     }
 }
@@ -366,7 +380,7 @@ pub fn choose_with(
         let mut target = if !driven {
             0.0
         } else if req.mode == ErrorMode::AbsMax {
-            if !matches!(method, Method::Quant | Method::Lorenzo) {
+            if !matches!(method, Method::Quant | Method::Lorenzo | Method::Interp) {
                 continue; // only the quantisers bound every element
             }
             req.bound

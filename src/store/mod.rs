@@ -28,6 +28,7 @@ pub mod example;
 pub mod format;
 pub mod numpy;
 pub mod paths;
+pub mod rd;
 pub mod safetensors_io;
 mod source;
 pub mod temp;
@@ -42,8 +43,8 @@ use serde_json::json;
 
 pub use auto::{Candidate, Family, Grouping, Method};
 pub use compress::{compress_file, decompress_file, CompressOptions, OutputKind, VectorPolicy};
-use compress::{first_nonfinite, part};
 pub use error_mode::ErrorMode;
+pub use rd::{rate_distortion, rd_csv, RdPoint, RD_TARGETS};
 pub use format::{Container, ContainerWriter, Entry};
 pub use safetensors_io::SafetensorsFile;
 
@@ -391,152 +392,6 @@ pub fn eval(
     Ok(rows)
 }
 
-/// One point of a rate-distortion curve over a whole file.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RdPoint {
-    /// Curve (codec family or `auto`).
-    pub curve: String,
-    /// Setting (error target or layout).
-    pub setting: String,
-    /// Float tensors' original bytes over their encoded bytes (parameters,
-    /// payload and table entry).
-    pub ratio: f64,
-    /// The largest per-tensor relative Frobenius error (the quantity that
-    /// `--max-error` bounds).
-    pub error: f64,
-}
-
-/// Error targets swept by [`rate_distortion`] for error-driven codecs.
-pub const RD_TARGETS: [f64; 9] = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 0.6];
-
-/// Rate-distortion points of every codec on the float tensors of a
-/// safetensors file: fixed layouts once, error-driven codecs and `auto` at
-/// each of [`RD_TARGETS`].
-///
-/// With `allow_nonfinite`, a tensor holding NaN or infinity counts as raw
-/// in every series (as [`compress_file`] stores it).
-///
-/// # Errors
-/// Opening or reading the file; [`Error::NonFinite`] for a tensor with
-/// NaN/inf unless `allow_nonfinite`.
-pub fn rate_distortion(
-    ctx: &Context,
-    input: &Path,
-    allow_nonfinite: bool,
-    progress: &mut dyn FnMut(Progress<'_>),
-) -> Result<Vec<RdPoint>> {
-    let src = SafetensorsFile::open(input)?;
-    let tensors: Vec<_> = src
-        .tensor_refs()
-        .iter()
-        .filter(|t| dtype::is_lossy_float(t.dtype) && !t.is_empty())
-        .collect();
-    // (curve, setting, method or None for auto, target)
-    let mut series: Vec<(String, String, Option<Method>, f64)> = Vec::new();
-    for m in [
-        Method::F16,
-        Method::Int8(Grouping::PerRow),
-        Method::Int8(Grouping::Group(64)),
-        Method::Int4(Grouping::Group(128)),
-        Method::Int4(Grouping::Group(64)),
-    ] {
-        series.push((m.family_name(), m.label(), Some(m), 0.0));
-    }
-    for m in [
-        Method::Prune,
-        Method::SparseRfft,
-        Method::SparseDct,
-        Method::Quant,
-        Method::DctQuant,
-    ] {
-        for t in RD_TARGETS {
-            series.push((m.label(), format!("{t:e}"), Some(m), t));
-        }
-    }
-    for t in RD_TARGETS {
-        series.push(("auto".into(), format!("{t:e}"), None, t));
-    }
-    // Per series: encoded bytes, largest error.
-    let mut acc = vec![(0u64, 0.0f64); series.len()];
-    let total: u64 = tensors.iter().map(|t| (t.range.1 - t.range.0) as u64).sum();
-    progress(Progress::Begin {
-        tensors: tensors.len() as u64,
-        bytes: total,
-    });
-    let mut original = 0u64;
-    for t in tensors {
-        let data = src.data(t)?;
-        let bytes = &data[..];
-        let tensor_bytes = bytes.len() as u64;
-        let values = dtype::to_f32(t.dtype, bytes).expect("float dtype");
-        let nonfinite = first_nonfinite(&values);
-        if let Some((index, value)) = nonfinite.filter(|_| !allow_nonfinite) {
-            return Err(Error::NonFinite {
-                tensor: t.name.clone(),
-                index: index as u64,
-                value,
-            });
-        }
-        original += tensor_bytes;
-        let entry = format::table_entry_len(
-            &t.name,
-            t.dtype,
-            t.shape.len(),
-            0,
-            &format::TensorMeta::default(),
-        );
-        for (k, (_, _, method, target)) in series.iter().enumerate() {
-            progress(Progress::Within {
-                name: &t.name,
-                done: part(tensor_bytes, k, series.len()),
-                bytes: tensor_bytes,
-            });
-            let (size, err) = match method {
-                _ if nonfinite.is_some() => (tensor_bytes, 0.0),
-                Some(m) => match auto::encode_method(ctx, *m, &values, &t.shape, *target) {
-                    Ok(enc) => {
-                        let back =
-                            codec::decode(ctx, enc.codec, &enc.params, &enc.payload, &t.shape)?;
-                        let err = codec::relative_error(&values, &dtype::round_trip(t.dtype, back));
-                        (enc.stored_bytes(), err)
-                    }
-                    // Nothing meets the target: the tensor stays raw.
-                    Err(_) => (bytes.len() as u64, 0.0),
-                },
-                None => {
-                    let c = auto::choose(
-                        ctx,
-                        Family::Auto,
-                        t.dtype,
-                        &values,
-                        &t.shape,
-                        bytes,
-                        *target,
-                    )?;
-                    (c.encoded.stored_bytes(), c.error)
-                }
-            };
-            let a = &mut acc[k];
-            a.0 += size + entry;
-            a.1 = a.1.max(err);
-        }
-        progress(Progress::Tensor {
-            name: &t.name,
-            bytes: tensor_bytes,
-        });
-    }
-    Ok(series
-        .into_iter()
-        .zip(acc)
-        .map(|((curve, setting, _, _), (size, error))| RdPoint {
-            curve,
-            setting,
-            ratio: original as f64 / size.max(1) as f64,
-            error,
-        })
-        .collect())
-}
-
 /// Writes `bytes` to `path` atomically: to a temporary file beside it (see
 /// [`temp`]), synced, then renamed over it; an existing file keeps its
 /// permissions.
@@ -548,26 +403,4 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         use std::io::Write;
         w.write_all(bytes).map_err(|e| Error::io(path, e))
     })
-}
-
-/// The points as CSV (`curve,setting,ratio,error`).
-pub fn rd_csv(points: &[RdPoint]) -> String {
-    let mut s = String::from("curve,setting,ratio,error\n");
-    for p in points {
-        s.push_str(&format!(
-            "{},{},{:.6},{:.6e}\n",
-            p.curve, p.setting, p.ratio, p.error
-        ));
-    }
-    s
-}
-
-impl Method {
-    fn family_name(self) -> String {
-        match self {
-            Method::Int8(_) => "int8".into(),
-            Method::Int4(_) => "int4".into(),
-            other => other.label(),
-        }
-    }
 }

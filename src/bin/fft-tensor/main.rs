@@ -59,7 +59,7 @@ enum Command {
         /// any count.
         #[arg(long)]
         threads: Option<usize>,
-        /// Codec: auto, bdct, lorenzo, quant, dct-quant, dct, rfft, prune, int8,
+        /// Codec: auto, bdct, interp, lorenzo, quant, dct-quant, dct, rfft, prune, int8,
         /// int4, f16 or raw.
         #[arg(long, default_value = "auto", value_parser = parse_family)]
         codec: Family,
@@ -116,7 +116,7 @@ enum Command {
 fn parse_family(s: &str) -> Result<Family, String> {
     Family::parse(s).ok_or_else(|| {
         format!(
-            "unknown codec `{s}` (auto, bdct, lorenzo, quant, dct-quant, dct, rfft, prune, int8, int4, f16, raw)"
+            "unknown codec `{s}` (auto, bdct, interp, lorenzo, quant, dct-quant, dct, rfft, prune, int8, int4, f16, raw)"
         )
     })
 }
@@ -331,7 +331,7 @@ fn run(cli: Cli) -> CliResult<()> {
             if cli.json {
                 let v: Vec<_> = points
                     .iter()
-                    .map(|p| serde_json::json!({"curve": p.curve, "setting": p.setting, "ratio": p.ratio, "error": p.error}))
+                    .map(|p| serde_json::json!({"curve": p.curve, "setting": p.setting, "ratio": p.ratio, "error": p.error, "fixed": p.fixed, "sampled": p.sampled}))
                     .collect();
                 println!("{}", serde_json::Value::Array(v));
             } else {

@@ -21,6 +21,7 @@ pub mod f16;
 pub(crate) mod grid;
 pub mod int4;
 pub mod int8;
+pub mod interp;
 pub mod lorenzo;
 pub mod prune;
 pub mod quant;
@@ -56,11 +57,13 @@ pub enum CodecId {
     Bdct,
     /// Lorenzo prediction and quantisation, arithmetic-coded.
     Lorenzo,
+    /// Multi-level interpolation prediction and quantisation, arithmetic-coded.
+    Interp,
 }
 
 impl CodecId {
     /// All codecs this build knows, in id order.
-    pub const ALL: [CodecId; 11] = [
+    pub const ALL: [CodecId; 12] = [
         CodecId::Raw,
         CodecId::F16,
         CodecId::Int8,
@@ -72,6 +75,7 @@ impl CodecId {
         CodecId::SparseDct,
         CodecId::Bdct,
         CodecId::Lorenzo,
+        CodecId::Interp,
     ];
 
     /// The byte stored in the container.
@@ -88,6 +92,7 @@ impl CodecId {
             CodecId::SparseDct => 8,
             CodecId::Bdct => 9,
             CodecId::Lorenzo => 10,
+            CodecId::Interp => 11,
         }
     }
 
@@ -110,6 +115,7 @@ impl CodecId {
             CodecId::SparseDct => "sparse-dct",
             CodecId::Bdct => "bdct",
             CodecId::Lorenzo => "lorenzo",
+            CodecId::Interp => "interp",
         }
     }
 }
@@ -374,6 +380,7 @@ pub fn decode(
         CodecId::DctQuant => dct_quant::decode(ctx, params, payload, shape),
         CodecId::Bdct => bdct::decode(params, payload, shape),
         CodecId::Lorenzo => lorenzo::decode(params, payload, shape),
+        CodecId::Interp => interp::decode(params, payload, shape),
         CodecId::SparseRfft | CodecId::SparseDct => {
             sparse::decode(ctx, codec, params, payload, shape)
         }
@@ -398,6 +405,10 @@ pub fn describe(codec: CodecId, params: &[u8], payload: Option<&[u8]>, shape: &[
         }
         CodecId::Quant | CodecId::DctQuant | CodecId::Lorenzo => match quant::read_step(params) {
             Ok(s) => format!("{codec} step {s:.2e}"),
+            Err(_) => codec.to_string(),
+        },
+        CodecId::Interp => match interp::read_step(params) {
+            Ok(s) => format!("interp {} step {s:.2e}", if params[0] == 1 { "cubic" } else { "linear" }),
             Err(_) => codec.to_string(),
         },
         CodecId::Prune => match params.try_into() {

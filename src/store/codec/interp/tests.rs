@@ -1,0 +1,188 @@
+use super::*;
+use crate::store::codec::{relative_error, test_data};
+
+/// A smooth N-D field of `shape` with a little noise, scaled by `scale`.
+fn field(shape: &[usize], scale: f64) -> Vec<f32> {
+    let n: usize = shape.iter().product();
+    let noise = test_data::gaussian(n, 7);
+    (0..n)
+        .map(|k| {
+            let (mut r, mut t) = (k, 0.0f64);
+            for (e, &d) in shape.iter().enumerate().rev() {
+                let x = (r % d) as f64 / d.max(1) as f64;
+                t += ((e as f64 + 2.0) * x).sin();
+                r /= d;
+            }
+            ((t + 0.01 * f64::from(noise[k])) * scale) as f32
+        })
+        .collect()
+}
+
+#[test]
+fn every_element_within_the_pointwise_bound_at_any_shape_and_scale() {
+    let shapes: [&[usize]; 9] = [
+        &[1],
+        &[2],
+        &[7],
+        &[13, 17],
+        &[1, 31],
+        &[5, 1, 9],
+        &[3, 5, 7, 11],
+        &[2, 3, 1, 4, 5],
+        &[1000],
+    ];
+    for shape in shapes {
+        for scale in [1e-30, 1.0, 1e30] {
+            let x = field(shape, scale);
+            for cubic in [false, true] {
+                let c = Config {
+                    cubic,
+                    alpha: 1.5,
+                    beta: 2.0,
+                };
+                let b = 1e-3 * scale;
+                let e = encode_config(&x, shape, 2.0 * b, c).unwrap();
+                let y = decode_f64(&e.params, &e.payload, shape).unwrap();
+                for (i, (&a, &v)) in x.iter().zip(&y).enumerate() {
+                    let err = (f64::from(a) - v).abs();
+                    assert!(err <= b * (1.0 + 1e-9), "{shape:?} {scale} {i}: {err} > {b}");
+                }
+            }
+            let e = encode(&x, shape, Bound::AbsMax(1e-4 * scale)).unwrap();
+            let y = decode_f64(&e.params, &e.payload, shape).unwrap();
+            let worst = x
+                .iter()
+                .zip(&y)
+                .map(|(&a, &v)| (f64::from(a) - v).abs())
+                .fold(0.0, f64::max);
+            assert!(worst <= 1e-4 * scale * (1.0 + 1e-9), "{shape:?} {worst}");
+        }
+    }
+}
+
+#[test]
+fn relative_bound_holds_after_rounding_and_lands_near_it() {
+    for shape in [&[64usize, 80][..], &[4, 16, 20], &[3000], &[2, 3, 5, 7, 11]] {
+        for eps in [1e-2, 1e-3, 1e-4] {
+            let x = field(shape, 3.0);
+            let e = encode(&x, shape, Bound::RelL2(eps)).unwrap();
+            let y = decode(&e.params, &e.payload, shape).unwrap();
+            let r = relative_error(&x, &y);
+            assert!(r <= eps, "{shape:?} {eps}: {r}");
+            assert!(r > 0.5 * eps, "{shape:?} {eps}: {r} far inside the bound");
+            assert!(e.payload.len() < x.len() * 4, "{shape:?} {eps}");
+        }
+    }
+}
+
+#[test]
+fn f64_input_is_measured_in_f64() {
+    let x: Vec<f64> = (0..500).map(|i| 1.0 + (i as f64 * 0.01).sin() * 1e-9).collect();
+    let e = encode(&x, &[500], Bound::AbsMax(1e-12)).unwrap();
+    let y = decode_f64(&e.params, &e.payload, &[500]).unwrap();
+    for (a, b) in x.iter().zip(&y) {
+        assert!((a - b).abs() <= 1e-12 * (1.0 + 1e-9));
+    }
+    let e = encode(&x, &[500], Bound::RelL2(1e-10)).unwrap();
+    let y = decode_f64(&e.params, &e.payload, &[500]).unwrap();
+    let (a, b) = x.iter().zip(&y).fold((0.0, 0.0), |(a, b), (x, y)| {
+        (a + (x - y) * (x - y), b + x * x)
+    });
+    assert!((a / b).sqrt() <= 1e-10);
+}
+
+#[test]
+fn empty_zero_and_constant_tensors() {
+    let e = encode::<f32>(&[], &[0], Bound::RelL2(1e-3)).unwrap();
+    assert!(decode(&e.params, &e.payload, &[0]).unwrap().is_empty());
+    let e = encode::<f32>(&[], &[3, 0, 2], Bound::AbsMax(1e-3)).unwrap();
+    assert!(decode(&e.params, &e.payload, &[3, 0, 2]).unwrap().is_empty());
+    let z = vec![0.0f32; 4096];
+    let e = encode(&z, &[64, 64], Bound::RelL2(1e-3)).unwrap();
+    assert_eq!(decode(&e.params, &e.payload, &[64, 64]).unwrap(), z);
+    assert!(e.payload.len() < 64, "{}", e.payload.len());
+    let k = vec![2.5f32; 1];
+    let e = encode(&k, &[], Bound::RelL2(1e-6)).unwrap();
+    let y = decode(&e.params, &e.payload, &[]).unwrap();
+    assert!(relative_error(&k, &y) <= 1e-6);
+}
+
+#[test]
+fn bad_input_is_refused() {
+    let mut x = field(&[10, 10], 1.0);
+    assert!(encode(&x, &[10, 9], Bound::RelL2(1e-3)).is_err());
+    assert!(encode(&x, &[10, 10], Bound::RelL2(0.0)).is_err());
+    assert!(encode(&x, &[10, 10], Bound::AbsMax(f64::NAN)).is_err());
+    assert!(encode_config(&x, &[10, 10], 0.0, CONFIGS[0]).is_err());
+    x[37] = f32::NAN;
+    assert!(matches!(
+        encode(&x, &[10, 10], Bound::RelL2(1e-3)),
+        Err(Error::CodecUnsupported { .. })
+    ));
+    x[37] = f32::INFINITY;
+    assert!(encode(&x, &[10, 10], Bound::AbsMax(1e-3)).is_err());
+    // A step so small that residuals leave the coder's range.
+    let big = vec![1e30f32; 8];
+    assert!(encode_config(&big, &[8], 1e-30, CONFIGS[1]).is_err());
+}
+
+#[test]
+fn damaged_parameters_and_payloads_give_typed_errors() {
+    let shape = [23, 29];
+    let x = field(&shape, 1.0);
+    let e = encode(&x, &shape, Bound::RelL2(1e-3)).unwrap();
+    assert!(decode(&e.params[..16], &e.payload, &shape).is_err());
+    let mut p = e.params.clone();
+    p[0] = 7;
+    assert!(decode(&p, &e.payload, &shape).is_err());
+    let mut p = e.params.clone();
+    p[1..9].copy_from_slice(&f64::NAN.to_le_bytes());
+    assert!(decode(&p, &e.payload, &shape).is_err());
+    let mut p = e.params.clone();
+    p[9..13].copy_from_slice(&9.0f32.to_le_bytes());
+    assert!(decode(&p, &e.payload, &shape).is_err());
+    assert!(decode(&e.params, &e.payload[..e.payload.len() - 1], &shape).is_err());
+    let mut long = e.payload.clone();
+    long.push(0);
+    assert!(decode(&e.params, &long, &shape).is_err());
+    assert!(decode(&e.params, &e.payload, &[1 << 40, 1 << 30]).is_err());
+    assert!(decode(&e.params, &[], &[1 << 20, 1 << 20]).is_err());
+    // Fuzz-style: random flips and truncations never panic.
+    let mut s = 0x1234_5678_9abc_def0u64;
+    let mut next = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        s
+    };
+    for _ in 0..300 {
+        let mut b = e.payload.clone();
+        for _ in 0..1 + next() % 4 {
+            let i = (next() % b.len() as u64) as usize;
+            b[i] ^= 1 << (next() % 8);
+        }
+        b.truncate(b.len() - (next() % 3) as usize);
+        let _ = decode(&e.params, &b, &shape);
+        let junk: Vec<u8> = (0..next() % 64).map(|_| next() as u8).collect();
+        let _ = decode(&e.params, &junk, &[7, 5, 3]);
+    }
+}
+
+#[test]
+fn smooth_fields_code_smaller_than_lorenzo_and_estimate_is_close() {
+    let shape = [128, 160];
+    let x = test_data::smooth(128, 160);
+    for eps in [1e-3, 1e-4] {
+        let e = encode(&x, &shape, Bound::RelL2(eps)).unwrap();
+        let l = crate::store::codec::lorenzo::encode(&x, &shape, eps).unwrap();
+        assert!(
+            e.payload.len() < l.payload.len(),
+            "{eps}: interp {} lorenzo {}",
+            e.payload.len(),
+            l.payload.len()
+        );
+        let est = estimate(&x, &shape, Bound::RelL2(eps)).unwrap() as f64;
+        let got = e.stored_bytes() as f64;
+        assert!(est > 0.3 * got && est < 3.0 * got, "{eps}: {est} vs {got}");
+    }
+}
