@@ -38,6 +38,7 @@ mod nd;
 pub mod numpy;
 mod real;
 mod real_cpu;
+mod real_packed;
 pub mod recipe;
 pub(crate) mod twiddle;
 
