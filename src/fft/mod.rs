@@ -27,7 +27,7 @@
 //! ```
 
 mod bluestein;
-mod buffer;
+pub(crate) mod buffer;
 mod cpu;
 mod cpu64;
 pub mod freq;
