@@ -4,24 +4,36 @@
 //!
 //! Reads one request per line on stdin, `OP ROWS COLS`, where OP is `fft`
 //! (complex, last axis), `rfft` (real, last axis), `fft2` or `rfft2` (both
-//! axes), and answers with the wall time of one call in milliseconds. Inputs
-//! are built once per request kind and reused; the complex transforms run in
-//! place, the real ones allocate their output as numpy's do.
+//! axes), `compress` or `decompress` (the sparse spectral recipe: real FFT,
+//! 20 % of the coefficients kept, f16 values; decompress restores what the
+//! first compress of that size stored), and answers with the wall time of
+//! one call in milliseconds. Inputs are built once per request kind and
+//! reused; the complex transforms run in place, the others allocate their
+//! output as numpy's do.
 
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
 use std::time::Instant;
 
 use fft_tensor::num_complex::Complex32;
+use fft_tensor::spectral::{CompressOptions, Keep, SparseSpectral, StoredPrecision, Transform};
 use fft_tensor::testing::SplitMix64;
 use fft_tensor::{Context, FftDirection, Normalization, Tensor};
 
 enum Input {
     Complex(Tensor<Complex32>),
     Real(Tensor<f32>),
+    Compress(Tensor<f32>),
+    Decompress(SparseSpectral),
 }
 
-fn input(op: &str, shape: &[usize]) -> Option<Input> {
+const RECIPE: CompressOptions = CompressOptions {
+    transform: Transform::Rfft,
+    value_type: StoredPrecision::F16,
+    keep: Keep::Fraction(0.2),
+};
+
+fn input(ctx: &Context, op: &str, shape: &[usize]) -> Option<Input> {
     let len: usize = shape.iter().product();
     let data = SplitMix64(7).complex_vec(len.div_ceil(2).max(1));
     match op {
@@ -29,9 +41,14 @@ fn input(op: &str, shape: &[usize]) -> Option<Input> {
             let data = SplitMix64(7).complex_vec(len);
             Tensor::new(shape, data).ok().map(Input::Complex)
         }
-        "rfft" | "rfft2" => {
+        "rfft" | "rfft2" | "compress" | "decompress" => {
             let reals = data.iter().flat_map(|c| [c.re, c.im]).take(len).collect();
-            Tensor::new(shape, reals).ok().map(Input::Real)
+            let t = Tensor::new(shape, reals).ok()?;
+            Some(match op {
+                "compress" => Input::Compress(t),
+                "decompress" => Input::Decompress(ctx.compress(&t, &RECIPE).ok()?),
+                _ => Input::Real(t),
+            })
         }
         _ => None,
     }
@@ -59,7 +76,9 @@ fn main() {
         let entry = inputs.entry(line.clone());
         let Some(input) = (match entry {
             std::collections::hash_map::Entry::Occupied(e) => Some(e.into_mut()),
-            std::collections::hash_map::Entry::Vacant(e) => input(op, &shape).map(|i| e.insert(i)),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                input(&ctx, op, &shape).map(|i| e.insert(i))
+            }
         }) else {
             let _ = writeln!(stdout, "error: unknown op {op}");
             continue;
@@ -68,6 +87,8 @@ fn main() {
         let result = match input {
             Input::Complex(t) => ctx.fftn(t, axes, FftDirection::Forward, Normalization::None),
             Input::Real(t) => ctx.rfftn(t, axes, Normalization::None).map(drop),
+            Input::Compress(t) => ctx.compress(t, &RECIPE).map(drop),
+            Input::Decompress(s) => ctx.decompress(s).map(drop),
         };
         let ms = start.elapsed().as_secs_f64() * 1e3;
         let _ = match result {

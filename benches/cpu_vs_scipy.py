@@ -7,6 +7,11 @@ request, wall time), then for each round calls every library once on every shape
 so load on the machine hits all of them alike. pyFFTW (FFTW_MEASURE, all threads,
 planned once, output array reused) is timed when installed. Prints min and median
 per library and our time divided by theirs (below 1: we are faster).
+`compress`/`decompress` are the sparse spectral recipe (real 2-D FFT, top 20 %
+of the coefficients by magnitude, positions ascending, values as f16; back:
+scatter into a zero spectrum, inverse real 2-D FFT), written with scipy.fft
+and numpy for the other side; pyFFTW has no part in them.
+`CPU_VS_SCIPY_ONLY=TEXT` keeps the rows whose name contains TEXT.
 Exits with status 3 when numpy or scipy is missing.
 """
 import os
@@ -35,18 +40,46 @@ SHAPES = [
     ("fft2", 1024, 1024),
     ("rfft2", 1024, 1024),
     ("rfft2", 4096, 4096),
+    ("compress", 4096, 4096),
+    ("decompress", 4096, 4096),
 ]
+ONLY = os.environ.get("CPU_VS_SCIPY_ONLY")
+if ONLY:
+    SHAPES = [s for s in SHAPES if ONLY in f"{s[0]} {s[1]}x{s[2]}"]
+KEEP = 0.2
 
 
 def data(op, rows, cols):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((rows, cols), dtype=np.float32)
-    if op.startswith("r"):
+    if op.startswith("r") or op.endswith("compress"):
         return x
     return (x + 1j * rng.standard_normal((rows, cols), dtype=np.float32)).astype(np.complex64)
 
 
+def scipy_compress(x):
+    spec = sfft.rfft2(x, workers=-1)
+    flat = spec.ravel()
+    k = max(1, int(np.ceil(KEEP * flat.size)))
+    keep = np.sort(np.argpartition(np.abs(flat), flat.size - k)[flat.size - k:])
+    values = flat[keep]
+    scale = np.float32(2.0 ** (np.ceil(np.log2(np.abs(values.view(np.float32)).max())) - 15))
+    return keep, (values.view(np.float32) / scale).astype(np.float16), scale, spec.shape
+
+
+def scipy_decompress(stored, shape):
+    keep, values, scale, spec_shape = stored
+    flat = np.zeros(spec_shape[0] * spec_shape[1], dtype=np.complex64)
+    flat[keep] = (values.astype(np.float32) * scale).view(np.complex64)
+    return sfft.irfft2(flat.reshape(spec_shape), s=shape, workers=-1)
+
+
 def scipy_call(op, x):
+    if op == "compress":
+        return lambda: scipy_compress(x)
+    if op == "decompress":
+        stored = scipy_compress(x)
+        return lambda: scipy_decompress(stored, x.shape)
     fn = {"fft": sfft.fft, "rfft": sfft.rfft, "fft2": sfft.fft2, "rfft2": sfft.rfft2}[op]
     return lambda: fn(x, workers=-1)
 
@@ -84,7 +117,7 @@ def main():
     for shape in SHAPES:
         x = data(*shape)
         calls[shape] = {"ours": ours_call(*shape), "scipy": scipy_call(shape[0], x)}
-        if pyfftw is not None:
+        if pyfftw is not None and "compress" not in shape[0]:
             calls[shape]["pyfftw"] = fftw_call(shape[0], x)
     for round_index in range(ROUNDS + 1):  # round 0 warms up
         for shape in SHAPES:
@@ -106,7 +139,10 @@ def main():
         o = libs["ours"][shape]
         row = f"{op + f' {rows}x{cols}':<20} {min(o):>6.2f} / {statistics.median(o):>6.2f}"
         for n in names:
-            t = libs[n][shape]
+            t = libs[n].get(shape)
+            if t is None:
+                row += f" {'-':>15} {'-':>15}"
+                continue
             row += f" {min(t):>6.2f} / {statistics.median(t):>6.2f}"
             row += f" {min(o) / min(t):>6.2f} / {statistics.median(o) / statistics.median(t):>6.2f}"
         print(row)

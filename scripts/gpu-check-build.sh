@@ -13,7 +13,7 @@ tests=$(cargo test --release --no-run --message-format=json 2>/dev/null \
   | grep -o '"executable":"[^"]*"' | cut -d'"' -f4 \
   | grep -E '/(fft_gpu|fft_any_length|fft_nd|fft_real|dct|spectral|topk)-[0-9a-f]+$')
 benches=$(cargo bench --no-run --message-format=json 2>/dev/null \
-  | grep -o '"executable":"[^"]*"' | cut -d'"' -f4 | grep -E '/(fft|spectral|topk)-[0-9a-f]+$')
+  | grep -o '"executable":"[^"]*"' | cut -d'"' -f4 | grep -E '/(fft|spectral|topk|matmul)-[0-9a-f]+$')
 # The VkFFT comparison (feature vkfft) when VkFFT's header is installed.
 if [ -f /usr/include/vkFFT.h ]; then
   benches="$benches $(cargo bench --features vkfft --bench fft_vs_vkfft --no-run --message-format=json 2>/dev/null \

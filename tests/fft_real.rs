@@ -4,7 +4,9 @@
 mod common;
 
 use fft_tensor::num_complex::{Complex32, Complex64};
-use fft_tensor::testing::{assert_rms_close, compare_real, gpu_context_or_skip, SplitMix64};
+use fft_tensor::testing::{
+    assert_rms_close, compare_real, gpu_context_or_skip, reference_fft, SplitMix64,
+};
 use fft_tensor::{Context, FftDirection, Normalization, Tensor};
 
 /// Half spectrum expected from the complex transform of the promoted data.
@@ -78,6 +80,46 @@ fn rfftn_is_the_half_of_the_complex_transform(ctx: Context) {
             "{} round trip {shape:?}: {r:?}",
             ctx.description()
         );
+    }
+}
+
+/// Even lengths take the packed half-length route on the CPU twin: short
+/// ones (2, 4, 6: no twiddle pairs, or only the middle), odd and even half
+/// lengths, and enough rows to run on all cores; at extreme magnitudes,
+/// against the f64 FFT of the same data.
+#[test]
+fn even_lengths_on_the_cpu_twin_match_the_f64_reference() {
+    let ctx = Context::cpu();
+    for (rows, n) in [
+        (3usize, 2usize),
+        (3, 4),
+        (2, 6),
+        (5, 10),
+        (4, 34),
+        (2, 36),
+        (600, 256),
+        (70, 4096),
+    ] {
+        for magnitude in [1.0f32, 1e30, 1e-30] {
+            let mut rng = SplitMix64((rows * n) as u64);
+            let data: Vec<f32> = (0..rows * n).map(|_| rng.uniform() * magnitude).collect();
+            let t = Tensor::new(&[rows, n], data.clone()).unwrap();
+            let half = ctx.rfftn(&t, &[1], Normalization::Forward).unwrap();
+            let mut expected = Vec::with_capacity(rows * (n / 2 + 1));
+            for row in data.chunks(n) {
+                let line: Vec<Complex32> = row.iter().map(|&x| Complex32::new(x, 0.0)).collect();
+                let full = reference_fft(&line, n, false, 1.0 / n as f64);
+                expected.extend_from_slice(&full[..n / 2 + 1]);
+            }
+            let what = format!("rfft {rows} x {n} at {magnitude:e}");
+            assert_rms_close(&what, half.data(), &expected, 1e-6);
+            let back = ctx.irfftn(&half, &[1], n, Normalization::Forward).unwrap();
+            let r = compare_real(
+                back.data(),
+                &data.iter().map(|&x| x.into()).collect::<Vec<f64>>(),
+            );
+            assert!(r.rms_relative < 1e-6, "{what} round trip: {r:?}");
+        }
     }
 }
 

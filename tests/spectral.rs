@@ -577,3 +577,49 @@ fn gpu_compress_and_decompress_are_one_submission_each() {
         1e-4
     ));
 }
+
+/// The CPU recipe's passes run on rayon's threads: the stored bytes and the
+/// decompressed values are the same for any number of threads.
+#[test]
+fn cpu_compress_is_identical_for_any_thread_count() {
+    let (rows, cols) = (300, 514);
+    let data: Vec<f32> = gaussian(rows * cols, 11)
+        .iter()
+        .enumerate()
+        .map(|(i, &g)| g + ((i % cols) as f32 * 0.05).sin() * 10.0)
+        .collect();
+    let t = Tensor::new(&[rows, cols], data).unwrap();
+    let ctx = Context::cpu();
+    for transform in [Transform::Rfft, Transform::Dct] {
+        for keep in [
+            Keep::Fraction(0.2),
+            Keep::RelativeError(0.3),
+            Keep::Ratio(4.0),
+        ] {
+            let opts = CompressOptions {
+                transform,
+                value_type: StoredPrecision::F16,
+                keep,
+            };
+            let run = |threads: usize| {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                pool.install(|| {
+                    let s = ctx.compress(&t, &opts).unwrap();
+                    let back = ctx.decompress(&s).unwrap();
+                    let bits: Vec<u32> = back.data().iter().map(|v| v.to_bits()).collect();
+                    (s.to_bytes(), bits)
+                })
+            };
+            let one = run(1);
+            for threads in [2, 5] {
+                assert!(
+                    run(threads) == one,
+                    "{transform:?} {keep:?} {threads} threads"
+                );
+            }
+        }
+    }
+}

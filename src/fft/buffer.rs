@@ -1,42 +1,41 @@
-//! Large output buffers of the CPU twins, touched before the transform
-//! writes them.
+//! Large output buffers of the CPU twins.
 //!
-//! A fresh allocation of tens of megabytes comes from the OS as untouched
-//! pages; the first pass writing it then pays one page fault per 4 KiB page.
-//! [`output_buffer`] asks Linux for transparent huge pages on large buffers
-//! (where the system allows them on request) and fills the buffer on all
-//! cores, so the faults are fewer and spread over the threads.
+//! A fresh allocation of megabytes comes from the OS as untouched pages; the
+//! first pass writing it then pays one page fault per 4 KiB page.
+//! [`output_buffer`] asks the allocator for zeroed memory (fresh pages of a
+//! large allocation are zero already, so nothing writes them twice) and
+//! Linux for transparent huge pages on it (where the system allows them on
+//! request, as numpy does for arrays of 4 MiB and more). The transform's own
+//! parallel passes then touch the pages first, on all cores, and fault once
+//! per 2 MiB where huge pages are granted.
 
-use rayon::prelude::*;
+use std::alloc::{alloc_zeroed, Layout};
 
-/// Buffers smaller than this (in bytes) are allocated and filled plainly:
-/// glibc serves them from its heap once a first one was freed (its mmap
-/// threshold grows up to 32 MiB), so repeated calls reuse touched pages.
-const LARGE_BYTES: usize = 32 << 20;
-/// Elements filled per rayon task.
-const FILL_CHUNK_BYTES: usize = 1 << 20;
+use bytemuck::Zeroable;
 
-/// A vector of `len` default values; large ones are backed by huge pages
-/// where the OS allows and are filled in parallel.
-pub(crate) fn output_buffer<T: Copy + Default + Send + Sync>(len: usize) -> Vec<T> {
-    let size = std::mem::size_of::<T>().max(1);
-    if len.saturating_mul(size) < LARGE_BYTES {
-        return vec![T::default(); len];
+/// Buffers smaller than this (in bytes) are allocated plainly.
+const LARGE_BYTES: usize = 4 << 20;
+
+/// A vector of `len` zero values; large ones are backed by huge pages where
+/// the OS allows.
+pub(crate) fn output_buffer<T: Zeroable + Clone>(len: usize) -> Vec<T> {
+    let size = std::mem::size_of::<T>();
+    let Ok(layout) = Layout::array::<T>(len) else {
+        // Longer than memory can hold: let Vec report it.
+        return vec![T::zeroed(); len];
+    };
+    if size == 0 || layout.size() < LARGE_BYTES {
+        return vec![T::zeroed(); len];
     }
-    let mut v: Vec<T> = Vec::with_capacity(len);
-    advise_huge_pages(v.as_mut_ptr().cast(), len * size);
-    let chunk = (FILL_CHUNK_BYTES / size).max(1);
-    v.spare_capacity_mut()[..len]
-        .par_chunks_mut(chunk)
-        .for_each(|c| {
-            c.iter_mut().for_each(|x| {
-                x.write(T::default());
-            })
-        });
-    // SAFETY: the capacity is at least `len` and the first `len` elements
-    // were all initialised just above.
-    unsafe { v.set_len(len) };
-    v
+    // SAFETY: the layout has a non-zero size.
+    let ptr = unsafe { alloc_zeroed(layout) }.cast::<T>();
+    if ptr.is_null() {
+        std::alloc::handle_alloc_error(layout);
+    }
+    advise_huge_pages(ptr.cast(), layout.size());
+    // SAFETY: `ptr` was allocated by the global allocator with the layout of
+    // `len` values of `T`, and all-zero bytes are a valid `T` (`Zeroable`).
+    unsafe { Vec::from_raw_parts(ptr, len, len) }
 }
 
 /// Asks for transparent huge pages on the whole pages inside

@@ -27,7 +27,7 @@
 //! ```
 
 mod bluestein;
-mod buffer;
+pub(crate) mod buffer;
 mod cpu;
 mod cpu64;
 pub mod freq;
@@ -38,6 +38,7 @@ mod nd;
 pub mod numpy;
 mod real;
 mod real_cpu;
+mod real_packed;
 pub mod recipe;
 pub(crate) mod twiddle;
 

@@ -1,9 +1,11 @@
-//! The CPU twin of the real FFTs, generic over f32 and f64: realfft along
-//! the real axis through the shared line driver, complex passes along the
-//! other axes.
+//! The CPU twin of the real FFTs, generic over f32 and f64: along the real
+//! axis the packed half-length route of [`super::real_packed`] for even
+//! lengths and realfft for odd ones, through the shared line driver; complex
+//! passes along the other axes.
 
 use std::sync::Arc;
 
+use bytemuck::Zeroable;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use rustfft::num_complex::Complex;
 use rustfft::FftNum;
@@ -11,6 +13,7 @@ use rustfft::FftNum;
 use super::buffer;
 use super::cpu::CpuFft;
 use super::lines::{self, MapKernel};
+use super::real_packed::PackedReal;
 use super::{FftDirection, Normalization};
 use crate::backend::Context;
 use crate::error::Result;
@@ -25,9 +28,56 @@ pub(crate) fn scale_of<T: FftNum>(factor: f64) -> T {
     T::from_f64(factor).unwrap_or_else(T::one)
 }
 
+/// The plans of one real length: the packed half-length route for even
+/// lengths ([`PackedReal`]), realfft's for odd ones.
+enum RealRoute<T: FftNum> {
+    Packed(Arc<PackedReal<T>>),
+    Odd(Arc<RealPlans<T>>),
+}
+
+impl<T: FftNum> RealRoute<T> {
+    fn new(ctx: &Context, n: usize) -> Result<Self> {
+        #[derive(Hash, PartialEq, Eq)]
+        struct PackedKey(usize);
+        Ok(if n.is_multiple_of(2) {
+            RealRoute::Packed(ctx.cached(PackedKey(n), || Ok(PackedReal::new(n)))?)
+        } else {
+            RealRoute::Odd(ctx.real_plans::<T>(n)?)
+        })
+    }
+
+    fn scratch_len(&self) -> usize {
+        match self {
+            RealRoute::Packed(p) => p.scratch_len(),
+            RealRoute::Odd(p) => p.forward.get_scratch_len().max(p.inverse.get_scratch_len()),
+        }
+    }
+}
+
+/// Per-thread work of the real kernels: a copy of one real line for realfft
+/// (which overwrites its input), a line of `n/2` complex values for the
+/// packed route, and FFT scratch.
+type RealWork<T> = (Vec<T>, Vec<Complex<T>>, Vec<Complex<T>>);
+
+impl<T: FftNum + Default> RealRoute<T> {
+    /// Fresh per-thread work for lines of `n` reals (`odd_line` values of
+    /// the realfft copy on the odd route).
+    fn new_work(&self, n: usize, odd_line: usize) -> RealWork<T> {
+        let (real, packed) = match self {
+            RealRoute::Packed(_) => (0, n / 2),
+            RealRoute::Odd(_) => (odd_line, 0),
+        };
+        (
+            vec![T::default(); real],
+            vec![Complex::default(); packed],
+            vec![Complex::default(); self.scratch_len()],
+        )
+    }
+}
+
 /// Real-to-complex lines of `n` reals to `n/2 + 1` complex values.
 struct Rfft<T: FftNum> {
-    plan: Arc<dyn RealToComplex<T>>,
+    route: RealRoute<T>,
     n: usize,
     scale: T,
 }
@@ -35,27 +85,29 @@ struct Rfft<T: FftNum> {
 impl<T: FftNum + Default> MapKernel for Rfft<T> {
     type In = T;
     type Out = Complex<T>;
-    type Work = (Vec<T>, Vec<Complex<T>>);
+    type Work = RealWork<T>;
 
     fn lens(&self) -> (usize, usize) {
         (self.n, self.n / 2 + 1)
     }
 
     fn new_work(&self) -> Self::Work {
-        (
-            vec![T::default(); self.n],
-            vec![Complex::default(); self.plan.get_scratch_len()],
-        )
+        self.route.new_work(self.n, self.n)
     }
 
-    fn map(&self, src: &[T], dst: &mut [Complex<T>], (line, scratch): &mut Self::Work) {
+    fn map(&self, src: &[T], dst: &mut [Complex<T>], (line, packed, scratch): &mut Self::Work) {
         for (s, d) in src.chunks(self.n).zip(dst.chunks_mut(self.n / 2 + 1)) {
-            line.copy_from_slice(s);
-            self.plan
-                .process_with_scratch(line, d, scratch)
-                .expect("lengths match the plan");
-            if self.scale != T::one() {
-                d.iter_mut().for_each(|v| *v = *v * self.scale);
+            match &self.route {
+                RealRoute::Packed(p) => p.forward(s, d, self.scale, (packed, scratch)),
+                RealRoute::Odd(p) => {
+                    line.copy_from_slice(s);
+                    p.forward
+                        .process_with_scratch(line, d, scratch)
+                        .expect("lengths match the plan");
+                    if self.scale != T::one() {
+                        d.iter_mut().for_each(|v| *v = *v * self.scale);
+                    }
+                }
             }
         }
     }
@@ -63,7 +115,7 @@ impl<T: FftNum + Default> MapKernel for Rfft<T> {
 
 /// Complex-to-real lines of `n/2 + 1` complex values to `n` reals.
 struct Irfft<T: FftNum> {
-    plan: Arc<dyn ComplexToReal<T>>,
+    route: RealRoute<T>,
     n: usize,
     scale: T,
 }
@@ -71,33 +123,38 @@ struct Irfft<T: FftNum> {
 impl<T: FftNum + Default> MapKernel for Irfft<T> {
     type In = Complex<T>;
     type Out = T;
-    type Work = (Vec<Complex<T>>, Vec<Complex<T>>);
+    /// On the odd route the second line holds the copy realfft overwrites.
+    type Work = RealWork<T>;
 
     fn lens(&self) -> (usize, usize) {
         (self.n / 2 + 1, self.n)
     }
 
     fn new_work(&self) -> Self::Work {
-        (
-            vec![Complex::default(); self.n / 2 + 1],
-            vec![Complex::default(); self.plan.get_scratch_len()],
-        )
+        let mut work = self.route.new_work(self.n, 0);
+        if let RealRoute::Odd(_) = self.route {
+            work.1 = vec![Complex::default(); self.n / 2 + 1];
+        }
+        work
     }
 
-    fn map(&self, src: &[Complex<T>], dst: &mut [T], (line, scratch): &mut Self::Work) {
+    fn map(&self, src: &[Complex<T>], dst: &mut [T], (_, line, scratch): &mut Self::Work) {
         let h1 = self.n / 2 + 1;
         for (s, d) in src.chunks(h1).zip(dst.chunks_mut(self.n)) {
-            line.copy_from_slice(s);
-            // Parts a real signal's spectrum cannot have are ignored, as numpy does.
-            line[0].im = T::zero();
-            if self.n.is_multiple_of(2) {
-                line[h1 - 1].im = T::zero();
-            }
-            self.plan
-                .process_with_scratch(line, d, scratch)
-                .expect("lengths match the plan");
-            if self.scale != T::one() {
-                d.iter_mut().for_each(|v| *v = *v * self.scale);
+            match &self.route {
+                // Ignores the imaginary parts at 0 and n/2 by construction.
+                RealRoute::Packed(p) => p.inverse(s, d, self.scale, (line, scratch)),
+                RealRoute::Odd(p) => {
+                    line.copy_from_slice(s);
+                    // Parts a real signal's spectrum cannot have are ignored, as numpy does.
+                    line[0].im = T::zero();
+                    p.inverse
+                        .process_with_scratch(line, d, scratch)
+                        .expect("lengths match the plan");
+                    if self.scale != T::one() {
+                        d.iter_mut().for_each(|v| *v = *v * self.scale);
+                    }
+                }
             }
         }
     }
@@ -111,7 +168,7 @@ fn with_axis(shape: &[usize], axis: usize, len: usize) -> Vec<usize> {
 
 /// Real-to-complex FFT over `axes` of row-major `data` of `shape` (both
 /// checked by the caller, at least one axis; the last is the real axis).
-pub(crate) fn rfftn<T: FftNum + Default>(
+pub(crate) fn rfftn<T: FftNum + Default + Zeroable>(
     ctx: &Context,
     (data, shape): (&[T], &[usize]),
     axes: &[usize],
@@ -121,7 +178,7 @@ pub(crate) fn rfftn<T: FftNum + Default>(
     let (&axis, others) = axes.split_last().expect("at least one axis");
     let (outer, n, inner) = axis_split(shape, axis);
     let kernel = Rfft {
-        plan: Arc::clone(&ctx.real_plans::<T>(n)?.forward),
+        route: RealRoute::new(ctx, n)?,
         n,
         scale: scale_of(normalization.factor_f64(n, FftDirection::Forward)),
     };
@@ -136,7 +193,7 @@ pub(crate) fn rfftn<T: FftNum + Default>(
 
 /// Complex-to-real inverse of [`rfftn`]; the half axis of `input` is checked
 /// by the caller to hold `real_len / 2 + 1` points.
-pub(crate) fn irfftn<T: FftNum + Default>(
+pub(crate) fn irfftn<T: FftNum + Default + Zeroable>(
     ctx: &Context,
     input: Tensor<Complex<T>>,
     axes: &[usize],
@@ -152,7 +209,7 @@ pub(crate) fn irfftn<T: FftNum + Default>(
     }
     let (outer, _, inner) = axis_split(&shape, axis);
     let kernel = Irfft {
-        plan: Arc::clone(&ctx.real_plans::<T>(real_len)?.inverse),
+        route: RealRoute::new(ctx, real_len)?,
         n: real_len,
         scale: scale_of(normalization.factor_f64(real_len, FftDirection::Inverse)),
     };

@@ -31,6 +31,7 @@ use rustfft::num_complex::Complex32;
 
 use crate::backend::Context;
 use crate::error::{Error, Result};
+use crate::fft::buffer::output_buffer;
 use crate::fft::Normalization;
 use crate::tensor::{shape_len, Tensor};
 
@@ -418,9 +419,7 @@ impl Context {
         match sparse.transform {
             Transform::Dct => {
                 let mut dense = vec![0.0f32; sparse.coefficients()];
-                for (&p, &v) in sparse.positions.iter().zip(&sparse.values) {
-                    dense[p as usize] = v;
-                }
+                select::scatter(&mut dense, &sparse.positions, |i| sparse.values[i]);
                 let mut t = Tensor::new(&shape, dense)?;
                 self.idctn(&mut t, &axes)?;
                 Ok(t)
@@ -429,10 +428,10 @@ impl Context {
                 // Unitary inverse = unnormalised inverse of the values times
                 // 1/sqrt(N): scale the kept values, not the whole output.
                 let f = unitary_factor(&shape);
-                let mut dense = vec![Complex32::default(); sparse.coefficients()];
-                for (&p, v) in sparse.positions.iter().zip(sparse.values.chunks_exact(2)) {
-                    dense[p as usize] = Complex32::new(v[0] * f, v[1] * f);
-                }
+                let mut dense: Vec<Complex32> = output_buffer(sparse.coefficients());
+                select::scatter(&mut dense, &sparse.positions, |i| {
+                    Complex32::new(sparse.values[2 * i] * f, sparse.values[2 * i + 1] * f)
+                });
                 let t = Tensor::new(&coefficient_shape(&shape, Transform::Rfft), dense)?;
                 self.irfftn_cpu(t, &axes, shape[shape.len() - 1], Normalization::None)
             }

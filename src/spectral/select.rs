@@ -162,6 +162,30 @@ impl Spectrum {
 
 /// All positions, largest magnitude first, ties by lower position (the
 /// order top-k keeps them in).
+/// Writes `value(i)` at `dense[positions[i]]` for every `i`, in parallel
+/// over chunks of `dense`: `positions` are ascending and inside `dense` (as
+/// every [`SparseSpectral`] holds them), so each chunk's positions are one
+/// run, found by binary search, and the result is the same for any number
+/// of threads.
+pub(crate) fn scatter<T: Send>(
+    dense: &mut [T],
+    positions: &[u64],
+    value: impl Fn(usize) -> T + Sync,
+) {
+    const CHUNK: usize = 1 << 16;
+    dense
+        .par_chunks_mut(CHUNK)
+        .enumerate()
+        .for_each(|(c, out)| {
+            let (start, end) = (c * CHUNK, c * CHUNK + out.len());
+            let first = positions.partition_point(|&p| (p as usize) < start);
+            let last = first + positions[first..].partition_point(|&p| (p as usize) < end);
+            for (i, &p) in positions.iter().enumerate().take(last).skip(first) {
+                out[p as usize - start] = value(i);
+            }
+        });
+}
+
 fn magnitude_order(spectrum: &Spectrum) -> Vec<u32> {
     let keys: Vec<u32> = (0..spectrum.len())
         .into_par_iter()
@@ -294,10 +318,16 @@ pub(crate) fn from_spectrum(
         }
         _ => unreachable!("direct_count covers the other settings"),
     };
-    let mut values = Vec::with_capacity(positions.len() * comps);
-    for &p in &positions {
-        spectrum.push_values(p as usize, &mut values);
-    }
+    let values: Vec<f32> = positions
+        .par_chunks(1 << 14)
+        .flat_map_iter(|chunk| {
+            let mut values = Vec::with_capacity(chunk.len() * comps);
+            for &p in chunk {
+                spectrum.push_values(p as usize, &mut values);
+            }
+            values
+        })
+        .collect();
     // Energy of everything not kept: each chunk walks its share of the
     // sorted kept positions alongside its coefficients.
     const CHUNK: usize = 1 << 16;
