@@ -375,6 +375,12 @@ fn variant_conformance(test: &str, specialize: bool, pad: bool) {
         3 * 4096,
         97,
         65537,
+        // Radices 11 and 13: one dispatch, four steps (121 x 1331) and
+        // Bluestein where kernels are not generated.
+        143,
+        4095,
+        11 * 13 * 16,
+        161_051,
     ] {
         for dir in [FftDirection::Forward, FftDirection::Inverse] {
             check(

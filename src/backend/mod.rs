@@ -77,10 +77,9 @@ pub struct ContextOptions {
     pub backends: Option<wgpu::Backends>,
     /// A byte budget for the GPU buffer pool.
     pub memory_budget: Option<u64>,
-    /// Compile FFT kernels per transform length (`Some(true)`), use one
+    /// Generate FFT kernels per transform length (`Some(true)`), use one
     /// generic kernel (`Some(false)`), or decide by `FFT_TENSOR_SPECIALIZE=1|0`
-    /// and else by adapter type (`None`: specialise on hardware adapters, not
-    /// on software ones, whose shader compilers are slow).
+    /// and else generate them (`None`, on every adapter).
     pub specialize_kernels: Option<bool>,
     /// Pad FFT tiles in workgroup memory against bank conflicts
     /// (`Some(true)`); `None` reads `FFT_TENSOR_PAD=1|0`, default off.

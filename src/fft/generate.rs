@@ -1,136 +1,504 @@
-//! Per-plan WGSL: `fft_shared.wgsl` with its stage loop replaced by the
-//! stages of one length, unrolled, every radix, span, stride and register
-//! index a literal. The driver then sees no runtime radix switch, no
-//! runtime-indexed register array and no division by uniforms in the
-//! butterflies, which the generic kernel's loops leave to it. Loads, stores,
-//! the four-step twist and the bindings are those of the hand-written
-//! kernel, so the Rust side launches both the same way; the twiddles are
-//! the same table, so results match the generic kernel's to rounding.
+//! Per-plan WGSL for the shared-memory FFT pass: every stage of one length
+//! written out, every radix, span, stride and index a literal, butterflies
+//! as straight-line code on named values (`generate_dft.rs`), so the driver
+//! sees no runtime radix switch, no register array indexed at run time, no
+//! division by uniforms in the butterflies and no loops.
+//!
+//! Compared with `fft_shared.wgsl` (the generic fallback), a generated
+//! kernel also takes radices up to 16 (4096 = 16^3: three passes over the
+//! tile instead of four) and, where lines are contiguous (`elem == 1`, a
+//! uniform branch), reads its first stage straight from `src` and writes its
+//! last stage straight to `dst`: two trips through workgroup memory and two
+//! barriers fewer, and the accesses stay coalesced (neighbouring threads
+//! touch neighbouring points in both). Strided lines go through the tile
+//! as in the generic kernel. Bindings, uniforms, the twiddle table and the
+//! four-step twist are the generic kernel's, so the Rust side launches both
+//! the same way and results agree to rounding.
 //!
 //! A generated kernel is parsed and validated by naga like every kernel
-//! when its pipeline is built, and the GPU conformance tests run it through
-//! the "specialised" variant. Each distinct (length, lines per group) is
+//! when its pipeline is built, and the GPU conformance tests run both
+//! kernels. Each distinct (length, lines per group, workgroup size) is
 //! generated once per process and kept for its life (a few KiB each).
 
 use std::fmt::Write;
 use std::sync::Mutex;
 
+use crate::fft::generate_dft::Emitter;
 use crate::shaders::{Kernel, FFT_SHARED};
 
-/// (length, lines per group, workgroup size) and its generated kernel.
-type Generated = ((u32, u32, u32), &'static Kernel);
+/// The cache key of a generated kernel and the kernel.
+type Generated = ((u32, u32, u32, Twiddles, Variant), &'static Kernel);
 
-const BEGIN: &str = "    // stages: begin";
-const END: &str = "    // stages: end";
+/// Largest radix of a generated stage.
+pub(crate) const MAX_RADIX: u32 = 16;
 
-/// The shared kernel for lines of length `n` with `radices`, `lines` lines
-/// per workgroup and `wg` invocations.
-pub(crate) fn shared_kernel(n: u32, radices: &[u32], lines: u32, wg: u32) -> &'static Kernel {
+/// Stage radices of a generated kernel for a length whose prime factors are
+/// 2, 3, 5, 7, 11 or 13: the power of two in as few stages of at most 16
+/// as possible, split evenly (larger first), then the odd primes. `None`
+/// for other lengths and zero.
+pub(crate) fn radices(n: usize) -> Option<Vec<u32>> {
+    if n == 0 {
+        return None;
+    }
+    let bits = n.trailing_zeros();
+    let mut rest = n >> bits;
+    let stages = bits.div_ceil(MAX_RADIX.trailing_zeros());
+    let mut out = Vec::new();
+    for s in 0..stages {
+        // Bits of stage s: bits / stages, the first (bits % stages) one more.
+        let b = bits / stages + u32::from(s < bits % stages);
+        out.push(1u32 << b);
+    }
+    for p in [3u32, 5, 7, 11, 13] {
+        while rest.is_multiple_of(p as usize) {
+            out.push(p);
+            rest /= p as usize;
+        }
+    }
+    (rest == 1).then_some(out)
+}
+
+/// How a pass reads or writes its lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Io {
+    /// Contiguous rows: line `b` starts at `b * n` (the first stage reads,
+    /// the last writes, global memory directly).
+    Rows,
+    /// Contiguous lines at `line_offset(b)` (directly, too).
+    Contiguous,
+    /// Strided lines, through the tile (neighbouring threads take
+    /// neighbouring lines).
+    Strided,
+}
+
+/// What a dispatch of a generated kernel does beyond its stages. Known when
+/// the pass is recorded, so each combination is its own kernel with no
+/// branch on a uniform: software drivers run both sides of such branches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Variant {
+    pub(crate) input: Io,
+    pub(crate) output: Io,
+    /// Every workgroup holds its full number of lines and the grid has no
+    /// spare workgroups: no bounds checks.
+    pub(crate) exact: bool,
+    /// The four-step twist `W_N^(b0 k)`, `b0 = b mod dim0`, from the
+    /// two-level table with `lo_len` low entries: `(lo_len, dim0)`.
+    pub(crate) twist: Option<(u32, u32)>,
+}
+
+/// The shared kernel for lines of length `n` with stage `radices` (their
+/// product is `n`; at least one stage), `lines` lines per workgroup, `wg`
+/// invocations, for one [`Variant`].
+pub(crate) fn shared_kernel(
+    n: u32,
+    radices: &[u32],
+    lines: u32,
+    wg: u32,
+    variant: Variant,
+) -> &'static Kernel {
     static CACHE: Mutex<Vec<Generated>> = Mutex::new(Vec::new());
-    let key = (n, lines, wg);
+    let twiddles = Twiddles::from_env();
+    let key = (n, lines, wg, twiddles, variant);
     let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
     if let Some((_, k)) = cache.iter().find(|(k, _)| *k == key) {
         return k;
     }
+    let shape = Shape {
+        n,
+        lines,
+        wg,
+        twiddles,
+        v: variant,
+    };
     let kernel: &'static Kernel = Box::leak(Box::new(Kernel {
         name: Box::leak(
-            format!("fft_shared.wgsl (generated: n {n}, {lines} lines)").into_boxed_str(),
+            format!("fft_shared.wgsl (generated: n {n}, {lines} lines, {twiddles:?}, {variant:?})")
+                .into_boxed_str(),
         ),
-        body: Box::leak(body(n, radices, lines, wg).into_boxed_str()),
+        body: Box::leak(body(&shape, radices).into_boxed_str()),
     }));
     cache.push((key, kernel));
     kernel
 }
 
-/// `fft_shared.wgsl` with the unrolled stages in place of its loop.
-fn body(n: u32, radices: &[u32], lines: u32, wg: u32) -> String {
+/// The declarations of `fft_shared.wgsl` (everything before its entry
+/// point) and a generated entry point.
+fn body(shape: &Shape, radices: &[u32]) -> String {
     let text = FFT_SHARED.body;
-    let start = text.find(BEGIN).expect("fft_shared.wgsl marks its stages");
-    let end = text.find(END).expect("fft_shared.wgsl marks its stages");
-    let mut out = String::with_capacity(text.len() + 4096);
+    let start = text
+        .find("@compute")
+        .expect("fft_shared.wgsl has an entry point");
+    let mut out = String::with_capacity(start + 16384);
     out.push_str(&text[..start]);
-    out.push_str(&stages(n, radices, lines, wg));
-    out.push_str(&text[end..]);
+    finish_fn(&mut out, shape.v.twist);
+    entry(&mut out, shape, radices);
     out
 }
 
-/// The unrolled stages, reading and writing the tile `lines` through
-/// `slot()`, with `tile`, `li`, `sign` and `regs` in scope.
-fn stages(n: u32, radices: &[u32], lines: u32, wg: u32) -> String {
-    let mut s = String::new();
+/// Output scaling and the optional four-step twist, as in the generic
+/// kernel's store loop.
+fn finish_fn(s: &mut String, twist: Option<(u32, u32)>) {
+    let _ = writeln!(
+        s,
+        "fn finish(v: vec2<f32>, b: u32, idx: u32, sign: f32) -> vec2<f32> {{"
+    );
+    if let Some((lo_len, dim0)) = twist {
+        let _ = write!(
+            s,
+            "    let m = (b % {dim0}u) * idx;
+    let t = cmul(twiddles[params.twist_lo_off + m % {lo_len}u],
+                 twiddles[params.twist_hi_off + m / {lo_len}u]);
+    return cmul(v, twiddle_dir(t, sign)) * params.scale;
+"
+        );
+    } else {
+        let _ = writeln!(s, "    return v * params.scale;");
+    }
+    let _ = writeln!(s, "}}\n");
+}
+
+struct Shape {
+    n: u32,
+    lines: u32,
+    wg: u32,
+    twiddles: Twiddles,
+    v: Variant,
+}
+
+/// How a generated kernel gets its stage twiddles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Twiddles {
+    /// Every `W^(t k)` read from the f64-computed table (one rounding each).
+    Table,
+    /// `W^k`, `W^2k`, `W^4k`, `W^8k` read, the others their products (up to
+    /// three roundings more; 4 reads instead of 15 for radix 16).
+    Products,
+}
+
+impl Twiddles {
+    /// `FFT_TENSOR_TWIDDLES=table|products`, default table. Products ran
+    /// 4096-point lines about 1.25x faster on lavapipe at RMS error 1.4e-7
+    /// instead of 1.2e-7 (VkFFT's: 2.1e-7), and their different rounding
+    /// flipped a near-tie in a GPU-vs-CPU top-k test, so they stay opt-in.
+    pub(crate) fn from_env() -> Self {
+        match std::env::var("FFT_TENSOR_TWIDDLES").as_deref() {
+            Ok("products") => Twiddles::Products,
+            _ => Twiddles::Table,
+        }
+    }
+}
+
+fn entry(s: &mut String, shape: &Shape, radices: &[u32]) {
+    let Shape { lines, wg, v, .. } = *shape;
+    let regs = radices
+        .iter()
+        .map(|&r| per_thread(shape, r) * r)
+        .max()
+        .unwrap_or(0);
+    let _ = write!(
+        s,
+        "@compute @workgroup_size({wg})
+fn main(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+) {{
+    let group = wid.x + wid.y * params.groups_x;
+    let first_line = group * {lines}u;
+    let sign = params.sign;
+"
+    );
+    if v.exact {
+        let _ = writeln!(s, "    let lines_here = {lines}u;");
+    } else {
+        let _ = write!(
+            s,
+            "    // Uniform across the workgroup: whole groups leave together.
+    if first_line >= params.num_lines {{
+        return;
+    }}
+    let lines_here = min({lines}u, params.num_lines - first_line);
+"
+        );
+    }
+    for r in 0..regs {
+        let _ = writeln!(s, "    var v{r}: vec2<f32>;");
+    }
+    if v.input == Io::Strided {
+        tile_loop(s, shape, false);
+        let _ = writeln!(s, "    workgroupBarrier();");
+    }
     let mut span = 1u32;
+    let last = radices.len() - 1;
     for (stage, &radix) in radices.iter().enumerate() {
-        let quarter = n / radix;
-        let table_step = n / (span * radix);
-        let per_thread = (lines * quarter).div_ceil(wg);
+        let global_in = stage == 0 && v.input != Io::Strided;
+        let global_out = stage == last && v.output != Io::Strided;
         let _ = writeln!(s, "    // stage {stage}: radix {radix}, span {span}");
-        let head = |s: &mut String, q: u32| {
-            let _ = writeln!(s, "    {{");
-            let _ = writeln!(s, "        let bf = li + {}u;", q * wg);
-            let _ = writeln!(s, "        if bf < tile / {radix}u {{");
-            let _ = writeln!(s, "            let c = bf / {quarter}u;");
-            let _ = writeln!(s, "            let j = bf % {quarter}u;");
-            let _ = writeln!(s, "            let k = j % {span}u;");
-        };
-        for q in 0..per_thread {
-            head(&mut s, q);
-            let _ = writeln!(s, "            let at = c * {n}u + j;");
-            for t in 0..radix {
-                let reg = q * radix + t;
-                let load = format!("lines[slot(at + {}u)]", t * quarter);
-                if t == 0 || span == 1 {
-                    let _ = writeln!(s, "            regs[{reg}] = {load};");
-                } else {
-                    let _ = writeln!(
-                        s,
-                        "            regs[{reg}] = cmul({load}, twiddle_dir(twiddles[params.stage_off + k * {}u], sign));",
-                        t * table_step
-                    );
-                }
-            }
-            let _ = writeln!(
-                s,
-                "            dft_radix(&regs, {}u, {radix}u, sign);",
-                q * radix
-            );
-            let _ = writeln!(s, "        }}\n    }}");
+        read_stage(s, shape, radix, span, global_in.then_some(v.input));
+        if global_out {
+            write_direct(s, shape, radix);
+            break;
         }
-        let _ = writeln!(s, "    workgroupBarrier();");
-        for q in 0..per_thread {
-            head(&mut s, q);
-            let _ = writeln!(
-                s,
-                "            let out = c * {n}u + (j - k) * {radix}u + k;"
-            );
-            for t in 0..radix {
-                let _ = writeln!(
-                    s,
-                    "            lines[slot(out + {}u)] = regs[{}];",
-                    t * span,
-                    q * radix + t
-                );
-            }
-            let _ = writeln!(s, "        }}\n    }}");
+        // Between reading and overwriting the tile.
+        if !global_in {
+            let _ = writeln!(s, "    workgroupBarrier();");
         }
+        write_tile(s, shape, radix, span);
         let _ = writeln!(s, "    workgroupBarrier();");
+        if stage == last {
+            tile_loop(s, shape, true);
+        }
         span *= radix;
     }
-    s
+    let _ = writeln!(s, "}}");
+}
+
+/// Moves the tile between workgroup memory and strided lines (`src` into
+/// the tile, or with `out` the tile into `dst` through `finish`),
+/// neighbouring threads on neighbouring lines.
+fn tile_loop(s: &mut String, shape: &Shape, out: bool) {
+    let Shape {
+        n, lines, wg, v, ..
+    } = *shape;
+    let (elem, s0, s1, s2) = if out {
+        ("out_elem", "out_s0", "out_s1", "out_s2")
+    } else {
+        ("in_elem", "in_s0", "in_s1", "in_s2")
+    };
+    let tile = lines * n;
+    // Each thread keeps one line when the lines divide the workgroup.
+    let hoist = v.exact && wg.is_multiple_of(lines);
+    let _ = writeln!(s, "    {{");
+    if hoist {
+        let _ = writeln!(s, "        let c = li % {lines}u;");
+        let _ = writeln!(s, "        let b = first_line + c;");
+        let _ = writeln!(
+            s,
+            "        let base = line_offset(b, params.{s0}, params.{s1}, params.{s2});"
+        );
+    }
+    for i in 0..tile.div_ceil(wg) {
+        let guard = !v.exact || (i + 1) * wg > tile;
+        let _ = writeln!(s, "        {{");
+        let _ = writeln!(s, "        let e = li + {}u;", i * wg);
+        if guard {
+            let _ = writeln!(s, "        if e < lines_here * {n}u {{");
+        }
+        if hoist {
+            let _ = writeln!(s, "        let y = e / {lines}u;");
+            let _ = writeln!(s, "        let addr = base + y * params.{elem};");
+        } else {
+            let _ = writeln!(s, "        let c = e % lines_here;");
+            let _ = writeln!(s, "        let y = e / lines_here;");
+            let _ = writeln!(s, "        let b = first_line + c;");
+            let _ = writeln!(
+                s,
+                "        let addr = line_offset(b, params.{s0}, params.{s1}, params.{s2}) + y * params.{elem};"
+            );
+        }
+        if out {
+            let _ = writeln!(
+                s,
+                "        dst[addr] = finish(lines[slot(c * {n}u + y)], b, y, sign);"
+            );
+        } else {
+            let _ = writeln!(s, "        lines[slot(c * {n}u + y)] = src[addr];");
+        }
+        if guard {
+            let _ = writeln!(s, "        }}");
+        }
+        let _ = writeln!(s, "        }}");
+    }
+    let _ = writeln!(s, "    }}");
+}
+
+/// Butterflies per thread in a stage of `radix`.
+fn per_thread(shape: &Shape, radix: u32) -> u32 {
+    (shape.lines * (shape.n / radix)).div_ceil(shape.wg)
+}
+
+/// Opens the block of butterfly `q` of this thread: `c` (line in the
+/// group), `j` (butterfly in the line), `k = j mod span` in scope. The
+/// bounds check is left out where every thread's slot `q` is in range.
+fn open(s: &mut String, shape: &Shape, radix: u32, span: u32, q: u32) {
+    let quarter = shape.n / radix;
+    let _ = writeln!(s, "    {{");
+    let _ = writeln!(s, "        let bf = li + {}u;", q * shape.wg);
+    let guard = !shape.v.exact || (q + 1) * shape.wg > shape.lines * quarter;
+    if guard {
+        let _ = writeln!(s, "        if bf < lines_here * {quarter}u {{");
+    } else {
+        let _ = writeln!(s, "        {{");
+    }
+    let _ = writeln!(s, "            let c = bf / {quarter}u;");
+    let _ = writeln!(s, "            let j = bf % {quarter}u;");
+    if span > 1 {
+        let _ = writeln!(s, "            let k = j % {span}u;");
+    }
+}
+
+fn close(s: &mut String) {
+    let _ = writeln!(s, "        }}\n    }}");
+}
+
+/// The offset of line `first_line + c` for direct access.
+fn line_base(io: Io, n: u32, out: bool) -> String {
+    let b = "(first_line + c)";
+    match (io, out) {
+        (Io::Rows, _) => format!("{b} * {n}u"),
+        (_, false) => format!("line_offset({b}, params.in_s0, params.in_s1, params.in_s2)"),
+        (_, true) => format!("line_offset({b}, params.out_s0, params.out_s1, params.out_s2)"),
+    }
+}
+
+/// Every butterfly of the thread: inputs (twiddled), the DFT, outputs into
+/// `v(q * radix + t)`. `global` reads the first stage from `src`.
+fn read_stage(s: &mut String, shape: &Shape, radix: u32, span: u32, global: Option<Io>) {
+    let n = shape.n;
+    let quarter = n / radix;
+    let table_step = n / (span * radix);
+    for q in 0..per_thread(shape, radix) {
+        open(s, shape, radix, span, q);
+        if let Some(io) = global {
+            let _ = writeln!(s, "            let at = {} + j;", line_base(io, n, false));
+        }
+        if span > 1 {
+            stage_twiddles(s, radix, table_step, shape.twiddles);
+        }
+        for t in 0..radix {
+            let load = match global {
+                Some(_) => format!("src[at + {}u]", t * quarter),
+                None => format!("lines[slot(c * {n}u + j + {}u)]", t * quarter),
+            };
+            if t == 0 || span == 1 {
+                let _ = writeln!(s, "            let x{t} = {load};");
+            } else {
+                let _ = writeln!(s, "            let x{t} = cmul({load}, w{t});");
+            }
+        }
+        let inputs: Vec<String> = (0..radix).map(|t| format!("x{t}")).collect();
+        let outputs = Emitter::new(s, "            ", "d").dft(&inputs);
+        for (t, o) in outputs.iter().enumerate() {
+            let _ = writeln!(s, "            v{} = {o};", q * radix + t as u32);
+        }
+        close(s);
+    }
+}
+
+/// `w1 .. w(R-1)`: the twiddles `W^(t k)` of butterfly `k` in direction
+/// `sign`, all from the table, or from the table at powers of two `t` and
+/// as products of those (at most three deep) for the others.
+fn stage_twiddles(s: &mut String, radix: u32, table_step: u32, twiddles: Twiddles) {
+    for t in 1..radix {
+        let hi = 1u32 << (31 - t.leading_zeros());
+        if twiddles == Twiddles::Products && hi != t {
+            let _ = writeln!(s, "            let w{t} = cmul(w{hi}, w{});", t - hi);
+        } else {
+            let _ = writeln!(
+                s,
+                "            let w{t} = twiddle_dir(twiddles[params.stage_off + k * {}u], sign);",
+                t * table_step
+            );
+        }
+    }
+}
+
+/// Every output of the thread to its sorted position in the tile.
+fn write_tile(s: &mut String, shape: &Shape, radix: u32, span: u32) {
+    let n = shape.n;
+    for q in 0..per_thread(shape, radix) {
+        open(s, shape, radix, span, q);
+        let k = if span > 1 { "k" } else { "0u" };
+        let _ = writeln!(
+            s,
+            "            let out = c * {n}u + (j - {k}) * {radix}u + {k};"
+        );
+        for t in 0..radix {
+            let _ = writeln!(
+                s,
+                "            lines[slot(out + {}u)] = v{};",
+                t * span,
+                q * radix + t
+            );
+        }
+        close(s);
+    }
+}
+
+/// The last stage's outputs straight to contiguous lines of `dst`: output
+/// `t` of butterfly `j` is point `j + t n / R` of its line.
+fn write_direct(s: &mut String, shape: &Shape, radix: u32) {
+    let n = shape.n;
+    let quarter = n / radix;
+    // In the last stage span = n / R, so k = j.
+    for q in 0..per_thread(shape, radix) {
+        open(s, shape, radix, 1, q);
+        let _ = writeln!(s, "            let b = first_line + c;");
+        let _ = writeln!(
+            s,
+            "            let at = {} + j;",
+            line_base(shape.v.output, n, true)
+        );
+        for t in 0..radix {
+            let _ = writeln!(
+                s,
+                "            dst[at + {o}u] = finish(v{r}, b, j + {o}u, sign);",
+                o = t * quarter,
+                r = q * radix + t
+            );
+        }
+        close(s);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fft::recipe::{lines_per_group, radices, WORKGROUP_SIZE};
+    use crate::fft::recipe::{lines_per_group, WORKGROUP_SIZE};
+
+    #[test]
+    fn radices_multiply_to_the_length() {
+        assert_eq!(radices(4096), Some(vec![16, 16, 16]));
+        assert_eq!(radices(1024), Some(vec![16, 8, 8]));
+        assert_eq!(radices(2), Some(vec![2]));
+        assert_eq!(radices(32), Some(vec![8, 4]));
+        assert_eq!(radices(4095), Some(vec![3, 3, 5, 7, 13]));
+        assert_eq!(radices(1), Some(vec![]));
+        assert_eq!(radices(0), None);
+        assert_eq!(radices(17), None);
+        for n in 1..=5000usize {
+            if let Some(r) = radices(n) {
+                assert_eq!(r.iter().map(|&x| x as usize).product::<usize>(), n);
+                assert!(r.iter().all(|&x| x <= MAX_RADIX), "{n}: {r:?}");
+            }
+        }
+    }
 
     /// Every generated kernel parses and validates with naga, for lengths
     /// of every radix mix and tile shape the planner makes.
     #[test]
     fn generated_kernels_validate() {
-        for n in [1usize, 2, 3, 8, 60, 96, 1000, 2187, 3584, 4096] {
+        let variants = [Io::Rows, Io::Contiguous, Io::Strided]
+            .into_iter()
+            .flat_map(|input| {
+                [Io::Rows, Io::Strided].into_iter().flat_map(move |output| {
+                    [false, true].into_iter().flat_map(move |exact| {
+                        [None, Some((64, 7))].into_iter().map(move |twist| Variant {
+                            input,
+                            output,
+                            exact,
+                            twist,
+                        })
+                    })
+                })
+            });
+        let lengths = [2usize, 3, 8, 13, 60, 96, 143, 1000, 2187, 3584, 4095, 4096];
+        for (n, variant) in lengths
+            .iter()
+            .flat_map(|&n| variants.clone().map(move |v| (n, v)))
+        {
             let r = radices(n).unwrap();
-            let lines = lines_per_group(n, &r, 4096) as u32;
-            let k = shared_kernel(n as u32, &r, lines, WORKGROUP_SIZE);
+            let lines = lines_per_group(n, &r, 4096, true) as u32;
+            let k = shared_kernel(n as u32, &r, lines, WORKGROUP_SIZE, variant);
             let src = k.source();
             let module = naga::front::wgsl::parse_str(&src)
                 .unwrap_or_else(|e| panic!("{}: {}", k.name, e.emit_to_string(&src)));
@@ -146,8 +514,14 @@ mod tests {
                 k.name
             );
         }
-        let a = shared_kernel(64, &[8, 8], 64, WORKGROUP_SIZE);
-        let b = shared_kernel(64, &[8, 8], 64, WORKGROUP_SIZE);
+        let v = Variant {
+            input: Io::Rows,
+            output: Io::Rows,
+            exact: true,
+            twist: None,
+        };
+        let a = shared_kernel(64, &[8, 8], 64, WORKGROUP_SIZE, v);
+        let b = shared_kernel(64, &[8, 8], 64, WORKGROUP_SIZE, v);
         assert!(std::ptr::eq(a, b), "generated once per shape");
     }
 }

@@ -5,11 +5,11 @@ use crate::error::{Error, Result};
 use crate::fft::bluestein::GpuBluestein;
 use crate::fft::generate;
 use crate::fft::recipe::{
-    lines_per_group, padded_slots, radices, Algorithm, FftRecipe, MAX_SHARED_STAGES, PAD_EVERY,
-    WORKGROUP_SIZE,
+    lines_per_group, padded_slots, stage_radices, Algorithm, FftRecipe, MAX_SHARED_STAGES,
+    PAD_EVERY, WORKGROUP_SIZE,
 };
 use crate::fft::twiddle::{self, TwoLevel};
-use crate::shaders::{self, kernel_params};
+use crate::shaders::{self, kernel_params, Kernel};
 
 kernel_params! {
 /// Uniforms of `fft_shared.wgsl`.
@@ -95,10 +95,14 @@ struct SharedStages {
 }
 
 impl SharedStages {
-    fn new(n: usize, shared_points: usize, table_off: u32) -> Result<Self> {
-        let radices = radices(n).ok_or_else(|| Error::UnsupportedLength {
+    /// Stages for the generic kernel, or with `generated` for a kernel
+    /// generated for the length (radices up to 16, also 11 and 13).
+    fn new(n: usize, shared_points: usize, table_off: u32, generated: bool) -> Result<Self> {
+        let radices = stage_radices(n, generated).ok_or_else(|| Error::UnsupportedLength {
             len: n,
-            reason: "the shared kernel runs lengths with prime factors 2, 3, 5, 7 only".into(),
+            reason: "the shared kernel runs lengths with prime factors 2, 3, 5, 7 only \
+                     (also 11 and 13 where kernels are generated per length)"
+                .into(),
         })?;
         if radices.len() > MAX_SHARED_STAGES {
             return Err(Error::UnsupportedLength {
@@ -106,13 +110,16 @@ impl SharedStages {
                 reason: format!("more than {MAX_SHARED_STAGES} stages in one dispatch"),
             });
         }
+        // The generic kernel's radix list; generated kernels need none.
         let mut packed = [0u32; 2];
-        for (s, &r) in radices.iter().enumerate() {
-            packed[s / 8] |= r << ((s % 8) * 4);
+        if !generated {
+            for (s, &r) in radices.iter().enumerate() {
+                packed[s / 8] |= r << ((s % 8) * 4);
+            }
         }
         Ok(SharedStages {
             n: n as u32,
-            lines_per_group: lines_per_group(n, &radices, shared_points) as u32,
+            lines_per_group: lines_per_group(n, &radices, shared_points, generated) as u32,
             packed,
             stages: radices.len() as u32,
             table_off,
@@ -180,10 +187,11 @@ struct Stockham {
     two_level: Option<(u32, u32, u32)>, // (lo_len, lo_off, hi_off)
     /// The shared kernel's constants for each entry of `shared_stages`.
     shared: Vec<Vec<(&'static str, u32)>>,
-    /// The kernel for each entry of `shared_stages`: `fft_shared.wgsl`, or
-    /// when the device specialises kernels, its stages generated for the
-    /// length (`generate.rs`).
-    kernels: Vec<&'static shaders::Kernel>,
+    /// Whether the shared passes run kernels generated per length and pass
+    /// layout (`generate.rs`) rather than `fft_shared.wgsl`.
+    generated: bool,
+    /// The device's largest grid dimension (a 1-D grid has no spare groups).
+    max_groups_per_dim: u32,
 }
 
 const GLOBAL_CONSTANTS: &[(&str, u32)] = &[("WG_SIZE", WORKGROUP_SIZE)];
@@ -253,6 +261,7 @@ impl Stockham {
     fn new(gpu: &GpuDevice, recipe: &FftRecipe, inverse: bool) -> Result<Self> {
         let n = recipe.len;
         let shared_points = recipe.shared_points;
+        let generated = gpu.specializes_kernels();
         let mut table: Vec<[f32; 2]> = Vec::new();
         let mut shared_stages = Vec::new();
         let mut two_level = None;
@@ -266,13 +275,18 @@ impl Stockham {
         };
         match &recipe.algorithm {
             Algorithm::SingleDispatch { .. } => {
-                shared_stages.push(SharedStages::new(n, shared_points, 0)?);
+                shared_stages.push(SharedStages::new(n, shared_points, 0, generated)?);
                 table = twiddle::forward(n, n);
             }
             Algorithm::FourStep { n1, n2 } => {
-                shared_stages.push(SharedStages::new(*n1, shared_points, 0)?);
+                shared_stages.push(SharedStages::new(*n1, shared_points, 0, generated)?);
                 table = twiddle::forward(*n1, *n1);
-                shared_stages.push(SharedStages::new(*n2, shared_points, table.len() as u32)?);
+                shared_stages.push(SharedStages::new(
+                    *n2,
+                    shared_points,
+                    table.len() as u32,
+                    generated,
+                )?);
                 table.extend(twiddle::forward(*n2, *n2));
                 two_level = push_two_level(&mut table);
             }
@@ -282,41 +296,25 @@ impl Stockham {
         let twiddles = gpu.storage_from("fft twiddles", &table)?;
         let shared: Vec<Vec<(&'static str, u32)>> = shared_stages
             .iter()
-            .map(|st| {
+            .map(|_| {
                 let pad = gpu.pads_shared_memory();
-                let mut constants = vec![
+                vec![
                     ("SHARED_ALLOC", padded_slots(shared_points, pad) as u32),
                     (
                         "PAD_SHIFT",
                         if pad { PAD_EVERY.trailing_zeros() } else { 0 },
                     ),
                     ("WG_SIZE", WORKGROUP_SIZE),
-                ];
-                if gpu.specializes_kernels() {
-                    constants.extend([
-                        ("SPEC_N", st.n),
-                        ("SPEC_LINES", st.lines_per_group),
-                        ("SPEC_STAGES", st.stages),
-                        ("SPEC_RADICES_LO", st.packed[0]),
-                        ("SPEC_RADICES_HI", st.packed[1]),
-                    ]);
-                }
-                constants
+                ]
             })
             .collect();
-        let kernels: Vec<&'static shaders::Kernel> = shared_stages
-            .iter()
-            .map(|st| {
-                if gpu.specializes_kernels() {
-                    generate::shared_kernel(st.n, &st.radices, st.lines_per_group, WORKGROUP_SIZE)
-                } else {
-                    &shaders::FFT_SHARED
-                }
-            })
-            .collect();
-        // Build the pipelines now, so plan creation reports shader errors.
-        for (kernel, constants) in kernels.iter().zip(&shared) {
-            gpu.pipeline(kernel, constants)?;
+        // Build the generic pipelines now, so plan creation reports shader
+        // errors; generated kernels depend on each pass's layout and are
+        // generated and built when recorded.
+        if !generated {
+            for constants in &shared {
+                gpu.pipeline(&shaders::FFT_SHARED, constants)?;
+            }
         }
         if matches!(recipe.algorithm, Algorithm::GlobalPasses { .. }) {
             gpu.pipeline(&shaders::FFT_GLOBAL_PASS, GLOBAL_CONSTANTS)?;
@@ -327,8 +325,35 @@ impl Stockham {
             shared_stages,
             two_level,
             shared,
-            kernels,
+            generated,
+            max_groups_per_dim: gpu.limits().max_compute_workgroups_per_dimension,
         })
+    }
+
+    /// The kernel of one shared pass: generated for its stages and layout,
+    /// or the generic one.
+    fn shared_kernel(&self, st: &SharedStages, pass: &SharedPass, lo_len: u32) -> &'static Kernel {
+        if !self.generated || st.radices.is_empty() {
+            return &shaders::FFT_SHARED;
+        }
+        let io = |layout: LineLayout| {
+            if layout == LineLayout::rows(st.n) && pass.dim1 == 1 {
+                generate::Io::Rows
+            } else if layout.elem == 1 {
+                generate::Io::Contiguous
+            } else {
+                generate::Io::Strided
+            }
+        };
+        let lpg = st.lines_per_group;
+        let groups = pass.num_lines.div_ceil(lpg);
+        let variant = generate::Variant {
+            input: io(pass.input),
+            output: io(pass.output),
+            exact: pass.num_lines.is_multiple_of(lpg) && groups <= self.max_groups_per_dim,
+            twist: pass.twist.then_some((lo_len.max(1), pass.dim0)),
+        };
+        generate::shared_kernel(st.n, &st.radices, lpg, WORKGROUP_SIZE, variant)
     }
 
     /// The shared-kernel passes for the lines of `batch`.
@@ -450,8 +475,9 @@ impl Stockham {
                 let num_lines = pass.num_lines;
                 let last = i + 1 == shared_passes.len();
                 let input = if i == 0 { src } else { target(i - 1)? };
+                let kernel = self.shared_kernel(st, pass, lo_len);
                 rec.launch(
-                    self.kernels[which],
+                    kernel,
                     &self.shared[which],
                     &[input, target(i)?, &twiddles],
                     Groups::Count(u64::from(num_lines.div_ceil(lpg))),

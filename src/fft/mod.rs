@@ -32,6 +32,7 @@ mod cpu;
 mod cpu64;
 pub mod freq;
 mod generate;
+mod generate_dft;
 mod gpu;
 pub(crate) mod lines;
 mod nd;
@@ -187,8 +188,10 @@ impl Context {
         let inner = self.cached(PlanKey(len, direction, choice), || {
             let gpu = match self.gpu() {
                 Some(device) => {
-                    let caps =
-                        DeviceCaps::with_padding(device.limits(), device.pads_shared_memory());
+                    let caps = DeviceCaps {
+                        generated_kernels: device.specializes_kernels(),
+                        ..DeviceCaps::with_padding(device.limits(), device.pads_shared_memory())
+                    };
                     let recipe = recipe::plan(len, &caps, choice)?;
                     Some(gpu::GpuFft::new(
                         self,

@@ -42,6 +42,11 @@ pub struct DeviceCaps {
     pub max_binding_bytes: u64,
     /// Largest dispatch size per grid dimension.
     pub max_workgroups_per_dim: u32,
+    /// Whether the shared kernel is generated per length (`generate.rs`):
+    /// stages of radix up to 16, also 11 and 13, and whole tiles for every
+    /// radix mix. Else the generic kernel's radices 2..8 and its register
+    /// budget apply.
+    pub generated_kernels: bool,
 }
 
 impl DeviceCaps {
@@ -73,6 +78,7 @@ impl DeviceCaps {
                 .max_storage_buffer_binding_size
                 .min(limits.max_buffer_size),
             max_workgroups_per_dim: limits.max_compute_workgroups_per_dimension,
+            generated_kernels: false,
         }
     }
 }
@@ -210,6 +216,28 @@ pub fn is_smooth(n: usize) -> bool {
     radices(n).is_some()
 }
 
+/// Stage radices of the shared kernel for `n`: those of a generated kernel
+/// (radices up to 16, also 11 and 13) or of the generic one.
+pub(crate) fn stage_radices(n: usize, generated: bool) -> Option<Vec<u32>> {
+    if generated && n > 1 {
+        crate::fft::generate::radices(n)
+    } else {
+        radices(n)
+    }
+}
+
+/// Points one shared-kernel workgroup may hold: the whole tile for a
+/// generated kernel (its butterflies hold at most 32 values per thread for
+/// any radix mix in 4096 points, in named values rather than an array),
+/// else [`shared_capacity`].
+pub(crate) fn tile_capacity(radices: &[u32], shared_points: usize, generated: bool) -> usize {
+    if generated {
+        shared_points.min(WORKGROUP_SIZE as usize * 2 * REGISTERS_PER_THREAD as usize)
+    } else {
+        shared_capacity(radices, shared_points)
+    }
+}
+
 /// Points one shared-kernel workgroup may hold when running `radices`:
 /// the tile, and for each stage of radix R at most `WORKGROUP_SIZE *
 /// floor(REGS / R)` butterflies, so no thread holds more than
@@ -225,24 +253,30 @@ pub(crate) fn shared_capacity(radices: &[u32], shared_points: usize) -> usize {
 
 /// Lines per workgroup for a shared-kernel pass of length `n` with
 /// `radices` (at least 1; the planner only runs lengths that fit).
-pub(crate) fn lines_per_group(n: usize, radices: &[u32], shared_points: usize) -> usize {
-    (shared_capacity(radices, shared_points) / n).max(1)
+pub(crate) fn lines_per_group(
+    n: usize,
+    radices: &[u32],
+    shared_points: usize,
+    generated: bool,
+) -> usize {
+    (tile_capacity(radices, shared_points, generated) / n).max(1)
 }
 
-/// Whether the shared kernel runs a whole line of smooth length `n`.
-fn fits_shared(n: usize, shared_points: usize) -> bool {
-    radices(n)
-        .is_some_and(|r| r.len() <= MAX_SHARED_STAGES && n <= shared_capacity(&r, shared_points))
+/// Whether the shared kernel runs a whole line of length `n`.
+fn fits_shared(n: usize, caps: &DeviceCaps) -> bool {
+    let generated = caps.generated_kernels;
+    stage_radices(n, generated).is_some_and(|r| {
+        r.len() <= MAX_SHARED_STAGES && n <= tile_capacity(&r, caps.shared_points, generated)
+    })
 }
 
 /// The four-step split `n = n1 * n2` with both factors run by the shared
 /// kernel and `n1 <= n2` as large as possible.
-pub(crate) fn four_step_split(n: usize, shared_points: usize) -> Option<(usize, usize)> {
+pub(crate) fn four_step_split(n: usize, caps: &DeviceCaps) -> Option<(usize, usize)> {
     let mut best = None;
     let mut d = 2;
     while d * d <= n {
-        if n.is_multiple_of(d) && fits_shared(d, shared_points) && fits_shared(n / d, shared_points)
-        {
+        if n.is_multiple_of(d) && fits_shared(d, caps) && fits_shared(n / d, caps) {
             best = Some((d, n / d));
         }
         d += 1;
@@ -291,7 +325,8 @@ fn plan_any(len: usize, caps: &DeviceCaps, choice: AlgorithmChoice) -> Result<Ff
         max_lines_per_call,
         shared_points: shared,
     };
-    let Some(radices) = radices(len) else {
+    let generated = caps.generated_kernels;
+    let Some(radices) = stage_radices(len, generated) else {
         return match choice {
             AlgorithmChoice::Auto | AlgorithmChoice::Bluestein => Ok(recipe(bluestein(len, caps)?)),
             forced => Err(unsupported(format!(
@@ -300,10 +335,10 @@ fn plan_any(len: usize, caps: &DeviceCaps, choice: AlgorithmChoice) -> Result<Ff
             ))),
         };
     };
-    let fits_single = fits_shared(len, shared);
-    let split = four_step_split(len, shared);
+    let fits_single = fits_shared(len, caps);
+    let split = four_step_split(len, caps);
     let single = || Algorithm::SingleDispatch {
-        lines_per_group: lines_per_group(len, &radices, shared),
+        lines_per_group: lines_per_group(len, &radices, shared, generated),
         radices: radices.clone(),
     };
     let four_step = |(n1, n2)| Algorithm::FourStep { n1, n2 };
@@ -313,13 +348,17 @@ fn plan_any(len: usize, caps: &DeviceCaps, choice: AlgorithmChoice) -> Result<Ff
                 "length 1 needs the shared kernel, which this device cannot run".into(),
             ));
         }
-        Ok(Algorithm::GlobalPasses {
-            radices: radices.clone(),
-        })
+        // The global-pass kernel runs radices 2..8 only.
+        let radices = self::radices(len).ok_or_else(|| {
+            unsupported("global passes run lengths whose prime factors are 2, 3, 5 and 7".into())
+        })?;
+        Ok(Algorithm::GlobalPasses { radices })
     };
     let algorithm = match (choice, split) {
         (AlgorithmChoice::Auto, _) if fits_single => single(),
         (AlgorithmChoice::Auto, Some(s)) => four_step(s),
+        // Factors 11 or 13 with no shared-kernel route: Bluestein.
+        (AlgorithmChoice::Auto, None) if self::radices(len).is_none() => bluestein(len, caps)?,
         (AlgorithmChoice::Auto | AlgorithmChoice::GlobalPasses, _) => global()?,
         (AlgorithmChoice::SingleDispatch, _) if fits_single => single(),
         (AlgorithmChoice::FourStep, Some(s)) => four_step(s),
@@ -372,6 +411,7 @@ mod tests {
             shared_points: 4096,
             max_binding_bytes: 128 << 20,
             max_workgroups_per_dim: 65535,
+            generated_kernels: false,
         }
     }
 
@@ -425,7 +465,7 @@ mod tests {
             if n > cap {
                 continue;
             }
-            let tile = lines_per_group(n, &r, 4096) * n;
+            let tile = lines_per_group(n, &r, 4096, false) * n;
             assert!(tile <= 4096);
             for &radix in &r {
                 let butterflies = tile / radix as usize;
@@ -569,6 +609,62 @@ mod tests {
         // Any length may be forced through Bluestein.
         let r = plan(1000, &lavapipe(), AlgorithmChoice::Bluestein).unwrap();
         assert!(matches!(r.algorithm, Algorithm::Bluestein { m: 2048, .. }));
+    }
+
+    #[test]
+    fn generated_kernels_take_radices_11_13_and_16() {
+        let caps = DeviceCaps {
+            generated_kernels: true,
+            ..lavapipe()
+        };
+        let algorithm = |len| plan(len, &caps, AlgorithmChoice::Auto).unwrap().algorithm;
+        assert_eq!(
+            algorithm(4095),
+            Algorithm::SingleDispatch {
+                lines_per_group: 1,
+                radices: vec![3, 3, 5, 7, 13]
+            }
+        );
+        assert_eq!(
+            algorithm(4096),
+            Algorithm::SingleDispatch {
+                lines_per_group: 1,
+                radices: vec![16, 16, 16]
+            }
+        );
+        // Whole tiles for every radix mix: 4 lines of 1000, not 3.
+        assert_eq!(
+            algorithm(1000),
+            Algorithm::SingleDispatch {
+                lines_per_group: 4,
+                radices: vec![8, 5, 5, 5]
+            }
+        );
+        assert_eq!(
+            algorithm(3888),
+            Algorithm::SingleDispatch {
+                lines_per_group: 1,
+                radices: vec![16, 3, 3, 3, 3, 3]
+            }
+        );
+        assert_eq!(
+            algorithm(161_051),
+            Algorithm::FourStep { n1: 121, n2: 1331 }
+        );
+        assert_eq!(
+            algorithm(13 << 20),
+            Algorithm::FourStep { n1: 3328, n2: 4096 }
+        );
+        assert!(matches!(algorithm(17), Algorithm::Bluestein { .. }));
+        // Global passes run radices 2..8 only.
+        assert!(plan(4095, &caps, AlgorithmChoice::GlobalPasses).is_err());
+        // Without generated kernels 4095 takes Bluestein.
+        assert!(matches!(
+            plan(4095, &lavapipe(), AlgorithmChoice::Auto)
+                .unwrap()
+                .algorithm,
+            Algorithm::Bluestein { .. }
+        ));
     }
 
     #[test]
