@@ -57,12 +57,12 @@ pub fn split(enc: &Encoded, values: &[f32], shape: &[usize]) -> Option<Split> {
 /// one block, or a block cannot be encoded. The blocks are the same for
 /// any thread count.
 pub fn encode_split(codec: CodecId, params: &[u8], values: &[f32], shape: &[usize]) -> Option<Split> {
-    let (rows, f): (usize, Box<dyn Fn(&[f32]) -> Option<(Vec<u8>, ())> + Sync>) = match codec {
+    let (rows, f): (usize, Box<BlockEncoder<'static, ()>>) = match codec {
         CodecId::Quant => {
             let step = quant::read_step(params).ok()?;
             (
                 block_rows(shape, 1)?,
-                Box::new(move |v| {
+                Box::new(move |_, v| {
                     let q = quant::quantise(v, step)?;
                     let mut out = Vec::new();
                     entropy::encode(&q, &mut out);
@@ -79,7 +79,7 @@ pub fn encode_split(codec: CodecId, params: &[u8], values: &[f32], shape: &[usiz
             };
             (
                 block_rows(shape, align)?,
-                Box::new(move |v| {
+                Box::new(move |_, v| {
                     let e = if codec == CodecId::Int8 {
                         int8::encode(v, g)
                     } else {
@@ -91,7 +91,7 @@ pub fn encode_split(codec: CodecId, params: &[u8], values: &[f32], shape: &[usiz
         }
         _ => return None,
     };
-    encode_rows(codec, params, values, shape, rows, &|_, v| f(v)).map(|(s, _)| s)
+    encode_rows(codec, params, values, shape, rows, &*f).map(|(s, _)| s)
 }
 
 /// Quantiser row blocks with `step` (as [`encode_split`] makes them), and
@@ -129,6 +129,10 @@ pub fn encode_quant_checked(
     Some((s, sums.into_iter().fold(ErrorSums::default(), ErrorSums::merge)))
 }
 
+/// Encodes one row block: `(block index, its values)` to its payload and a
+/// by-product.
+type BlockEncoder<'a, T> = dyn Fn(usize, &[f32]) -> Option<(Vec<u8>, T)> + Sync + 'a;
+
 /// Blocks of `rows` rows encoded in parallel by `f(block, values)`, which
 /// returns the block's payload and a by-product; the payloads are
 /// concatenated in order.
@@ -138,7 +142,7 @@ fn encode_rows<T: Send>(
     values: &[f32],
     shape: &[usize],
     rows: usize,
-    f: &(dyn Fn(usize, &[f32]) -> Option<(Vec<u8>, T)> + Sync),
+    f: &BlockEncoder<'_, T>,
 ) -> Option<(Split, Vec<T>)> {
     let row: usize = shape.iter().skip(1).product();
     let parts: Option<Vec<(Vec<u8>, T)>> = values

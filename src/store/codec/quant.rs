@@ -237,7 +237,7 @@ fn error_par(data: &[f32], step: f64, norm: f64) -> f64 {
 /// instead of the library call.
 #[inline]
 pub(crate) fn round_q(v: f64) -> Option<i64> {
-    if !(v.abs() < MAX_Q + 0.5) {
+    if !v.is_finite() || v.abs() >= MAX_Q + 0.5 {
         return None;
     }
     let t = v as i64; // truncates toward zero
