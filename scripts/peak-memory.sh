@@ -9,7 +9,9 @@
 # tensor of RD_MIB MiB (default 8). The peak is printed in decimal MB and as
 # a multiple of the tensor's size. FFT_TENSOR_BIN measures another build of
 # the program (default: target/release/fft-tensor, built first); set
-# FFT_TENSOR_BACKEND as for the program itself.
+# FFT_TENSOR_BACKEND as for the program itself. DATA=weights writes
+# heavy-tailed rows with per-row scales (like a trained weight matrix)
+# instead of smooth rows plus noise.
 set -euo pipefail
 
 MIB=${1:-256}
@@ -39,8 +41,9 @@ cd "$DIR"
 # One [rows, 1024] f32 tensor of smooth rows plus noise, written in blocks.
 make_file() {
 python3 - "$1" "$2" <<'PY'
-import json, struct, sys
+import json, os, struct, sys
 import numpy as np
+weights = os.environ.get("DATA") == "weights"
 path, mib = sys.argv[1], int(sys.argv[2])
 cols = 1024
 rows = max(1, mib * (1 << 20) // (4 * cols))
@@ -54,7 +57,11 @@ with open(path, "wb") as f:
     for start in range(0, rows, 4096):
         n = min(4096, rows - start)
         phase = rng.uniform(0, 2 * np.pi, (n, 1)).astype(np.float32)
-        block = np.sin(x[None, :] + phase) + 0.1 * rng.standard_normal((n, cols), dtype=np.float32)
+        if weights:
+            scale = 0.02 * rng.uniform(0.6, 1.4, (n, 1))
+            block = scale * rng.standard_t(5, (n, cols)) / np.sqrt(5 / 3)
+        else:
+            block = np.sin(x[None, :] + phase) + 0.1 * rng.standard_normal((n, cols), dtype=np.float32)
         f.write(block.astype("<f4").tobytes())
 PY
 }

@@ -1,7 +1,14 @@
-//! Choosing a codec per tensor: every candidate is encoded, decoded and
-//! measured in the tensor's dtype; the smallest whose actual error (in the
-//! requested [`ErrorMode`]) is within the bound wins, and raw wins when
-//! nothing is smaller.
+//! Choosing a codec per tensor. By default ([`Search::Estimate`]) every
+//! candidate is estimated cheaply on a sample of the tensor (fixed layouts
+//! have known sizes; the prediction and transform codecs are estimated only
+//! when a smoothness test says they can win), then only the cheapest is
+//! encoded in full and its error measured on the real reconstruction in
+//! the tensor's dtype; if that misses the bound the next estimate is tried.
+//! Large tensors that pass the smoothness test are searched exhaustively:
+//! the whole-tensor transforms cannot be judged on a sample of rows.
+//! [`Search::Exhaustive`] encodes, decodes and measures every candidate:
+//! the smallest whose actual error (in the requested [`ErrorMode`]) is
+//! within the bound wins. Raw wins when nothing is smaller.
 
 use safetensors::Dtype as SafetensorsDtype;
 
@@ -90,6 +97,23 @@ impl Method {
             Method::Lorenzo => Family::Lorenzo,
             Method::Interp => Family::Interp,
         }
+    }
+
+    /// Whether the method is estimated only on data the smoothness test
+    /// passes ([`super::estimate::smooth`]): the prediction and transform
+    /// codecs, which lose to the plain quantiser on noise-like data (trained
+    /// weights) and cost the most to try. A new method is gated unless
+    /// listed here as cheap.
+    pub fn needs_smooth_data(self) -> bool {
+        !matches!(
+            self,
+            Method::Raw
+                | Method::F16
+                | Method::Int8(_)
+                | Method::Int4(_)
+                | Method::Quant
+                | Method::Prune
+        )
     }
 
     /// Whether the method solves its setting from the error bound.
@@ -254,8 +278,13 @@ pub struct Choice {
     pub encoded: Encoded,
     /// Its measured error.
     pub error: f64,
-    /// Everything tried, in order.
+    /// Everything tried, in order (with [`Search::Estimate`], the sample
+    /// estimates of every candidate, then the full encodings measured).
     pub candidates: Vec<Candidate>,
+    /// Rows per row block of `encoded`'s payload (0: one piece).
+    pub block_rows: u64,
+    /// Bytes of each row block (empty: one piece).
+    pub block_lengths: Vec<u64>,
 }
 
 /// What a tensor must meet.
@@ -270,6 +299,39 @@ pub struct Request {
     /// A kept fraction for the spectral codecs (`dct`, `rfft`) instead of a
     /// bound (the bound is then not enforced).
     pub keep: Option<f64>,
+    /// How candidates are compared.
+    pub search: Search,
+    /// Whether the encoding may be cut into row blocks
+    /// ([`codec::blocks`]), as the container stores large tensors.
+    pub blocks: bool,
+}
+
+/// How `auto` compares candidates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Search {
+    /// Estimate every candidate on a sample, encode only the cheapest (then
+    /// the next if it misses the bound).
+    #[default]
+    Estimate,
+    /// Encode, decode and measure every candidate.
+    Exhaustive,
+}
+
+impl Search {
+    /// Parses `estimate` or `exhaustive`.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidArgument`] for anything else.
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "estimate" => Ok(Search::Estimate),
+            "exhaustive" => Ok(Search::Exhaustive),
+            _ => Err(crate::Error::invalid(
+                "search",
+                format!("`{s}`: estimate or exhaustive"),
+            )),
+        }
+    }
 }
 
 /// Tries `family`'s methods on a float tensor and returns the smallest
@@ -292,13 +354,15 @@ pub fn choose(
         mode: ErrorMode::RelL2,
         bound: max_error,
         keep: None,
+        search: Search::default(),
+        blocks: false,
     };
     choose_with(ctx, &req, dt, values, shape, raw_bytes, &mut |_, _| {})
 }
 
 /// The relative-L2 target an error-driven codec aims at for `req`
 /// (`None`: the codec cannot aim at this mode).
-fn rel_target(req: &Request, n: usize, norm: f64) -> Option<f64> {
+pub(super) fn rel_target(req: &Request, n: usize, norm: f64) -> Option<f64> {
     match req.mode {
         ErrorMode::RelL2 => Some(req.bound),
         ErrorMode::AbsRms => error_mode::rel_of_rms(req.bound, n, norm),
@@ -308,7 +372,7 @@ fn rel_target(req: &Request, n: usize, norm: f64) -> Option<f64> {
 
 /// Encodes with an error-driven `method` aiming at `target` (relative L2),
 /// or with the pointwise quantisers at an absolute bound.
-fn encode_for(
+pub(super) fn encode_for(
     ctx: &Context,
     method: Method,
     req: &Request,
@@ -352,6 +416,32 @@ fn encode_for(
 /// cannot encode the tensor are skipped.
 #[allow(clippy::too_many_arguments)]
 pub fn choose_with(
+    ctx: &Context,
+    req: &Request,
+    dt: SafetensorsDtype,
+    values: &[f32],
+    shape: &[usize],
+    raw_bytes: &[u8],
+    done: &mut dyn FnMut(usize, usize),
+) -> Result<Choice> {
+    if req.search == Search::Estimate && req.family == Family::Auto && req.keep.is_none() {
+        if let Some(c) = super::choose_fast::choose(ctx, req, dt, values, shape, raw_bytes, done)? {
+            return Ok(c);
+        }
+    }
+    let mut c = choose_exhaustive(ctx, req, dt, values, shape, raw_bytes, done)?;
+    if req.blocks {
+        if let Some(s) = codec::blocks::split(&c.encoded, values, shape) {
+            c.encoded = s.encoded;
+            c.block_rows = s.rows;
+            c.block_lengths = s.lengths;
+        }
+    }
+    Ok(c)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn choose_exhaustive(
     ctx: &Context,
     req: &Request,
     dt: SafetensorsDtype,
@@ -448,5 +538,7 @@ pub fn choose_with(
         encoded,
         error,
         candidates,
+        block_rows: 0,
+        block_lengths: Vec::new(),
     })
 }

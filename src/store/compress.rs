@@ -5,8 +5,8 @@ use std::path::Path;
 
 use safetensors::Dtype as SafetensorsDtype;
 
-use super::auto::{self, Family, Request};
-use super::codec::{self, blocks};
+use super::auto::{self, Family, Request, Search};
+use super::codec;
 use super::error_mode::ErrorMode;
 use super::format::{self, Container, ContainerWriter, Entry, TensorMeta};
 use super::numpy::{self, NumpyFile, OutArray};
@@ -67,6 +67,9 @@ pub struct CompressOptions {
     /// Worker threads (`None`: all cores). The output is the same for any
     /// count.
     pub threads: Option<usize>,
+    /// How `auto` compares candidates: estimates on a sample (the default)
+    /// or every candidate encoded in full.
+    pub search: Search,
 }
 
 impl Default for CompressOptions {
@@ -79,6 +82,7 @@ impl Default for CompressOptions {
             vectors: None,
             keep: None,
             threads: None,
+            search: Search::Estimate,
         }
     }
 }
@@ -316,7 +320,7 @@ fn encode_tensor(
             VectorPolicy::Same => {}
         }
     }
-    let mut candidates = Vec::new();
+    let candidates = Vec::new();
     let raw = || codec::raw::encode(bytes);
     let (encoded, error) = if !dtype::is_lossy_float(t.dtype) || bytes.is_empty() {
         (raw(), 0.0)
@@ -346,19 +350,33 @@ fn encode_tensor(
                     mode,
                     bound,
                     keep: o.keep,
+                    search: o.search,
+                    blocks: true,
                 };
-                let c = auto::choose_with(ctx, &req, t.dtype, &values, &t.shape, bytes, done)?;
-                candidates = c.candidates;
-                let split = pool.install(|| blocks::split(&c.encoded, &values, &t.shape));
-                match split {
-                    Some(s) => {
-                        let meta = (s.rows, s.lengths);
-                        return Ok(finish(
-                            t, bytes, s.encoded, c.error, mode, bound, meta, candidates,
-                        ));
+                // The pool works on a scoped thread; its progress comes
+                // back through a channel to this thread's callback.
+                let (tx, rx) = std::sync::mpsc::channel::<(usize, usize)>();
+                let (vals, rq) = (&values, &req);
+                let c = std::thread::scope(|s| {
+                    let worker = s.spawn(move || {
+                        pool.install(|| {
+                            auto::choose_with(ctx, rq, t.dtype, vals, &t.shape, bytes, &mut |d, n| {
+                                let _ = tx.send((d, n));
+                            })
+                        })
+                    });
+                    for (d, n) in rx {
+                        done(d, n);
                     }
-                    None => (c.encoded, c.error),
-                }
+                    worker
+                        .join()
+                        .unwrap_or_else(|p| std::panic::resume_unwind(p))
+                })?;
+                drop(values);
+                let meta = (c.block_rows, c.block_lengths);
+                return Ok(finish(
+                    t, bytes, c.encoded, c.error, mode, bound, meta, c.candidates,
+                ));
             }
         }
     };

@@ -130,13 +130,46 @@ pub fn example_tensors(seed: u64) -> Vec<(String, SafetensorsDtype, Vec<usize>, 
     out
 }
 
-/// Writes the example checkpoint as safetensors.
+/// One weight matrix of `rows x cols` like a trained layer's: heavy-tailed
+/// values, each row with its own scale around `scale`.
+fn weight_matrix(rng: &mut Rng, rows: usize, cols: usize, scale: f64) -> Vec<f32> {
+    let mut w = Vec::with_capacity(rows * cols);
+    for _ in 0..rows {
+        let s = scale * (0.6 + 0.8 * rng.uniform());
+        for _ in 0..cols {
+            w.push((s * rng.student5()) as f32);
+        }
+    }
+    w
+}
+
+/// The names, shapes and scales of a transformer block's tensors with
+/// model width `dim`: attention (query/key/value, output), MLP (up, down,
+/// 4x wide) and their norms and biases.
+fn layer_layout(l: usize, dim: usize) -> Vec<(String, Vec<usize>, f64)> {
+    let p = |s: &str| format!("model.layers.{l}.{s}");
+    vec![
+        (p("attn.qkv.weight"), vec![3 * dim, dim], 0.02),
+        (p("attn.qkv.bias"), vec![3 * dim], 0.01),
+        (p("attn.out.weight"), vec![dim, dim], 0.02),
+        (p("norm1.weight"), vec![dim], 0.0),
+        (p("mlp.up.weight"), vec![4 * dim, dim], 0.02),
+        (p("mlp.up.bias"), vec![4 * dim], 0.01),
+        (p("mlp.down.weight"), vec![dim, 4 * dim], 0.01),
+        (p("norm2.weight"), vec![dim], 0.0),
+    ]
+}
+
+/// Writes a larger checkpoint: the example's tensors, then `layers`
+/// transformer blocks of width `dim` in f32 (about `48 dim^2` bytes per
+/// block: `layers = 9, dim = 512` makes some 115 MB). Each tensor is
+/// generated as it is written, from its own seed.
 ///
 /// # Errors
 /// [`crate::Error::Io`] when the file cannot be written.
-pub fn write_example_checkpoint(path: &Path, seed: u64) -> Result<()> {
-    let tensors = example_tensors(seed);
-    let outs: Vec<OutTensor> = tensors
+pub fn write_model_checkpoint(path: &Path, seed: u64, layers: usize, dim: usize) -> Result<()> {
+    let base = example_tensors(seed);
+    let mut outs: Vec<OutTensor> = base
         .iter()
         .map(|(name, dtype, shape, _)| OutTensor {
             name: name.clone(),
@@ -144,13 +177,44 @@ pub fn write_example_checkpoint(path: &Path, seed: u64) -> Result<()> {
             shape: shape.clone(),
         })
         .collect();
+    let mut layout = Vec::new();
+    for l in 0..layers {
+        for (name, shape, scale) in layer_layout(l, dim) {
+            outs.push(OutTensor {
+                name,
+                dtype: SafetensorsDtype::F32,
+                shape: shape.clone(),
+            });
+            layout.push((shape, scale));
+        }
+    }
     let metadata = vec![("format".to_string(), "pt".to_string())];
     write(path, &outs, &metadata, |i| {
-        let (_, dt, _, v) = &tensors[i];
-        Ok(match dt {
-            SafetensorsDtype::I64 => v.iter().flat_map(|&x| (x as i64).to_le_bytes()).collect(),
-            SafetensorsDtype::I32 => v.iter().flat_map(|&x| (x as i32).to_le_bytes()).collect(),
-            other => dtype::from_f32(*other, v),
-        })
+        if let Some((_, dt, _, v)) = base.get(i) {
+            return Ok(match dt {
+                SafetensorsDtype::I64 => v.iter().flat_map(|&x| (x as i64).to_le_bytes()).collect(),
+                SafetensorsDtype::I32 => v.iter().flat_map(|&x| (x as i32).to_le_bytes()).collect(),
+                other => dtype::from_f32(*other, v),
+            });
+        }
+        let k = i - base.len();
+        let (shape, scale) = &layout[k];
+        let mut rng = Rng((seed ^ (k as u64 + 1).wrapping_mul(0xD6E8_FEB8_6659_FD93)) | 1);
+        let v = match shape[..] {
+            [rows, cols] => weight_matrix(&mut rng, rows, cols, *scale),
+            // Norm weights near 1, biases near 0.
+            [n] if *scale == 0.0 => (0..n).map(|_| (1.0 + 0.05 * rng.normal()) as f32).collect(),
+            [n] => (0..n).map(|_| (scale * rng.normal()) as f32).collect(),
+            _ => unreachable!("layers hold matrices and vectors"),
+        };
+        Ok(dtype::from_f32(SafetensorsDtype::F32, &v))
     })
+}
+
+/// Writes the example checkpoint as safetensors.
+///
+/// # Errors
+/// [`crate::Error::Io`] when the file cannot be written.
+pub fn write_example_checkpoint(path: &Path, seed: u64) -> Result<()> {
+    write_model_checkpoint(path, seed, 0, 0)
 }

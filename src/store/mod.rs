@@ -20,10 +20,12 @@
 //! one of the inputs is refused ([`paths::check_output`]).
 
 pub mod auto;
+mod choose_fast;
 pub mod codec;
 pub mod compress;
 pub mod dtype;
 pub mod error_mode;
+pub mod estimate;
 pub mod example;
 pub mod format;
 pub mod numpy;

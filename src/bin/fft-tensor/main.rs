@@ -59,6 +59,10 @@ enum Command {
         /// any count.
         #[arg(long)]
         threads: Option<usize>,
+        /// How auto compares codecs: estimate (on a sample, then encode the
+        /// cheapest) or exhaustive (encode every candidate).
+        #[arg(long, default_value = "estimate", value_parser = parse_search)]
+        search: store::auto::Search,
         /// Codec: auto, bdct, interp, lorenzo, quant, dct-quant, dct, rfft, prune, int8,
         /// int4, f16 or raw.
         #[arg(long, default_value = "auto", value_parser = parse_family)]
@@ -123,6 +127,10 @@ fn parse_family(s: &str) -> Result<Family, String> {
 
 fn parse_mode(s: &str) -> Result<store::ErrorMode, String> {
     store::ErrorMode::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_search(s: &str) -> Result<store::auto::Search, String> {
+    store::auto::Search::parse(s).map_err(|e| e.to_string())
 }
 
 fn parse_vectors(s: &str) -> Result<store::VectorPolicy, String> {
@@ -190,6 +198,7 @@ fn run(cli: Cli) -> CliResult<()> {
             vectors,
             keep,
             threads,
+            search,
             codec,
             allow_nonfinite,
             force,
@@ -205,6 +214,7 @@ fn run(cli: Cli) -> CliResult<()> {
                 vectors,
                 keep,
                 threads,
+                search,
             };
             let r = store::compress_file(&ctx, &input, &output, &opts, &mut on_progress(&b))?;
             b.finish_and_clear();

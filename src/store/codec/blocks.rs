@@ -9,6 +9,7 @@
 use rayon::prelude::*;
 
 use super::{entropy, int4, int8, quant, read_group_params, CodecId, Encoded};
+use crate::store::error_mode::{self, ErrorSums};
 
 /// Elements per row block the writer aims at (1 MiB of f32).
 pub const BLOCK_ELEMENTS: usize = 1 << 18;
@@ -47,52 +48,164 @@ pub fn block_rows(shape: &[usize], align: usize) -> Option<usize> {
 /// `raw` and `f16` payloads are not cut: any rows of them lie at offsets
 /// computed from the shape.
 pub fn split(enc: &Encoded, values: &[f32], shape: &[usize]) -> Option<Split> {
-    let row: usize = shape.iter().skip(1).product();
-    let reencode = |rows: usize, f: &(dyn Fn(&[f32]) -> Option<Vec<u8>> + Sync)| -> Option<Split> {
-        let parts: Option<Vec<Vec<u8>>> = values.par_chunks(rows * row).map(f).collect();
-        let parts = parts?;
-        let lengths = parts.iter().map(|p| p.len() as u64).collect();
-        Some(Split {
-            encoded: Encoded {
-                codec: enc.codec,
-                params: enc.params.clone(),
-                payload: parts.concat(),
-            },
-            rows: rows as u64,
-            lengths,
-        })
-    };
-    match enc.codec {
+    encode_split(enc.codec, &enc.params, values, shape)
+}
+
+/// Encodes `values` (of `shape`) with `codec` and its parameter block
+/// `params` directly as row blocks, in parallel (each block a complete
+/// payload), or `None` when the codec has no row-block form, the tensor is
+/// one block, or a block cannot be encoded. The blocks are the same for
+/// any thread count.
+pub fn encode_split(codec: CodecId, params: &[u8], values: &[f32], shape: &[usize]) -> Option<Split> {
+    let (rows, f): (usize, Box<BlockEncoder<'static, ()>>) = match codec {
         CodecId::Quant => {
-            let rows = block_rows(shape, 1)?;
-            let step = quant::read_step(&enc.params).ok()?;
-            reencode(rows, &|v| {
-                let q = quant::quantise(v, step)?;
-                let mut out = Vec::new();
-                entropy::encode(&q, &mut out);
-                Some(out)
-            })
+            let step = quant::read_step(params).ok()?;
+            (
+                block_rows(shape, 1)?,
+                Box::new(move |_, v| {
+                    let q = quant::quantise(v, step)?;
+                    let mut out = Vec::new();
+                    entropy::encode(&q, &mut out);
+                    Some((out, ()))
+                }),
+            )
         }
         CodecId::Int8 | CodecId::Int4 => {
-            let g = read_group_params(&enc.params).ok()?;
-            let align = if enc.codec == CodecId::Int4 {
+            let g = read_group_params(params).ok()?;
+            let align = if codec == CodecId::Int4 {
                 g * 2 / gcd(g, 2)
             } else {
                 g
             };
-            let rows = block_rows(shape, align)?;
-            let codec = enc.codec;
-            reencode(rows, &move |v| {
-                let e = if codec == CodecId::Int8 {
-                    int8::encode(v, g)
-                } else {
-                    int4::encode(v, g)
-                };
-                e.ok().map(|e| e.payload)
-            })
+            (
+                block_rows(shape, align)?,
+                Box::new(move |_, v| {
+                    let e = if codec == CodecId::Int8 {
+                        int8::encode(v, g)
+                    } else {
+                        int4::encode(v, g)
+                    };
+                    e.ok().map(|e| (e.payload, ()))
+                }),
+            )
         }
-        _ => None,
+        _ => return None,
+    };
+    encode_rows(codec, params, values, shape, rows, &*f).map(|(s, _)| s)
+}
+
+/// Quantiser row blocks with `step` (as [`encode_split`] makes them), and
+/// the error sums of their reconstruction rounded to `dtype` against the
+/// original bytes `original`, merged in block order. The sums come from
+/// the quantised integers themselves, which the decoder reproduces
+/// exactly, so no block is decoded. `None` as for [`encode_split`].
+pub fn encode_quant_checked(
+    step: f64,
+    values: &[f32],
+    shape: &[usize],
+    dtype: safetensors::Dtype,
+    original: &[u8],
+) -> Option<(Split, ErrorSums)> {
+    let rows = block_rows(shape, 1)?;
+    let esz = original.len() / values.len().max(1);
+    let piece = rows * shape.iter().skip(1).product::<usize>();
+    let (s, sums) = encode_rows(
+        CodecId::Quant,
+        &step.to_le_bytes(),
+        values,
+        shape,
+        rows,
+        &|b, v| {
+            let q = quant::quantise(v, step)?;
+            let back: Vec<f32> = q.iter().map(|&q| quant::dequantise(q, step)).collect();
+            let at = b * piece * esz;
+            let sums = error_mode::sums(dtype, &original[at..at + v.len() * esz], &back);
+            drop(back);
+            let mut out = Vec::new();
+            entropy::encode(&q, &mut out);
+            Some((out, sums))
+        },
+    )?;
+    Some((s, sums.into_iter().fold(ErrorSums::default(), ErrorSums::merge)))
+}
+
+/// Encodes one row block: `(block index, its values)` to its payload and a
+/// by-product.
+type BlockEncoder<'a, T> = dyn Fn(usize, &[f32]) -> Option<(Vec<u8>, T)> + Sync + 'a;
+
+/// Blocks of `rows` rows encoded in parallel by `f(block, values)`, which
+/// returns the block's payload and a by-product; the payloads are
+/// concatenated in order.
+fn encode_rows<T: Send>(
+    codec: CodecId,
+    params: &[u8],
+    values: &[f32],
+    shape: &[usize],
+    rows: usize,
+    f: &BlockEncoder<'_, T>,
+) -> Option<(Split, Vec<T>)> {
+    let row: usize = shape.iter().skip(1).product();
+    let parts: Option<Vec<(Vec<u8>, T)>> = values
+        .par_chunks(rows * row)
+        .enumerate()
+        .map(|(b, v)| f(b, v))
+        .collect();
+    let parts = parts?;
+    let lengths: Vec<u64> = parts.iter().map(|p| p.0.len() as u64).collect();
+    let mut payload = Vec::with_capacity(lengths.iter().sum::<u64>() as usize);
+    let mut extra = Vec::with_capacity(parts.len());
+    for (p, t) in parts {
+        payload.extend_from_slice(&p);
+        extra.push(t);
     }
+    Some((
+        Split {
+            encoded: Encoded {
+                codec,
+                params: params.to_vec(),
+                payload,
+            },
+            rows: rows as u64,
+            lengths,
+        },
+        extra,
+    ))
+}
+
+/// Decodes every block of `s` (an encoding of a tensor of `shape`) in
+/// parallel and returns the error sums of the reconstruction, rounded to
+/// `dtype`, against the original bytes `original`, merged in block order
+/// (the same for any thread count); `None` if a block does not decode.
+pub fn error_sums(
+    ctx: &crate::backend::Context,
+    s: &Split,
+    dtype: safetensors::Dtype,
+    original: &[u8],
+    shape: &[usize],
+) -> Option<ErrorSums> {
+    let row: usize = shape.iter().skip(1).product();
+    let n: usize = shape.iter().product();
+    let esz = original.len() / n.max(1);
+    let mut pieces = Vec::with_capacity(s.lengths.len());
+    let mut at = 0usize;
+    for (b, &len) in s.lengths.iter().enumerate() {
+        let first = b * s.rows as usize;
+        let rows = (s.rows as usize).min(shape[0].saturating_sub(first));
+        pieces.push((at, len as usize, first, rows));
+        at += len as usize;
+    }
+    let sums: Option<Vec<ErrorSums>> = pieces
+        .par_iter()
+        .map(|&(at, len, first, rows)| {
+            let mut bs = shape.to_vec();
+            bs[0] = rows;
+            let e = &s.encoded;
+            let back = super::decode(ctx, e.codec, &e.params, &e.payload[at..at + len], &bs).ok()?;
+            let orig = &original[first * row * esz..(first + rows) * row * esz];
+            Some(error_mode::sums(dtype, orig, &back))
+        })
+        .collect();
+    Some(sums?.into_iter().fold(ErrorSums::default(), ErrorSums::merge))
 }
 
 fn gcd(a: usize, b: usize) -> usize {

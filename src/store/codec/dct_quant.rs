@@ -135,9 +135,9 @@ pub fn decode(ctx: &Context, params: &[u8], payload: &[u8], shape: &[usize]) -> 
     let step = read_step(params)?;
     let n: usize = shape.iter().product();
     let mut c = Cursor::payload(payload);
-    let q = entropy::decode(&mut c, n)?;
+    let mut coef = Vec::new();
+    entropy::decode_map(&mut c, n, &mut coef, |q| dequantise(q, step))?;
     c.finish("integer stream")?;
-    let coef: Vec<f32> = q.into_iter().map(|q| dequantise(q, step)).collect();
     inverse(ctx, coef, shape).map_err(|e| inverse_err("inverse DCT", e))
 }
 

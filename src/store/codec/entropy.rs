@@ -165,13 +165,15 @@ fn normalize(counts: &[u64], n: u64, s: u32) -> Vec<u32> {
 pub fn encode(values: &[i64], out: &mut Vec<u8>) -> StreamStats {
     let n = values.len() as u64;
     let start = out.len();
-    let zz: Vec<u64> = values.iter().map(|&q| zigzag(q)).collect();
+    // Zigzag forms are computed as they are needed, not stored: the
+    // values are the largest thing here.
+    let zz = || values.iter().map(|&q| zigzag(q));
 
     // Histogram of small u, and the large ones kept aside.
     const CAP: usize = 1 << 16;
     let mut hist = vec![0u64; CAP + 1];
     let mut large = Vec::new();
-    for &u in &zz {
+    for u in zz() {
         if (u as usize) < CAP {
             hist[u as usize] += 1;
         } else {
@@ -179,7 +181,7 @@ pub fn encode(values: &[i64], out: &mut Vec<u8>) -> StreamStats {
             large.push(u);
         }
     }
-    let max_u = zz.iter().copied().max().unwrap_or(0);
+    let max_u = zz().max().unwrap_or(0);
     // Entropy of the integers themselves.
     let mut distinct: Vec<u64> = hist[..CAP].iter().copied().filter(|&c| c > 0).collect();
     {
@@ -204,18 +206,22 @@ pub fn encode(values: &[i64], out: &mut Vec<u8>) -> StreamStats {
         }
         l *= 2;
     }
+    // Only the values present matter: the candidates below walk this list
+    // rather than the whole histogram.
+    let present_small: Vec<(u64, u64)> = hist[..CAP]
+        .iter()
+        .enumerate()
+        .filter(|&(_, &c)| c > 0)
+        .map(|(u, &c)| (u as u64, c))
+        .collect();
     let mut best: Option<(f64, u64, u32, Vec<u64>)> = None;
     for &l in &candidates {
         let mut counts = vec![0u64; (l + 49) as usize];
         let mut extra = 0u64;
-        let lit = (l as usize).min(CAP);
-        counts[..lit].copy_from_slice(&hist[..lit]);
-        for (u, &c) in hist.iter().enumerate().take(CAP).skip(lit) {
-            if c > 0 {
-                let (sym, e, _) = split(u as u64, l);
-                counts[sym] += c;
-                extra += c * u64::from(e);
-            }
+        for &(u, c) in &present_small {
+            let (sym, e, _) = split(u, l);
+            counts[sym] += c;
+            extra += c * u64::from(e);
         }
         for &u in &large {
             let (sym, e, _) = split(u, l);
@@ -228,19 +234,24 @@ pub fn encode(values: &[i64], out: &mut Vec<u8>) -> StreamStats {
             .map_or(0, |i| i + 1)
             .max(2);
         counts.truncate(used);
-        let present = counts.iter().filter(|&&c| c > 0).count().max(2) as u64;
+        let nonzero: Vec<u64> = counts.iter().copied().filter(|&c| c > 0).collect();
+        let present = (nonzero.len() as u64).max(2);
+        let absent = used - nonzero.len();
+        let bits = ideal_bits(&nonzero, n.max(1));
         let min_s = (64 - (present - 1).leading_zeros()).max(1);
         for s in min_s..=MAX_SCALE {
             let total = 1u64 << s;
-            let table: usize = counts
-                .iter()
-                .map(|&c| varint_len(c * total / n.max(1)))
-                .sum();
+            // Absent symbols inside the alphabet cost one byte each.
+            let table: usize = absent
+                + nonzero
+                    .iter()
+                    .map(|&c| varint_len(c * total / n.max(1)))
+                    .sum::<usize>();
             // Rounding frequencies to 2^s costs roughly present/(2^s) bits per
             // symbol on top of the entropy; estimate it as the loss of
             // flooring small counts to 1.
             let rounding = present as f64 * present as f64 / total as f64 * 0.5;
-            let est = ideal_bits(&counts, n.max(1)) + rounding + extra as f64 + 8.0 * table as f64;
+            let est = bits + rounding + extra as f64 + 8.0 * table as f64;
             if best.as_ref().is_none_or(|b| est < b.0) {
                 best = Some((est, l, s, counts.clone()));
             }
@@ -265,7 +276,7 @@ pub fn encode(values: &[i64], out: &mut Vec<u8>) -> StreamStats {
     // rANS, symbols in reverse, bytes collected backwards.
     let mut rev = Vec::with_capacity(values.len() / 2 + 8);
     let mut x = RANS_L;
-    for &u in zz.iter().rev() {
+    for u in values.iter().rev().map(|&q| zigzag(q)) {
         let (sym, _, _) = split(u, l);
         let f = freq[sym];
         debug_assert!(f > 0);
@@ -286,7 +297,7 @@ pub fn encode(values: &[i64], out: &mut Vec<u8>) -> StreamStats {
     let mut acc = 0u64;
     let mut nbits = 0u32;
     let mut extra_bits = 0u64;
-    for &u in &zz {
+    for u in zz() {
         let (_, e, raw) = split(u, l);
         assert!(e <= MAX_EXTRA_BITS, "quantised value too large");
         if e == 0 {
@@ -319,7 +330,21 @@ pub fn encode(values: &[i64], out: &mut Vec<u8>) -> StreamStats {
 ///
 /// The caller bounds `count` (at most [`MAX_SYMBOLS_PER_BYTE`] times the
 /// bytes present), so a damaged count cannot cause a huge allocation.
+#[cfg(test)]
 pub(crate) fn decode(c: &mut Cursor<'_>, count: usize) -> Result<Vec<i64>> {
+    let mut out = Vec::new();
+    decode_map(c, count, &mut out, |q| q)?;
+    Ok(out)
+}
+
+/// Like [`decode`], but appends `f(q)` for each integer `q` to `out`, in
+/// one pass over the rANS stream and the raw bits together.
+pub(crate) fn decode_map<T>(
+    c: &mut Cursor<'_>,
+    count: usize,
+    out: &mut Vec<T>,
+    mut f: impl FnMut(i64) -> T,
+) -> Result<()> {
     let at = c.pos();
     let avail = c.remaining() as u64;
     if count as u64 > avail.saturating_mul(MAX_SYMBOLS_PER_BYTE) {
@@ -393,14 +418,19 @@ pub(crate) fn decode(c: &mut Cursor<'_>, count: usize) -> Result<Vec<i64>> {
     if !(RANS_L..RANS_L << 8).contains(&x) {
         return Err(c.err(base, format!("initial rANS state {x:#x} out of range")));
     }
+    // The raw bits follow the rANS bytes and end the stream.
+    let raw_at = c.pos();
+    let raw = c.rest();
+    let nbits = 8 * raw.len() as u64;
+    let mut bitpos = 0u64;
     let mut pos = 4usize;
     let mask = total - 1;
-    let mut syms = Vec::with_capacity(count);
+    out.reserve(count);
     for i in 0..count {
         let slot = x & mask;
         let sym = lut[slot as usize];
-        let f = freq[sym as usize];
-        x = f * (x >> s) + slot - cum[sym as usize];
+        let fr = freq[sym as usize];
+        x = fr * (x >> s) + slot - cum[sym as usize];
         while x < RANS_L {
             let Some(&b) = rans.get(pos) else {
                 return Err(c.err(
@@ -411,24 +441,6 @@ pub(crate) fn decode(c: &mut Cursor<'_>, count: usize) -> Result<Vec<i64>> {
             x = (x << 8) | u32::from(b);
             pos += 1;
         }
-        syms.push(sym);
-    }
-    if x != RANS_L || pos != rans.len() {
-        return Err(c.err(
-            base + pos,
-            format!(
-                "rANS stream does not end cleanly (state {x:#x}, {} bytes left)",
-                rans.len() - pos
-            ),
-        ));
-    }
-    // Raw bits.
-    let raw_at = c.pos();
-    let raw = c.rest();
-    let mut bitpos = 0u64;
-    let nbits = 8 * raw.len() as u64;
-    let mut out = Vec::with_capacity(count);
-    for sym in syms {
         let sym = u64::from(sym);
         let u = if sym < l {
             sym
@@ -447,7 +459,16 @@ pub(crate) fn decode(c: &mut Cursor<'_>, count: usize) -> Result<Vec<i64>> {
             bitpos += u64::from(e);
             l + ((1u64 << e) | v) - 1
         };
-        out.push(unzigzag(u));
+        out.push(f(unzigzag(u)));
+    }
+    if x != RANS_L || pos != rans.len() {
+        return Err(c.err(
+            base + pos,
+            format!(
+                "rANS stream does not end cleanly (state {x:#x}, {} bytes left)",
+                rans.len() - pos
+            ),
+        ));
     }
     let used = bitpos.div_ceil(8) as usize;
     if used != raw.len() {
@@ -460,7 +481,7 @@ pub(crate) fn decode(c: &mut Cursor<'_>, count: usize) -> Result<Vec<i64>> {
         return Err(c.err(raw_at + used - 1, "non-zero padding bits"));
     }
     c.take(raw.len(), "raw bits")?;
-    Ok(out)
+    Ok(())
 }
 
 fn read_bits(bytes: &[u8], bitpos: u64, n: u32) -> u64 {

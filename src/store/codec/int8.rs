@@ -62,7 +62,11 @@ pub(crate) fn quantise(
             let q = if s == 0.0 {
                 0
             } else {
-                (x / s).round().clamp(-levels, levels) as i32
+                // Half away from zero, as f32::round, without the call.
+                let v = (x / s).clamp(-levels, levels);
+                let t = v as i32;
+                let f = v - t as f32;
+                t + i32::from(f >= 0.5) - i32::from(f <= -0.5)
             };
             put(q, &mut payload, i * group + j);
         }
@@ -105,11 +109,11 @@ pub fn decode(params: &[u8], payload: &[u8], n: usize) -> Result<Vec<f32>> {
     let group = read_group_params(params)?;
     let scales = read_scales(payload, n, group, n as u64)?;
     let values = &payload[2 * scales.len()..];
-    Ok(values
-        .iter()
-        .enumerate()
-        .map(|(i, &q)| f32::from(q as i8) * scales[i / group])
-        .collect())
+    let mut out = Vec::with_capacity(n);
+    for (chunk, &s) in values.chunks(group).zip(&scales) {
+        out.extend(chunk.iter().map(|&q| f32::from(q as i8) * s));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

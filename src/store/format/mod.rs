@@ -9,6 +9,8 @@ mod table;
 mod writer;
 
 use std::ops::Range;
+
+use rayon::prelude::*;
 use std::path::Path;
 
 use safetensors::Dtype as SafetensorsDtype;
@@ -363,26 +365,62 @@ impl Container {
         self.decode_payload(ctx, i, &p, want_bytes)
     }
 
-    fn decode_payload(&self, ctx: &Context, i: usize, p: &[u8], _bytes: bool) -> Result<Decoded> {
+    fn decode_payload(&self, ctx: &Context, i: usize, p: &[u8], bytes: bool) -> Result<Decoded> {
         let e = &self.entries[i];
         if e.blocks.is_empty() {
             return self.decode_piece(ctx, i, p, &e.shape, e.offset);
         }
-        let mut values = Vec::new();
-        let mut bytes = Vec::new();
-        for (b, block) in e.blocks.iter().enumerate() {
+        if e.codec() == Some(CodecId::Raw) {
+            let mut out = Vec::with_capacity(p.len());
+            for (b, block) in e.blocks.iter().enumerate() {
+                let start = (block.offset - e.offset) as usize;
+                let piece = &p[start..start + block.length as usize];
+                if let Decoded::Bytes(v) =
+                    self.decode_piece(ctx, i, piece, &e.block_shape(b), block.offset)?
+                {
+                    out.extend_from_slice(&v);
+                }
+            }
+            return Ok(Decoded::Bytes(out));
+        }
+        // Lossy blocks decode in parallel, each straight into its rows of
+        // the output (in the tensor's dtype when bytes are wanted), so the
+        // tensor is held once besides its payload.
+        let row: usize = e.shape.iter().skip(1).product();
+        let n = e.blocks.last().map_or(0, |b| b.rows.end) * row;
+        let esz = if bytes {
+            dtype::byte_len(e.dtype, 1).unwrap_or(4) as usize
+        } else {
+            4
+        };
+        let decode = |b: usize, block: &Block| -> Result<Vec<f32>> {
             let start = (block.offset - e.offset) as usize;
             let piece = &p[start..start + block.length as usize];
             match self.decode_piece(ctx, i, piece, &e.block_shape(b), block.offset)? {
-                Decoded::Values(v) => values.extend_from_slice(&v),
-                Decoded::Bytes(v) => bytes.extend_from_slice(&v),
+                Decoded::Values(v) if v.len() == block.rows.len() * row => Ok(v),
+                _ => Err(Error::Format {
+                    path: self.path.clone(),
+                    tensor: Some(e.name.clone()),
+                    offset: block.offset,
+                    detail: format!("row block {b} does not decode to its rows"),
+                }),
             }
-        }
-        Ok(if e.codec() == Some(CodecId::Raw) {
-            Decoded::Bytes(bytes)
+        };
+        if bytes {
+            let mut out = vec![0u8; n * esz];
+            fill_blocks(&e.blocks, row * esz, &mut out, |b, block, dst| {
+                dst.copy_from_slice(&dtype::from_f32(e.dtype, &decode(b, block)?));
+                Ok(())
+            })?;
+            Ok(Decoded::Bytes(out))
         } else {
-            Decoded::Values(values)
-        })
+            let mut out = vec![0f32; n];
+            fill_blocks(&e.blocks, row, &mut out, |b, block, dst| {
+                dst.copy_from_slice(&decode(b, block)?);
+                Ok(())
+            })?;
+            Ok(Decoded::Values(out))
+        }
     }
 
     /// Decodes one complete codec payload `p` of `shape` that starts at file
@@ -431,6 +469,26 @@ impl Container {
         let values = codec::decode(ctx, codec, &e.params, p, shape).map_err(wrap)?;
         Ok(Decoded::Values(values))
     }
+}
+
+/// Cuts `out` into the rows of each block (`per_row` items a row) and
+/// fills the pieces in parallel with `f(block index, block, piece)`.
+fn fill_blocks<T: Send>(
+    blocks: &[Block],
+    per_row: usize,
+    out: &mut [T],
+    f: impl Fn(usize, &Block, &mut [T]) -> Result<()> + Sync,
+) -> Result<()> {
+    let mut parts = Vec::with_capacity(blocks.len());
+    let mut rest = out;
+    for (b, block) in blocks.iter().enumerate() {
+        let (dst, tail) = rest.split_at_mut(block.rows.len() * per_row);
+        parts.push((b, block, dst));
+        rest = tail;
+    }
+    parts
+        .into_par_iter()
+        .try_for_each(|(b, block, dst)| f(b, block, dst))
 }
 
 enum Decoded {

@@ -1,0 +1,528 @@
+//! [`Search::Estimate`](super::auto::Search::Estimate): rank every
+//! candidate by a cheap estimate ([`super::estimate`]), encode only the
+//! cheapest in full, check its bound on the real reconstruction in the
+//! tensor's dtype, and fall back to the next estimate when it misses.
+//!
+//! The quantiser and the INT8/INT4 layouts are encoded directly as row
+//! blocks, in parallel, and checked block by block, so a large tensor
+//! never has a second full-size copy besides its values and payload.
+
+use safetensors::Dtype as SafetensorsDtype;
+
+use super::auto::{
+    encode_for, encode_method, rel_target, Candidate, Choice, Grouping, Method, Request,
+};
+use super::codec::{self, blocks, CodecId, Encoded};
+use super::error_mode::{self, ErrorMode, ErrorSums};
+use super::estimate::{self, Estimate, Sample};
+use super::format::MAX_ELEMENTS_PER_BYTE;
+use crate::backend::Context;
+use crate::error::Result;
+
+/// Full encodings tried at most (cheapest estimates first).
+const MAX_WINNERS: usize = 3;
+/// Encodings per method while aiming lower after a miss.
+const TRIES: usize = 5;
+
+/// One candidate with its estimate.
+struct Ranked {
+    method: Method,
+    est: Estimate,
+    /// A step for the whole tensor derived from the sample's (quantiser,
+    /// Lorenzo).
+    step: Option<f64>,
+}
+
+/// See the module documentation; arguments as for
+/// [`super::auto::choose_with`]. `None` for a large tensor the smoothness
+/// test passes: the caller searches exhaustively.
+///
+/// # Errors
+/// Device failures; candidates that cannot encode are skipped.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn choose(
+    ctx: &Context,
+    req: &Request,
+    dt: SafetensorsDtype,
+    values: &[f32],
+    shape: &[usize],
+    raw_bytes: &[u8],
+    done: &mut dyn FnMut(usize, usize),
+) -> Result<Option<Choice>> {
+    let n = values.len();
+    let norm = codec::quant::norm_par(values);
+    // The raw form is built only if it wins: it is a copy of the tensor.
+    let raw_size = codec::raw::encode(&[]).stored_bytes() + raw_bytes.len() as u64;
+    let s = estimate::sample(values, raw_bytes, shape);
+    let s_norm = codec::quant::norm(&s.values);
+    let smooth = estimate::smooth(&s);
+    if smooth && !s.whole {
+        // Whole-tensor transforms are not judged fairly on slabs of rows:
+        // smooth data is left to the exhaustive search.
+        return Ok(None);
+    }
+    // Pruning pays only when most values are negligible.
+    let small = match req.mode {
+        ErrorMode::RelL2 => req.bound * s_norm / (s.values.len().max(1) as f64).sqrt(),
+        _ => req.bound,
+    };
+    let sparse = 2 * s.values.iter().filter(|x| f64::from(x.abs()) <= small).count() > s.values.len();
+    let last = shape.last().copied().unwrap_or(1);
+    let methods = req.family.methods();
+    let mut ranked = Vec::new();
+    let mut candidates = Vec::new();
+    for (i, &method) in methods.iter().enumerate() {
+        done(i, methods.len() + 1);
+        if method == Method::Raw
+            || (method == Method::F16
+                && !matches!(dt, SafetensorsDtype::F32 | SafetensorsDtype::F64))
+            || (method.needs_smooth_data() && !smooth)
+            || (method == Method::Prune && !sparse)
+            || (req.mode == ErrorMode::AbsMax
+                && method.error_driven()
+                && !matches!(method, Method::Quant | Method::Lorenzo | Method::Interp))
+        {
+            continue;
+        }
+        let Some(r) = estimate_one(ctx, req, method, dt, &s, s_norm, n, norm, last)? else {
+            continue;
+        };
+        candidates.push(Candidate {
+            method,
+            bytes: r.est.bytes.round() as u64,
+            error: r.est.error,
+        });
+        // Fixed layouts measured on a part of the tensor keep a margin.
+        let margin = if s.whole || method.error_driven() {
+            1.0
+        } else {
+            0.97
+        };
+        let slack = if method.error_driven() { 1.01 } else { 1.0 };
+        if r.est.error <= req.bound * margin * slack && r.est.bytes < raw_size as f64 {
+            ranked.push(r);
+        }
+    }
+    ranked.sort_by(|a, b| a.est.bytes.total_cmp(&b.est.bytes));
+    done(methods.len(), methods.len() + 1);
+    // Encode the cheapest estimate; go on to the next while the best real
+    // size so far is above what the next one is estimated to take.
+    let mut best: Option<Full> = None;
+    for r in ranked.iter().take(MAX_WINNERS) {
+        if best
+            .as_ref()
+            .is_some_and(|b| r.est.bytes >= b.0.stored_bytes() as f64)
+        {
+            break;
+        }
+        if let Some(full) =
+            encode_checked(ctx, req, r, dt, values, shape, raw_bytes, norm, &mut candidates)?
+        {
+            let size = full.0.stored_bytes();
+            if size < raw_size && best.as_ref().is_none_or(|b| size < b.0.stored_bytes()) {
+                best = Some(full);
+            }
+        }
+    }
+    if let Some((enc, rows, lengths, error)) = best {
+        return Ok(Some(Choice {
+            encoded: enc,
+            error,
+            candidates,
+            block_rows: rows,
+            block_lengths: lengths,
+        }));
+    }
+    Ok(Some(Choice {
+        encoded: codec::raw::encode(raw_bytes),
+        error: 0.0,
+        candidates,
+        block_rows: 0,
+        block_lengths: Vec::new(),
+    }))
+}
+
+/// The target an error-driven codec aims at for `n` values of norm `norm`
+/// (just inside the bound), or `None` when it cannot aim at this mode.
+fn target(req: &Request, method: Method, n: usize, norm: f64) -> Option<f64> {
+    let t = if !method.error_driven() {
+        0.0
+    } else if req.mode == ErrorMode::AbsMax {
+        req.bound
+    } else {
+        rel_target(req, n, norm)?
+    };
+    Some(t * (1.0 - 1e-6))
+}
+
+/// The estimate of `method` on the sample (`None`: it cannot encode it).
+#[allow(clippy::too_many_arguments)]
+fn estimate_one(
+    ctx: &Context,
+    req: &Request,
+    method: Method,
+    dt: SafetensorsDtype,
+    s: &Sample,
+    s_norm: f64,
+    n: usize,
+    norm: f64,
+    last: usize,
+) -> Result<Option<Ranked>> {
+    let Some(t) = target(req, method, s.values.len(), s_norm) else {
+        return Ok(None);
+    };
+    if method == Method::Quant {
+        return Ok(quant_estimate(req, dt, s, s_norm, n, norm, t));
+    }
+    let mut failure = None;
+    let mut step = None;
+    let est = estimate::sampled(
+        s,
+        n,
+        dt,
+        req.mode,
+        |v, sh| match encode_for(ctx, method, req, v, sh, t) {
+            Ok(e) => Some(e),
+            Err(e) if e.is_device_failure() => {
+                failure = Some(e);
+                None
+            }
+            Err(_) => None,
+        },
+        |e, sh| {
+            let back = codec::decode(ctx, e.codec, &e.params, &e.payload, sh).ok()?;
+            if e.codec == CodecId::Lorenzo && req.mode != ErrorMode::AbsMax {
+                // The same error per element on the whole tensor: the
+                // step scales with the RMS the bound allows.
+                let rms = |norm: f64, n: usize| norm / (n as f64).sqrt();
+                step = codec::quant::read_step(&e.params)
+                    .ok()
+                    .filter(|_| s_norm > 0.0 && norm > 0.0)
+                    .map(|d| d * rms(norm, n) / rms(s_norm, s.values.len()));
+            }
+            Some(back)
+        },
+    );
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    let Some(mut est) = est else {
+        return Ok(None);
+    };
+    if let Some(b) = estimate::fixed_bytes(method, n, last) {
+        est.bytes = b;
+    }
+    Ok(Some(Ranked { method, est, step }))
+}
+
+/// The quantiser's estimate: its step solved on the sample (then scaled to
+/// the whole tensor's RMS), the entropy of the quantised sample, and the
+/// frequency tables of the row blocks.
+fn quant_estimate(
+    req: &Request,
+    dt: SafetensorsDtype,
+    s: &Sample,
+    s_norm: f64,
+    n: usize,
+    norm: f64,
+    t: f64,
+) -> Option<Ranked> {
+    let fixed = (req.mode == ErrorMode::AbsMax).then_some(2.0 * t);
+    let (d, bits) = codec::quant::estimate(&s.values, t, fixed)?;
+    let back: Vec<f32> = codec::quant::quantise(&s.values, d)?
+        .into_iter()
+        .map(|q| codec::quant::dequantise(q, d))
+        .collect();
+    let error = error_mode::measure(req.mode, dt, &s.raw, &back);
+    let symbols = 2f64.powf(bits).min(4096.0);
+    let blocks = n.div_ceil(blocks::BLOCK_ELEMENTS) as f64;
+    let rms = |norm: f64, n: usize| norm / (n as f64).sqrt();
+    let step = (fixed.is_none() && s_norm > 0.0 && norm > 0.0)
+        .then(|| d * rms(norm, n) / rms(s_norm, s.values.len()));
+    Some(Ranked {
+        method: Method::Quant,
+        est: Estimate {
+            bytes: 8.0 + bits * n as f64 / 8.0 + blocks * (16.0 + 2.0 * symbols),
+            error,
+        },
+        step,
+    })
+}
+
+/// An encoding of the whole tensor: payload in one piece or row blocks.
+type Full = (Encoded, u64, Vec<u64>, f64);
+
+/// Encodes `r.method` on the whole tensor, aiming lower (by the measured
+/// excess) up to [`TRIES`] times while the real error misses the bound.
+/// Every full encoding is recorded in `candidates`.
+#[allow(clippy::too_many_arguments)]
+fn encode_checked(
+    ctx: &Context,
+    req: &Request,
+    r: &Ranked,
+    dt: SafetensorsDtype,
+    values: &[f32],
+    shape: &[usize],
+    raw_bytes: &[u8],
+    norm: f64,
+    candidates: &mut Vec<Candidate>,
+) -> Result<Option<Full>> {
+    let n = values.len();
+    let Some(t0) = target(req, r.method, n, norm) else {
+        return Ok(None);
+    };
+    let tries = if r.method.error_driven() { TRIES } else { 1 };
+    let mut k = 1.0f64;
+    for _ in 0..tries {
+        let enc = match encode_full(
+            ctx,
+            req,
+            r,
+            dt,
+            raw_bytes,
+            values,
+            shape,
+            t0 * k,
+            r.step.map(|d| d * k),
+            norm,
+        ) {
+            Ok(enc) => enc,
+            Err(e) if e.is_device_failure() => return Err(e),
+            Err(_) => return Ok(None),
+        };
+        let (enc, rows, lengths, error) = match enc {
+            Whole(enc) => {
+                if n as u64 > (enc.payload.len() as u64).saturating_mul(MAX_ELEMENTS_PER_BYTE) {
+                    return Ok(None);
+                }
+                let back = match codec::decode(ctx, enc.codec, &enc.params, &enc.payload, shape) {
+                    Ok(b) => b,
+                    Err(e) if e.is_device_failure() => return Err(e),
+                    Err(_) => return Ok(None),
+                };
+                let error = error_mode::measure(req.mode, dt, raw_bytes, &back);
+                (enc, 0, Vec::new(), error)
+            }
+            Blocks(s) => {
+                let Some(sums) = blocks::error_sums(ctx, &s, dt, raw_bytes, shape) else {
+                    return Ok(None);
+                };
+                (s.encoded, s.rows, s.lengths, sums.error(req.mode))
+            }
+            Checked(s, sums) => (s.encoded, s.rows, s.lengths, sums.error(req.mode)),
+        };
+        candidates.push(Candidate {
+            method: r.method,
+            bytes: enc.stored_bytes(),
+            error,
+        });
+        if error <= req.bound {
+            return Ok(Some((enc, rows, lengths, error)));
+        }
+        if !(error.is_finite() && t0 > 0.0) {
+            return Ok(None);
+        }
+        k *= (req.bound / error).min(1.0) * (1.0 - 2e-4);
+    }
+    Ok(None)
+}
+
+enum FullEncoding {
+    Whole(Encoded),
+    Blocks(blocks::Split),
+    /// Row blocks with the error sums of their reconstruction.
+    Checked(blocks::Split, ErrorSums),
+}
+use FullEncoding::{Blocks, Checked, Whole};
+
+/// One full encoding of `r.method` aiming at `target` (or with `step`).
+#[allow(clippy::too_many_arguments)]
+fn encode_full(
+    ctx: &Context,
+    req: &Request,
+    r: &Ranked,
+    dt: SafetensorsDtype,
+    raw_bytes: &[u8],
+    values: &[f32],
+    shape: &[usize],
+    target: f64,
+    step: Option<f64>,
+    norm: f64,
+) -> Result<FullEncoding> {
+    let split = |codec: CodecId, params: Vec<u8>| {
+        req.blocks
+            .then(|| blocks::encode_split(codec, &params, values, shape))
+            .flatten()
+    };
+    let unsupported = |detail: String| crate::Error::CodecUnsupported {
+        codec: "auto",
+        detail,
+    };
+    match r.method {
+        Method::Quant => {
+            let d = if req.mode == ErrorMode::AbsMax {
+                2.0 * target
+            } else {
+                // The sample's step, corrected by one pass over the tensor;
+                // the block encoder measures the real error.
+                step.and_then(|g| codec::quant::correct_step(values, norm, target, g))
+                    .or_else(|| codec::quant::solve_step_fast(values, target, None))
+                    .ok_or_else(|| unsupported(format!("no quant step meets {target}")))?
+            };
+            let checked = req
+                .blocks
+                .then(|| blocks::encode_quant_checked(d, values, shape, dt, raw_bytes))
+                .flatten();
+            match checked {
+                Some((s, sums)) => Ok(Checked(s, sums)),
+                None => codec::quant::encode_with_step(values, d).map(|(e, _)| Whole(e)),
+            }
+        }
+        Method::Int8(g) | Method::Int4(g) => {
+            // The parameter block is the group size.
+            let group = match g {
+                Grouping::PerRow => shape.last().copied().unwrap_or(1).max(1),
+                Grouping::Group(k) => k,
+            };
+            let codec = if matches!(r.method, Method::Int8(_)) {
+                CodecId::Int8
+            } else {
+                CodecId::Int4
+            };
+            match split(codec, (group as u32).to_le_bytes().to_vec()) {
+                Some(s) => Ok(Blocks(s)),
+                None => encode_method(ctx, r.method, values, shape, 0.0).map(Whole),
+            }
+        }
+        Method::Lorenzo if step.is_some() => {
+            codec::lorenzo::encode_with_step(values, shape, step.unwrap_or(1.0)).map(Whole)
+        }
+        m => encode_for(ctx, m, req, values, shape, target).map(Whole),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::auto::{choose_with, Family, Search};
+    use super::*;
+    use crate::store::codec::test_data::{gaussian, smooth};
+
+    fn bytes(v: &[f32]) -> Vec<u8> {
+        v.iter().flat_map(|x| x.to_le_bytes()).collect()
+    }
+
+    fn request(bound: f64, search: Search, mode: ErrorMode) -> Request {
+        Request {
+            family: Family::Auto,
+            mode,
+            bound,
+            keep: None,
+            search,
+            blocks: true,
+        }
+    }
+
+    /// Test fields: weights with per-row scales and heavy tails, a smooth
+    /// field, a smooth field with noise, a constant and a tiny tensor.
+    fn fields() -> Vec<(&'static str, Vec<usize>, Vec<f32>)> {
+        let g = gaussian(600 * 700, 11);
+        let weights: Vec<f32> = g
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| x * x.abs().sqrt() * (0.5 + (i / 700 % 7) as f32 * 0.2) * 0.02)
+            .collect();
+        let noisy: Vec<f32> = smooth(300, 1000)
+            .iter()
+            .zip(&g)
+            .map(|(s, n)| s + 0.05 * n)
+            .collect();
+        vec![
+            ("weights", vec![600, 700], weights),
+            ("smooth", vec![384, 512], smooth(384, 512)),
+            ("noisy", vec![300, 1000], noisy),
+            ("constant", vec![100, 30], vec![0.25; 3000]),
+            ("prime", vec![7, 13], gaussian(91, 3)),
+        ]
+    }
+
+    #[test]
+    fn estimated_choice_is_near_the_exhaustive_best_and_in_bound() {
+        let ctx = Context::cpu();
+        for (name, shape, x) in fields() {
+            let raw = bytes(&x);
+            for bound in [1e-2, 1e-3] {
+                for mode in [ErrorMode::RelL2, ErrorMode::AbsMax] {
+                    let bound = if mode == ErrorMode::AbsMax {
+                        bound * x.iter().fold(0.0f64, |m, v| m.max(f64::from(v.abs())))
+                    } else {
+                        bound
+                    };
+                    let dt = SafetensorsDtype::F32;
+                    let fast = request(bound, Search::Estimate, mode);
+                    let full = request(bound, Search::Exhaustive, mode);
+                    let a = choose_with(&ctx, &fast, dt, &x, &shape, &raw, &mut |_, _| {}).unwrap();
+                    let b = choose_with(&ctx, &full, dt, &x, &shape, &raw, &mut |_, _| {}).unwrap();
+                    let (sa, sb) = (a.encoded.stored_bytes(), b.encoded.stored_bytes());
+                    assert!(
+                        sa as f64 <= sb as f64 * 1.05 + 64.0,
+                        "{name} {mode} {bound}: estimated {} {sa} B, exhaustive {} {sb} B",
+                        a.encoded.codec,
+                        b.encoded.codec
+                    );
+                    // The bound holds on the real reconstruction.
+                    let back = if a.block_lengths.is_empty() {
+                        if a.encoded.codec == CodecId::Raw {
+                            x.clone()
+                        } else {
+                            let e = &a.encoded;
+                            codec::decode(&ctx, e.codec, &e.params, &e.payload, &shape).unwrap()
+                        }
+                    } else {
+                        let mut v = Vec::new();
+                        let mut at = 0usize;
+                        for (k, &len) in a.block_lengths.iter().enumerate() {
+                            let first = k * a.block_rows as usize;
+                            let mut bs = shape.clone();
+                            bs[0] = (a.block_rows as usize).min(shape[0] - first);
+                            let e = &a.encoded;
+                            let piece = &e.payload[at..at + len as usize];
+                            v.extend(codec::decode(&ctx, e.codec, &e.params, piece, &bs).unwrap());
+                            at += len as usize;
+                        }
+                        v
+                    };
+                    let err = error_mode::measure(mode, dt, &raw, &back);
+                    assert!(err <= bound, "{name} {mode}: {err} > {bound}");
+                    // Block sums are added in another order than one pass.
+                    assert!(
+                        (err - a.error).abs() <= 1e-9 * err.max(1e-300),
+                        "{name} {mode}: reported {} measured {err}",
+                        a.error
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn output_is_the_same_for_any_thread_count() {
+        let ctx = Context::cpu();
+        for (name, shape, x) in fields() {
+            let raw = bytes(&x);
+            let req = request(1e-3, Search::Estimate, ErrorMode::RelL2);
+            let run = |threads: usize| {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                pool.install(|| {
+                    choose_with(&ctx, &req, SafetensorsDtype::F32, &x, &shape, &raw, &mut |_, _| {})
+                        .unwrap()
+                })
+            };
+            let (a, b) = (run(1), run(3));
+            assert_eq!(a.encoded, b.encoded, "{name}");
+            assert_eq!(a.block_lengths, b.block_lengths, "{name}");
+        }
+    }
+}
