@@ -48,7 +48,11 @@ fn cpu_seconds() -> f64 {
     // Fields after the command name (which may hold spaces) in parentheses.
     let rest = s.rsplit_once(')').map_or("", |(_, r)| r);
     let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(f64::NAN);
+    let ticks = |i: usize| {
+        f.get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
     // utime and stime are fields 14 and 15 of the line, 12 and 13 here.
     (ticks(11) + ticks(12)) / 100.0
 }
@@ -122,7 +126,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         let mut report = None;
         let c = measure(|| {
-            report = Some(store::compress_file(&ctx, &input, &output, &options, &mut |_| {}));
+            report = Some(store::compress_file(
+                &ctx,
+                &input,
+                &output,
+                &options,
+                &mut |_| {},
+            ));
         });
         let report = report.expect("ran")?;
         let d = measure(|| {

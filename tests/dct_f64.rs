@@ -82,7 +82,10 @@ fn check(ctx: &Context, inverse: bool) {
             } else {
                 ctx.dctn_f64(&mut t, axes).unwrap();
             }
-            let log_n: f64 = axes.iter().map(|&a| (shape[a] as f64).log2().max(1.0)).sum();
+            let log_n: f64 = axes
+                .iter()
+                .map(|&a| (shape[a] as f64).log2().max(1.0))
+                .sum();
             let err = rms_relative(t.data(), &expected);
             assert!(
                 err <= 1e-15 * log_n,

@@ -98,7 +98,11 @@ impl BlockCirculant {
 
     fn __repr__(&self) -> String {
         let (p, q, n) = self.inner.blocks();
-        format!("BlockCirculant(blocks=({p}, {q}), n={n}, shape=({}, {}))", p * n, q * n)
+        format!(
+            "BlockCirculant(blocks=({p}, {q}), n={n}, shape=({}, {}))",
+            p * n,
+            q * n
+        )
     }
 }
 

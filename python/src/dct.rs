@@ -40,8 +40,12 @@ fn mirrored(norm: &str) -> &str {
 /// The element types the DCT runs in.
 trait DctFloat: Element + Copy + Default + Send + Sync + std::ops::MulAssign + PartialEq {
     fn of(f: f64) -> Self;
-    fn dctn(ctx: &fft_tensor::Context, t: &mut Tensor<Self>, axes: &[usize], inverse: bool)
-        -> fft_tensor::Result<()>;
+    fn dctn(
+        ctx: &fft_tensor::Context,
+        t: &mut Tensor<Self>,
+        axes: &[usize],
+        inverse: bool,
+    ) -> fft_tensor::Result<()>;
 }
 
 impl DctFloat for f32 {

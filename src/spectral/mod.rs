@@ -399,7 +399,8 @@ impl Context {
                 unitary_factor(shape),
             ),
             Transform::Rfft => Spectrum::Complex(
-                self.rfftn(&tensor, &axes, Normalization::Ortho)?.into_data(),
+                self.rfftn(&tensor, &axes, Normalization::Ortho)?
+                    .into_data(),
                 1.0,
             ),
         };

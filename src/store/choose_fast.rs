@@ -66,7 +66,12 @@ pub(super) fn choose(
         ErrorMode::RelL2 => req.bound * s_norm / (s.values.len().max(1) as f64).sqrt(),
         _ => req.bound,
     };
-    let sparse = 2 * s.values.iter().filter(|x| f64::from(x.abs()) <= small).count() > s.values.len();
+    let sparse = 2 * s
+        .values
+        .iter()
+        .filter(|x| f64::from(x.abs()) <= small)
+        .count()
+        > s.values.len();
     let last = shape.last().copied().unwrap_or(1);
     let methods = req.family.methods();
     let mut ranked = Vec::new();
@@ -115,9 +120,17 @@ pub(super) fn choose(
         {
             break;
         }
-        if let Some(full) =
-            encode_checked(ctx, req, r, dt, values, shape, raw_bytes, norm, &mut candidates)?
-        {
+        if let Some(full) = encode_checked(
+            ctx,
+            req,
+            r,
+            dt,
+            values,
+            shape,
+            raw_bytes,
+            norm,
+            &mut candidates,
+        )? {
             let size = full.0.stored_bytes();
             if size < raw_size && best.as_ref().is_none_or(|b| size < b.0.stored_bytes()) {
                 best = Some(full);
@@ -516,8 +529,16 @@ mod tests {
                     .build()
                     .unwrap();
                 pool.install(|| {
-                    choose_with(&ctx, &req, SafetensorsDtype::F32, &x, &shape, &raw, &mut |_, _| {})
-                        .unwrap()
+                    choose_with(
+                        &ctx,
+                        &req,
+                        SafetensorsDtype::F32,
+                        &x,
+                        &shape,
+                        &raw,
+                        &mut |_, _| {},
+                    )
+                    .unwrap()
                 })
             };
             let (a, b) = (run(1), run(3));

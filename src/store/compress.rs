@@ -360,9 +360,17 @@ fn encode_tensor(
                 let c = std::thread::scope(|s| {
                     let worker = s.spawn(move || {
                         pool.install(|| {
-                            auto::choose_with(ctx, rq, t.dtype, vals, &t.shape, bytes, &mut |d, n| {
-                                let _ = tx.send((d, n));
-                            })
+                            auto::choose_with(
+                                ctx,
+                                rq,
+                                t.dtype,
+                                vals,
+                                &t.shape,
+                                bytes,
+                                &mut |d, n| {
+                                    let _ = tx.send((d, n));
+                                },
+                            )
                         })
                     });
                     for (d, n) in rx {
@@ -375,7 +383,14 @@ fn encode_tensor(
                 drop(values);
                 let meta = (c.block_rows, c.block_lengths);
                 return Ok(finish(
-                    t, bytes, c.encoded, c.error, mode, bound, meta, c.candidates,
+                    t,
+                    bytes,
+                    c.encoded,
+                    c.error,
+                    mode,
+                    bound,
+                    meta,
+                    c.candidates,
                 ));
             }
         }

@@ -142,7 +142,11 @@ pub fn smooth(s: &Sample) -> bool {
         return false;
     }
     let mean = x.iter().map(|&v| f64::from(v)).sum::<f64>() / n as f64;
-    let var = x.iter().map(|&v| (f64::from(v) - mean).powi(2)).sum::<f64>() / n as f64;
+    let var = x
+        .iter()
+        .map(|&v| (f64::from(v) - mean).powi(2))
+        .sum::<f64>()
+        / n as f64;
     if var == 0.0 {
         return true; // constant: everything is cheap, let the codecs decide
     }

@@ -46,8 +46,8 @@ use serde_json::json;
 pub use auto::{Candidate, Family, Grouping, Method};
 pub use compress::{compress_file, decompress_file, CompressOptions, OutputKind, VectorPolicy};
 pub use error_mode::ErrorMode;
-pub use rd::{rate_distortion, rd_csv, RdPoint, RD_TARGETS};
 pub use format::{Container, ContainerWriter, Entry};
+pub use rd::{rate_distortion, rd_csv, RdPoint, RD_TARGETS};
 pub use safetensors_io::SafetensorsFile;
 
 use crate::backend::Context;

@@ -188,9 +188,8 @@ pub fn rate_distortion(
                         }
                         let (_, _, m, target) = series[k];
                         let r = if m.error_driven() {
-                            point(ctx, m, t.dtype, sv, &sshape, target)?.map(|(b, e)| {
-                                ((b as f64 * scale).ceil() as u64, e)
-                            })
+                            point(ctx, m, t.dtype, sv, &sshape, target)?
+                                .map(|(b, e)| ((b as f64 * scale).ceil() as u64, e))
                         } else {
                             point(ctx, m, t.dtype, &values, &t.shape, target)?
                         };
@@ -251,14 +250,16 @@ pub fn rate_distortion(
         );
     Ok(names
         .zip(acc)
-        .map(|((curve, setting, fixed), (size, error, sampled))| RdPoint {
-            curve,
-            setting,
-            ratio: original as f64 / size.max(1) as f64,
-            error,
-            fixed,
-            sampled,
-        })
+        .map(
+            |((curve, setting, fixed), (size, error, sampled))| RdPoint {
+                curve,
+                setting,
+                ratio: original as f64 / size.max(1) as f64,
+                error,
+                fixed,
+                sampled,
+            },
+        )
         .collect())
 }
 

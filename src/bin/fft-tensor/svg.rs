@@ -72,8 +72,10 @@ fn marker(i: usize, x: f64, y: f64, color: &str, title: &str) -> String {
 fn covered(a: &[&&RdPoint], b: &[&&RdPoint]) -> bool {
     let near = |x: f64, y: f64| (x / y).ln().abs() < 0.02;
     !a.is_empty()
-        && a.iter()
-            .all(|p| b.iter().any(|q| near(p.ratio, q.ratio) && near(p.error, q.error)))
+        && a.iter().all(|p| {
+            b.iter()
+                .any(|q| near(p.ratio, q.ratio) && near(p.error, q.error))
+        })
 }
 
 fn esc(s: &str) -> String {

@@ -166,7 +166,6 @@ impl DctPlanner {
 }
 
 impl<T: FftNum + Default> DctPlanner<T> {
-
     /// Returns the cached plan for `len >= 1`, building it on first use.
     fn plan(&mut self, len: usize) -> Arc<DctPlan<T>> {
         let fft_planner = &mut self.fft_planner;

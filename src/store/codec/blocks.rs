@@ -56,7 +56,12 @@ pub fn split(enc: &Encoded, values: &[f32], shape: &[usize]) -> Option<Split> {
 /// payload), or `None` when the codec has no row-block form, the tensor is
 /// one block, or a block cannot be encoded. The blocks are the same for
 /// any thread count.
-pub fn encode_split(codec: CodecId, params: &[u8], values: &[f32], shape: &[usize]) -> Option<Split> {
+pub fn encode_split(
+    codec: CodecId,
+    params: &[u8],
+    values: &[f32],
+    shape: &[usize],
+) -> Option<Split> {
     let (rows, f): (usize, Box<BlockEncoder<'static, ()>>) = match codec {
         CodecId::Quant => {
             let step = quant::read_step(params).ok()?;
@@ -126,7 +131,11 @@ pub fn encode_quant_checked(
             Some((out, sums))
         },
     )?;
-    Some((s, sums.into_iter().fold(ErrorSums::default(), ErrorSums::merge)))
+    Some((
+        s,
+        sums.into_iter()
+            .fold(ErrorSums::default(), ErrorSums::merge),
+    ))
 }
 
 /// Encodes one row block: `(block index, its values)` to its payload and a
@@ -200,12 +209,17 @@ pub fn error_sums(
             let mut bs = shape.to_vec();
             bs[0] = rows;
             let e = &s.encoded;
-            let back = super::decode(ctx, e.codec, &e.params, &e.payload[at..at + len], &bs).ok()?;
+            let back =
+                super::decode(ctx, e.codec, &e.params, &e.payload[at..at + len], &bs).ok()?;
             let orig = &original[first * row * esz..(first + rows) * row * esz];
             Some(error_mode::sums(dtype, orig, &back))
         })
         .collect();
-    Some(sums?.into_iter().fold(ErrorSums::default(), ErrorSums::merge))
+    Some(
+        sums?
+            .into_iter()
+            .fold(ErrorSums::default(), ErrorSums::merge),
+    )
 }
 
 fn gcd(a: usize, b: usize) -> usize {

@@ -347,12 +347,7 @@ fn check_shape(data_len: usize, shape: &[usize]) -> Result<()> {
 /// [`Error::InvalidArgument`] when `shape` does not hold `data`;
 /// [`Error::CodecUnsupported`] for non-finite values or a step out of range
 /// for them.
-pub fn encode_config<T: Sample>(
-    data: &[T],
-    shape: &[usize],
-    d: f64,
-    c: Config,
-) -> Result<Encoded> {
+pub fn encode_config<T: Sample>(data: &[T], shape: &[usize], d: f64, c: Config) -> Result<Encoded> {
     check_shape(data.len(), shape)?;
     check_finite(data)?;
     if !(d.is_finite() && d > 0.0) {
@@ -530,7 +525,10 @@ fn check_bound(bound: Bound) -> Result<()> {
         Bound::RelL2(v) | Bound::AbsMax(v) => v,
     };
     if !(v.is_finite() && v > 0.0) {
-        return Err(Error::invalid("bound", format!("{v} is not finite and positive")));
+        return Err(Error::invalid(
+            "bound",
+            format!("{v} is not finite and positive"),
+        ));
     }
     Ok(())
 }
@@ -605,7 +603,10 @@ fn read_params(params: &[u8]) -> Result<(f64, Config)> {
         return Err(params_err(0, format!("unknown predictor {pred}")));
     }
     if !(d.is_finite() && d > 0.0) {
-        return Err(params_err(1, format!("step {d} is not finite and positive")));
+        return Err(params_err(
+            1,
+            format!("step {d} is not finite and positive"),
+        ));
     }
     if !(1.0..=4.0).contains(&alpha) {
         return Err(params_err(9, format!("alpha {alpha} outside 1 ..= 4")));
@@ -646,7 +647,10 @@ pub fn decode_f64(params: &[u8], payload: &[u8], shape: &[usize]) -> Result<Vec<
     // Every element takes at least one coded bit's share: a stream this
     // short cannot hold this many (guards the allocation).
     if n / 8192 > payload.len() {
-        return Err(payload_err(payload.len(), "payload too short for the shape"));
+        return Err(payload_err(
+            payload.len(),
+            "payload too short for the shape",
+        ));
     }
     let mut dec = Decoder::new(payload);
     let mut m = IntModel::new(CONTEXTS);
@@ -665,7 +669,10 @@ pub fn decode_f64(params: &[u8], payload: &[u8], shape: &[usize]) -> Result<Vec<
         ));
     }
     if let Some(i) = y.iter().position(|v| !v.is_finite()) {
-        return Err(payload_err(0, format!("element {i} decodes to a non-finite value")));
+        return Err(payload_err(
+            0,
+            format!("element {i} decodes to a non-finite value"),
+        ));
     }
     Ok(y)
 }

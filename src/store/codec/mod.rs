@@ -408,7 +408,10 @@ pub fn describe(codec: CodecId, params: &[u8], payload: Option<&[u8]>, shape: &[
             Err(_) => codec.to_string(),
         },
         CodecId::Interp => match interp::read_step(params) {
-            Ok(s) => format!("interp {} step {s:.2e}", if params[0] == 1 { "cubic" } else { "linear" }),
+            Ok(s) => format!(
+                "interp {} step {s:.2e}",
+                if params[0] == 1 { "cubic" } else { "linear" }
+            ),
             Err(_) => codec.to_string(),
         },
         CodecId::Prune => match params.try_into() {

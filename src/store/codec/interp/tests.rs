@@ -45,7 +45,10 @@ fn every_element_within_the_pointwise_bound_at_any_shape_and_scale() {
                 let y = decode_f64(&e.params, &e.payload, shape).unwrap();
                 for (i, (&a, &v)) in x.iter().zip(&y).enumerate() {
                     let err = (f64::from(a) - v).abs();
-                    assert!(err <= b * (1.0 + 1e-9), "{shape:?} {scale} {i}: {err} > {b}");
+                    assert!(
+                        err <= b * (1.0 + 1e-9),
+                        "{shape:?} {scale} {i}: {err} > {b}"
+                    );
                 }
             }
             let e = encode(&x, shape, Bound::AbsMax(1e-4 * scale)).unwrap();
@@ -77,7 +80,9 @@ fn relative_bound_holds_after_rounding_and_lands_near_it() {
 
 #[test]
 fn f64_input_is_measured_in_f64() {
-    let x: Vec<f64> = (0..500).map(|i| 1.0 + (i as f64 * 0.01).sin() * 1e-9).collect();
+    let x: Vec<f64> = (0..500)
+        .map(|i| 1.0 + (i as f64 * 0.01).sin() * 1e-9)
+        .collect();
     let e = encode(&x, &[500], Bound::AbsMax(1e-12)).unwrap();
     let y = decode_f64(&e.params, &e.payload, &[500]).unwrap();
     for (a, b) in x.iter().zip(&y) {
@@ -96,7 +101,9 @@ fn empty_zero_and_constant_tensors() {
     let e = encode::<f32>(&[], &[0], Bound::RelL2(1e-3)).unwrap();
     assert!(decode(&e.params, &e.payload, &[0]).unwrap().is_empty());
     let e = encode::<f32>(&[], &[3, 0, 2], Bound::AbsMax(1e-3)).unwrap();
-    assert!(decode(&e.params, &e.payload, &[3, 0, 2]).unwrap().is_empty());
+    assert!(decode(&e.params, &e.payload, &[3, 0, 2])
+        .unwrap()
+        .is_empty());
     let z = vec![0.0f32; 4096];
     let e = encode(&z, &[64, 64], Bound::RelL2(1e-3)).unwrap();
     assert_eq!(decode(&e.params, &e.payload, &[64, 64]).unwrap(), z);
