@@ -11,7 +11,8 @@ gradients are computed.
 Block-circulant weights (``BlockCirculant``: ``p x q`` blocks of ``n x n``
 circulant matrices kept as their first columns, ``n`` times smaller than
 dense) multiply through real FFTs: ``circulant_matmul`` and the layer
-``CirculantLinear``."""
+``CirculantLinear``; ``circulant_projection`` finds the block-circulant
+weight closest to a dense one."""
 
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ from ._interop import as_array, contiguous, warn_once
 QuantizedWeight = _native.QuantizedWeight
 
 __all__ = ["matmul", "matmul_quantized", "quantize", "QuantizedWeight", "Linear",
-           "BlockCirculant", "circulant", "circulant_matmul", "CirculantLinear"]
+           "BlockCirculant", "circulant", "circulant_matmul", "circulant_projection",
+           "CirculantLinear"]
 
 BlockCirculant = _native.BlockCirculant
 
@@ -197,6 +199,36 @@ def circulant(columns: Any) -> "BlockCirculant":
     if ca.ndim == 1:
         ca = ca.reshape(1, 1, -1)
     return _native.BlockCirculant(ca)
+
+
+def circulant_projection(w: Any, n: int) -> np.ndarray:
+    """The first columns ``[p, q, n]`` of the block-circulant matrix closest
+    to the dense ``w`` (``p n x q n``) in the Frobenius norm: each block's
+    column ``c[m]`` is the mean of the block's ``m``-th wrapped diagonal
+    ``W[r, (r - m) mod n]`` (the orthogonal projection onto circulant
+    matrices), computed in float64 and returned as float32 for
+    :func:`circulant` or :class:`CirculantLinear`.
+
+    An already block-circulant ``w`` comes back exactly (up to float32
+    rounding). Raises ValueError when ``w`` is not 2-D, ``n`` is not
+    positive or does not divide both dimensions, or ``w`` holds NaN or
+    infinity."""
+    wa = np.asarray(as_array(w)[0])
+    if wa.ndim != 2:
+        raise ValueError(f"circulant_projection: w must be 2-D, got shape {wa.shape}")
+    n = int(n)
+    rows, cols = wa.shape
+    if n <= 0 or rows % n or cols % n:
+        raise ValueError(f"circulant_projection: block size {n} must be positive and divide "
+                         f"both dimensions of w {wa.shape}")
+    w64 = wa.astype(np.float64, copy=False)
+    if not np.isfinite(w64).all():
+        raise ValueError("circulant_projection: w holds NaN or infinity")
+    p, q = rows // n, cols // n
+    blocks = w64.reshape(p, n, q, n).transpose(0, 2, 1, 3)
+    r = np.arange(n)
+    diagonal = (r[:, None] - r[None, :]) % n  # [r, m] -> column k = (r - m) mod n
+    return blocks[:, :, r[:, None], diagonal].mean(axis=2).astype(np.float32)
 
 
 def circulant_matmul(x: Any, w: "BlockCirculant", bias: Any = None) -> Any:

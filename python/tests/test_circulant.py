@@ -74,3 +74,34 @@ def test_circulant_errors():
         ft.linalg.circulant_matmul(np.zeros((3, 8), np.float32), np.zeros((4, 8)))
     with pytest.raises(ValueError):
         ft.linalg.CirculantLinear(np.ones((1, 2, 4), np.float32), np.zeros(3, np.float32))
+
+
+@pytest.mark.parametrize("p,q,n", [(1, 1, 1), (1, 1, 7), (2, 3, 5), (3, 2, 16)])
+def test_circulant_projection_is_the_least_squares_circulant(rng, p, q, n):
+    w = rng.standard_normal((p * n, q * n))
+    cols = ft.linalg.circulant_projection(w, n)
+    assert cols.shape == (p, q, n) and cols.dtype == np.float32
+    # The residual is orthogonal to every block circulant: projecting it again gives zero,
+    # and the projection is the mean of each wrapped diagonal, so no circulant is closer.
+    resid = w - dense_of(cols.astype(np.float64))
+    assert np.abs(ft.linalg.circulant_projection(resid, n)).max() < 1e-6 * np.abs(w).max()
+    other = dense_of(cols.astype(np.float64) + 0.01 * rng.standard_normal((p, q, n)))
+    assert np.linalg.norm(w - other) > np.linalg.norm(resid)
+
+
+@pytest.mark.parametrize("scale", [1e-30, 1.0, 1e30])
+def test_circulant_projection_of_a_circulant_is_exact(rng, scale):
+    cols = (scale * rng.standard_normal((2, 3, 9))).astype(np.float32)
+    got = ft.linalg.circulant_projection(dense_of(cols.astype(np.float64)), 9)
+    assert rel_error(got, cols) < 1e-7
+
+
+def test_circulant_projection_errors():
+    with pytest.raises(ValueError, match="2-D"):
+        ft.linalg.circulant_projection(np.zeros(8), 4)
+    with pytest.raises(ValueError, match="divide"):
+        ft.linalg.circulant_projection(np.zeros((8, 6)), 4)
+    with pytest.raises(ValueError, match="divide"):
+        ft.linalg.circulant_projection(np.zeros((8, 8)), 0)
+    with pytest.raises(ValueError, match="NaN"):
+        ft.linalg.circulant_projection(np.full((4, 4), np.inf), 2)
