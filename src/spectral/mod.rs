@@ -277,6 +277,24 @@ impl Parseval {
         }
     }
 
+    /// The length of the last axis of the coefficients and the weight
+    /// [`Self::weighted`] gives a coefficient in column `c` of it: what a
+    /// pass over all coefficients uses instead of locating each one.
+    pub(crate) fn columns(&self) -> (usize, impl Fn(usize) -> f64 + Sync + '_) {
+        let h1 = self.coef_shape[self.coef_shape.len() - 1];
+        let fft = self.transform == Transform::Rfft;
+        let weight = move |c: usize| {
+            // Bins on the slices at 0 and n/2 weigh their own energy (see
+            // `bin`), interior bins twice theirs.
+            if !fft || c == 0 || (self.n_last.is_multiple_of(2) && c == h1 - 1) {
+                1.0
+            } else {
+                2.0
+            }
+        };
+        (h1, weight)
+    }
+
     /// Weighted energy of coefficient `p` with squared magnitude `e`.
     pub(crate) fn weighted(&self, p: usize, e: f64) -> f64 {
         match self.bin(p) {
