@@ -372,11 +372,7 @@ impl Context {
         options: &CompressOptions,
     ) -> Result<SparseSpectral> {
         // One pass: the energy is finite exactly when every value is.
-        let energy: f64 = tensor
-            .data()
-            .par_chunks(1 << 16)
-            .map(sum_of_squares)
-            .sum();
+        let energy: f64 = tensor.data().par_chunks(1 << 16).map(sum_of_squares).sum();
         if !energy.is_finite() {
             let i = tensor
                 .data()
@@ -463,7 +459,11 @@ impl Context {
 fn sum_of_squares(values: &[f32]) -> f64 {
     let mut lanes = [0.0f64; 4];
     let quads = values.chunks_exact(4);
-    let rest: f64 = quads.remainder().iter().map(|&v| f64::from(v).powi(2)).sum();
+    let rest: f64 = quads
+        .remainder()
+        .iter()
+        .map(|&v| f64::from(v).powi(2))
+        .sum();
     for q in quads {
         for (lane, &v) in lanes.iter_mut().zip(q) {
             *lane += f64::from(v) * f64::from(v);
