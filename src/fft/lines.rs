@@ -8,8 +8,9 @@
 //! padded by a cache line, so a power-of-two length does not put every line
 //! in the same cache set), transformed there and scattered back. With many
 //! blocks of `len x inner` elements the blocks are spread over threads; with
-//! few, slabs of columns are gathered and transformed in parallel and then
-//! written back in parallel by rows, so the slab stays in cache.
+//! few, the groups of columns of a block are: each task gathers, transforms
+//! and writes back its own columns, so a pass is one parallel region with no
+//! copy of the block beyond each thread's group.
 //!
 //! [`transform_axis`] works in place (same length and element type in and
 //! out); [`map_axis`] reads lines of one length and type and writes lines of
@@ -74,8 +75,8 @@ pub(crate) enum Strategy {
     ContiguousParallel,
     /// Strided axis, many blocks: whole `len x inner` blocks per task.
     BlockParallel,
-    /// Strided axis, few blocks: the lines of each block are gathered into a
-    /// slab buffer in parallel, transformed, and scattered back by rows.
+    /// Strided axis, few blocks: the groups of columns of each block in
+    /// parallel, each gathered, transformed and written back by one task.
     SlabParallel,
 }
 
@@ -106,13 +107,6 @@ fn layout<T>(len: usize) -> (usize, usize) {
     let pad = (PADDING_BYTES / size).max(1);
     let group = (COLUMN_GROUP_BYTES / size / len.max(1)).clamp(MIN_COLUMN_GROUP, MAX_COLUMN_GROUP);
     (group, len.next_multiple_of(pad) + pad)
-}
-
-/// Groups per slab: at least one per thread and about [`COLUMN_GROUP_BYTES`]
-/// per thread.
-fn groups_per_slab<T>(threads: usize, group: usize, stride: usize) -> usize {
-    let size = std::mem::size_of::<T>().max(1);
-    (threads * COLUMN_GROUP_BYTES / size / (group * stride).max(1)).max(threads)
 }
 
 /// Copies columns `column_start..column_start + width` of the row-major
@@ -179,14 +173,14 @@ pub(crate) fn transform_axis<K: LineKernel>(kernel: &K, data: &mut [K::Elem], in
     transform_axis_with(kernel, data, inner, strategy, threads);
 }
 
-/// As [`transform_axis`] with a given strategy; `threads` sizes the slabs of
-/// [`Strategy::SlabParallel`].
+/// As [`transform_axis`] with a given strategy, chosen for `_threads`
+/// threads (the parallel strategies run on the current rayon pool).
 pub(crate) fn transform_axis_with<K: LineKernel>(
     kernel: &K,
     data: &mut [K::Elem],
     inner: usize,
     strategy: Strategy,
-    threads: usize,
+    _threads: usize,
 ) {
     let len = kernel.len();
     let block_len = len * inner;
@@ -218,7 +212,7 @@ pub(crate) fn transform_axis_with<K: LineKernel>(
         }
         Strategy::SlabParallel => {
             for block in data.chunks_exact_mut(block_len) {
-                transform_block_by_slabs(kernel, block, inner, threads);
+                transform_block_by_slabs(kernel, block, inner);
             }
         }
     }
@@ -242,66 +236,104 @@ fn transform_block<K: LineKernel>(
     }
 }
 
-/// Transforms the columns of one `len x inner` block in parallel: slabs of
-/// columns are gathered and transformed group by group in parallel, then
-/// written back in parallel by rows.
-fn transform_block_by_slabs<K: LineKernel>(
-    kernel: &K,
-    block: &mut [K::Elem],
-    inner: usize,
-    threads: usize,
-) {
-    let (group, stride) = layout::<K::Elem>(kernel.len());
-    let threads = threads.max(1);
-    let slab_width = (groups_per_slab::<K::Elem>(threads, group, stride) * group).min(inner);
-    let mut slab = vec![K::Elem::default(); slab_width * stride];
-    for column_start in (0..inner).step_by(slab_width) {
-        let width = slab_width.min(inner - column_start);
-        let slab_lines = &mut slab[..width * stride];
-        let source: &[K::Elem] = block;
-        slab_lines
-            .par_chunks_mut(group * stride)
-            .enumerate()
-            .for_each_init(
-                || kernel.new_work(),
-                |work, (group_index, lines)| {
-                    gather_columns(
-                        source,
-                        inner,
-                        column_start + group_index * group,
-                        lines,
-                        stride,
-                    );
-                    kernel.transform(lines, stride, work);
-                },
-            );
-        scatter_rows(&slab[..width * stride], stride, block, inner, column_start);
+/// A block shared by the tasks of one parallel pass over its columns, each
+/// of which reads and writes only its own columns.
+#[derive(Clone, Copy)]
+struct SharedColumns<T> {
+    ptr: *mut T,
+    rows: usize,
+    row_len: usize,
+}
+
+// SAFETY: tasks only touch disjoint column ranges (see `read` and `write`),
+// and the block outlives the parallel region.
+unsafe impl<T: Send> Send for SharedColumns<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for SharedColumns<T> {}
+
+impl<T: Copy> SharedColumns<T> {
+    fn new(block: &mut [T], row_len: usize) -> Self {
+        SharedColumns {
+            ptr: block.as_mut_ptr(),
+            rows: block.len() / row_len,
+            row_len,
+        }
+    }
+
+    /// As [`gather_columns`] on the shared block.
+    ///
+    /// # Safety
+    /// No other task writes columns `column_start..column_start + width`
+    /// (`width = lines.len() / line_stride`, inside the rows) meanwhile.
+    unsafe fn read(&self, column_start: usize, lines: &mut [T], line_stride: usize) {
+        let width = lines.len() / line_stride;
+        assert!(column_start + width <= self.row_len && self.rows <= line_stride);
+        for row_index in 0..self.rows {
+            // SAFETY: inside the block (checked above); nobody writes these
+            // columns meanwhile (the caller's promise).
+            let source = unsafe {
+                std::slice::from_raw_parts(
+                    self.ptr.add(row_index * self.row_len + column_start),
+                    width,
+                )
+            };
+            for (line, &value) in lines.chunks_exact_mut(line_stride).zip(source) {
+                line[row_index] = value;
+            }
+        }
+    }
+
+    /// As [`scatter_columns`] (from row 0) on the shared block.
+    ///
+    /// # Safety
+    /// No other task reads or writes columns `column_start..column_start +
+    /// width` meanwhile.
+    unsafe fn write(&self, lines: &[T], line_stride: usize, column_start: usize) {
+        let width = lines.len() / line_stride;
+        assert!(column_start + width <= self.row_len && self.rows <= line_stride);
+        for chunk_start in (0..width).step_by(SCATTER_COLUMNS) {
+            let chunk_width = SCATTER_COLUMNS.min(width - chunk_start);
+            let chunk_lines =
+                &lines[chunk_start * line_stride..(chunk_start + chunk_width) * line_stride];
+            for row_index in 0..self.rows {
+                // SAFETY: inside the block (checked above) and owned by this
+                // task (the caller's promise).
+                let destination = unsafe {
+                    std::slice::from_raw_parts_mut(
+                        self.ptr
+                            .add(row_index * self.row_len + column_start + chunk_start),
+                        chunk_width,
+                    )
+                };
+                for (value, line) in destination
+                    .iter_mut()
+                    .zip(chunk_lines.chunks_exact(line_stride))
+                {
+                    *value = line[row_index];
+                }
+            }
+        }
     }
 }
 
-/// Writes gathered lines back into `block` (rows of `inner`), in parallel by rows.
-fn scatter_rows<T: Copy + Send + Sync>(
-    lines: &[T],
-    stride: usize,
-    block: &mut [T],
-    inner: usize,
-    column_start: usize,
-) {
-    let width = lines.len() / stride;
-    let rows_per_task = (TASK_MIN_ELEMENTS / width).max(1);
-    block
-        .par_chunks_mut(rows_per_task * inner)
-        .enumerate()
-        .for_each(|(task, rows)| {
-            scatter_columns(
-                lines,
-                stride,
-                task * rows_per_task,
-                rows,
-                inner,
-                column_start,
-            );
-        });
+/// Transforms the columns of one `len x inner` block in parallel, one
+/// group of columns per task: gathered, transformed and written back by it.
+fn transform_block_by_slabs<K: LineKernel>(kernel: &K, block: &mut [K::Elem], inner: usize) {
+    let (group, stride) = layout::<K::Elem>(kernel.len());
+    let shared = SharedColumns::new(block, inner);
+    (0..inner.div_ceil(group)).into_par_iter().for_each_init(
+        || (vec![K::Elem::default(); group * stride], kernel.new_work()),
+        |(gathered, work), group_index| {
+            let column_start = group_index * group;
+            let width = group.min(inner - column_start);
+            let lines = &mut gathered[..width * stride];
+            // SAFETY: each task owns the columns of its group.
+            unsafe { shared.read(column_start, lines, stride) };
+            kernel.transform(lines, stride, work);
+            // SAFETY: as above.
+            unsafe { shared.write(lines, stride, column_start) };
+        },
+    );
 }
 
 /// Maps every line along the middle axis of `src` viewed as
@@ -319,14 +351,14 @@ pub(crate) fn map_axis<K: MapKernel>(kernel: &K, src: &[K::In], dst: &mut [K::Ou
     map_axis_with(kernel, src, dst, inner, strategy, threads);
 }
 
-/// As [`map_axis`] with a given strategy and thread count.
+/// As [`map_axis`] with a given strategy, chosen for `_threads` threads.
 pub(crate) fn map_axis_with<K: MapKernel>(
     kernel: &K,
     src: &[K::In],
     dst: &mut [K::Out],
     inner: usize,
     strategy: Strategy,
-    threads: usize,
+    _threads: usize,
 ) {
     let (n, m) = kernel.lens();
     let (group, _) = layout::<K::Out>(n.max(m));
@@ -370,7 +402,7 @@ pub(crate) fn map_axis_with<K: MapKernel>(
                 .chunks_exact(in_block)
                 .zip(dst.chunks_exact_mut(out_block))
             {
-                map_block_by_slabs(kernel, s, d, inner, group, threads);
+                map_block_by_slabs(kernel, s, d, inner, group);
             }
         }
     }
@@ -394,36 +426,35 @@ fn map_block<K: MapKernel>(
     }
 }
 
-/// Maps the columns of one block in parallel: groups of columns are gathered
-/// and mapped into a slab in parallel, then written back in parallel by rows.
+/// Maps the columns of one block in parallel, one group of columns per
+/// task: gathered from `src`, mapped and written into its columns of `dst`.
 fn map_block_by_slabs<K: MapKernel>(
     kernel: &K,
     src: &[K::In],
     dst: &mut [K::Out],
     inner: usize,
     group: usize,
-    threads: usize,
 ) {
     let (n, m) = kernel.lens();
-    let threads = threads.max(1);
-    let slab_width = (groups_per_slab::<K::Out>(threads, group, m) * group).min(inner);
-    let mut slab = vec![K::Out::default(); slab_width * m];
-    for column_start in (0..inner).step_by(slab_width) {
-        let width = slab_width.min(inner - column_start);
-        slab[..width * m]
-            .par_chunks_mut(group * m)
-            .enumerate()
-            .for_each_init(
-                || (vec![K::In::default(); group * n], kernel.new_work()),
-                |(ins, work), (group_index, outs)| {
-                    let lines = outs.len() / m;
-                    let ins = &mut ins[..lines * n];
-                    gather_columns(src, inner, column_start + group_index * group, ins, n);
-                    kernel.map(ins, outs, work);
-                },
-            );
-        scatter_rows(&slab[..width * m], m, dst, inner, column_start);
-    }
+    let shared = SharedColumns::new(dst, inner);
+    (0..inner.div_ceil(group)).into_par_iter().for_each_init(
+        || {
+            (
+                vec![K::In::default(); group * n],
+                vec![K::Out::default(); group * m],
+                kernel.new_work(),
+            )
+        },
+        |(ins, outs, work), group_index| {
+            let column_start = group_index * group;
+            let width = group.min(inner - column_start);
+            let (ins, outs) = (&mut ins[..width * n], &mut outs[..width * m]);
+            gather_columns(src, inner, column_start, ins, n);
+            kernel.map(ins, outs, work);
+            // SAFETY: each task owns the columns of its group.
+            unsafe { shared.write(outs, m, column_start) };
+        },
+    );
 }
 
 #[cfg(test)]

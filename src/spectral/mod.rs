@@ -277,6 +277,24 @@ impl Parseval {
         }
     }
 
+    /// What [`Self::weighted`] gives a coefficient by its column alone, for
+    /// a pass over all coefficients: the length of the last axis of the
+    /// coefficients, the weight of a column inside it, and the columns that
+    /// weigh differently, with their weight.
+    pub(crate) fn column_weights(&self) -> (usize, f64, Vec<(usize, f64)>) {
+        let h1 = self.coef_shape[self.coef_shape.len() - 1];
+        if self.transform == Transform::Dct {
+            return (h1, 1.0, Vec::new());
+        }
+        // Bins on the slices at 0 and n/2 weigh their own energy (see
+        // `bin`), interior bins twice theirs.
+        let mut edges = vec![(0, 1.0)];
+        if self.n_last.is_multiple_of(2) && h1 > 1 {
+            edges.push((h1 - 1, 1.0));
+        }
+        (h1, 2.0, edges)
+    }
+
     /// Weighted energy of coefficient `p` with squared magnitude `e`.
     pub(crate) fn weighted(&self, p: usize, e: f64) -> f64 {
         match self.bin(p) {
@@ -354,11 +372,7 @@ impl Context {
         options: &CompressOptions,
     ) -> Result<SparseSpectral> {
         // One pass: the energy is finite exactly when every value is.
-        let energy: f64 = tensor
-            .data()
-            .par_chunks(1 << 16)
-            .map(|c| c.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>())
-            .sum();
+        let energy: f64 = tensor.data().par_chunks(1 << 16).map(sum_of_squares).sum();
         if !energy.is_finite() {
             let i = tensor
                 .data()
@@ -438,6 +452,24 @@ impl Context {
             }
         }
     }
+}
+
+/// The sum of the squares of `values` in f64, in four lanes (so it
+/// vectorises).
+fn sum_of_squares(values: &[f32]) -> f64 {
+    let mut lanes = [0.0f64; 4];
+    let quads = values.chunks_exact(4);
+    let rest: f64 = quads
+        .remainder()
+        .iter()
+        .map(|&v| f64::from(v).powi(2))
+        .sum();
+    for q in quads {
+        for (lane, &v) in lanes.iter_mut().zip(q) {
+            *lane += f64::from(v) * f64::from(v);
+        }
+    }
+    lanes.iter().sum::<f64>() + rest
 }
 
 /// `1/sqrt(N)` for a tensor of `shape`: what makes the FFT unitary.

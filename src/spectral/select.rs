@@ -2,12 +2,13 @@
 
 use half::f16;
 use rayon::prelude::*;
+use rustfft::num_complex::Complex32;
 
 use super::{
     components, format, CompressOptions, Keep, Parseval, SparseSpectral, Spectrum, StoredPrecision,
 };
 use crate::error::{Error, Result};
-use crate::topk::{magnitude_key_complex, magnitude_key_f32, top_k_cpu_complex, top_k_cpu_f32};
+use crate::topk::{magnitude_key_complex, magnitude_key_f32, top_k_positions_cpu};
 
 /// Validates a keep setting against the coefficient count.
 pub(crate) fn check_keep(keep: Keep, coefs: usize) -> Result<()> {
@@ -75,28 +76,33 @@ pub(crate) fn finish(
 ) -> SparseSpectral {
     let comps = components(options.transform);
     let parseval = Parseval::new(options.transform, shape);
-    let max = raw_values.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    let max = raw_values
+        .par_chunks(1 << 16)
+        .map(|c| c.iter().fold(0.0f32, |m, v| m.max(v.abs())))
+        .reduce(|| 0.0, f32::max);
     let scale = scale_for(options.value_type, max);
-    let energy_of = |i: usize| -> f64 {
-        raw_values[i * comps..(i + 1) * comps]
-            .iter()
-            .map(|&v| f64::from(v).powi(2))
-            .sum()
-    };
-    let values: Vec<f32> = raw_values
-        .par_iter()
-        .map(|&v| round_value(options.value_type, scale, v))
-        .collect();
+    // The values are rounded in place, a chunk of positions per task, with
+    // the error terms of each kept coefficient taken on the way.
+    const CHUNK: usize = 1 << 14;
+    let mut values = raw_values;
     let (relief, rounding) = positions
-        .par_iter()
-        .enumerate()
-        .map(|(i, &p)| {
-            let kept = |q: usize| positions.binary_search(&(q as u64)).is_ok();
-            let relief = parseval.split_pair_relief(p as usize, energy_of(i), kept);
-            let r2: f64 = (i * comps..(i + 1) * comps)
-                .map(|j| (f64::from(values[j]) - f64::from(raw_values[j])).powi(2))
-                .sum();
-            (relief, parseval.weighted(p as usize, r2))
+        .par_chunks(CHUNK)
+        .zip(values.par_chunks_mut(CHUNK * comps))
+        .map(|(chunk, chunk_values)| {
+            let (mut relief, mut rounding) = (0.0f64, 0.0f64);
+            for (&p, v) in chunk.iter().zip(chunk_values.chunks_exact_mut(comps)) {
+                let kept = |q: usize| positions.binary_search(&(q as u64)).is_ok();
+                let e: f64 = v.iter().map(|&x| f64::from(x).powi(2)).sum();
+                relief += parseval.split_pair_relief(p as usize, e, kept);
+                let mut r2 = 0.0f64;
+                for x in v.iter_mut() {
+                    let r = round_value(options.value_type, scale, *x);
+                    r2 += (f64::from(r) - f64::from(*x)).powi(2);
+                    *x = r;
+                }
+                rounding += parseval.weighted(p as usize, r2);
+            }
+            (relief, rounding)
         })
         .reduce(|| (0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
     let err2 = (dropped - relief).max(0.0) + rounding;
@@ -144,6 +150,17 @@ impl Spectrum {
         match self {
             Spectrum::Real(v) => out.push(v[p]),
             Spectrum::Complex(v, s) => out.extend([v[p].re * s, v[p].im * s]),
+        }
+    }
+
+    /// [`Self::push_values`] into a slice of the component count.
+    fn write_values(&self, p: usize, out: &mut [f32]) {
+        match self {
+            Spectrum::Real(v) => out[0] = v[p],
+            Spectrum::Complex(v, s) => {
+                out[0] = v[p].re * s;
+                out[1] = v[p].im * s;
+            }
         }
     }
 
@@ -217,16 +234,8 @@ pub(crate) fn from_spectrum(
     let parseval = Parseval::new(options.transform, shape);
     let positions: Vec<u64> = match (options.keep, direct_count(options.keep, coefs)) {
         (_, Some(k)) => match spectrum {
-            Spectrum::Real(v) => top_k_cpu_f32(v, k)?
-                .positions
-                .into_iter()
-                .map(u64::from)
-                .collect(),
-            Spectrum::Complex(v, _) => top_k_cpu_complex(v, k)?
-                .positions
-                .into_iter()
-                .map(u64::from)
-                .collect(),
+            Spectrum::Real(v) => top_k_positions_cpu(v, k)?,
+            Spectrum::Complex(v, _) => top_k_positions_cpu(v, k)?,
         },
         (Keep::RelativeError(target), None) => {
             let total: f64 = (0..coefs)
@@ -318,34 +327,126 @@ pub(crate) fn from_spectrum(
         }
         _ => unreachable!("direct_count covers the other settings"),
     };
-    let values: Vec<f32> = positions
-        .par_chunks(1 << 14)
-        .flat_map_iter(|chunk| {
-            let mut values = Vec::with_capacity(chunk.len() * comps);
-            for &p in chunk {
-                spectrum.push_values(p as usize, &mut values);
+    let mut values = vec![0.0f32; positions.len() * comps];
+    values
+        .par_chunks_mut((1 << 14) * comps)
+        .zip(positions.par_chunks(1 << 14))
+        .for_each(|(out, chunk)| {
+            for (o, &p) in out.chunks_exact_mut(comps).zip(chunk) {
+                spectrum.write_values(p as usize, o);
             }
-            values
-        })
-        .collect();
-    // Energy of everything not kept: each chunk walks its share of the
-    // sorted kept positions alongside its coefficients.
-    const CHUNK: usize = 1 << 16;
-    let dropped: f64 = (0..coefs.div_ceil(CHUNK))
-        .into_par_iter()
-        .map(|c| {
-            let (start, end) = (c * CHUNK, ((c + 1) * CHUNK).min(coefs));
-            let mut next = positions.partition_point(|&p| (p as usize) < start);
-            let mut sum = 0.0f64;
-            for p in start..end {
-                if next < positions.len() && positions[next] as usize == p {
-                    next += 1;
-                } else {
-                    sum += parseval.weighted(p, spectrum.energy(p));
-                }
-            }
-            sum
-        })
-        .sum();
+        });
+    let dropped = match spectrum {
+        Spectrum::Real(v) => dropped_energy(&parseval, &positions, v, |x| f64::from(*x).powi(2)),
+        Spectrum::Complex(v, s) => {
+            let e = |z: &Complex32| f64::from(z.re).powi(2) + f64::from(z.im).powi(2);
+            dropped_energy(&parseval, &positions, v, e) * f64::from(*s).powi(2)
+        }
+    };
     Ok(finish(shape, options, positions, values, dropped, energy))
+}
+
+/// Weighted energy of every coefficient of `values` not kept, with the
+/// energy of one coefficient `energy(v)`: per chunk, the kept positions are
+/// marked in a mask, and each row's share of the chunk is summed at the
+/// interior weight (in lanes, so it vectorises), then corrected at the
+/// columns that weigh differently.
+fn dropped_energy<E: Sync>(
+    parseval: &Parseval,
+    positions: &[u64],
+    values: &[E],
+    energy: impl Fn(&E) -> f64 + Sync,
+) -> f64 {
+    const CHUNK: usize = 1 << 16;
+    const LANES: usize = 4;
+    let coefs = values.len();
+    let (row, interior, edges) = parseval.column_weights();
+    let unkept_sum = |values: &[E], kept: &[bool]| -> f64 {
+        let mut lanes = [0.0f64; LANES];
+        let (v4, k4) = (values.chunks_exact(LANES), kept.chunks_exact(LANES));
+        let (v_rest, k_rest) = (v4.remainder(), k4.remainder());
+        for (v, k) in v4.zip(k4) {
+            for j in 0..LANES {
+                let e = energy(&v[j]);
+                lanes[j] += if k[j] { 0.0 } else { e };
+            }
+        }
+        let mut sum = lanes.iter().sum::<f64>();
+        for (v, &k) in v_rest.iter().zip(k_rest) {
+            sum += if k { 0.0 } else { energy(v) };
+        }
+        sum
+    };
+    (0..coefs.div_ceil(CHUNK))
+        .into_par_iter()
+        .map_init(
+            || vec![false; CHUNK],
+            |mask, c| {
+                let (start, end) = (c * CHUNK, ((c + 1) * CHUNK).min(coefs));
+                let first = positions.partition_point(|&p| (p as usize) < start);
+                let last = first + positions[first..].partition_point(|&p| (p as usize) < end);
+                let kept = &mut mask[..end - start];
+                kept.fill(false);
+                for &p in &positions[first..last] {
+                    kept[p as usize - start] = true;
+                }
+                let mut sum = 0.0f64;
+                let mut p = start;
+                while p < end {
+                    let column = p % row;
+                    let segment_end = (p + row - column).min(end);
+                    let (a, b) = (p - start, segment_end - start);
+                    sum += interior * unkept_sum(&values[p..segment_end], &kept[a..b]);
+                    for &(edge, weight) in &edges {
+                        let q = p - column + edge;
+                        if (p..segment_end).contains(&q) && !kept[q - start] {
+                            sum += (weight - interior) * energy(&values[q]);
+                        }
+                    }
+                    p = segment_end;
+                }
+                sum
+            },
+        )
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spectral::Transform;
+    use crate::testing::SplitMix64;
+
+    #[test]
+    fn dropped_energy_is_the_weighted_sum_of_what_is_not_kept() {
+        let cases: [(&[usize], Transform); 6] = [
+            (&[70, 2000], Transform::Rfft),
+            (&[5, 8], Transform::Rfft),
+            (&[3, 7], Transform::Rfft),
+            (&[4, 3, 1], Transform::Rfft),
+            (&[9], Transform::Rfft),
+            (&[300, 301], Transform::Dct),
+        ];
+        let mut rng = SplitMix64(3);
+        for (shape, transform) in cases {
+            let parseval = Parseval::new(transform, shape);
+            let coefs: usize = super::super::coefficient_shape(shape, transform)
+                .iter()
+                .product();
+            let values: Vec<Complex32> = rng.complex_vec(coefs);
+            let positions: Vec<u64> = (0..coefs as u64)
+                .filter(|p| (p * 2654435761) % 5 == 0)
+                .collect();
+            let e = |z: &Complex32| f64::from(z.re).powi(2) + f64::from(z.im).powi(2);
+            let got = dropped_energy(&parseval, &positions, &values, e);
+            let expected: f64 = (0..coefs)
+                .filter(|p| positions.binary_search(&(*p as u64)).is_err())
+                .map(|p| parseval.weighted(p, e(&values[p])))
+                .sum();
+            assert!(
+                (got - expected).abs() <= 1e-12 * expected,
+                "{shape:?} {transform:?}: {got} vs {expected}"
+            );
+        }
+    }
 }
