@@ -69,6 +69,14 @@ pub(crate) enum Io {
     Contiguous,
     /// Strided lines (neighbouring threads take neighbouring lines).
     Strided,
+    /// Output only: the spectrum `Z` of each line is that of a real row of
+    /// `2n` points read as `n` complex pairs; written as the row's half
+    /// spectrum `X[k] = E[k] + W_2n^k O[k]`, `k = 0..=n`, with
+    /// `E[k] = (Z[k] + conj Z[n-k]) / 2` and `O[k] = -i (Z[k] - conj Z[n-k]) / 2`,
+    /// in contiguous rows of `n + 1` (the post-processing of
+    /// `rfft_post.wgsl` fused into the pass). `W_2n^k` sits at
+    /// `stage_off + n + k` in the twiddle table.
+    HalfSpectrum,
 }
 
 /// What a dispatch of a generated kernel does beyond its stages. Known when
@@ -228,7 +236,7 @@ fn main(
     let last = radices.len() - 1;
     for (stage, &radix) in radices.iter().enumerate() {
         let global_in = stage == 0;
-        let global_out = stage == last;
+        let global_out = stage == last && v.output != Io::HalfSpectrum;
         // Strided lines are walked line-fastest in the stages that touch
         // them, so neighbouring threads touch neighbouring addresses.
         let order =
@@ -249,9 +257,46 @@ fn main(
         }
         write_tile(s, shape, radix, span, order);
         let _ = writeln!(s, "    workgroupBarrier();");
+        if stage == last {
+            half_spectrum(s, shape);
+        }
         span *= radix;
     }
     let _ = writeln!(s, "}}");
+}
+
+/// The half spectra of [`Io::HalfSpectrum`] from the tile (the lines'
+/// spectra in natural order): one output point per thread and step.
+fn half_spectrum(s: &mut String, shape: &Shape) {
+    let Shape {
+        n, lines, wg, v, ..
+    } = *shape;
+    let h1 = n + 1;
+    let total = lines * h1;
+    for i in 0..total.div_ceil(wg) {
+        let guard = !v.exact || (i + 1) * wg > total;
+        let _ = writeln!(s, "    {{");
+        let _ = writeln!(s, "        let e = li + {}u;", i * wg);
+        if guard {
+            let _ = writeln!(s, "        if e < lines_here * {h1}u {{");
+        } else {
+            let _ = writeln!(s, "        {{");
+        }
+        let _ = write!(
+            s,
+            "            let c = e / {h1}u;
+            let k = e % {h1}u;
+            let zk = lines[slot(c * {n}u + k % {n}u)];
+            let zm = lines[slot(c * {n}u + ({n}u - k) % {n}u)];
+            let zc = vec2<f32>(zm.x, -zm.y);
+            let d = zk - zc;
+            let o = vec2<f32>(0.5 * d.y, -0.5 * d.x);
+            let w = twiddles[params.stage_off + {n}u + k];
+            dst[(first_line + c) * {h1}u + k] = (0.5 * (zk + zc) + cmul(w, o)) * params.scale;
+"
+        );
+        close(s);
+    }
 }
 
 /// How a stage's butterflies are spread over the threads.
@@ -305,6 +350,7 @@ fn line_base(io: Io, n: u32, out: bool) -> String {
     let b = "(first_line + c)";
     match (io, out) {
         (Io::Rows, _) => format!("{b} * {n}u"),
+        (Io::HalfSpectrum, _) => format!("{b} * {}u", n + 1),
         (_, false) => format!("line_offset({b}, params.in_s0, params.in_s1, params.in_s2)"),
         (_, true) => format!("line_offset({b}, params.out_s0, params.out_s1, params.out_s2)"),
     }
@@ -450,16 +496,18 @@ mod tests {
         let variants = [Io::Rows, Io::Contiguous, Io::Strided]
             .into_iter()
             .flat_map(|input| {
-                [Io::Rows, Io::Strided].into_iter().flat_map(move |output| {
-                    [false, true].into_iter().flat_map(move |exact| {
-                        [None, Some((64, 7))].into_iter().map(move |twist| Variant {
-                            input,
-                            output,
-                            exact,
-                            twist,
+                [Io::Rows, Io::Strided, Io::HalfSpectrum]
+                    .into_iter()
+                    .flat_map(move |output| {
+                        [false, true].into_iter().flat_map(move |exact| {
+                            [None, Some((64, 7))].into_iter().map(move |twist| Variant {
+                                input,
+                                output,
+                                exact,
+                                twist,
+                            })
                         })
                     })
-                })
             });
         let lengths = [2usize, 3, 8, 13, 60, 96, 143, 1000, 2187, 3584, 4095, 4096];
         for (n, variant) in lengths
