@@ -30,13 +30,20 @@ use crate::shaders::{Kernel, FFT_SHARED};
 /// The cache key of a generated kernel and the kernel.
 type Generated = ((u32, u32, u32, Twiddles, Variant), &'static Kernel);
 
-/// Largest radix of a generated stage.
+/// Largest power-of-two radix of a generated stage.
 pub(crate) const MAX_RADIX: u32 = 16;
+/// Largest odd radix of a generated stage (a product of odd primes: 9, 15,
+/// 21, 25, 27). A thread then holds at most 32 values in any tile of up to
+/// 4096 points: a stage of radix R > 16 has at most 4096 / R < 256
+/// butterflies, one per thread.
+pub(crate) const MAX_ODD_RADIX: u32 = 27;
 
 /// Stage radices of a generated kernel for a length whose prime factors are
 /// 2, 3, 5, 7, 11 or 13: the power of two in as few stages of at most 16
-/// as possible, split evenly (larger first), then the odd primes. `None`
-/// for other lengths and zero.
+/// as possible, split evenly (larger first), then the odd primes, grouped
+/// into products of at most [`MAX_ODD_RADIX`] (each stage from the largest
+/// prime left, times the largest that fit). `None` for other lengths and
+/// zero.
 pub(crate) fn radices(n: usize) -> Option<Vec<u32>> {
     if n == 0 {
         return None;
@@ -50,13 +57,30 @@ pub(crate) fn radices(n: usize) -> Option<Vec<u32>> {
         let b = bits / stages + u32::from(s < bits % stages);
         out.push(1u32 << b);
     }
-    for p in [3u32, 5, 7, 11, 13] {
+    // Odd primes, largest first.
+    let mut primes = Vec::new();
+    for p in [13u32, 11, 7, 5, 3] {
         while rest.is_multiple_of(p as usize) {
-            out.push(p);
+            primes.push(p);
             rest /= p as usize;
         }
     }
-    (rest == 1).then_some(out)
+    if rest != 1 {
+        return None;
+    }
+    while !primes.is_empty() {
+        let mut radix = primes.remove(0);
+        let mut i = 0;
+        while i < primes.len() {
+            if radix * primes[i] <= MAX_ODD_RADIX {
+                radix *= primes.remove(i);
+            } else {
+                i += 1;
+            }
+        }
+        out.push(radix);
+    }
+    Some(out)
 }
 
 /// How a pass reads or writes its lines.
@@ -477,14 +501,21 @@ mod tests {
         assert_eq!(radices(1024), Some(vec![16, 8, 8]));
         assert_eq!(radices(2), Some(vec![2]));
         assert_eq!(radices(32), Some(vec![8, 4]));
-        assert_eq!(radices(4095), Some(vec![3, 3, 5, 7, 13]));
+        assert_eq!(radices(4095), Some(vec![13, 21, 15]));
+        assert_eq!(radices(1000), Some(vec![8, 25, 5]));
+        assert_eq!(radices(3888), Some(vec![16, 27, 9]));
+        assert_eq!(radices(11 * 11 * 13), Some(vec![13, 11, 11]));
         assert_eq!(radices(1), Some(vec![]));
         assert_eq!(radices(0), None);
         assert_eq!(radices(17), None);
         for n in 1..=5000usize {
             if let Some(r) = radices(n) {
                 assert_eq!(r.iter().map(|&x| x as usize).product::<usize>(), n);
-                assert!(r.iter().all(|&x| x <= MAX_RADIX), "{n}: {r:?}");
+                assert!(
+                    r.iter()
+                        .all(|&x| x <= MAX_RADIX || (x % 2 == 1 && x <= MAX_ODD_RADIX)),
+                    "{n}: {r:?}"
+                );
             }
         }
     }
