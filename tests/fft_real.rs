@@ -48,6 +48,9 @@ const CASES: &[(&[usize], &[usize])] = &[
     (&[7, 9], &[0, 1]),        // odd real axis: the general route
     (&[3, 97], &[1]),          // prime length (Bluestein on the GPU)
     (&[1000], &[0]),
+    (&[64, 4096], &[1]), // half-spectrum pass fused, whole workgroups
+    (&[48, 1536], &[1]), // fused, radix 3, the last group partly filled
+    (&[5, 4094], &[1]),  // half length 2047 = 23 * 89 (Bluestein): unfused
 ];
 
 fn rfftn_is_the_half_of_the_complex_transform(ctx: Context) {

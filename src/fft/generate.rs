@@ -6,12 +6,13 @@
 //!
 //! Compared with `fft_shared.wgsl` (the generic fallback), a generated
 //! kernel also takes radices up to 16 (4096 = 16^3: three passes over the
-//! tile instead of four) and, where lines are contiguous (`elem == 1`, a
-//! uniform branch), reads its first stage straight from `src` and writes its
-//! last stage straight to `dst`: two trips through workgroup memory and two
-//! barriers fewer, and the accesses stay coalesced (neighbouring threads
-//! touch neighbouring points in both). Strided lines go through the tile
-//! as in the generic kernel. Bindings, uniforms, the twiddle table and the
+//! tile instead of four) and reads its first stage straight from `src` and
+//! writes its last stage straight to `dst`: two trips through workgroup
+//! memory and two barriers fewer. The accesses stay coalesced: in those two
+//! stages neighbouring threads take neighbouring butterflies of a line where
+//! lines are contiguous, and the same butterfly of neighbouring lines where
+//! they are strided (the lines of a workgroup are neighbours in memory).
+//! Bindings, uniforms, the twiddle table and the
 //! four-step twist are the generic kernel's, so the Rust side launches both
 //! the same way and results agree to rounding.
 //!
@@ -29,13 +30,20 @@ use crate::shaders::{Kernel, FFT_SHARED};
 /// The cache key of a generated kernel and the kernel.
 type Generated = ((u32, u32, u32, Twiddles, Variant), &'static Kernel);
 
-/// Largest radix of a generated stage.
+/// Largest power-of-two radix of a generated stage.
 pub(crate) const MAX_RADIX: u32 = 16;
+/// Largest odd radix of a generated stage (a product of odd primes: 9, 15,
+/// 21, 25, 27). A thread then holds at most 32 values in any tile of up to
+/// 4096 points: a stage of radix R > 16 has at most 4096 / R < 256
+/// butterflies, one per thread.
+pub(crate) const MAX_ODD_RADIX: u32 = 27;
 
 /// Stage radices of a generated kernel for a length whose prime factors are
 /// 2, 3, 5, 7, 11 or 13: the power of two in as few stages of at most 16
-/// as possible, split evenly (larger first), then the odd primes. `None`
-/// for other lengths and zero.
+/// as possible, split evenly (larger first), then the odd primes, grouped
+/// into products of at most [`MAX_ODD_RADIX`] (each stage from the largest
+/// prime left, times the largest that fit). `None` for other lengths and
+/// zero.
 pub(crate) fn radices(n: usize) -> Option<Vec<u32>> {
     if n == 0 {
         return None;
@@ -49,13 +57,30 @@ pub(crate) fn radices(n: usize) -> Option<Vec<u32>> {
         let b = bits / stages + u32::from(s < bits % stages);
         out.push(1u32 << b);
     }
-    for p in [3u32, 5, 7, 11, 13] {
+    // Odd primes, largest first.
+    let mut primes = Vec::new();
+    for p in [13u32, 11, 7, 5, 3] {
         while rest.is_multiple_of(p as usize) {
-            out.push(p);
+            primes.push(p);
             rest /= p as usize;
         }
     }
-    (rest == 1).then_some(out)
+    if rest != 1 {
+        return None;
+    }
+    while !primes.is_empty() {
+        let mut radix = primes.remove(0);
+        let mut i = 0;
+        while i < primes.len() {
+            if radix * primes[i] <= MAX_ODD_RADIX {
+                radix *= primes.remove(i);
+            } else {
+                i += 1;
+            }
+        }
+        out.push(radix);
+    }
+    Some(out)
 }
 
 /// How a pass reads or writes its lines.
@@ -66,9 +91,16 @@ pub(crate) enum Io {
     Rows,
     /// Contiguous lines at `line_offset(b)` (directly, too).
     Contiguous,
-    /// Strided lines, through the tile (neighbouring threads take
-    /// neighbouring lines).
+    /// Strided lines (neighbouring threads take neighbouring lines).
     Strided,
+    /// Output only: the spectrum `Z` of each line is that of a real row of
+    /// `2n` points read as `n` complex pairs; written as the row's half
+    /// spectrum `X[k] = E[k] + W_2n^k O[k]`, `k = 0..=n`, with
+    /// `E[k] = (Z[k] + conj Z[n-k]) / 2` and `O[k] = -i (Z[k] - conj Z[n-k]) / 2`,
+    /// in contiguous rows of `n + 1` (the post-processing of
+    /// `rfft_post.wgsl` fused into the pass). `W_2n^k` sits at
+    /// `stage_off + n + k` in the twiddle table.
+    HalfSpectrum,
 }
 
 /// What a dispatch of a generated kernel does beyond its stages. Known when
@@ -176,14 +208,15 @@ pub(crate) enum Twiddles {
 }
 
 impl Twiddles {
-    /// `FFT_TENSOR_TWIDDLES=table|products`, default table. Products ran
-    /// 4096-point lines about 1.25x faster on lavapipe at RMS error 1.4e-7
-    /// instead of 1.2e-7 (VkFFT's: 2.1e-7), and their different rounding
-    /// flipped a near-tie in a GPU-vs-CPU top-k test, so they stay opt-in.
+    /// `FFT_TENSOR_TWIDDLES=table|products`, default products: on lavapipe
+    /// they ran every row of the VkFFT comparison as fast or faster (4096-
+    /// point lines about 1.25x) at RMS errors 1.1-1.3x the table's, still
+    /// below VkFFT's on every row (1.4e-7 against 1.2e-7 and VkFFT's 2.1e-7
+    /// for 4096 points).
     pub(crate) fn from_env() -> Self {
         match std::env::var("FFT_TENSOR_TWIDDLES").as_deref() {
-            Ok("products") => Twiddles::Products,
-            _ => Twiddles::Table,
+            Ok("table") => Twiddles::Table,
+            _ => Twiddles::Products,
         }
     }
 }
@@ -223,92 +256,80 @@ fn main(
     for r in 0..regs {
         let _ = writeln!(s, "    var v{r}: vec2<f32>;");
     }
-    if v.input == Io::Strided {
-        tile_loop(s, shape, false);
-        let _ = writeln!(s, "    workgroupBarrier();");
-    }
     let mut span = 1u32;
     let last = radices.len() - 1;
     for (stage, &radix) in radices.iter().enumerate() {
-        let global_in = stage == 0 && v.input != Io::Strided;
-        let global_out = stage == last && v.output != Io::Strided;
+        let global_in = stage == 0;
+        let global_out = stage == last && v.output != Io::HalfSpectrum;
+        // Strided lines are walked line-fastest in the stages that touch
+        // them, so neighbouring threads touch neighbouring addresses.
+        let order =
+            if (global_in && v.input == Io::Strided) || (global_out && v.output == Io::Strided) {
+                Order::LineFastest
+            } else {
+                Order::IndexFastest
+            };
         let _ = writeln!(s, "    // stage {stage}: radix {radix}, span {span}");
-        read_stage(s, shape, radix, span, global_in.then_some(v.input));
+        read_stage(s, shape, radix, span, global_in, order);
         if global_out {
-            write_direct(s, shape, radix);
+            write_direct(s, shape, radix, order);
             break;
         }
         // Between reading and overwriting the tile.
         if !global_in {
             let _ = writeln!(s, "    workgroupBarrier();");
         }
-        write_tile(s, shape, radix, span);
+        write_tile(s, shape, radix, span, order);
         let _ = writeln!(s, "    workgroupBarrier();");
         if stage == last {
-            tile_loop(s, shape, true);
+            half_spectrum(s, shape);
         }
         span *= radix;
     }
     let _ = writeln!(s, "}}");
 }
 
-/// Moves the tile between workgroup memory and strided lines (`src` into
-/// the tile, or with `out` the tile into `dst` through `finish`),
-/// neighbouring threads on neighbouring lines.
-fn tile_loop(s: &mut String, shape: &Shape, out: bool) {
+/// The half spectra of [`Io::HalfSpectrum`] from the tile (the lines'
+/// spectra in natural order): one output point per thread and step.
+fn half_spectrum(s: &mut String, shape: &Shape) {
     let Shape {
         n, lines, wg, v, ..
     } = *shape;
-    let (elem, s0, s1, s2) = if out {
-        ("out_elem", "out_s0", "out_s1", "out_s2")
-    } else {
-        ("in_elem", "in_s0", "in_s1", "in_s2")
-    };
-    let tile = lines * n;
-    // Each thread keeps one line when the lines divide the workgroup.
-    let hoist = v.exact && wg.is_multiple_of(lines);
-    let _ = writeln!(s, "    {{");
-    if hoist {
-        let _ = writeln!(s, "        let c = li % {lines}u;");
-        let _ = writeln!(s, "        let b = first_line + c;");
-        let _ = writeln!(
-            s,
-            "        let base = line_offset(b, params.{s0}, params.{s1}, params.{s2});"
-        );
-    }
-    for i in 0..tile.div_ceil(wg) {
-        let guard = !v.exact || (i + 1) * wg > tile;
-        let _ = writeln!(s, "        {{");
+    let h1 = n + 1;
+    let total = lines * h1;
+    for i in 0..total.div_ceil(wg) {
+        let guard = !v.exact || (i + 1) * wg > total;
+        let _ = writeln!(s, "    {{");
         let _ = writeln!(s, "        let e = li + {}u;", i * wg);
         if guard {
-            let _ = writeln!(s, "        if e < lines_here * {n}u {{");
-        }
-        if hoist {
-            let _ = writeln!(s, "        let y = e / {lines}u;");
-            let _ = writeln!(s, "        let addr = base + y * params.{elem};");
+            let _ = writeln!(s, "        if e < lines_here * {h1}u {{");
         } else {
-            let _ = writeln!(s, "        let c = e % lines_here;");
-            let _ = writeln!(s, "        let y = e / lines_here;");
-            let _ = writeln!(s, "        let b = first_line + c;");
-            let _ = writeln!(
-                s,
-                "        let addr = line_offset(b, params.{s0}, params.{s1}, params.{s2}) + y * params.{elem};"
-            );
+            let _ = writeln!(s, "        {{");
         }
-        if out {
-            let _ = writeln!(
-                s,
-                "        dst[addr] = finish(lines[slot(c * {n}u + y)], b, y, sign);"
-            );
-        } else {
-            let _ = writeln!(s, "        lines[slot(c * {n}u + y)] = src[addr];");
-        }
-        if guard {
-            let _ = writeln!(s, "        }}");
-        }
-        let _ = writeln!(s, "        }}");
+        let _ = write!(
+            s,
+            "            let c = e / {h1}u;
+            let k = e % {h1}u;
+            let zk = lines[slot(c * {n}u + k % {n}u)];
+            let zm = lines[slot(c * {n}u + ({n}u - k) % {n}u)];
+            let zc = vec2<f32>(zm.x, -zm.y);
+            let d = zk - zc;
+            let o = vec2<f32>(0.5 * d.y, -0.5 * d.x);
+            let w = twiddles[params.stage_off + {n}u + k];
+            dst[(first_line + c) * {h1}u + k] = (0.5 * (zk + zc) + cmul(w, o)) * params.scale;
+"
+        );
+        close(s);
     }
-    let _ = writeln!(s, "    }}");
+}
+
+/// How a stage's butterflies are spread over the threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Order {
+    /// Neighbouring threads take neighbouring butterflies of one line.
+    IndexFastest,
+    /// Neighbouring threads take the same butterfly of neighbouring lines.
+    LineFastest,
 }
 
 /// Butterflies per thread in a stage of `radix`.
@@ -319,7 +340,7 @@ fn per_thread(shape: &Shape, radix: u32) -> u32 {
 /// Opens the block of butterfly `q` of this thread: `c` (line in the
 /// group), `j` (butterfly in the line), `k = j mod span` in scope. The
 /// bounds check is left out where every thread's slot `q` is in range.
-fn open(s: &mut String, shape: &Shape, radix: u32, span: u32, q: u32) {
+fn open(s: &mut String, shape: &Shape, radix: u32, span: u32, q: u32, order: Order) {
     let quarter = shape.n / radix;
     let _ = writeln!(s, "    {{");
     let _ = writeln!(s, "        let bf = li + {}u;", q * shape.wg);
@@ -329,8 +350,16 @@ fn open(s: &mut String, shape: &Shape, radix: u32, span: u32, q: u32) {
     } else {
         let _ = writeln!(s, "        {{");
     }
-    let _ = writeln!(s, "            let c = bf / {quarter}u;");
-    let _ = writeln!(s, "            let j = bf % {quarter}u;");
+    match order {
+        Order::IndexFastest => {
+            let _ = writeln!(s, "            let c = bf / {quarter}u;");
+            let _ = writeln!(s, "            let j = bf % {quarter}u;");
+        }
+        Order::LineFastest => {
+            let _ = writeln!(s, "            let c = bf % lines_here;");
+            let _ = writeln!(s, "            let j = bf / lines_here;");
+        }
+    }
     if span > 1 {
         let _ = writeln!(s, "            let k = j % {span}u;");
     }
@@ -345,29 +374,42 @@ fn line_base(io: Io, n: u32, out: bool) -> String {
     let b = "(first_line + c)";
     match (io, out) {
         (Io::Rows, _) => format!("{b} * {n}u"),
+        (Io::HalfSpectrum, _) => format!("{b} * {}u", n + 1),
         (_, false) => format!("line_offset({b}, params.in_s0, params.in_s1, params.in_s2)"),
         (_, true) => format!("line_offset({b}, params.out_s0, params.out_s1, params.out_s2)"),
     }
 }
 
+/// The address of point `i` (an expression) of the line at `at`.
+fn point(io: Io, out: bool, i: &str) -> String {
+    match (io, out) {
+        (Io::Strided, false) => format!("src[at + ({i}) * params.in_elem]"),
+        (Io::Strided, true) => format!("dst[at + ({i}) * params.out_elem]"),
+        (_, false) => format!("src[at + {i}]"),
+        (_, true) => format!("dst[at + {i}]"),
+    }
+}
+
 /// Every butterfly of the thread: inputs (twiddled), the DFT, outputs into
 /// `v(q * radix + t)`. `global` reads the first stage from `src`.
-fn read_stage(s: &mut String, shape: &Shape, radix: u32, span: u32, global: Option<Io>) {
+fn read_stage(s: &mut String, shape: &Shape, radix: u32, span: u32, global: bool, order: Order) {
     let n = shape.n;
     let quarter = n / radix;
     let table_step = n / (span * radix);
+    let io = shape.v.input;
     for q in 0..per_thread(shape, radix) {
-        open(s, shape, radix, span, q);
-        if let Some(io) = global {
-            let _ = writeln!(s, "            let at = {} + j;", line_base(io, n, false));
+        open(s, shape, radix, span, q, order);
+        if global {
+            let _ = writeln!(s, "            let at = {};", line_base(io, n, false));
         }
         if span > 1 {
             stage_twiddles(s, radix, table_step, shape.twiddles);
         }
         for t in 0..radix {
-            let load = match global {
-                Some(_) => format!("src[at + {}u]", t * quarter),
-                None => format!("lines[slot(c * {n}u + j + {}u)]", t * quarter),
+            let load = if global {
+                point(io, false, &format!("j + {}u", t * quarter))
+            } else {
+                format!("lines[slot(c * {n}u + j + {}u)]", t * quarter)
             };
             if t == 0 || span == 1 {
                 let _ = writeln!(s, "            let x{t} = {load};");
@@ -403,10 +445,10 @@ fn stage_twiddles(s: &mut String, radix: u32, table_step: u32, twiddles: Twiddle
 }
 
 /// Every output of the thread to its sorted position in the tile.
-fn write_tile(s: &mut String, shape: &Shape, radix: u32, span: u32) {
+fn write_tile(s: &mut String, shape: &Shape, radix: u32, span: u32, order: Order) {
     let n = shape.n;
     for q in 0..per_thread(shape, radix) {
-        open(s, shape, radix, span, q);
+        open(s, shape, radix, span, q, order);
         let k = if span > 1 { "k" } else { "0u" };
         let _ = writeln!(
             s,
@@ -424,25 +466,23 @@ fn write_tile(s: &mut String, shape: &Shape, radix: u32, span: u32) {
     }
 }
 
-/// The last stage's outputs straight to contiguous lines of `dst`: output
-/// `t` of butterfly `j` is point `j + t n / R` of its line.
-fn write_direct(s: &mut String, shape: &Shape, radix: u32) {
+/// The last stage's outputs straight to the lines of `dst`: output `t` of
+/// butterfly `j` is point `j + t n / R` of its line.
+fn write_direct(s: &mut String, shape: &Shape, radix: u32, order: Order) {
     let n = shape.n;
     let quarter = n / radix;
+    let io = shape.v.output;
     // In the last stage span = n / R, so k = j.
     for q in 0..per_thread(shape, radix) {
-        open(s, shape, radix, 1, q);
+        open(s, shape, radix, 1, q, order);
         let _ = writeln!(s, "            let b = first_line + c;");
-        let _ = writeln!(
-            s,
-            "            let at = {} + j;",
-            line_base(shape.v.output, n, true)
-        );
+        let _ = writeln!(s, "            let at = {};", line_base(io, n, true));
         for t in 0..radix {
+            let i = format!("j + {}u", t * quarter);
             let _ = writeln!(
                 s,
-                "            dst[at + {o}u] = finish(v{r}, b, j + {o}u, sign);",
-                o = t * quarter,
+                "            {} = finish(v{r}, b, {i}, sign);",
+                point(io, true, &i),
                 r = q * radix + t
             );
         }
@@ -461,14 +501,21 @@ mod tests {
         assert_eq!(radices(1024), Some(vec![16, 8, 8]));
         assert_eq!(radices(2), Some(vec![2]));
         assert_eq!(radices(32), Some(vec![8, 4]));
-        assert_eq!(radices(4095), Some(vec![3, 3, 5, 7, 13]));
+        assert_eq!(radices(4095), Some(vec![13, 21, 15]));
+        assert_eq!(radices(1000), Some(vec![8, 25, 5]));
+        assert_eq!(radices(3888), Some(vec![16, 27, 9]));
+        assert_eq!(radices(11 * 11 * 13), Some(vec![13, 11, 11]));
         assert_eq!(radices(1), Some(vec![]));
         assert_eq!(radices(0), None);
         assert_eq!(radices(17), None);
         for n in 1..=5000usize {
             if let Some(r) = radices(n) {
                 assert_eq!(r.iter().map(|&x| x as usize).product::<usize>(), n);
-                assert!(r.iter().all(|&x| x <= MAX_RADIX), "{n}: {r:?}");
+                assert!(
+                    r.iter()
+                        .all(|&x| x <= MAX_RADIX || (x % 2 == 1 && x <= MAX_ODD_RADIX)),
+                    "{n}: {r:?}"
+                );
             }
         }
     }
@@ -480,16 +527,18 @@ mod tests {
         let variants = [Io::Rows, Io::Contiguous, Io::Strided]
             .into_iter()
             .flat_map(|input| {
-                [Io::Rows, Io::Strided].into_iter().flat_map(move |output| {
-                    [false, true].into_iter().flat_map(move |exact| {
-                        [None, Some((64, 7))].into_iter().map(move |twist| Variant {
-                            input,
-                            output,
-                            exact,
-                            twist,
+                [Io::Rows, Io::Strided, Io::HalfSpectrum]
+                    .into_iter()
+                    .flat_map(move |output| {
+                        [false, true].into_iter().flat_map(move |exact| {
+                            [None, Some((64, 7))].into_iter().map(move |twist| Variant {
+                                input,
+                                output,
+                                exact,
+                                twist,
+                            })
                         })
                     })
-                })
             });
         let lengths = [2usize, 3, 8, 13, 60, 96, 143, 1000, 2187, 3584, 4095, 4096];
         for (n, variant) in lengths

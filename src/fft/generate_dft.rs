@@ -3,7 +3,7 @@
 //! A DFT of any radix is written out as straight-line `let` statements:
 //! radices 1, 2 and 4 directly, other even radices by one Cooley-Tukey
 //! split (4 x R/4 or 2 x R/2, the inner twiddles as literal constants), odd
-//! radices by pairing inputs `x[k]`, `x[R - k]` into sums and differences
+//! composites by one split at their smallest prime, odd primes by pairing inputs `x[k]`, `x[R - k]` into sums and differences
 //! (about R^2 / 2 real multiply-adds, constants computed in f64 and rounded
 //! once). The direction is the WGSL f32 `sign` in scope (-1 forward).
 
@@ -57,7 +57,11 @@ impl<'a> Emitter<'a> {
                     self.bind(&format!("{t1} - {t3}")),
                 ]
             }
-            _ if r % 2 == 1 => self.odd(x),
+            // Odd composites (9, 15, 21, 25, 27) split at their smallest prime.
+            _ if r % 2 == 1 => match (3..r).step_by(2).find(|p| r.is_multiple_of(*p)) {
+                Some(p) => self.split(x, p),
+                None => self.odd(x),
+            },
             _ if r.is_multiple_of(4) => self.split(x, 4),
             _ => self.split(x, 2),
         }
@@ -162,7 +166,9 @@ mod tests {
     /// radix the planner may use and some it may not, against a direct DFT.
     #[test]
     fn emitted_dfts_compute_the_dft() {
-        for r in [1usize, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 16, 32] {
+        for r in [
+            1usize, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 15, 16, 21, 25, 27, 32,
+        ] {
             for sign in [-1.0f64, 1.0] {
                 let mut text = String::new();
                 let inputs: Vec<String> = (0..r).map(|t| format!("in{t}")).collect();

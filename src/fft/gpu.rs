@@ -257,6 +257,59 @@ impl GpuFft {
     }
 }
 
+impl GpuFft {
+    /// Records the forward transform of `lines` rows of this plan's length
+    /// `h`, each the `2h` reals of a real row read as `h` complex pairs,
+    /// into `dst` as the rows' half spectra (`h + 1` points each, scaled by
+    /// `scale`): the real-input post-processing fused into the plan's one
+    /// pass. `Ok(false)`, with nothing recorded, where the plan has no such
+    /// pass (not a single-dispatch plan with a generated kernel, or an
+    /// inverse plan); the caller then runs the transform and
+    /// `rfft_post.wgsl`.
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] for buffer sizes; recording errors.
+    pub(crate) fn record_half_spectrum(
+        &self,
+        rec: &mut Recording,
+        src: &BufferSlice,
+        dst: &BufferSlice,
+        lines: usize,
+        scale: f32,
+    ) -> Result<bool> {
+        let Engine::Stockham(st) = &self.engine else {
+            return Ok(false);
+        };
+        let h = self.recipe.len;
+        let fused = st.generated
+            && st.sign < 0.0
+            && h > 1
+            && matches!(self.recipe.algorithm, Algorithm::SingleDispatch { .. })
+            && lines * (h + 1) <= self.recipe.max_lines_per_call * h;
+        if !fused {
+            return Ok(false);
+        }
+        for (what, slice, points) in [("packed real rows", src, h), ("half spectra", dst, h + 1)] {
+            let bytes = (lines * points * 8) as u64;
+            if slice.size() != bytes {
+                return Err(Error::shape(what, format!("{bytes} bytes"), slice.size()));
+            }
+        }
+        let pass = SharedPass {
+            stages: &st.shared_stages[0],
+            dim0: lines as u32,
+            dim1: 1,
+            num_lines: lines as u32,
+            input: LineLayout::rows(h as u32),
+            output: LineLayout::rows(h as u32 + 1),
+            twist: false,
+        };
+        let kernel = st.shared_kernel_for(&pass, generate::Io::HalfSpectrum, 1);
+        st.launch_shared(rec, kernel, &pass, 0, [src, dst], (1, 0, 0), scale)?;
+        Ok(true)
+    }
+}
+
 impl Stockham {
     fn new(gpu: &GpuDevice, recipe: &FftRecipe, inverse: bool) -> Result<Self> {
         let n = recipe.len;
@@ -277,6 +330,10 @@ impl Stockham {
             Algorithm::SingleDispatch { .. } => {
                 shared_stages.push(SharedStages::new(n, shared_points, 0, generated)?);
                 table = twiddle::forward(n, n);
+                if generated && !inverse {
+                    // W_2n^k, k = 0..=n, for the fused real-input pass.
+                    table.extend(twiddle::forward(2 * n, n + 1));
+                }
             }
             Algorithm::FourStep { n1, n2 } => {
                 shared_stages.push(SharedStages::new(*n1, shared_points, 0, generated)?);
@@ -332,28 +389,94 @@ impl Stockham {
 
     /// The kernel of one shared pass: generated for its stages and layout,
     /// or the generic one.
-    fn shared_kernel(&self, st: &SharedStages, pass: &SharedPass, lo_len: u32) -> &'static Kernel {
+    fn shared_kernel(&self, pass: &SharedPass, lo_len: u32) -> &'static Kernel {
+        let st = pass.stages;
         if !self.generated || st.radices.is_empty() {
             return &shaders::FFT_SHARED;
         }
-        let io = |layout: LineLayout| {
-            if layout == LineLayout::rows(st.n) && pass.dim1 == 1 {
-                generate::Io::Rows
-            } else if layout.elem == 1 {
-                generate::Io::Contiguous
-            } else {
-                generate::Io::Strided
-            }
-        };
+        self.shared_kernel_for(pass, Self::io(st, pass, pass.output), lo_len)
+    }
+
+    /// How a generated kernel reads or writes the lines of `layout`.
+    fn io(st: &SharedStages, pass: &SharedPass, layout: LineLayout) -> generate::Io {
+        if layout == LineLayout::rows(st.n) && pass.dim1 == 1 {
+            generate::Io::Rows
+        } else if layout.elem == 1 {
+            generate::Io::Contiguous
+        } else {
+            generate::Io::Strided
+        }
+    }
+
+    /// The generated kernel of `pass` writing its lines as `output`.
+    fn shared_kernel_for(
+        &self,
+        pass: &SharedPass,
+        output: generate::Io,
+        lo_len: u32,
+    ) -> &'static Kernel {
+        let st = pass.stages;
         let lpg = st.lines_per_group;
         let groups = pass.num_lines.div_ceil(lpg);
         let variant = generate::Variant {
-            input: io(pass.input),
-            output: io(pass.output),
+            input: Self::io(st, pass, pass.input),
+            output,
             exact: pass.num_lines.is_multiple_of(lpg) && groups <= self.max_groups_per_dim,
             twist: pass.twist.then_some((lo_len.max(1), pass.dim0)),
         };
         generate::shared_kernel(st.n, &st.radices, lpg, WORKGROUP_SIZE, variant)
+    }
+
+    /// Launches one shared pass (`which`: its entry of `shared_stages`)
+    /// from `io[0]` into `io[1]`; `two_level` is `(lo_len, lo_off, hi_off)`
+    /// of the twist table.
+    #[allow(clippy::too_many_arguments)]
+    fn launch_shared(
+        &self,
+        rec: &mut Recording,
+        kernel: &'static Kernel,
+        pass: &SharedPass,
+        which: usize,
+        io: [&BufferSlice; 2],
+        (lo_len, lo_off, hi_off): (u32, u32, u32),
+        scale: f32,
+    ) -> Result<()> {
+        let st = pass.stages;
+        let lpg = st.lines_per_group;
+        let num_lines = pass.num_lines;
+        let twiddles = self.twiddles.slice();
+        rec.launch(
+            kernel,
+            &self.shared[which],
+            &[io[0], io[1], &twiddles],
+            Groups::Count(u64::from(num_lines.div_ceil(lpg))),
+            |grid| SharedParams {
+                n: st.n,
+                stages: st.stages,
+                lines_per_group: lpg,
+                num_lines,
+                groups_x: grid.0,
+                dim0: pass.dim0,
+                dim1: pass.dim1,
+                twist_lo_len: lo_len,
+                in_elem: pass.input.elem,
+                in_s0: pass.input.s0,
+                in_s1: pass.input.s1,
+                in_s2: pass.input.s2,
+                out_elem: pass.output.elem,
+                out_s0: pass.output.s0,
+                out_s1: pass.output.s1,
+                out_s2: pass.output.s2,
+                sign: self.sign,
+                scale,
+                twist: u32::from(pass.twist),
+                twist_lo_off: lo_off,
+                twist_hi_off: hi_off,
+                stage_off: st.table_off,
+                radices_lo: st.packed[0],
+                radices_hi: st.packed[1],
+            },
+        )
     }
 
     /// The shared-kernel passes for the lines of `batch`.
@@ -462,52 +585,20 @@ impl Stockham {
         let lines32 = batch.lines() as u32;
 
         if !self.shared.is_empty() {
-            let (lo_len, lo_off, hi_off) = self.two_level.unwrap_or((1, 0, 0));
+            let two_level = self.two_level.unwrap_or((1, 0, 0));
             let shared_passes = self.shared_passes(recipe, batch);
             for (i, pass) in shared_passes.iter().enumerate() {
-                let st = pass.stages;
                 let which = self
                     .shared_stages
                     .iter()
-                    .position(|s| std::ptr::eq(s, st))
+                    .position(|s| std::ptr::eq(s, pass.stages))
                     .expect("passes refer to this plan's stages");
-                let lpg = st.lines_per_group;
-                let num_lines = pass.num_lines;
                 let last = i + 1 == shared_passes.len();
                 let input = if i == 0 { src } else { target(i - 1)? };
-                let kernel = self.shared_kernel(st, pass, lo_len);
-                rec.launch(
-                    kernel,
-                    &self.shared[which],
-                    &[input, target(i)?, &twiddles],
-                    Groups::Count(u64::from(num_lines.div_ceil(lpg))),
-                    |grid| SharedParams {
-                        n: st.n,
-                        stages: st.stages,
-                        lines_per_group: lpg,
-                        num_lines,
-                        groups_x: grid.0,
-                        dim0: pass.dim0,
-                        dim1: pass.dim1,
-                        twist_lo_len: lo_len,
-                        in_elem: pass.input.elem,
-                        in_s0: pass.input.s0,
-                        in_s1: pass.input.s1,
-                        in_s2: pass.input.s2,
-                        out_elem: pass.output.elem,
-                        out_s0: pass.output.s0,
-                        out_s1: pass.output.s1,
-                        out_s2: pass.output.s2,
-                        sign: self.sign,
-                        scale: if last { scale } else { 1.0 },
-                        twist: u32::from(pass.twist),
-                        twist_lo_off: lo_off,
-                        twist_hi_off: hi_off,
-                        stage_off: st.table_off,
-                        radices_lo: st.packed[0],
-                        radices_hi: st.packed[1],
-                    },
-                )?;
+                let kernel = self.shared_kernel(pass, two_level.0);
+                let pass_scale = if last { scale } else { 1.0 };
+                let io = [input, target(i)?];
+                self.launch_shared(rec, kernel, pass, which, io, two_level, pass_scale)?;
             }
         }
         if let Algorithm::GlobalPasses { radices } = &recipe.algorithm {

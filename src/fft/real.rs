@@ -469,8 +469,17 @@ impl Context {
         if inner == 1 && n % 2 == 0 {
             let h = n / 2;
             let plan = self.plan_fft(h, FftDirection::Forward, Normalization::None)?;
+            let packed = src.sub(0, (outer * n * 4) as u64)?;
+            let scale = normalization.factor(n, FftDirection::Forward);
+            let half = dst.sub(0, (outer * (h + 1) * 8) as u64)?;
+            if plan
+                .gpu_plan()?
+                .record_half_spectrum(rec, &packed, &half, outer, scale)?
+            {
+                return Ok(());
+            }
             let z = rec.temporary("rfft packed spectrum", (outer * h * 8) as u64)?;
-            plan.record(rec, &src.sub(0, (outer * n * 4) as u64)?, &z)?;
+            plan.record(rec, &packed, &z)?;
             let twiddles = self.gpu_twiddles(n, h + 1)?.slice();
             rec.launch(
                 &shaders::RFFT_POST,
@@ -481,7 +490,7 @@ impl Context {
                     h: h as u32,
                     num_lines: outer as u32,
                     groups_x: grid.0,
-                    scale: normalization.factor(n, FftDirection::Forward),
+                    scale,
                 },
             )
         } else {
