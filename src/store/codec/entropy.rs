@@ -156,6 +156,46 @@ fn normalize(counts: &[u64], n: u64, s: u32) -> Vec<u32> {
     f.into_iter().map(|x| x as u32).collect()
 }
 
+/// One symbol's encoding constants: `x / freq` is `(x * rcp) >> shift`
+/// for every state `x < 2^31` (`rcp = ceil(2^shift / freq)`, `shift = 31 +
+/// ceil(log2 freq)`: the rounding excess times `x` stays below `2^shift`,
+/// and `x * rcp < 2^63`).
+#[derive(Debug, Clone, Copy)]
+struct EncSymbol {
+    rcp: u64,
+    shift: u32,
+    freq: u32,
+    cum: u32,
+    /// States at or above this are renormalised before the symbol.
+    x_max: u32,
+}
+
+impl EncSymbol {
+    fn new(freq: u32, cum: u32, s: u32) -> Self {
+        let bits = 32 - freq.saturating_sub(1).leading_zeros();
+        let shift = 31 + bits;
+        let rcp = if freq == 0 {
+            0
+        } else {
+            (1u64 << shift).div_ceil(u64::from(freq))
+        };
+        EncSymbol {
+            rcp,
+            shift,
+            freq,
+            cum,
+            x_max: ((RANS_L >> s) << 8) * freq,
+        }
+    }
+
+    /// The state after coding this symbol from state `x < x_max`.
+    #[inline]
+    fn step(&self, x: u32, s: u32) -> u32 {
+        let q = ((u64::from(x) * self.rcp) >> self.shift) as u32;
+        (q << s) + (x - q * self.freq) + self.cum
+    }
+}
+
 /// Appends the coded stream of `values` to `out` and returns its sizes.
 ///
 /// # Panics
@@ -169,11 +209,14 @@ pub fn encode(values: &[i64], out: &mut Vec<u8>) -> StreamStats {
     // values are the largest thing here.
     let zz = || values.iter().map(|&q| zigzag(q));
 
-    // Histogram of small u, and the large ones kept aside.
+    // Histogram of small u, the large ones kept aside, and the largest,
+    // in one pass.
     const CAP: usize = 1 << 16;
     let mut hist = vec![0u64; CAP + 1];
     let mut large = Vec::new();
+    let mut max_u = 0u64;
     for u in zz() {
+        max_u = max_u.max(u);
         if (u as usize) < CAP {
             hist[u as usize] += 1;
         } else {
@@ -181,10 +224,9 @@ pub fn encode(values: &[i64], out: &mut Vec<u8>) -> StreamStats {
             large.push(u);
         }
     }
-    let max_u = zz().max().unwrap_or(0);
     // Entropy of the integers themselves.
     let mut distinct: Vec<u64> = hist[..CAP].iter().copied().filter(|&c| c > 0).collect();
-    {
+    if !large.is_empty() {
         let mut big = large.clone();
         big.sort_unstable();
         let mut i = 0;
@@ -273,19 +315,24 @@ pub fn encode(values: &[i64], out: &mut Vec<u8>) -> StreamStats {
         put_varint(out, u64::from(f));
     }
 
-    // rANS, symbols in reverse, bytes collected backwards.
+    // rANS, symbols in reverse, bytes collected backwards; the division
+    // by the frequency is a multiplication by its reciprocal.
+    let table: Vec<EncSymbol> = freq
+        .iter()
+        .zip(&cum)
+        .map(|(&f, &c)| EncSymbol::new(f, c, s))
+        .collect();
     let mut rev = Vec::with_capacity(values.len() / 2 + 8);
     let mut x = RANS_L;
     for u in values.iter().rev().map(|&q| zigzag(q)) {
-        let (sym, _, _) = split(u, l);
-        let f = freq[sym];
-        debug_assert!(f > 0);
-        let x_max = ((RANS_L >> s) << 8) * f;
-        while x >= x_max {
+        let sym = if u < l { u as usize } else { split(u, l).0 };
+        let e = &table[sym];
+        debug_assert!(e.freq > 0);
+        while x >= e.x_max {
             rev.push(x as u8);
             x >>= 8;
         }
-        x = ((x / f) << s) + (x % f) + cum[sym];
+        x = e.step(x, s);
     }
     rev.extend_from_slice(&x.to_be_bytes());
     rev.reverse();
@@ -297,21 +344,25 @@ pub fn encode(values: &[i64], out: &mut Vec<u8>) -> StreamStats {
     let mut acc = 0u64;
     let mut nbits = 0u32;
     let mut extra_bits = 0u64;
-    for u in zz() {
-        let (_, e, raw) = split(u, l);
-        assert!(e <= MAX_EXTRA_BITS, "quantised value too large");
-        if e == 0 {
-            continue;
+    // Raw bits follow escapes only: none when every value is a literal.
+    let escapes = values.iter().map(|&q| zigzag(q)).filter(|&u| u >= l);
+    if max_u >= l {
+        for u in escapes {
+            let (_, e, raw) = split(u, l);
+            assert!(e <= MAX_EXTRA_BITS, "quantised value too large");
+            if e == 0 {
+                continue;
+            }
+            extra_bits += u64::from(e);
+            acc |= raw << nbits;
+            nbits += e;
+            while nbits >= 8 {
+                out.push(acc as u8);
+                acc >>= 8;
+                nbits -= 8;
+            }
+            // raw < 2^48 and nbits < 8 before the shift: no bits are lost.
         }
-        extra_bits += u64::from(e);
-        acc |= raw << nbits;
-        nbits += e;
-        while nbits >= 8 {
-            out.push(acc as u8);
-            acc >>= 8;
-            nbits -= 8;
-        }
-        // raw < 2^48 and nbits < 8 before the shift: no bits are lost.
     }
     if nbits > 0 {
         out.push(acc as u8);
@@ -523,6 +574,26 @@ mod tests {
     fn zigzag_round_trip() {
         for q in [0i64, 1, -1, 2, -2, 1 << 46, -(1 << 46), i64::MAX / 4] {
             assert_eq!(unzigzag(zigzag(q)), q);
+        }
+    }
+
+    #[test]
+    fn reciprocal_division_is_exact() {
+        // Every frequency, states at the ends of the range and in between.
+        for s in [1u32, 7, 12, 16] {
+            for f in 1..(1u32 << s) {
+                let e = EncSymbol::new(f, 0, s);
+                let mut seed = u64::from(f) * 0x9e37_79b9_7f4a_7c15;
+                let mut xs = vec![0u32, 1, f - 1, f, e.x_max - 1, e.x_max / 2];
+                for _ in 0..4 {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    xs.push(((seed >> 33) as u32) % e.x_max);
+                }
+                for x in xs {
+                    let q = ((u64::from(x) * e.rcp) >> e.shift) as u32;
+                    assert_eq!(q, x / f, "x {x} f {f}");
+                }
+            }
         }
     }
 

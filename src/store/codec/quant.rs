@@ -218,40 +218,47 @@ fn error_par(data: &[f32], step: f64, norm: f64) -> f64 {
     let parts: Vec<f64> = data
         .par_chunks(SUM_CHUNK)
         .map(|c| {
-            let mut num = 0.0f64;
-            for &x in c {
-                let Some(q) = round_q(f64::from(x) * inv) else {
-                    return f64::INFINITY;
-                };
-                let d = f64::from(x) - f64::from(dequantise(q, step));
-                num += d * d;
+            let mut num = [0.0f64; 4];
+            let mut ok = true;
+            let mut lanes = |x: &[f32]| {
+                for (k, &x) in x.iter().enumerate() {
+                    let x = f64::from(x);
+                    let v = x * inv;
+                    ok &= v.abs() < MAX_Q + 0.5;
+                    let d = x - f64::from((round_fast(v).0 * step) as f32);
+                    num[k] += d * d;
+                }
+            };
+            let mut x4 = c.chunks_exact(4);
+            for x in &mut x4 {
+                lanes(x);
             }
-            num
+            lanes(x4.remainder());
+            if ok {
+                num.iter().sum()
+            } else {
+                f64::INFINITY
+            }
         })
         .collect();
     rel_from_sum(parts.iter().sum(), norm)
 }
 
-/// `v.round()` (half away from zero) as an integer, or `None` when its
-/// magnitude exceeds [`MAX_Q`]; an integer conversion and a compare
-/// instead of the library call.
-#[inline]
-pub(crate) fn round_q(v: f64) -> Option<i64> {
-    if !v.is_finite() || v.abs() >= MAX_Q + 0.5 {
-        return None;
-    }
-    let t = v as i64; // truncates toward zero
-    let f = v - t as f64; // exact: |v| < 2^47
-    Some(if f >= 0.5 {
-        t + 1
-    } else if f <= -0.5 {
-        t - 1
-    } else {
-        t
-    })
+/// `1.5 * 2^52`: adding it to an f64 of magnitude below `2^51` rounds it
+/// to an integer (to nearest, ties to even), whose value is then the
+/// difference of the sum's bits and this constant's. Plain arithmetic, so
+/// the loops below are vectorised.
+const ROUND: f64 = 6_755_399_441_055_744.0;
+
+/// `v` rounded to an integer, as an f64 and as the integer (`|v| < 2^51`).
+#[inline(always)]
+fn round_fast(v: f64) -> (f64, i64) {
+    let t = v + ROUND;
+    (t - ROUND, (t.to_bits() as i64).wrapping_sub(ROUND.to_bits() as i64))
 }
 
-/// Integers `round(x / step)`, or `None` if one exceeds `2^46`.
+/// Integers `round(x / step)` (to nearest, ties to even), or `None` if one
+/// exceeds `2^46`.
 pub(crate) fn quantise(data: &[f32], step: f64) -> Option<Vec<i64>> {
     if !(step.is_finite() && step > 0.0) {
         return None;
@@ -262,12 +269,54 @@ pub(crate) fn quantise(data: &[f32], step: f64) -> Option<Vec<i64>> {
     for (o, &x) in out.iter_mut().zip(data) {
         let v = f64::from(x) * inv;
         ok &= v.abs() < MAX_Q + 0.5;
-        // Half away from zero, as round_q, without a branch.
-        let t = v as i64;
-        let f = v - t as f64;
-        *o = t + i64::from(f >= 0.5) - i64::from(f <= -0.5);
+        *o = round_fast(v).1;
     }
     ok.then_some(out)
+}
+
+/// [`quantise`] of f32 originals together with the error sums of the
+/// reconstruction (what [`error_mode::sums`](crate::store::error_mode::sums)
+/// gives for the decoded values against `data` as F32), in one pass and
+/// without the reconstruction itself. The sums are added in four lanes
+/// (the same order for any thread count).
+pub(crate) fn quantise_with_sums(
+    data: &[f32],
+    step: f64,
+) -> Option<(Vec<i64>, crate::store::error_mode::ErrorSums)> {
+    if !(step.is_finite() && step > 0.0) {
+        return None;
+    }
+    let inv = 1.0 / step;
+    let mut out = vec![0i64; data.len()];
+    let mut ok = true;
+    let (mut diff2, mut norm2, mut max_abs) = ([0.0f64; 4], [0.0f64; 4], [0.0f64; 4]);
+    let mut lanes = |o: &mut [i64], x: &[f32]| {
+        for k in 0..o.len() {
+            let x = f64::from(x[k]);
+            let v = x * inv;
+            ok &= v.abs() < MAX_Q + 0.5;
+            let (r, q) = round_fast(v);
+            o[k] = q;
+            // `r` is `q` exactly, so this is the decoder's value.
+            let d = x - f64::from((r * step) as f32);
+            diff2[k] += d * d;
+            norm2[k] += x * x;
+            max_abs[k] = max_abs[k].max(d.abs());
+        }
+    };
+    let mut o4 = out.chunks_exact_mut(4);
+    let mut x4 = data.chunks_exact(4);
+    for (o, x) in (&mut o4).zip(&mut x4) {
+        lanes(o, x);
+    }
+    lanes(o4.into_remainder(), x4.remainder());
+    let sums = crate::store::error_mode::ErrorSums {
+        n: data.len() as u64,
+        diff2: diff2.iter().sum(),
+        norm2: norm2.iter().sum(),
+        max_abs: max_abs.iter().fold(0.0, |m: f64, &a| m.max(a)),
+    };
+    ok.then_some((out, sums))
 }
 
 /// The value `q * step` rounded to f32, as the decoder computes it.
