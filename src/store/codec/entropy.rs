@@ -256,50 +256,95 @@ pub fn encode(values: &[i64], out: &mut Vec<u8>) -> StreamStats {
         .filter(|&(_, &c)| c > 0)
         .map(|(u, &c)| (u as u64, c))
         .collect();
-    let mut best: Option<(f64, u64, u32, Vec<u64>)> = None;
+    let nn = n.max(1);
+    // Per literal (in order of value): its share of the entropy, summed
+    // as a prefix, and the smallest scales at which its frequency takes 2
+    // and 3 varint bytes (17: never).
+    let mut prefix_bits = Vec::with_capacity(present_small.len() + 1);
+    prefix_bits.push(0.0f64);
+    for &(_, c) in &present_small {
+        let last = prefix_bits[prefix_bits.len() - 1];
+        prefix_bits.push(last + c as f64 * (nn as f64 / c as f64).log2());
+    }
+    let wide = |c: u64, bound: u64| (0..=MAX_SCALE).find(|&s| c << s >= bound * nn).unwrap_or(17);
+    // Literals below the candidate L so far: how many reach 2 and 3 bytes
+    // first at each scale.
+    let (mut two, mut three) = ([0usize; 18], [0usize; 18]);
+    let mut k = 0usize;
+    let mut best: Option<(f64, u64, u32)> = None;
     for &l in &candidates {
-        let mut counts = vec![0u64; (l + 49) as usize];
+        while k < present_small.len() && present_small[k].0 < l {
+            let c = present_small[k].1;
+            two[wide(c, 128) as usize] += 1;
+            three[wide(c, 16384) as usize] += 1;
+            k += 1;
+        }
+        let mut esc = [0u64; MAX_EXTRA_BITS as usize + 1];
         let mut extra = 0u64;
-        for &(u, c) in &present_small {
-            let (sym, e, _) = split(u, l);
-            counts[sym] += c;
+        for &(u, c) in &present_small[k..] {
+            let (_, e, _) = split(u, l);
+            esc[e as usize] += c;
             extra += c * u64::from(e);
         }
         for &u in &large {
-            let (sym, e, _) = split(u, l);
-            counts[sym] += 1;
+            let (_, e, _) = split(u, l);
+            esc[e as usize] += 1;
             extra += u64::from(e);
         }
-        let used = counts
-            .iter()
-            .rposition(|&c| c > 0)
-            .map_or(0, |i| i + 1)
-            .max(2);
-        counts.truncate(used);
-        let nonzero: Vec<u64> = counts.iter().copied().filter(|&c| c > 0).collect();
-        let present = (nonzero.len() as u64).max(2);
-        let absent = used - nonzero.len();
-        let bits = ideal_bits(&nonzero, n.max(1));
+        let top_literal = if k > 0 { present_small[k - 1].0 + 1 } else { 0 };
+        let used = match esc.iter().rposition(|&c| c > 0) {
+            Some(e) => l + e as u64 + 1,
+            None => top_literal,
+        }
+        .max(2) as usize;
+        let escapes: Vec<u64> = esc.iter().copied().filter(|&c| c > 0).collect();
+        let nonzero = k + escapes.len();
+        let present = (nonzero as u64).max(2);
+        let absent = used - nonzero;
+        let bits = prefix_bits[k] + ideal_bits(&escapes, nn);
         let min_s = (64 - (present - 1).leading_zeros()).max(1);
+        let (mut wide2, mut wide3) = (0usize, 0usize);
+        for s in 0..min_s {
+            wide2 += two[s as usize];
+            wide3 += three[s as usize];
+        }
         for s in min_s..=MAX_SCALE {
             let total = 1u64 << s;
+            wide2 += two[s as usize];
+            wide3 += three[s as usize];
             // Absent symbols inside the alphabet cost one byte each.
             let table: usize = absent
-                + nonzero
+                + k
+                + wide2
+                + wide3
+                + escapes
                     .iter()
-                    .map(|&c| varint_len(c * total / n.max(1)))
+                    .map(|&c| varint_len(c * total / nn))
                     .sum::<usize>();
             // Rounding frequencies to 2^s costs roughly present/(2^s) bits per
             // symbol on top of the entropy; estimate it as the loss of
             // flooring small counts to 1.
             let rounding = present as f64 * present as f64 / total as f64 * 0.5;
             let est = bits + rounding + extra as f64 + 8.0 * table as f64;
-            if best.as_ref().is_none_or(|b| est < b.0) {
-                best = Some((est, l, s, counts.clone()));
+            if best.is_none_or(|b| est < b.0) {
+                best = Some((est, l, s));
             }
         }
     }
-    let (_, l, s, counts) = best.expect("at least one candidate");
+    let (_, l, s) = best.expect("at least one candidate");
+    let mut counts = vec![0u64; (l + 1) as usize + MAX_EXTRA_BITS as usize];
+    for &(u, c) in &present_small {
+        counts[split(u, l).0] += c;
+    }
+    for &u in &large {
+        counts[split(u, l).0] += 1;
+    }
+    let used = counts
+        .iter()
+        .rposition(|&c| c > 0)
+        .map_or(0, |i| i + 1)
+        .max(2);
+    counts.truncate(used);
     let freq = normalize(&counts, n.max(1), s);
     let mut cum = Vec::with_capacity(freq.len());
     let mut acc = 0u32;
@@ -446,14 +491,16 @@ pub(crate) fn decode_map<T>(
     if sum != u64::from(total) {
         return Err(c.err(a_at, format!("frequencies sum to {sum}, not 2^{s}")));
     }
-    // Slot -> symbol table.
-    let mut lut = vec![0u32; total as usize];
-    let mut cum = Vec::with_capacity(freq.len());
-    let mut acc = 0u32;
+    // Slot -> (symbol << 32 | frequency << 16 | slot - cumulative
+    // frequency): one load per symbol decoded.
+    let mut lut = vec![0u64; total as usize];
+    let mut acc = 0usize;
     for (sym, &f) in freq.iter().enumerate() {
-        cum.push(acc);
-        lut[acc as usize..(acc + f) as usize].fill(sym as u32);
-        acc += f;
+        let entry = (sym as u64) << 32 | u64::from(f) << 16;
+        for (off, e) in lut[acc..acc + f as usize].iter_mut().enumerate() {
+            *e = entry | off as u64;
+        }
+        acc += f as usize;
     }
     let r_at = c.pos();
     let r = c.varint("rANS length")?;
@@ -478,10 +525,10 @@ pub(crate) fn decode_map<T>(
     let mask = total - 1;
     out.reserve(count);
     for i in 0..count {
-        let slot = x & mask;
-        let sym = lut[slot as usize];
-        let fr = freq[sym as usize];
-        x = fr * (x >> s) + slot - cum[sym as usize];
+        let entry = lut[(x & mask) as usize];
+        let (fr, off) = ((entry >> 16) as u32 & 0xffff, entry as u32 & 0xffff);
+        x = fr * (x >> s) + off;
+        let sym = (entry >> 32) as u32;
         while x < RANS_L {
             let Some(&b) = rans.get(pos) else {
                 return Err(c.err(
@@ -536,6 +583,12 @@ pub(crate) fn decode_map<T>(
 }
 
 fn read_bits(bytes: &[u8], bitpos: u64, n: u32) -> u64 {
+    let at = (bitpos / 8) as usize;
+    if let Some(word) = bytes.get(at..at + 8) {
+        // n <= 48 and the offset < 8: the bits lie in one 64-bit word.
+        let w = u64::from_le_bytes(word.try_into().unwrap()) >> (bitpos % 8);
+        return w & ((1u64 << n) - 1);
+    }
     let mut v = 0u64;
     let mut got = 0u32;
     let mut p = bitpos;
