@@ -240,6 +240,7 @@ pub fn encode_method(
         Grouping::PerRow => shape.last().copied().unwrap_or(1).max(1),
         Grouping::Group(n) => n,
     };
+    let ctx = &codec::transform_context(ctx, values.len());
     match method {
         Method::Raw => Ok(codec::raw::encode(&dtype::from_f32(
             SafetensorsDtype::F32,
@@ -380,6 +381,7 @@ pub(super) fn encode_for(
     shape: &[usize],
     target: f64,
 ) -> Result<Encoded> {
+    let ctx = &codec::transform_context(ctx, values.len());
     match (req.mode, method, req.keep) {
         (_, Method::SparseDct, Some(f)) => {
             codec::sparse::encode_keep(ctx, Transform::Dct, values, shape, f)
