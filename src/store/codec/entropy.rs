@@ -266,7 +266,11 @@ pub fn encode(values: &[i64], out: &mut Vec<u8>) -> StreamStats {
         let last = prefix_bits[prefix_bits.len() - 1];
         prefix_bits.push(last + c as f64 * (nn as f64 / c as f64).log2());
     }
-    let wide = |c: u64, bound: u64| (0..=MAX_SCALE).find(|&s| c << s >= bound * nn).unwrap_or(17);
+    let wide = |c: u64, bound: u64| {
+        (0..=MAX_SCALE)
+            .find(|&s| c << s >= bound * nn)
+            .unwrap_or(17)
+    };
     // Literals below the candidate L so far: how many reach 2 and 3 bytes
     // first at each scale.
     let (mut two, mut three) = ([0usize; 18], [0usize; 18]);

@@ -251,7 +251,10 @@ const ROUND: f64 = 6_755_399_441_055_744.0;
 #[inline(always)]
 fn round_fast(v: f64) -> (f64, i64) {
     let t = v + ROUND;
-    (t - ROUND, (t.to_bits() as i64).wrapping_sub(ROUND.to_bits() as i64))
+    (
+        t - ROUND,
+        (t.to_bits() as i64).wrapping_sub(ROUND.to_bits() as i64),
+    )
 }
 
 /// Integers `round(x / step)` (to nearest, ties to even), or `None` if one
