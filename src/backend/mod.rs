@@ -12,7 +12,7 @@ mod submission;
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::{Arc, Mutex, Once};
+use std::sync::{Arc, Mutex, Once, OnceLock};
 
 pub(crate) use gpu::grid_within;
 pub use gpu::GpuDevice;
@@ -86,8 +86,48 @@ pub struct ContextOptions {
     pub pad_shared_memory: Option<bool>,
 }
 
+/// The context's GPU device, or `None` for the CPU backend. With
+/// [`DeviceChoice::Auto`] the adapters are probed only when something first
+/// asks for the device (a transform on the GPU, [`Context::backend`]), so
+/// work that never needs one (quantisers, INT8) never loads a driver.
+pub(crate) struct LazyGpu {
+    cell: OnceLock<Option<GpuDevice>>,
+    /// The options to probe with on first use (`None`: decided already).
+    pending: Option<ContextOptions>,
+}
+
+impl std::ops::Deref for LazyGpu {
+    type Target = Option<GpuDevice>;
+
+    fn deref(&self) -> &Option<GpuDevice> {
+        self.cell.get_or_init(|| {
+            let Some(options) = &self.pending else {
+                return None;
+            };
+            let gpu = match Context::open_gpu(options) {
+                Ok(gpu) => gpu,
+                Err(e) => {
+                    log::warn!("fft-tensor: {e}; using the CPU backend");
+                    None
+                }
+            };
+            Context::log_description(gpu.as_ref());
+            gpu
+        })
+    }
+}
+
+impl LazyGpu {
+    fn ready(gpu: Option<GpuDevice>) -> Self {
+        LazyGpu {
+            cell: OnceLock::from(gpu),
+            pending: None,
+        }
+    }
+}
+
 pub(crate) struct ContextInner {
-    pub(crate) gpu: Option<GpuDevice>,
+    pub(crate) gpu: LazyGpu,
     /// Plans and tables of every kind, one map per (key, value) type; see
     /// [`Context::cached`].
     caches: Mutex<HashMap<TypeId, Box<dyn Any + Send + Sync>>>,
@@ -195,6 +235,21 @@ impl Context {
             ctx.log_choice();
             return Ok(ctx);
         }
+        if options.choice == DeviceChoice::Auto {
+            // Probed on first use: see `LazyGpu`.
+            return Ok(Self::wrap_lazy(LazyGpu {
+                cell: OnceLock::new(),
+                pending: Some(options),
+            }));
+        }
+        let ctx = Self::wrap(Self::open_gpu(&options)?);
+        ctx.log_choice();
+        Ok(ctx)
+    }
+
+    /// The adapter `options` select, opened, or `None` for the CPU backend
+    /// (with [`DeviceChoice::Auto`] and no hardware adapter).
+    fn open_gpu(options: &ContextOptions) -> Result<Option<GpuDevice>> {
         quiet_driver_runtime_dir();
         let mut descriptor = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
         if let Some(backends) = options.backends {
@@ -220,7 +275,7 @@ impl Context {
         let pick = adapters.into_iter().find(|a| {
             options.choice == DeviceChoice::Gpu || a.get_info().device_type != wgpu::DeviceType::Cpu
         });
-        let ctx = match pick {
+        Ok(match pick {
             Some(adapter) => {
                 let mut gpu = GpuDevice::open(&adapter)?;
                 let from_env = std::env::var("FFT_TENSOR_SPECIALIZE")
@@ -236,7 +291,7 @@ impl Context {
                     gpu.set_pad_shared_memory(on);
                 }
                 gpu.memory.set_budget(options.memory_budget);
-                Self::wrap(Some(gpu))
+                Some(gpu)
             }
             None if options.choice == DeviceChoice::Gpu => {
                 return Err(Error::NoAdapter {
@@ -252,11 +307,9 @@ impl Context {
                         found.join(", ")
                     }
                 );
-                Self::cpu()
+                None
             }
-        };
-        ctx.log_choice();
-        Ok(ctx)
+        })
     }
 
     /// A context on a device the caller already uses, so one program shares
@@ -268,6 +321,10 @@ impl Context {
     }
 
     fn wrap(gpu: Option<GpuDevice>) -> Self {
+        Self::wrap_lazy(LazyGpu::ready(gpu))
+    }
+
+    fn wrap_lazy(gpu: LazyGpu) -> Self {
         Context {
             inner: Arc::new(ContextInner {
                 gpu,
@@ -317,7 +374,11 @@ impl Context {
     }
 
     fn log_choice(&self) {
-        let description = self.description();
+        Self::log_description(self.inner.gpu.as_ref());
+    }
+
+    fn log_description(gpu: Option<&GpuDevice>) {
+        let description = Self::describe(gpu);
         LOG_ONCE.call_once(|| log::info!("fft-tensor backend: {description}"));
     }
 
@@ -330,6 +391,12 @@ impl Context {
         }
     }
 
+    /// Whether the GPU is probed on first use ([`DeviceChoice::Auto`]), so
+    /// a caller may keep small work on the CPU without loading a driver.
+    pub(crate) fn gpu_on_demand(&self) -> bool {
+        self.inner.gpu.pending.is_some()
+    }
+
     /// The GPU device, if this context runs on one.
     pub fn gpu(&self) -> Option<&GpuDevice> {
         self.inner.gpu.as_ref()
@@ -338,7 +405,11 @@ impl Context {
     /// One line: adapter name, wgpu backend, device type and driver, or the
     /// CPU backend with its thread count.
     pub fn description(&self) -> String {
-        match &self.inner.gpu {
+        Self::describe(self.inner.gpu.as_ref())
+    }
+
+    fn describe(gpu: Option<&GpuDevice>) -> String {
+        match gpu {
             Some(gpu) => {
                 let i = gpu.adapter_info();
                 format!(
@@ -378,5 +449,29 @@ impl Context {
         if let Some(g) = self.gpu() {
             g.memory.trim();
         }
+    }
+}
+
+#[cfg(test)]
+mod lazy_tests {
+    use super::*;
+
+    #[test]
+    fn auto_probes_only_when_asked() {
+        let ctx = Context::with_options(ContextOptions {
+            choice: DeviceChoice::Auto,
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(ctx.gpu_on_demand());
+        assert!(ctx.inner.gpu.cell.get().is_none(), "probed at creation");
+        // Small transforms stay on the CPU without probing.
+        let small = crate::store::codec::transform_context(&ctx, 1000);
+        assert_eq!(small.backend(), Backend::Cpu);
+        assert!(ctx.inner.gpu.cell.get().is_none());
+        // Asking for the backend probes (a hardware GPU or the CPU).
+        let _ = ctx.backend();
+        assert!(ctx.inner.gpu.cell.get().is_some());
+        assert!(!Context::cpu().gpu_on_demand());
     }
 }

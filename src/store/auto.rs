@@ -240,6 +240,7 @@ pub fn encode_method(
         Grouping::PerRow => shape.last().copied().unwrap_or(1).max(1),
         Grouping::Group(n) => n,
     };
+    let ctx = &codec::transform_context(ctx, values.len());
     match method {
         Method::Raw => Ok(codec::raw::encode(&dtype::from_f32(
             SafetensorsDtype::F32,
@@ -380,6 +381,7 @@ pub(super) fn encode_for(
     shape: &[usize],
     target: f64,
 ) -> Result<Encoded> {
+    let ctx = &codec::transform_context(ctx, values.len());
     match (req.mode, method, req.keep) {
         (_, Method::SparseDct, Some(f)) => {
             codec::sparse::encode_keep(ctx, Transform::Dct, values, shape, f)
@@ -424,9 +426,19 @@ pub fn choose_with(
     raw_bytes: &[u8],
     done: &mut dyn FnMut(usize, usize),
 ) -> Result<Choice> {
-    if req.search == Search::Estimate && req.family == Family::Auto && req.keep.is_none() {
+    // `auto`, and the cheap families forced, take the estimating path; a
+    // forced family falls back to the full search when nothing of it met
+    // the bound there (that search keeps the closest layout).
+    let cheap = req.family == Family::Auto
+        || matches!(
+            req.family,
+            Family::Quant | Family::Int8 | Family::Int4 | Family::F16
+        );
+    if req.search == Search::Estimate && cheap && req.keep.is_none() {
         if let Some(c) = super::choose_fast::choose(ctx, req, dt, values, shape, raw_bytes, done)? {
-            return Ok(c);
+            if req.family == Family::Auto || c.encoded.codec != CodecId::Raw {
+                return Ok(c);
+            }
         }
     }
     let mut c = choose_exhaustive(ctx, req, dt, values, shape, raw_bytes, done)?;

@@ -10,7 +10,7 @@
 use safetensors::Dtype as SafetensorsDtype;
 
 use super::auto::{
-    encode_for, encode_method, rel_target, Candidate, Choice, Grouping, Method, Request,
+    encode_for, encode_method, rel_target, Candidate, Choice, Family, Grouping, Method, Request,
 };
 use super::codec::{self, blocks, CodecId, Encoded};
 use super::error_mode::{self, ErrorMode, ErrorSums};
@@ -56,7 +56,7 @@ pub(super) fn choose(
     let s = estimate::sample(values, raw_bytes, shape);
     let s_norm = codec::quant::norm(&s.values);
     let smooth = estimate::smooth(&s);
-    if smooth && !s.whole {
+    if smooth && !s.whole && req.family == Family::Auto {
         // Whole-tensor transforms are not judged fairly on slabs of rows:
         // smooth data is left to the exhaustive search.
         return Ok(None);

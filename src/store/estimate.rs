@@ -221,9 +221,10 @@ fn spectral_share(x: &[f32], last: usize) -> f64 {
             fft.process(&mut buf);
             energy.clear();
             energy.extend(buf.iter().map(|c| c.norm_sqr()));
-            energy.sort_unstable_by(|a, b| b.total_cmp(a));
             let t: f64 = energy.iter().sum();
             total += t;
+            // The energy outside the largest eighth of the coefficients.
+            energy.select_nth_unstable_by(len / 8, |a, b| b.total_cmp(a));
             outside += energy[len / 8..].iter().sum::<f64>();
         }
     }

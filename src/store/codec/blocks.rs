@@ -121,11 +121,16 @@ pub fn encode_quant_checked(
         shape,
         rows,
         &|b, v| {
-            let q = quant::quantise(v, step)?;
-            let back: Vec<f32> = q.iter().map(|&q| quant::dequantise(q, step)).collect();
-            let at = b * piece * esz;
-            let sums = error_mode::sums(dtype, &original[at..at + v.len() * esz], &back);
-            drop(back);
+            let (q, sums) = if dtype == safetensors::Dtype::F32 {
+                // The originals are these values: one pass, no reconstruction.
+                quant::quantise_with_sums(v, step)?
+            } else {
+                let q = quant::quantise(v, step)?;
+                let back: Vec<f32> = q.iter().map(|&q| quant::dequantise(q, step)).collect();
+                let at = b * piece * esz;
+                let sums = error_mode::sums(dtype, &original[at..at + v.len() * esz], &back);
+                (q, sums)
+            };
             let mut out = Vec::new();
             entropy::encode(&q, &mut out);
             Some((out, sums))

@@ -156,6 +156,46 @@ fn normalize(counts: &[u64], n: u64, s: u32) -> Vec<u32> {
     f.into_iter().map(|x| x as u32).collect()
 }
 
+/// One symbol's encoding constants: `x / freq` is `(x * rcp) >> shift`
+/// for every state `x < 2^31` (`rcp = ceil(2^shift / freq)`, `shift = 31 +
+/// ceil(log2 freq)`: the rounding excess times `x` stays below `2^shift`,
+/// and `x * rcp < 2^63`).
+#[derive(Debug, Clone, Copy)]
+struct EncSymbol {
+    rcp: u64,
+    shift: u32,
+    freq: u32,
+    cum: u32,
+    /// States at or above this are renormalised before the symbol.
+    x_max: u32,
+}
+
+impl EncSymbol {
+    fn new(freq: u32, cum: u32, s: u32) -> Self {
+        let bits = 32 - freq.saturating_sub(1).leading_zeros();
+        let shift = 31 + bits;
+        let rcp = if freq == 0 {
+            0
+        } else {
+            (1u64 << shift).div_ceil(u64::from(freq))
+        };
+        EncSymbol {
+            rcp,
+            shift,
+            freq,
+            cum,
+            x_max: ((RANS_L >> s) << 8) * freq,
+        }
+    }
+
+    /// The state after coding this symbol from state `x < x_max`.
+    #[inline]
+    fn step(&self, x: u32, s: u32) -> u32 {
+        let q = ((u64::from(x) * self.rcp) >> self.shift) as u32;
+        (q << s) + (x - q * self.freq) + self.cum
+    }
+}
+
 /// Appends the coded stream of `values` to `out` and returns its sizes.
 ///
 /// # Panics
@@ -169,11 +209,14 @@ pub fn encode(values: &[i64], out: &mut Vec<u8>) -> StreamStats {
     // values are the largest thing here.
     let zz = || values.iter().map(|&q| zigzag(q));
 
-    // Histogram of small u, and the large ones kept aside.
+    // Histogram of small u, the large ones kept aside, and the largest,
+    // in one pass.
     const CAP: usize = 1 << 16;
     let mut hist = vec![0u64; CAP + 1];
     let mut large = Vec::new();
+    let mut max_u = 0u64;
     for u in zz() {
+        max_u = max_u.max(u);
         if (u as usize) < CAP {
             hist[u as usize] += 1;
         } else {
@@ -181,10 +224,9 @@ pub fn encode(values: &[i64], out: &mut Vec<u8>) -> StreamStats {
             large.push(u);
         }
     }
-    let max_u = zz().max().unwrap_or(0);
     // Entropy of the integers themselves.
     let mut distinct: Vec<u64> = hist[..CAP].iter().copied().filter(|&c| c > 0).collect();
-    {
+    if !large.is_empty() {
         let mut big = large.clone();
         big.sort_unstable();
         let mut i = 0;
@@ -214,50 +256,99 @@ pub fn encode(values: &[i64], out: &mut Vec<u8>) -> StreamStats {
         .filter(|&(_, &c)| c > 0)
         .map(|(u, &c)| (u as u64, c))
         .collect();
-    let mut best: Option<(f64, u64, u32, Vec<u64>)> = None;
+    let nn = n.max(1);
+    // Per literal (in order of value): its share of the entropy, summed
+    // as a prefix, and the smallest scales at which its frequency takes 2
+    // and 3 varint bytes (17: never).
+    let mut prefix_bits = Vec::with_capacity(present_small.len() + 1);
+    prefix_bits.push(0.0f64);
+    for &(_, c) in &present_small {
+        let last = prefix_bits[prefix_bits.len() - 1];
+        prefix_bits.push(last + c as f64 * (nn as f64 / c as f64).log2());
+    }
+    let wide = |c: u64, bound: u64| {
+        (0..=MAX_SCALE)
+            .find(|&s| c << s >= bound * nn)
+            .unwrap_or(17)
+    };
+    // Literals below the candidate L so far: how many reach 2 and 3 bytes
+    // first at each scale.
+    let (mut two, mut three) = ([0usize; 18], [0usize; 18]);
+    let mut k = 0usize;
+    let mut best: Option<(f64, u64, u32)> = None;
     for &l in &candidates {
-        let mut counts = vec![0u64; (l + 49) as usize];
+        while k < present_small.len() && present_small[k].0 < l {
+            let c = present_small[k].1;
+            two[wide(c, 128) as usize] += 1;
+            three[wide(c, 16384) as usize] += 1;
+            k += 1;
+        }
+        let mut esc = [0u64; MAX_EXTRA_BITS as usize + 1];
         let mut extra = 0u64;
-        for &(u, c) in &present_small {
-            let (sym, e, _) = split(u, l);
-            counts[sym] += c;
+        for &(u, c) in &present_small[k..] {
+            let (_, e, _) = split(u, l);
+            esc[e as usize] += c;
             extra += c * u64::from(e);
         }
         for &u in &large {
-            let (sym, e, _) = split(u, l);
-            counts[sym] += 1;
+            let (_, e, _) = split(u, l);
+            esc[e as usize] += 1;
             extra += u64::from(e);
         }
-        let used = counts
-            .iter()
-            .rposition(|&c| c > 0)
-            .map_or(0, |i| i + 1)
-            .max(2);
-        counts.truncate(used);
-        let nonzero: Vec<u64> = counts.iter().copied().filter(|&c| c > 0).collect();
-        let present = (nonzero.len() as u64).max(2);
-        let absent = used - nonzero.len();
-        let bits = ideal_bits(&nonzero, n.max(1));
+        let top_literal = if k > 0 { present_small[k - 1].0 + 1 } else { 0 };
+        let used = match esc.iter().rposition(|&c| c > 0) {
+            Some(e) => l + e as u64 + 1,
+            None => top_literal,
+        }
+        .max(2) as usize;
+        let escapes: Vec<u64> = esc.iter().copied().filter(|&c| c > 0).collect();
+        let nonzero = k + escapes.len();
+        let present = (nonzero as u64).max(2);
+        let absent = used - nonzero;
+        let bits = prefix_bits[k] + ideal_bits(&escapes, nn);
         let min_s = (64 - (present - 1).leading_zeros()).max(1);
+        let (mut wide2, mut wide3) = (0usize, 0usize);
+        for s in 0..min_s {
+            wide2 += two[s as usize];
+            wide3 += three[s as usize];
+        }
         for s in min_s..=MAX_SCALE {
             let total = 1u64 << s;
+            wide2 += two[s as usize];
+            wide3 += three[s as usize];
             // Absent symbols inside the alphabet cost one byte each.
             let table: usize = absent
-                + nonzero
+                + k
+                + wide2
+                + wide3
+                + escapes
                     .iter()
-                    .map(|&c| varint_len(c * total / n.max(1)))
+                    .map(|&c| varint_len(c * total / nn))
                     .sum::<usize>();
             // Rounding frequencies to 2^s costs roughly present/(2^s) bits per
             // symbol on top of the entropy; estimate it as the loss of
             // flooring small counts to 1.
             let rounding = present as f64 * present as f64 / total as f64 * 0.5;
             let est = bits + rounding + extra as f64 + 8.0 * table as f64;
-            if best.as_ref().is_none_or(|b| est < b.0) {
-                best = Some((est, l, s, counts.clone()));
+            if best.is_none_or(|b| est < b.0) {
+                best = Some((est, l, s));
             }
         }
     }
-    let (_, l, s, counts) = best.expect("at least one candidate");
+    let (_, l, s) = best.expect("at least one candidate");
+    let mut counts = vec![0u64; (l + 1) as usize + MAX_EXTRA_BITS as usize];
+    for &(u, c) in &present_small {
+        counts[split(u, l).0] += c;
+    }
+    for &u in &large {
+        counts[split(u, l).0] += 1;
+    }
+    let used = counts
+        .iter()
+        .rposition(|&c| c > 0)
+        .map_or(0, |i| i + 1)
+        .max(2);
+    counts.truncate(used);
     let freq = normalize(&counts, n.max(1), s);
     let mut cum = Vec::with_capacity(freq.len());
     let mut acc = 0u32;
@@ -273,19 +364,24 @@ pub fn encode(values: &[i64], out: &mut Vec<u8>) -> StreamStats {
         put_varint(out, u64::from(f));
     }
 
-    // rANS, symbols in reverse, bytes collected backwards.
+    // rANS, symbols in reverse, bytes collected backwards; the division
+    // by the frequency is a multiplication by its reciprocal.
+    let table: Vec<EncSymbol> = freq
+        .iter()
+        .zip(&cum)
+        .map(|(&f, &c)| EncSymbol::new(f, c, s))
+        .collect();
     let mut rev = Vec::with_capacity(values.len() / 2 + 8);
     let mut x = RANS_L;
     for u in values.iter().rev().map(|&q| zigzag(q)) {
-        let (sym, _, _) = split(u, l);
-        let f = freq[sym];
-        debug_assert!(f > 0);
-        let x_max = ((RANS_L >> s) << 8) * f;
-        while x >= x_max {
+        let sym = if u < l { u as usize } else { split(u, l).0 };
+        let e = &table[sym];
+        debug_assert!(e.freq > 0);
+        while x >= e.x_max {
             rev.push(x as u8);
             x >>= 8;
         }
-        x = ((x / f) << s) + (x % f) + cum[sym];
+        x = e.step(x, s);
     }
     rev.extend_from_slice(&x.to_be_bytes());
     rev.reverse();
@@ -297,21 +393,25 @@ pub fn encode(values: &[i64], out: &mut Vec<u8>) -> StreamStats {
     let mut acc = 0u64;
     let mut nbits = 0u32;
     let mut extra_bits = 0u64;
-    for u in zz() {
-        let (_, e, raw) = split(u, l);
-        assert!(e <= MAX_EXTRA_BITS, "quantised value too large");
-        if e == 0 {
-            continue;
+    // Raw bits follow escapes only: none when every value is a literal.
+    let escapes = values.iter().map(|&q| zigzag(q)).filter(|&u| u >= l);
+    if max_u >= l {
+        for u in escapes {
+            let (_, e, raw) = split(u, l);
+            assert!(e <= MAX_EXTRA_BITS, "quantised value too large");
+            if e == 0 {
+                continue;
+            }
+            extra_bits += u64::from(e);
+            acc |= raw << nbits;
+            nbits += e;
+            while nbits >= 8 {
+                out.push(acc as u8);
+                acc >>= 8;
+                nbits -= 8;
+            }
+            // raw < 2^48 and nbits < 8 before the shift: no bits are lost.
         }
-        extra_bits += u64::from(e);
-        acc |= raw << nbits;
-        nbits += e;
-        while nbits >= 8 {
-            out.push(acc as u8);
-            acc >>= 8;
-            nbits -= 8;
-        }
-        // raw < 2^48 and nbits < 8 before the shift: no bits are lost.
     }
     if nbits > 0 {
         out.push(acc as u8);
@@ -395,14 +495,16 @@ pub(crate) fn decode_map<T>(
     if sum != u64::from(total) {
         return Err(c.err(a_at, format!("frequencies sum to {sum}, not 2^{s}")));
     }
-    // Slot -> symbol table.
-    let mut lut = vec![0u32; total as usize];
-    let mut cum = Vec::with_capacity(freq.len());
-    let mut acc = 0u32;
+    // Slot -> (symbol << 32 | frequency << 16 | slot - cumulative
+    // frequency): one load per symbol decoded.
+    let mut lut = vec![0u64; total as usize];
+    let mut acc = 0usize;
     for (sym, &f) in freq.iter().enumerate() {
-        cum.push(acc);
-        lut[acc as usize..(acc + f) as usize].fill(sym as u32);
-        acc += f;
+        let entry = (sym as u64) << 32 | u64::from(f) << 16;
+        for (off, e) in lut[acc..acc + f as usize].iter_mut().enumerate() {
+            *e = entry | off as u64;
+        }
+        acc += f as usize;
     }
     let r_at = c.pos();
     let r = c.varint("rANS length")?;
@@ -427,10 +529,10 @@ pub(crate) fn decode_map<T>(
     let mask = total - 1;
     out.reserve(count);
     for i in 0..count {
-        let slot = x & mask;
-        let sym = lut[slot as usize];
-        let fr = freq[sym as usize];
-        x = fr * (x >> s) + slot - cum[sym as usize];
+        let entry = lut[(x & mask) as usize];
+        let (fr, off) = ((entry >> 16) as u32 & 0xffff, entry as u32 & 0xffff);
+        x = fr * (x >> s) + off;
+        let sym = (entry >> 32) as u32;
         while x < RANS_L {
             let Some(&b) = rans.get(pos) else {
                 return Err(c.err(
@@ -485,6 +587,12 @@ pub(crate) fn decode_map<T>(
 }
 
 fn read_bits(bytes: &[u8], bitpos: u64, n: u32) -> u64 {
+    let at = (bitpos / 8) as usize;
+    if let Some(word) = bytes.get(at..at + 8) {
+        // n <= 48 and the offset < 8: the bits lie in one 64-bit word.
+        let w = u64::from_le_bytes(word.try_into().unwrap()) >> (bitpos % 8);
+        return w & ((1u64 << n) - 1);
+    }
     let mut v = 0u64;
     let mut got = 0u32;
     let mut p = bitpos;
@@ -523,6 +631,26 @@ mod tests {
     fn zigzag_round_trip() {
         for q in [0i64, 1, -1, 2, -2, 1 << 46, -(1 << 46), i64::MAX / 4] {
             assert_eq!(unzigzag(zigzag(q)), q);
+        }
+    }
+
+    #[test]
+    fn reciprocal_division_is_exact() {
+        // Every frequency, states at the ends of the range and in between.
+        for s in [1u32, 7, 12, 16] {
+            for f in 1..(1u32 << s) {
+                let e = EncSymbol::new(f, 0, s);
+                let mut seed = u64::from(f) * 0x9e37_79b9_7f4a_7c15;
+                let mut xs = vec![0u32, 1, f - 1, f, e.x_max - 1, e.x_max / 2];
+                for _ in 0..4 {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    xs.push(((seed >> 33) as u32) % e.x_max);
+                }
+                for x in xs {
+                    let q = ((u64::from(x) * e.rcp) >> e.shift) as u32;
+                    assert_eq!(q, x / f, "x {x} f {f}");
+                }
+            }
         }
     }
 

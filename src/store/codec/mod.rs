@@ -353,6 +353,27 @@ pub(crate) fn f16_scale(absmax: f32, levels: f32) -> Option<half::f16> {
     (v.is_finite() && v > 0.0).then_some(h)
 }
 
+/// Elements from which the transform codecs use a GPU found on demand
+/// ([`crate::backend::DeviceChoice::Auto`]); smaller tensors (and every
+/// sample `auto` estimates on) are transformed on the CPU backend, so no
+/// driver is loaded for them. A context opened on the GPU explicitly is
+/// always used.
+pub const GPU_MIN_ELEMENTS: usize = 1 << 20;
+
+/// The context the transform codecs use for `n` elements (see
+/// [`GPU_MIN_ELEMENTS`]).
+pub(crate) fn transform_context(
+    ctx: &crate::backend::Context,
+    n: usize,
+) -> crate::backend::Context {
+    static CPU: std::sync::OnceLock<crate::backend::Context> = std::sync::OnceLock::new();
+    if n < GPU_MIN_ELEMENTS && ctx.gpu_on_demand() {
+        CPU.get_or_init(crate::backend::Context::cpu).clone()
+    } else {
+        ctx.clone()
+    }
+}
+
 /// Decodes a payload of a lossy codec to f32 values (`shape` gives the
 /// element count, and the axes for transform codecs). Raw payloads are not
 /// values: this returns an error for [`CodecId::Raw`].
@@ -370,6 +391,7 @@ pub fn decode(
     shape: &[usize],
 ) -> Result<Vec<f32>> {
     let n: usize = shape.iter().product();
+    let ctx = &transform_context(ctx, n);
     match codec {
         CodecId::Raw => Err(params_err(0, "raw payloads hold bytes, not values")),
         CodecId::F16 => f16::decode(params, payload, n),

@@ -185,14 +185,27 @@ pub fn estimate(sample: &[f32], max_error: f64, step: Option<f64>) -> Option<(f6
         }
     };
     let mut q = quantise(sample, step)?;
-    q.sort_unstable();
+    // Run lengths of equal integers in ascending order: counted when the
+    // range is small, else sorted.
+    let (lo, hi) = (q.iter().min(), q.iter().max());
+    let runs: Vec<usize> = match (lo, hi) {
+        (Some(&lo), Some(&hi)) if hi.abs_diff(lo) < 1 << 20 => {
+            let mut counts = vec![0usize; (hi - lo) as usize + 1];
+            for &v in &q {
+                counts[(v - lo) as usize] += 1;
+            }
+            counts.retain(|&c| c > 0);
+            counts
+        }
+        _ => {
+            q.sort_unstable();
+            q.chunk_by(|a, b| a == b).map(<[i64]>::len).collect()
+        }
+    };
     let mut bits = 0.0f64;
-    let mut i = 0;
-    while i < q.len() {
-        let j = q[i..].partition_point(|&v| v == q[i]);
+    for j in runs {
         let p = j as f64 / n as f64;
         bits -= j as f64 * p.log2();
-        i += j;
     }
     Some((step, bits / n.max(1) as f64))
 }
@@ -214,44 +227,38 @@ fn error_par(data: &[f32], step: f64, norm: f64) -> f64 {
     if !(step.is_finite() && step > 0.0) {
         return f64::INFINITY;
     }
-    let inv = 1.0 / step;
     let parts: Vec<f64> = data
         .par_chunks(SUM_CHUNK)
         .map(|c| {
-            let mut num = 0.0f64;
-            for &x in c {
-                let Some(q) = round_q(f64::from(x) * inv) else {
-                    return f64::INFINITY;
-                };
-                let d = f64::from(x) - f64::from(dequantise(q, step));
-                num += d * d;
+            let l = Lanes::run(c, step, |_, _, _| {});
+            if l.ok() {
+                l.diff2.iter().sum()
+            } else {
+                f64::INFINITY
             }
-            num
         })
         .collect();
     rel_from_sum(parts.iter().sum(), norm)
 }
 
-/// `v.round()` (half away from zero) as an integer, or `None` when its
-/// magnitude exceeds [`MAX_Q`]; an integer conversion and a compare
-/// instead of the library call.
-#[inline]
-pub(crate) fn round_q(v: f64) -> Option<i64> {
-    if !v.is_finite() || v.abs() >= MAX_Q + 0.5 {
-        return None;
-    }
-    let t = v as i64; // truncates toward zero
-    let f = v - t as f64; // exact: |v| < 2^47
-    Some(if f >= 0.5 {
-        t + 1
-    } else if f <= -0.5 {
-        t - 1
-    } else {
-        t
-    })
+/// `1.5 * 2^52`: adding it to an f64 of magnitude below `2^51` rounds it
+/// to an integer (to nearest, ties to even), whose value is then the
+/// difference of the sum's bits and this constant's. Plain arithmetic, so
+/// the loops below are vectorised.
+const ROUND: f64 = 6_755_399_441_055_744.0;
+
+/// `v` rounded to an integer, as an f64 and as the integer (`|v| < 2^51`).
+#[inline(always)]
+fn round_fast(v: f64) -> (f64, i64) {
+    let t = v + ROUND;
+    (
+        t - ROUND,
+        (t.to_bits() as i64).wrapping_sub(ROUND.to_bits() as i64),
+    )
 }
 
-/// Integers `round(x / step)`, or `None` if one exceeds `2^46`.
+/// Integers `round(x / step)` (to nearest, ties to even), or `None` if one
+/// exceeds `2^46`.
 pub(crate) fn quantise(data: &[f32], step: f64) -> Option<Vec<i64>> {
     if !(step.is_finite() && step > 0.0) {
         return None;
@@ -262,12 +269,95 @@ pub(crate) fn quantise(data: &[f32], step: f64) -> Option<Vec<i64>> {
     for (o, &x) in out.iter_mut().zip(data) {
         let v = f64::from(x) * inv;
         ok &= v.abs() < MAX_Q + 0.5;
-        // Half away from zero, as round_q, without a branch.
-        let t = v as i64;
-        let f = v - t as f64;
-        *o = t + i64::from(f >= 0.5) - i64::from(f <= -0.5);
+        *o = round_fast(v).1;
     }
     ok.then_some(out)
+}
+
+/// One value quantised: its integer, the difference between it and the
+/// decoder's value, and whether it is in range.
+#[inline(always)]
+fn quant_lane(x: f64, inv: f64, step: f64) -> (i64, f64, bool) {
+    let v = x * inv;
+    let (r, q) = round_fast(v);
+    // `r` is `q` exactly, so this is the decoder's value.
+    (q, x - f64::from((r * step) as f32), v.abs() < MAX_Q + 0.5)
+}
+
+/// Sums of four lanes, kept in registers by the loops below.
+#[derive(Default)]
+struct Lanes {
+    diff2: [f64; 4],
+    norm2: [f64; 4],
+    max_abs: [f64; 4],
+    ok: [bool; 4],
+}
+
+impl Lanes {
+    /// Quantises four values into `q` and adds them to the sums.
+    #[inline(always)]
+    fn add(&mut self, x: &[f32; 4], q: &mut [i64; 4], inv: f64, step: f64) {
+        for k in 0..4 {
+            let xk = f64::from(x[k]);
+            let (qk, d, ok) = quant_lane(xk, inv, step);
+            q[k] = qk;
+            self.diff2[k] += d * d;
+            self.norm2[k] += xk * xk;
+            self.max_abs[k] = self.max_abs[k].max(d.abs());
+            self.ok[k] &= ok;
+        }
+    }
+
+    /// Runs [`Lanes::add`] over `data`, four values at a time, handing
+    /// each four integers to `sink(first index, integers, how many are
+    /// real)`; the tail is padded with zeros, which add nothing.
+    #[inline(always)]
+    fn run(data: &[f32], step: f64, mut sink: impl FnMut(usize, &[i64; 4], usize)) -> Lanes {
+        let inv = 1.0 / step;
+        let mut l = Lanes {
+            ok: [true; 4],
+            ..Lanes::default()
+        };
+        let mut q = [0i64; 4];
+        let mut x4 = data.chunks_exact(4);
+        for (i, x) in (&mut x4).enumerate() {
+            l.add(x.try_into().expect("four"), &mut q, inv, step);
+            sink(4 * i, &q, 4);
+        }
+        let x = x4.remainder();
+        let mut xt = [0.0f32; 4];
+        xt[..x.len()].copy_from_slice(x);
+        l.add(&xt, &mut q, inv, step);
+        sink(data.len() - x.len(), &q, x.len());
+        l
+    }
+
+    fn ok(&self) -> bool {
+        self.ok.iter().all(|&b| b)
+    }
+}
+
+/// [`quantise`] of f32 originals together with the error sums of the
+/// reconstruction (what [`error_mode::sums`](crate::store::error_mode::sums)
+/// gives for the decoded values against `data` as F32), in one pass and
+/// without the reconstruction itself. The sums are added in four lanes
+/// (the same order for any thread count).
+pub(crate) fn quantise_with_sums(
+    data: &[f32],
+    step: f64,
+) -> Option<(Vec<i64>, crate::store::error_mode::ErrorSums)> {
+    if !(step.is_finite() && step > 0.0) {
+        return None;
+    }
+    let mut out = vec![0i64; data.len()];
+    let l = Lanes::run(data, step, |i, q, k| out[i..i + k].copy_from_slice(&q[..k]));
+    let sums = crate::store::error_mode::ErrorSums {
+        n: data.len() as u64,
+        diff2: l.diff2.iter().sum(),
+        norm2: l.norm2.iter().sum(),
+        max_abs: l.max_abs.iter().fold(0.0, |m: f64, &a| m.max(a)),
+    };
+    l.ok().then_some((out, sums))
 }
 
 /// The value `q * step` rounded to f32, as the decoder computes it.
@@ -415,6 +505,35 @@ mod tests {
         assert!(bits < 7.2, "{bits} bits/value");
         let h = stats.entropy_bits / x.len() as f64;
         assert!(bits < h + 0.02, "{bits} vs entropy {h}");
+    }
+
+    #[test]
+    fn fused_sums_match_the_decoded_values() {
+        use crate::store::error_mode;
+        for n in [0usize, 1, 3, 4, 5, 1001] {
+            let x: Vec<f32> = gaussian(n, 9).iter().map(|v| v * 1e3).collect();
+            let bytes: Vec<u8> = x.iter().flat_map(|v| v.to_le_bytes()).collect();
+            for step in [1e-3, 0.7, 400.0] {
+                let (q, sums) = quantise_with_sums(&x, step).unwrap();
+                assert_eq!(q, quantise(&x, step).unwrap(), "{n} {step}");
+                let back: Vec<f32> = q.iter().map(|&q| dequantise(q, step)).collect();
+                let want = error_mode::sums(safetensors::Dtype::F32, &bytes, &back);
+                assert_eq!(sums.n, want.n);
+                assert_eq!(sums.max_abs, want.max_abs, "{n} {step}");
+                let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs();
+                assert!(close(sums.diff2, want.diff2), "{n} {step}");
+                assert!(close(sums.norm2, want.norm2), "{n} {step}");
+                // Rounding to nearest: never more than half a step off,
+                // plus the f32 rounding of the value.
+                let top = x.iter().fold(0.0f64, |m, v| m.max(f64::from(v.abs())));
+                assert!(sums.max_abs <= step / 2.0 * (1.0 + 1e-9) + top * 2f64.powi(-24));
+            }
+        }
+        // Out of range (2^46 steps) and non-finite values are refused.
+        assert!(quantise_with_sums(&[1e30, 0.0], 1e-3).is_none());
+        assert!(quantise_with_sums(&[0.0, f32::NAN, 1.0, 2.0, 3.0], 1.0).is_none());
+        assert!(quantise(&[f32::INFINITY], 1.0).is_none());
+        assert!(quantise_with_sums(&[1.0], 0.0).is_none());
     }
 
     #[test]
