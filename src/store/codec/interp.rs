@@ -514,9 +514,9 @@ struct Aim {
 
 /// On the sub-block, where settings are only compared.
 const AIM_SAMPLE: Aim = Aim {
-    low: 0.97,
-    ratio: 1.01,
-    tries: 6,
+    low: 0.95,
+    ratio: 1.02,
+    tries: 5,
 };
 /// On the whole tensor.
 const AIM_FULL: Aim = Aim {
@@ -547,9 +547,19 @@ fn solve<T: Sample>(
     type Tried = Option<(f64, f64)>;
     let (mut lo, mut hi): (Tried, Tried) = (None, None);
     let aim_ratio = aim.ratio;
+    let mut power = 1.7f64;
+    let mut prev: Option<(f64, f64)> = None;
     for _ in 0..aim.tries {
         let e = quantise_all::<T, false>(data, shape, c, d, &mut y, &mut [])
             .map_or(f64::INFINITY, |(s, _)| s);
+        // The growth exponent of the error sum with the step, from the
+        // last two trials (about 1.7 on smooth fields).
+        if let Some((d0, e0)) = prev.filter(|&(d0, e0)| e0 > 0.0 && d0 != d) {
+            if e > 0.0 && e.is_finite() {
+                power = ((e / e0).ln() / (d / d0).ln()).clamp(1.0, 3.0);
+            }
+        }
+        prev = Some((d, e));
         if e <= target_sum {
             if lo.is_none_or(|(l, _)| d > l) {
                 lo = Some((d, e));
@@ -560,7 +570,6 @@ fn solve<T: Sample>(
         } else if hi.is_none_or(|(h, _)| d < h) {
             hi = Some((d, e));
         }
-        // Squared error grows about as the step squared.
         let aim = 0.5 * (1.0 + aim.low) * target_sum;
         d = match (lo, hi) {
             (Some((l, el)), Some((h, eh))) => {
@@ -578,12 +587,12 @@ fn solve<T: Sample>(
                 if el == 0.0 {
                     l * 4.0
                 } else {
-                    l * (aim / el).sqrt().clamp(1.003, 4.0)
+                    l * (aim / el).powf(1.0 / power).clamp(1.003, 4.0)
                 }
             }
             (None, Some((h, eh))) => {
                 if eh.is_finite() {
-                    h * (aim / eh).sqrt().clamp(0.05, 0.997)
+                    h * (aim / eh).powf(1.0 / power).clamp(0.05, 0.997)
                 } else {
                     h * 0.25
                 }
