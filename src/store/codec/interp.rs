@@ -130,7 +130,7 @@ const CONTEXTS: usize = 3 * BUCKETS * 3;
 /// estimate.
 const SAMPLE: usize = 1 << 15;
 /// Tensors up to this many elements are their own sub-block; larger ones
-/// are sampled down to a quarter (at most [`SAMPLE`]).
+/// are sampled down to an eighth (at least this, at most [`SAMPLE`]).
 const SAMPLE_WHOLE: usize = 1 << 13;
 
 /// Where the context neighbours of an element are (`usize::MAX`: none).
@@ -490,16 +490,22 @@ pub fn encode_config<T: Sample>(data: &[T], shape: &[usize], d: f64, c: Config) 
         )));
     }
     drop(y);
-    let payload = code(&q, shape, c.cubic);
+    Ok(pack(&q, shape, d, c))
+}
+
+/// The encoding of the integers `q` (at their positions) quantised with
+/// base step `d` and settings `c`.
+fn pack(q: &[i64], shape: &[usize], d: f64, c: Config) -> Encoded {
+    let payload = code(q, shape, c.cubic);
     let mut params = vec![u8::from(c.cubic)];
     params.extend_from_slice(&d.to_le_bytes());
     params.extend_from_slice(&c.alpha.to_le_bytes());
     params.extend_from_slice(&c.beta.to_le_bytes());
-    Ok(Encoded {
+    Encoded {
         codec: CodecId::Interp,
         params,
         payload,
-    })
+    }
 }
 
 /// How closely [`solve`] aims: it stops at a squared-error sum of at
@@ -527,7 +533,7 @@ const AIM_FULL: Aim = Aim {
 
 /// The largest base step (to `aim`) whose squared-error sum is at most
 /// `target_sum`, starting from `start` or else the uniform-quantiser
-/// estimate.
+/// estimate, with the integers it quantises to.
 fn solve<T: Sample>(
     data: &[T],
     shape: &[usize],
@@ -535,9 +541,10 @@ fn solve<T: Sample>(
     target_sum: f64,
     start: Option<f64>,
     aim: Aim,
-) -> Option<f64> {
+) -> Option<(f64, Vec<i64>)> {
     let n = data.len().max(1) as f64;
     let mut y = vec![0.0f64; data.len()];
+    let (mut q_try, mut q_lo) = (vec![0i64; data.len()], vec![0i64; data.len()]);
     let mut d = start.unwrap_or_else(|| (12.0 * target_sum / n).sqrt());
     if !(d.is_finite() && d > 0.0) {
         return None;
@@ -550,7 +557,7 @@ fn solve<T: Sample>(
     let mut power = 1.7f64;
     let mut prev: Option<(f64, f64)> = None;
     for _ in 0..aim.tries {
-        let e = quantise_all::<T, false>(data, shape, c, d, &mut y, &mut [])
+        let e = quantise_all::<T, true>(data, shape, c, d, &mut y, &mut q_try)
             .map_or(f64::INFINITY, |(s, _)| s);
         // The growth exponent of the error sum with the step, from the
         // last two trials (about 1.7 on smooth fields).
@@ -563,6 +570,7 @@ fn solve<T: Sample>(
         if e <= target_sum {
             if lo.is_none_or(|(l, _)| d > l) {
                 lo = Some((d, e));
+                std::mem::swap(&mut q_try, &mut q_lo);
             }
             if e >= aim.low * target_sum {
                 break;
@@ -603,11 +611,11 @@ fn solve<T: Sample>(
             break;
         }
     }
-    lo.map(|(l, _)| l)
+    lo.map(|(l, _)| (l, q_lo))
 }
 
 /// A centred sub-block (halving the longest axis until it holds at most
-/// a quarter of the elements, and at most [`SAMPLE`]; the whole tensor
+/// an eighth of the elements, and at most [`SAMPLE`]; the whole tensor
 /// when it is small), with its shape.
 fn sample<T: Sample>(data: &[T], shape: &[usize]) -> (Vec<T>, Vec<usize>) {
     let mut b = shape.to_vec();
@@ -615,7 +623,7 @@ fn sample<T: Sample>(data: &[T], shape: &[usize]) -> (Vec<T>, Vec<usize>) {
     let limit = if n <= SAMPLE_WHOLE {
         n
     } else {
-        (n / 4).clamp(SAMPLE_WHOLE, SAMPLE)
+        (n / 8).clamp(SAMPLE_WHOLE, SAMPLE)
     };
     while b.iter().product::<usize>() > limit {
         let (i, _) = b.iter().enumerate().max_by_key(|(_, &v)| v).unwrap();
@@ -670,13 +678,11 @@ fn encode_bound<T: Sample>(
 ) -> Result<(Encoded, f64)> {
     let d = match bound {
         Bound::AbsMax(b) => 2.0 * b,
+        Bound::RelL2(_) if target_sum == 0.0 => 1.0,
         Bound::RelL2(_) => {
-            if target_sum == 0.0 {
-                1.0
-            } else {
-                solve(data, shape, c, target_sum, start, aim)
-                    .ok_or_else(|| unsupported(format!("no step meets {bound:?}")))?
-            }
+            let (d, q) = solve(data, shape, c, target_sum, start, aim)
+                .ok_or_else(|| unsupported(format!("no step meets {bound:?}")))?;
+            return Ok((pack(&q, shape, d, c), d));
         }
     };
     Ok((encode_config(data, shape, d, c)?, d))
@@ -746,7 +752,7 @@ fn choose<T: Sample>(
 }
 
 /// Estimated stored bytes (parameters plus payload) of [`encode`] for
-/// `bound`, from coding a centred sub-block (a quarter of the tensor, at
+/// `bound`, from coding a centred sub-block (an eighth of the tensor, at
 /// most 32768 elements; small tensors whole) with the settings tried
 /// (about as costly as coding that sub-block a few times).
 ///
