@@ -5,13 +5,21 @@ on seeded float32 fields at the same relative L2 error bounds.
 SZ3's absolute bound and ZFP's tolerance are bisected until their relative
 L2 error meets the bound (the largest setting that does is kept). Ours is
 run through the command line on an .npy file; its ratio counts the whole
-.fftt file against the array's bytes. Needs numpy, pysz and zfpy (not used
-in CI):
+.fftt file against the array's bytes, and its error is measured on what
+`decompress` wrote. Needs numpy, pysz and zfpy (not used in CI):
 
     pip install numpy pysz zfpy
-    cargo build --release
+    cargo build --release --bins --example codec_timer
     python3 scripts/compare-sz3-zfp.py [--bin target/release/fft-tensor] [--quick]
-        [--codec auto|interp|bdct|lorenzo|...] [--fields grf,chirp]
+        [--codec auto|interp|bdct|lorenzo|...] [--fields grf,chirp] [--runs 5]
+
+Times are in-process compression times, all three: SZ3 and ZFP through
+their Python bindings (one call on the array at the chosen setting, best
+of --runs), ours through `examples/codec_timer` (the per-tensor choice,
+encoding and bound check the command line makes, on the CPU backend,
+best of --runs; without process start, device probe or file input and
+output). The CLI's wall time, which includes those, is printed as
+"t CLI".
 
 "ours" is `compress --codec auto` unless --codec names a family; the last
 column names the codec that was stored. The summary prints ours/SZ3 per
@@ -85,49 +93,70 @@ def bisect(run, eps, lo, hi):
     return best
 
 
-def sz3(x, eps):
+def best_time(f, runs):
+    """Best wall time of `runs` calls of f()."""
+    best = float("inf")
+    for _ in range(max(runs, 1)):
+        t = time.perf_counter()
+        f()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def sz3(x, eps, runs):
     import pysz
 
-    def run(abs_bound):
+    def config(abs_bound):
         c = pysz.szConfig()
         c.errorBoundMode = pysz.szErrorBoundMode.ABS
         c.absErrorBound = abs_bound
-        t = time.perf_counter()
-        comp, _ = pysz.sz.compress(x, c)
-        secs = time.perf_counter() - t
+        return c
+
+    def run(abs_bound):
+        comp, _ = pysz.sz.compress(x, config(abs_bound))
         y, _ = pysz.sz.decompress(comp, x.dtype, x.shape)
-        return comp.nbytes, rel(x, y), secs
+        return comp.nbytes, rel(x, y), abs_bound
 
     s = float(np.max(np.abs(x)))
-    return bisect(run, eps, s * 1e-9, s)
+    b = bisect(run, eps, s * 1e-9, s)
+    if b is None:
+        return None
+    c = config(b[2])
+    return b[0], b[1], best_time(lambda: pysz.sz.compress(x, c), runs)
 
 
-def zfp(x, eps):
+def zfp(x, eps, runs):
     import zfpy
 
     def run(tol):
-        t = time.perf_counter()
         comp = zfpy.compress_numpy(x, tolerance=tol)
-        secs = time.perf_counter() - t
         y = zfpy.decompress_numpy(comp)
-        return len(comp), rel(x, y), secs
+        return len(comp), rel(x, y), tol
 
     s = float(np.max(np.abs(x)))
-    return bisect(run, eps, s * 1e-9, s)
+    b = bisect(run, eps, s * 1e-9, s)
+    if b is None:
+        return None
+    return b[0], b[1], best_time(lambda: zfpy.compress_numpy(x, tolerance=b[2]), runs)
 
 
-def ours(binary, x, eps, d, codec):
+def ours(binary, timer, x, eps, d, codec, runs):
+    """(file bytes, error, in-process secs, codec stored, CLI secs)."""
     src = os.path.join(d, "x.npy")
     out = os.path.join(d, "x.fftt")
     np.save(src, x)
     t = time.perf_counter()
     subprocess.run([binary, "compress", src, out, "--max-error", str(eps), "--codec", codec, "-f"], check=True, capture_output=True)
-    secs = time.perf_counter() - t
+    cli = time.perf_counter() - t
     back = os.path.join(d, "y.npy")
     subprocess.run([binary, "decompress", out, back, "-f"], check=True, capture_output=True)
     info = json.loads(subprocess.run([binary, "inspect", "--json", out], check=True, capture_output=True).stdout)
     used = info["tensors"][0]["codec"].split(" ")[0]
-    return os.path.getsize(out), rel(x, np.load(back)), secs, used
+    raw = os.path.join(d, "x.f32")
+    x.astype("<f4").tofile(raw)
+    shape = "x".join(str(v) for v in x.shape)
+    timed = json.loads(subprocess.run([timer, raw, shape, str(eps), codec, str(runs)], check=True, capture_output=True).stdout)
+    return os.path.getsize(out), rel(x, np.load(back)), timed["secs"], used, cli
 
 
 def main():
@@ -136,28 +165,35 @@ def main():
     ap.add_argument("--quick", action="store_true", help="256^2 / 64^3 fields")
     ap.add_argument("--codec", default="auto", help="codec family for ours (default auto)")
     ap.add_argument("--fields", default="", help="comma-separated field names (default all)")
+    ap.add_argument("--timer", default="target/release/examples/codec_timer", help="in-process timer of ours")
+    ap.add_argument("--runs", type=int, default=5, help="timed runs per compressor (best kept)")
     a = ap.parse_args()
     keep = set(a.fields.split(",")) if a.fields else None
-    print(f"{'field':<8} {'kind':<6} {'bound':>6} {'ours':>8} {'SZ3':>8} {'ZFP':>8} {'ours/SZ3':>8} {'ours/ZFP':>8} {'t ours':>7} {'t SZ3':>7} {'t ZFP':>7} codec")
+    print(f"{'field':<8} {'kind':<6} {'bound':>6} {'ours':>8} {'SZ3':>8} {'ZFP':>8} {'ours/SZ3':>8} {'ours/ZFP':>8} {'t ours':>7} {'t SZ3':>7} {'t ZFP':>7} {'t/SZ3':>6} {'t CLI':>6} codec")
     summary = {}
+    times = []
     with tempfile.TemporaryDirectory() as d:
         for name, kind, x in fields(a.quick):
             if keep is not None and name not in keep:
                 continue
             for eps in (1e-2, 1e-3, 1e-4):
-                o = ours(a.bin, x, eps, d, a.codec)
-                s = sz3(x, eps)
-                z = zfp(x, eps)
+                o = ours(a.bin, a.timer, x, eps, d, a.codec, a.runs)
+                s = sz3(x, eps, a.runs)
+                z = zfp(x, eps, a.runs)
                 r = [x.nbytes / v[0] if v else float("nan") for v in (o, s, z)]
                 t = [v[2] if v else float("nan") for v in (o, s, z)]
-                print(f"{name:<8} {kind:<6} {eps:>6.0e} {r[0]:>8.1f} {r[1]:>8.1f} {r[2]:>8.1f} {r[0] / r[1]:>8.2f} {r[0] / r[2]:>8.2f} {t[0]:>7.3f} {t[1]:>7.3f} {t[2]:>7.3f} {o[3]}")
+                print(f"{name:<8} {kind:<6} {eps:>6.0e} {r[0]:>8.1f} {r[1]:>8.1f} {r[2]:>8.1f} {r[0] / r[1]:>8.2f} {r[0] / r[2]:>8.2f} {t[0]:>7.4f} {t[1]:>7.4f} {t[2]:>7.4f} {t[0] / t[1]:>6.1f} {o[4]:>6.2f} {o[3]}")
                 summary.setdefault((kind, eps), []).append(r[0] / r[1])
+                times.append(t[0] / t[1])
                 sys.stdout.flush()
                 assert o[1] <= eps, f"{name} {eps}: our error {o[1]}"
     print("\nours/SZ3 per kind and bound (min / geometric mean):")
     for (kind, eps), v in sorted(summary.items()):
         g = float(np.exp(np.mean(np.log(v))))
         print(f"  {kind:<6} {eps:>6.0e}  min {min(v):.2f}  mean {g:.2f}")
+    if times:
+        g = float(np.exp(np.mean(np.log(times))))
+        print(f"time ours/SZ3 (in-process): min {min(times):.1f}  geometric mean {g:.1f}  max {max(times):.1f}")
 
 
 if __name__ == "__main__":

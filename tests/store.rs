@@ -80,6 +80,7 @@ fn round_trip_keeps_names_dtypes_integers_and_the_bound() {
 
 #[test]
 fn auto_picks_transform_codecs_for_smooth_data_and_quantisers_for_weights() {
+    // Smooth tensors go to a transform or prediction codec.
     let dir = tempfile::tempdir().unwrap();
     let (_, r) = compress(dir.path(), Family::Auto, 0.01);
     let codec_of = |n: &str| {
@@ -93,7 +94,10 @@ fn auto_picks_transform_codecs_for_smooth_data_and_quantisers_for_weights() {
     for smooth in ["field.temperature", "embed.positions"] {
         let c = codec_of(smooth);
         assert!(
-            c.starts_with("dct-quant") || c.starts_with("sparse-") || c.starts_with("bdct"),
+            c.starts_with("dct-quant")
+                || c.starts_with("sparse-")
+                || c.starts_with("bdct")
+                || c.starts_with("interp"),
             "{smooth}: {c}"
         );
     }

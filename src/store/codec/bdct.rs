@@ -89,21 +89,27 @@ fn transform(
         let a = &mats[m];
         let st = strides[axis];
         tmp.resize(m, 0.0);
-        for base in 0..block.len() {
-            // Only line starts: index with coordinate 0 on `axis`.
-            if !(base / st).is_multiple_of(m) {
-                continue;
-            }
-            for k in 0..m {
-                let mut s = 0.0;
-                for j in 0..m {
-                    let w = if inverse { a[j * m + k] } else { a[k * m + j] };
-                    s += w * block[base + j * st];
+        // Line starts (coordinate 0 on `axis`), in increasing order; the
+        // lines are disjoint, each summed in the same order as ever.
+        for g in 0..block.len() / (m * st) {
+            for r in 0..st {
+                let base = g * m * st + r;
+                for (k, t) in tmp.iter_mut().enumerate() {
+                    let mut s = 0.0;
+                    if inverse {
+                        for j in 0..m {
+                            s += a[j * m + k] * block[base + j * st];
+                        }
+                    } else {
+                        for (j, &w) in a[k * m..(k + 1) * m].iter().enumerate() {
+                            s += w * block[base + j * st];
+                        }
+                    }
+                    *t = s;
                 }
-                tmp[k] = s;
-            }
-            for k in 0..m {
-                block[base + k * st] = tmp[k];
+                for (k, &t) in tmp.iter().enumerate() {
+                    block[base + k * st] = t;
+                }
             }
         }
     }
@@ -145,7 +151,10 @@ fn coefficients(data: &[f32], v: [usize; 3], b: usize) -> Vec<f64> {
 
 #[inline]
 fn quantise(c: f64, inv: f64) -> f64 {
-    let a = (c.abs() * inv + 0.5 - DEAD).floor().max(0.0);
+    // `floor` of a non-negative value is its truncation, which needs no
+    // library call; NaN gives 0 as `floor(NaN).max(0.0)` does, and values
+    // past i64 saturate far beyond the quantiser's range either way.
+    let a = (c.abs() * inv + 0.5 - DEAD) as i64 as f64;
     if c < 0.0 {
         -a
     } else {

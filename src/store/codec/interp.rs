@@ -126,8 +126,12 @@ const CONFIGS: [Config; 5] = [
 ];
 
 const CONTEXTS: usize = 3 * BUCKETS * 3;
-/// Elements of the sub-block used to choose the settings and to estimate.
+/// Most elements of the sub-block used to choose the settings and to
+/// estimate.
 const SAMPLE: usize = 1 << 15;
+/// Tensors up to this many elements are their own sub-block; larger ones
+/// are sampled down to an eighth (at least this, at most [`SAMPLE`]).
+const SAMPLE_WHOLE: usize = 1 << 13;
 
 /// Where the context neighbours of an element are (`usize::MAX`: none).
 #[derive(Clone, Copy)]
@@ -160,10 +164,63 @@ fn step_table(shape: &[usize], d: f64, c: Config) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// How an element is predicted from its neighbours along the pass axis
+/// (see the module documentation), by which of `a(-3), a(1), a(3)` exist.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// `a(-1)` only.
+    Hold,
+    /// `1.5 a(-1) - 0.5 a(-3)`.
+    Extrapolate,
+    /// `(a(-1) + a(1)) / 2`.
+    Linear,
+    /// Cubic without `a(-3)`.
+    Left,
+    /// Cubic without `a(3)`.
+    Right,
+    /// Full cubic.
+    Cubic,
+}
+
+impl Kind {
+    #[inline(always)]
+    fn of(cubic: bool, has_m3: bool, has_p1: bool, has_p3: bool) -> Kind {
+        match (has_p1, cubic) {
+            (false, true) if has_m3 => Kind::Extrapolate,
+            (false, _) => Kind::Hold,
+            (true, false) => Kind::Linear,
+            (true, true) => match (has_m3, has_p3) {
+                (false, false) => Kind::Linear,
+                (false, true) => Kind::Left,
+                (true, false) => Kind::Right,
+                (true, true) => Kind::Cubic,
+            },
+        }
+    }
+
+    /// The prediction at `p` with neighbours `t = s * stride` apart.
+    #[inline(always)]
+    fn predict(self, y: &[f64], p: usize, t: usize) -> f64 {
+        let m1 = y[p - t];
+        match self {
+            Kind::Hold => m1,
+            Kind::Extrapolate => 1.5 * m1 - 0.5 * y[p - 3 * t],
+            Kind::Linear => (m1 + y[p + t]) / 2.0,
+            Kind::Left => (3.0 * m1 + 6.0 * y[p + t] - y[p + 3 * t]) / 8.0,
+            Kind::Right => (-y[p - 3 * t] + 6.0 * m1 + 3.0 * y[p + t]) / 8.0,
+            Kind::Cubic => (-y[p - 3 * t] + 9.0 * m1 + 9.0 * y[p + t] - y[p + 3 * t]) / 16.0,
+        }
+    }
+}
+
 /// Visits every element in coding order: `f(pos, prediction, level,
 /// near)` returns the reconstruction, stored in `y[pos]`. Stops early (and
-/// returns false) when `f` returns NaN.
-fn walk(
+/// returns false) when `f` returns NaN. Inlined into each caller so that
+/// `f` is inlined into the loops.
+/// Without `PREDICT` the predictions are not computed (`f` gets 0) and
+/// `y` is not touched (it may be empty).
+#[inline(always)]
+fn walk<const PREDICT: bool>(
     shape: &[usize],
     cubic: bool,
     y: &mut [f64],
@@ -188,11 +245,15 @@ fn walk(
         lo: NONE,
         hi: NONE,
     };
-    y[0] = f(0, 0.0, top + 1, none);
-    if y[0].is_nan() {
+    let v = f(0, 0.0, top + 1, none);
+    if v.is_nan() {
         return false;
     }
+    if PREDICT {
+        y[0] = v;
+    }
     let mut coord = vec![0usize; nd];
+    let n_last = shape[last];
     for l in (1..=top).rev() {
         let s = 1usize << (l - 1);
         for d in 0..nd {
@@ -205,61 +266,67 @@ fn walk(
             // The last other axis with more than one coordinate in this pass.
             let side_axis = (0..nd).rev().find(|&e| e != d && shape[e] > step_of(e));
             let sd = strides[d];
-            let (j0, jstep) = (start_of(last), step_of(last));
+            let t = s * sd;
             for (e, c) in coord.iter_mut().enumerate() {
                 *c = start_of(e);
             }
             loop {
                 let base: usize = (0..last).map(|e| coord[e] * strides[e]).sum();
-                let mut j = j0;
-                while j < shape[last] {
-                    let p = base + j;
-                    let i = if d == last { j } else { coord[d] };
-                    let m1 = y[p - s * sd];
+                // The side neighbour along an axis before the last is the
+                // same for the whole row.
+                let row_side = match side_axis {
+                    Some(e) if e != last && coord[e] >= step_of(e) => step_of(e) * strides[e],
+                    _ => 0,
+                };
+                if d == last {
+                    let mut j = s;
+                    while j < n_last {
+                        let p = base + j;
+                        let has_p1 = j + s < n_last;
+                        let has_m3 = j >= 3 * s;
+                        let kind = Kind::of(cubic, has_m3, has_p1, j + 3 * s < n_last);
+                        let near = Near {
+                            prev: if has_m3 { p - 2 * t } else { NONE },
+                            side: if row_side > 0 { p - row_side } else { NONE },
+                            lo: p - t,
+                            hi: if has_p1 { p + t } else { NONE },
+                        };
+                        if !visit::<PREDICT>(&mut f, y, p, kind, t, l, near) {
+                            return false;
+                        }
+                        j += 2 * s;
+                    }
+                } else {
+                    let i = coord[d];
                     let has_p1 = i + s < len_d;
                     let has_m3 = i >= 3 * s;
-                    let pred = if !has_p1 {
-                        if cubic && has_m3 {
-                            1.5 * m1 - 0.5 * y[p - 3 * s * sd]
-                        } else {
-                            m1
-                        }
-                    } else {
-                        let p1 = y[p + s * sd];
-                        let has_p3 = i + 3 * s < len_d;
-                        if !cubic || (!has_m3 && !has_p3) {
-                            (m1 + p1) / 2.0
-                        } else if !has_m3 {
-                            (3.0 * m1 + 6.0 * p1 - y[p + 3 * s * sd]) / 8.0
-                        } else if !has_p3 {
-                            (-y[p - 3 * s * sd] + 6.0 * m1 + 3.0 * p1) / 8.0
-                        } else {
-                            (-y[p - 3 * s * sd] + 9.0 * m1 + 9.0 * p1 - y[p + 3 * s * sd]) / 16.0
-                        }
-                    };
-                    let side = match side_axis {
-                        Some(e) => {
-                            let ce = if e == last { j } else { coord[e] };
-                            if ce >= step_of(e) {
-                                p - step_of(e) * strides[e]
+                    let kind = Kind::of(cubic, has_m3, has_p1, i + 3 * s < len_d);
+                    let side_last = side_axis == Some(last);
+                    let mut j = 0;
+                    while j < n_last {
+                        let p = base + j;
+                        let side = if side_last {
+                            if j >= 2 * s {
+                                p - 2 * s
                             } else {
                                 NONE
                             }
+                        } else if row_side > 0 {
+                            p - row_side
+                        } else {
+                            NONE
+                        };
+                        let near = Near {
+                            prev: if has_m3 { p - 2 * t } else { NONE },
+                            side,
+                            lo: p - t,
+                            hi: if has_p1 { p + t } else { NONE },
+                        };
+                        if !visit::<PREDICT>(&mut f, y, p, kind, t, l, near) {
+                            return false;
                         }
-                        None => NONE,
-                    };
-                    let near = Near {
-                        prev: if has_m3 { p - 2 * s * sd } else { NONE },
-                        side,
-                        lo: p - s * sd,
-                        hi: if has_p1 { p + s * sd } else { NONE },
-                    };
-                    let v = f(p, pred, l, near);
-                    if v.is_nan() {
-                        return false;
+                        j += 2 * s;
                     }
-                    y[p] = v;
-                    j += jstep;
                 }
                 // Advance the axes before the last (row-major odometer).
                 let mut done = true;
@@ -280,9 +347,49 @@ fn walk(
     true
 }
 
+/// One element of [`walk`]: false when `f` returns NaN.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn visit<const PREDICT: bool>(
+    f: &mut impl FnMut(usize, f64, u32, Near) -> f64,
+    y: &mut [f64],
+    p: usize,
+    kind: Kind,
+    t: usize,
+    l: u32,
+    near: Near,
+) -> bool {
+    let pred = if PREDICT { kind.predict(y, p, t) } else { 0.0 };
+    let v = f(p, pred, l, near);
+    if v.is_nan() {
+        return false;
+    }
+    if PREDICT {
+        y[p] = v;
+    }
+    true
+}
+
+/// `round(v)` (ties to even) for `|v| <= 2^51`, without a library call.
+#[inline(always)]
+fn round_small(v: f64) -> f64 {
+    const M: f64 = 6_755_399_441_055_744.0; // 1.5 * 2^52
+    (v + M) - M
+}
+
+/// The quantised residual of `x` at prediction `pred` (`inv` the inverse
+/// step), or `None` when it is out of range or not a number.
+#[inline(always)]
+fn quantise(x: f64, pred: f64, inv: f64) -> Option<f64> {
+    let v = (x - pred) * inv;
+    (v.abs() <= MAX_Q).then(|| round_small(v))
+}
+
 #[inline]
-fn context(mag: &[u32], l: u32, near: Near) -> usize {
-    let at = |p: usize| if p == NONE { 0 } else { u64::from(mag[p]) };
+fn context(q: &[i64], l: u32, near: Near) -> usize {
+    // Magnitudes are below 2^47: sums of two do not overflow, and every
+    // sum over 16 falls in the last bucket either way.
+    let at = |p: usize| if p == NONE { 0 } else { q[p].unsigned_abs() };
     let c = (l.saturating_sub(1) as usize).min(2);
     let a = bucket(at(near.prev) + at(near.side));
     let b = match at(near.lo) + at(near.hi) {
@@ -293,18 +400,29 @@ fn context(mag: &[u32], l: u32, near: Near) -> usize {
     (c * BUCKETS + a) * 3 + b
 }
 
-/// The sum of squared differences (after rounding) and the largest
-/// difference for step `d`; `None` when a residual is out of range.
-fn measure<T: Sample>(data: &[T], shape: &[usize], c: Config, d: f64) -> Option<(f64, f64)> {
-    let mut y = vec![0.0f64; data.len()];
+/// Quantises `data` in coding order with base step `d` and settings `c`,
+/// leaving the reconstruction in `y` and, with `KEEP`, each element's
+/// integer at its position in `q`. Returns the sum of squared differences
+/// (after rounding as `T`) and the largest difference; `None` when a
+/// residual is out of range.
+fn quantise_all<T: Sample, const KEEP: bool>(
+    data: &[T],
+    shape: &[usize],
+    c: Config,
+    d: f64,
+    y: &mut [f64],
+    q: &mut [i64],
+) -> Option<(f64, f64)> {
     let (mut sum, mut max) = (0.0f64, 0.0f64);
     let steps = step_table(shape, d, c);
-    let ok = walk(shape, c.cubic, &mut y, |p, pred, l, _| {
+    let ok = walk::<true>(shape, c.cubic, y, |p, pred, l, _| {
         let (st, inv) = steps[l as usize];
         let x = data[p].to_f64();
-        let k = ((x - pred) * inv).round();
-        if k.is_nan() || k.abs() > MAX_Q {
+        let Some(k) = quantise(x, pred, inv) else {
             return f64::NAN;
+        };
+        if KEEP {
+            q[p] = k as i64;
         }
         let v = pred + k * st;
         let e = (x - T::round(v)).abs();
@@ -313,6 +431,17 @@ fn measure<T: Sample>(data: &[T], shape: &[usize], c: Config, d: f64) -> Option<
         v
     });
     ok.then_some((sum, max))
+}
+
+/// Codes the integers `q` (at their positions) in coding order.
+fn code(q: &[i64], shape: &[usize], cubic: bool) -> Vec<u8> {
+    let mut m = IntModel::new(CONTEXTS);
+    let mut e = Encoder::new();
+    walk::<false>(shape, cubic, &mut [], |p, _, l, near| {
+        m.put(&mut e, context(q, l, near), q[p]);
+        0.0
+    });
+    e.finish()
 }
 
 fn unsupported(detail: String) -> Error {
@@ -354,47 +483,68 @@ pub fn encode_config<T: Sample>(data: &[T], shape: &[usize], d: f64, c: Config) 
         return Err(unsupported(format!("step {d} is not finite and positive")));
     }
     let mut y = vec![0.0f64; data.len()];
-    let mut mag = vec![0u32; data.len()];
-    let mut m = IntModel::new(CONTEXTS);
-    let mut e = Encoder::new();
-    let steps = step_table(shape, d, c);
-    let ok = walk(shape, c.cubic, &mut y, |p, pred, l, near| {
-        let (st, inv) = steps[l as usize];
-        let k = ((data[p].to_f64() - pred) * inv).round();
-        if k.is_nan() || k.abs() > MAX_Q {
-            return f64::NAN;
-        }
-        m.put(&mut e, context(&mag, l, near), k as i64);
-        mag[p] = k.abs().min(f64::from(u32::MAX)) as u32;
-        pred + k * st
-    });
-    if !ok {
+    let mut q = vec![0i64; data.len()];
+    if quantise_all::<T, true>(data, shape, c, d, &mut y, &mut q).is_none() {
         return Err(unsupported(format!(
             "step {d} out of range for these values"
         )));
     }
+    drop(y);
+    Ok(pack(&q, shape, d, c))
+}
+
+/// The encoding of the integers `q` (at their positions) quantised with
+/// base step `d` and settings `c`.
+fn pack(q: &[i64], shape: &[usize], d: f64, c: Config) -> Encoded {
+    let payload = code(q, shape, c.cubic);
     let mut params = vec![u8::from(c.cubic)];
     params.extend_from_slice(&d.to_le_bytes());
     params.extend_from_slice(&c.alpha.to_le_bytes());
     params.extend_from_slice(&c.beta.to_le_bytes());
-    Ok(Encoded {
+    Encoded {
         codec: CodecId::Interp,
         params,
-        payload: e.finish(),
-    })
+        payload,
+    }
 }
 
-/// The largest base step (to about 0.3 %) whose squared-error sum is at
-/// most `target_sum`, starting from `start` or else the uniform-quantiser
-/// estimate.
+/// How closely [`solve`] aims: it stops at a squared-error sum of at
+/// least `low` times the budget, when the steps that meet and miss it are
+/// within `ratio` of each other, or after `tries` trial quantisations.
+#[derive(Clone, Copy)]
+struct Aim {
+    low: f64,
+    ratio: f64,
+    tries: usize,
+}
+
+/// On the sub-block, where settings are only compared.
+const AIM_SAMPLE: Aim = Aim {
+    low: 0.95,
+    ratio: 1.02,
+    tries: 5,
+};
+/// On the whole tensor.
+const AIM_FULL: Aim = Aim {
+    low: 0.985,
+    ratio: 1.004,
+    tries: 9,
+};
+
+/// The largest base step (to `aim`) whose squared-error sum is at most
+/// `target_sum`, starting from `start` or else the uniform-quantiser
+/// estimate, with the integers it quantises to.
 fn solve<T: Sample>(
     data: &[T],
     shape: &[usize],
     c: Config,
     target_sum: f64,
     start: Option<f64>,
-) -> Option<f64> {
+    aim: Aim,
+) -> Option<(f64, Vec<i64>)> {
     let n = data.len().max(1) as f64;
+    let mut y = vec![0.0f64; data.len()];
+    let (mut q_try, mut q_lo) = (vec![0i64; data.len()], vec![0i64; data.len()]);
     let mut d = start.unwrap_or_else(|| (12.0 * target_sum / n).sqrt());
     if !(d.is_finite() && d > 0.0) {
         return None;
@@ -403,23 +553,35 @@ fn solve<T: Sample>(
     // and of the smallest that does not.
     type Tried = Option<(f64, f64)>;
     let (mut lo, mut hi): (Tried, Tried) = (None, None);
-    for _ in 0..12 {
-        let e = measure(data, shape, c, d).map_or(f64::INFINITY, |(s, _)| s);
+    let aim_ratio = aim.ratio;
+    let mut power = 1.7f64;
+    let mut prev: Option<(f64, f64)> = None;
+    for _ in 0..aim.tries {
+        let e = quantise_all::<T, true>(data, shape, c, d, &mut y, &mut q_try)
+            .map_or(f64::INFINITY, |(s, _)| s);
+        // The growth exponent of the error sum with the step, from the
+        // last two trials (about 1.7 on smooth fields).
+        if let Some((d0, e0)) = prev.filter(|&(d0, e0)| e0 > 0.0 && d0 != d) {
+            if e > 0.0 && e.is_finite() {
+                power = ((e / e0).ln() / (d / d0).ln()).clamp(1.0, 3.0);
+            }
+        }
+        prev = Some((d, e));
         if e <= target_sum {
             if lo.is_none_or(|(l, _)| d > l) {
                 lo = Some((d, e));
+                std::mem::swap(&mut q_try, &mut q_lo);
             }
-            if e >= 0.99 * target_sum {
+            if e >= aim.low * target_sum {
                 break;
             }
         } else if hi.is_none_or(|(h, _)| d < h) {
             hi = Some((d, e));
         }
-        // Squared error grows about as the step squared.
-        let aim = 0.995 * target_sum;
+        let aim = 0.5 * (1.0 + aim.low) * target_sum;
         d = match (lo, hi) {
             (Some((l, el)), Some((h, eh))) => {
-                if h / l < 1.003 {
+                if h / l < aim_ratio {
                     break;
                 }
                 let t = if el > 0.0 && eh.is_finite() && eh > el {
@@ -433,12 +595,12 @@ fn solve<T: Sample>(
                 if el == 0.0 {
                     l * 4.0
                 } else {
-                    l * (aim / el).sqrt().clamp(1.003, 4.0)
+                    l * (aim / el).powf(1.0 / power).clamp(1.003, 4.0)
                 }
             }
             (None, Some((h, eh))) => {
                 if eh.is_finite() {
-                    h * (aim / eh).sqrt().clamp(0.05, 0.997)
+                    h * (aim / eh).powf(1.0 / power).clamp(0.05, 0.997)
                 } else {
                     h * 0.25
                 }
@@ -449,14 +611,21 @@ fn solve<T: Sample>(
             break;
         }
     }
-    lo.map(|(l, _)| l)
+    lo.map(|(l, _)| (l, q_lo))
 }
 
-/// A centred sub-block of at most [`SAMPLE`] elements (halving the longest
-/// axis until it fits), with its shape.
+/// A centred sub-block (halving the longest axis until it holds at most
+/// an eighth of the elements, and at most [`SAMPLE`]; the whole tensor
+/// when it is small), with its shape.
 fn sample<T: Sample>(data: &[T], shape: &[usize]) -> (Vec<T>, Vec<usize>) {
     let mut b = shape.to_vec();
-    while b.iter().product::<usize>() > SAMPLE {
+    let n = data.len();
+    let limit = if n <= SAMPLE_WHOLE {
+        n
+    } else {
+        (n / 8).clamp(SAMPLE_WHOLE, SAMPLE)
+    };
+    while b.iter().product::<usize>() > limit {
         let (i, _) = b.iter().enumerate().max_by_key(|(_, &v)| v).unwrap();
         b[i] = b[i].div_ceil(2);
     }
@@ -505,16 +674,15 @@ fn encode_bound<T: Sample>(
     bound: Bound,
     target_sum: f64,
     start: Option<f64>,
+    aim: Aim,
 ) -> Result<(Encoded, f64)> {
     let d = match bound {
         Bound::AbsMax(b) => 2.0 * b,
+        Bound::RelL2(_) if target_sum == 0.0 => 1.0,
         Bound::RelL2(_) => {
-            if target_sum == 0.0 {
-                1.0
-            } else {
-                solve(data, shape, c, target_sum, start)
-                    .ok_or_else(|| unsupported(format!("no step meets {bound:?}")))?
-            }
+            let (d, q) = solve(data, shape, c, target_sum, start, aim)
+                .ok_or_else(|| unsupported(format!("no step meets {bound:?}")))?;
+            return Ok((pack(&q, shape, d, c), d));
         }
     };
     Ok((encode_config(data, shape, d, c)?, d))
@@ -534,32 +702,59 @@ fn check_bound(bound: Bound) -> Result<()> {
 }
 
 /// The settings that code a sub-block smallest, with that size scaled to
-/// the whole tensor (bytes) and the sub-block's step.
-fn choose<T: Sample>(data: &[T], shape: &[usize], bound: Bound) -> Result<(Config, u64, f64)> {
+/// the whole tensor (bytes), the sub-block's step and, when the sub-block
+/// is the whole tensor, its encoding. Tries cubic and linear prediction
+/// with a middle step shape first, then the other shapes of the better
+/// predictor while they help.
+fn choose<T: Sample>(
+    data: &[T],
+    shape: &[usize],
+    bound: Bound,
+) -> Result<(Config, u64, f64, Option<Encoded>)> {
     let (s, sshape) = sample(data, shape);
+    let whole = s.len() == data.len();
     let sum = match bound {
         Bound::RelL2(eps) => rel_sum(data, eps) * s.len() as f64 / data.len().max(1) as f64,
         Bound::AbsMax(_) => 0.0,
     };
-    let mut best: Option<(Config, usize, f64)> = None;
+    let aim = if whole { AIM_FULL } else { AIM_SAMPLE };
+    let mut best: Option<(Config, Encoded, f64)> = None;
     let mut start = None;
-    for c in CONFIGS {
-        if let Ok((e, d)) = encode_bound(&s, &sshape, c, bound, sum, start) {
-            let size = e.payload.len();
+    let mut sizes = [usize::MAX; CONFIGS.len()];
+    let mut try_config = |i: usize, best: &mut Option<(Config, Encoded, f64)>| {
+        let c = CONFIGS[i];
+        if let Ok((e, d)) = encode_bound(&s, &sshape, c, bound, sum, start, aim) {
             start = Some(d);
-            if best.is_none_or(|(_, b, _)| size < b) {
-                best = Some((c, size, d));
+            sizes[i] = e.payload.len();
+            if best
+                .as_ref()
+                .is_none_or(|(_, b, _)| e.payload.len() < b.payload.len())
+            {
+                *best = Some((c, e, d));
             }
         }
+        sizes[i]
+    };
+    // Indices into CONFIGS: cubic 1.5/2, linear 2/4, cubic 2/4, cubic 1/1,
+    // linear 1/1.
+    let mid = try_config(3, &mut best);
+    let lin = try_config(1, &mut best);
+    if mid <= lin {
+        if try_config(4, &mut best) >= mid {
+            try_config(2, &mut best);
+        }
+    } else {
+        try_config(0, &mut best);
     }
-    let (c, size, d) = best.ok_or_else(|| unsupported(format!("no setting meets {bound:?}")))?;
-    let scaled = size as f64 * data.len() as f64 / s.len().max(1) as f64;
-    Ok((c, scaled.ceil() as u64 + 17, d))
+    let (c, e, d) = best.ok_or_else(|| unsupported(format!("no setting meets {bound:?}")))?;
+    let scaled = e.payload.len() as f64 * data.len() as f64 / s.len().max(1) as f64;
+    Ok((c, scaled.ceil() as u64 + 17, d, whole.then_some(e)))
 }
 
 /// Estimated stored bytes (parameters plus payload) of [`encode`] for
-/// `bound`, from coding a centred sub-block of at most 32768 elements with
-/// each setting (about as costly as coding that sub-block a few times).
+/// `bound`, from coding a centred sub-block (an eighth of the tensor, at
+/// most 32768 elements; small tensors whole) with the settings tried
+/// (about as costly as coding that sub-block a few times).
 ///
 /// # Errors
 /// As [`encode`].
@@ -567,7 +762,7 @@ pub fn estimate<T: Sample>(data: &[T], shape: &[usize], bound: Bound) -> Result<
     check_shape(data.len(), shape)?;
     check_finite(data)?;
     check_bound(bound)?;
-    choose(data, shape, bound).map(|(_, b, _)| b)
+    choose(data, shape, bound).map(|(_, b, _, _)| b)
 }
 
 /// Encodes under `bound`: settings chosen on a sub-block, then the base
@@ -583,12 +778,15 @@ pub fn encode<T: Sample>(data: &[T], shape: &[usize], bound: Bound) -> Result<En
     check_shape(data.len(), shape)?;
     check_finite(data)?;
     check_bound(bound)?;
-    let (c, _, d) = choose(data, shape, bound)?;
+    let (c, _, d, whole) = choose(data, shape, bound)?;
+    if let Some(e) = whole {
+        return Ok(e);
+    }
     let sum = match bound {
         Bound::RelL2(eps) => rel_sum(data, eps),
         Bound::AbsMax(_) => 0.0,
     };
-    encode_bound(data, shape, c, bound, sum, Some(d)).map(|(e, _)| e)
+    encode_bound(data, shape, c, bound, sum, Some(d), AIM_FULL).map(|(e, _)| e)
 }
 
 /// Reads the parameter block.
@@ -654,12 +852,12 @@ pub fn decode_f64(params: &[u8], payload: &[u8], shape: &[usize]) -> Result<Vec<
     }
     let mut dec = Decoder::new(payload);
     let mut m = IntModel::new(CONTEXTS);
-    let mut mag = vec![0u32; n];
+    let mut q = vec![0i64; n];
     let mut y = vec![0.0f64; n];
     let steps = step_table(shape, d, c);
-    walk(shape, c.cubic, &mut y, |p, pred, l, near| {
-        let k = m.get(&mut dec, context(&mag, l, near));
-        mag[p] = k.unsigned_abs().min(u64::from(u32::MAX)) as u32;
+    walk::<true>(shape, c.cubic, &mut y, |p, pred, l, near| {
+        let k = m.get(&mut dec, context(&q, l, near));
+        q[p] = k;
         pred + k as f64 * steps[l as usize].0
     });
     if !dec.consumed_exactly() {

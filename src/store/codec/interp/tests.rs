@@ -193,3 +193,28 @@ fn smooth_fields_code_smaller_than_lorenzo_and_estimate_is_close() {
         assert!(est > 0.3 * got && est < 3.0 * got, "{eps}: {est} vs {got}");
     }
 }
+
+/// Payloads written by the first released encoder (container v2): they
+/// decode to the same values, bit for bit (FNV-1a over the f64 bits).
+#[test]
+fn payloads_of_the_first_encoder_decode_unchanged() {
+    let golden: [(&[usize], &str, &str, u64); 4] = [
+        (&[9, 13], "017b14ae47e17a843f0000c03f00000040", "006fe83be4303e2eec008ed2033d16e3917e6b75f9082aabe6ab562d3fbf7617d1d9997cf34e9b94665e925136231ea9d649de40fe5b60c3c15d2e9bdda8a09566bbcf752250", 0xa96954d162c86ef8),
+        (&[4, 6, 11], "00fa7e6abc7493683f0000c03f00000040", "006ff0c717c60598b1b554c80c09d3217a990d7cf49d5dcb0e39829da1e75f03a9adfb71fbbbdde8fa9d5135c3bc77b131ab8c6bd755eb43454cd27cff8e5f30ac8eef8305bd69bd30d9a771b10da34d0a8a5ef0daae4a7bd523d9c391275ad75a0e3130784bc4ea4c1954834eb11ee9f9e3e57cb447c7ee62b9cea859da58bd117e33fe444de32778060e43858b8c1deaf32a195ccc0f455ebf7f742724f4eb65ed5b8772658d306eb45d02522581a06032b60df0e84fa11354f3c0ed1d605a39e118bc14d4ee3a1f6b9897e7aefdb7610a0aa0a8423ff9aa0037f9e6d4b627f254b051897b3e50e45f43e287e259ccea5842e691cfa510ea2a78f577e9e489c66ee9440d070e84b16f922c34291ee86bafbfb8d3a88768cf8e614be784db543b30fe534d3610b48d0d204a00", 0xc78c4a5918e0e53d),
+        (&[37], "017b14ae47e17a943f0000c03f00000040", "006fdefebe362ecf104e32b676c77fc25e674769ac341547e790", 0xfcf0b5bea8fa3913),
+        (&[3, 1, 5, 4], "019a9999999999a93f0000c03f00000040", "006f2590ef877beb388392730879d93ffc26208e86734eb75753822c6aa49049274319fb3eb06b9179e65c36d9a1e97b6d05b16c29b41100", 0xc870a72e3084241c),
+    ];
+    let unhex = |h: &str| -> Vec<u8> {
+        (0..h.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
+            .collect()
+    };
+    for (shape, params, payload, hash) in golden {
+        let y = decode_f64(&unhex(params), &unhex(payload), shape).unwrap();
+        let h = y.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, v| {
+            (h ^ v.to_bits()).wrapping_mul(0x100_0000_01b3)
+        });
+        assert_eq!(h, hash, "{shape:?}");
+    }
+}
