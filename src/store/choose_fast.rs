@@ -31,6 +31,9 @@ struct Ranked {
     /// A step for the whole tensor derived from the sample's (quantiser,
     /// Lorenzo).
     step: Option<f64>,
+    /// The estimate's own encoding when the sample was the whole tensor
+    /// (its error, `est.error`, then measured on the real reconstruction).
+    whole: Option<Encoded>,
 }
 
 /// See the module documentation; arguments as for
@@ -120,16 +123,21 @@ pub(super) fn choose(
         {
             break;
         }
-        if let Some(full) = encode_checked(
-            ctx,
-            req,
-            r,
-            dt,
-            values,
-            shape,
-            raw_bytes,
-            norm,
-            &mut candidates,
+        if let Some(full) = reuse(req, r, n).map_or_else(
+            || {
+                encode_checked(
+                    ctx,
+                    req,
+                    r,
+                    dt,
+                    values,
+                    shape,
+                    raw_bytes,
+                    norm,
+                    &mut candidates,
+                )
+            },
+            |full| Ok(Some(full)),
         )? {
             let size = full.0.stored_bytes();
             if size < raw_size && best.as_ref().is_none_or(|b| size < b.0.stored_bytes()) {
@@ -153,6 +161,18 @@ pub(super) fn choose(
         block_rows: 0,
         block_lengths: Vec::new(),
     }))
+}
+
+/// The estimate's encoding of the whole tensor as the final one, when it
+/// met the bound (measured on the real reconstruction in the tensor's
+/// dtype) and the method writes one payload (the quantiser and INT8/INT4
+/// are written as row blocks instead).
+fn reuse(req: &Request, r: &Ranked, n: usize) -> Option<Full> {
+    let enc = r.whole.as_ref()?;
+    let one_payload = !matches!(r.method, Method::Quant | Method::Int8(_) | Method::Int4(_));
+    let dense_enough = n as u64 <= (enc.payload.len() as u64).saturating_mul(MAX_ELEMENTS_PER_BYTE);
+    (one_payload && dense_enough && r.est.error <= req.bound)
+        .then(|| (enc.clone(), 0, Vec::new(), r.est.error))
 }
 
 /// The target an error-driven codec aims at for `n` values of norm `norm`
@@ -189,6 +209,7 @@ fn estimate_one(
     }
     let mut failure = None;
     let mut step = None;
+    let mut whole = None;
     let est = estimate::sampled(
         s,
         n,
@@ -204,6 +225,9 @@ fn estimate_one(
         },
         |e, sh| {
             let back = codec::decode(ctx, e.codec, &e.params, &e.payload, sh).ok()?;
+            if s.whole {
+                whole = Some(e.clone());
+            }
             if e.codec == CodecId::Lorenzo && req.mode != ErrorMode::AbsMax {
                 // The same error per element on the whole tensor: the
                 // step scales with the RMS the bound allows.
@@ -225,7 +249,12 @@ fn estimate_one(
     if let Some(b) = estimate::fixed_bytes(method, n, last) {
         est.bytes = b;
     }
-    Ok(Some(Ranked { method, est, step }))
+    Ok(Some(Ranked {
+        method,
+        est,
+        step,
+        whole,
+    }))
 }
 
 /// The quantiser's estimate: its step solved on the sample (then scaled to
@@ -259,6 +288,7 @@ fn quant_estimate(
             error,
         },
         step,
+        whole: None,
     })
 }
 
@@ -452,6 +482,8 @@ mod tests {
         vec![
             ("weights", vec![600, 700], weights),
             ("smooth", vec![384, 512], smooth(384, 512)),
+            // Sampled whole: the estimate's own encoding is the final one.
+            ("small smooth", vec![200, 256], smooth(200, 256)),
             ("noisy", vec![300, 1000], noisy),
             ("constant", vec![100, 30], vec![0.25; 3000]),
             ("prime", vec![7, 13], gaussian(91, 3)),
