@@ -1,0 +1,242 @@
+//! The visiting order and the predictions of [`super`] (its module
+//! documentation defines both): the levels, their steps, and the walk
+//! over every pass that predicts each element from reconstructed values.
+
+use super::Config;
+
+/// Where the context neighbours of an element are (`usize::MAX`: none).
+#[derive(Clone, Copy)]
+pub(super) struct Near {
+    pub(super) prev: usize,
+    pub(super) side: usize,
+    pub(super) lo: usize,
+    pub(super) hi: usize,
+}
+
+pub(super) const NONE: usize = usize::MAX;
+
+pub(super) fn levels(shape: &[usize]) -> u32 {
+    let m = shape.iter().copied().max().unwrap_or(1).max(1);
+    usize::BITS - (m - 1).leading_zeros()
+}
+
+pub(super) fn level_step(d: f64, c: Config, l: u32) -> f64 {
+    let a = f64::from(c.alpha).powi(l as i32 - 1);
+    d / a.min(f64::from(c.beta)).max(1.0)
+}
+
+/// `(D_l, 1 / D_l)` for every level `0 ..= L + 1` of `shape`.
+pub(super) fn step_table(shape: &[usize], d: f64, c: Config) -> Vec<(f64, f64)> {
+    (0..=levels(shape) + 1)
+        .map(|l| {
+            let st = level_step(d, c, l.max(1));
+            (st, 1.0 / st)
+        })
+        .collect()
+}
+
+/// How an element is predicted from its neighbours along the pass axis
+/// (see the module documentation), by which of `a(-3), a(1), a(3)` exist.
+#[derive(Clone, Copy)]
+pub(super) enum Kind {
+    /// `a(-1)` only.
+    Hold,
+    /// `1.5 a(-1) - 0.5 a(-3)`.
+    Extrapolate,
+    /// `(a(-1) + a(1)) / 2`.
+    Linear,
+    /// Cubic without `a(-3)`.
+    Left,
+    /// Cubic without `a(3)`.
+    Right,
+    /// Full cubic.
+    Cubic,
+}
+
+impl Kind {
+    #[inline(always)]
+    pub(super) fn of(cubic: bool, has_m3: bool, has_p1: bool, has_p3: bool) -> Kind {
+        match (has_p1, cubic) {
+            (false, true) if has_m3 => Kind::Extrapolate,
+            (false, _) => Kind::Hold,
+            (true, false) => Kind::Linear,
+            (true, true) => match (has_m3, has_p3) {
+                (false, false) => Kind::Linear,
+                (false, true) => Kind::Left,
+                (true, false) => Kind::Right,
+                (true, true) => Kind::Cubic,
+            },
+        }
+    }
+
+    /// The prediction at `p` with neighbours `t = s * stride` apart.
+    #[inline(always)]
+    pub(super) fn predict(self, y: &[f64], p: usize, t: usize) -> f64 {
+        let m1 = y[p - t];
+        match self {
+            Kind::Hold => m1,
+            Kind::Extrapolate => 1.5 * m1 - 0.5 * y[p - 3 * t],
+            Kind::Linear => (m1 + y[p + t]) / 2.0,
+            Kind::Left => (3.0 * m1 + 6.0 * y[p + t] - y[p + 3 * t]) / 8.0,
+            Kind::Right => (-y[p - 3 * t] + 6.0 * m1 + 3.0 * y[p + t]) / 8.0,
+            Kind::Cubic => (-y[p - 3 * t] + 9.0 * m1 + 9.0 * y[p + t] - y[p + 3 * t]) / 16.0,
+        }
+    }
+}
+
+/// Visits every element in coding order: `f(pos, prediction, level,
+/// near)` returns the reconstruction, stored in `y[pos]`. Stops early (and
+/// returns false) when `f` returns NaN. Inlined into each caller so that
+/// `f` is inlined into the loops.
+/// Without `PREDICT` the predictions are not computed (`f` gets 0) and
+/// `y` is not touched (it may be empty).
+#[inline(always)]
+pub(super) fn walk<const PREDICT: bool>(
+    shape: &[usize],
+    cubic: bool,
+    y: &mut [f64],
+    mut f: impl FnMut(usize, f64, u32, Near) -> f64,
+) -> bool {
+    let n: usize = shape.iter().product();
+    if n == 0 {
+        return true;
+    }
+    // A scalar is one element on one axis.
+    let shape: &[usize] = if shape.is_empty() { &[1] } else { shape };
+    let nd = shape.len();
+    let last = nd - 1;
+    let mut strides = vec![1usize; nd];
+    for e in (0..last).rev() {
+        strides[e] = strides[e + 1] * shape[e + 1];
+    }
+    let top = levels(shape);
+    let none = Near {
+        prev: NONE,
+        side: NONE,
+        lo: NONE,
+        hi: NONE,
+    };
+    let v = f(0, 0.0, top + 1, none);
+    if v.is_nan() {
+        return false;
+    }
+    if PREDICT {
+        y[0] = v;
+    }
+    let mut coord = vec![0usize; nd];
+    let n_last = shape[last];
+    for l in (1..=top).rev() {
+        let s = 1usize << (l - 1);
+        for d in 0..nd {
+            let len_d = shape[d];
+            if len_d <= s {
+                continue;
+            }
+            let step_of = |e: usize| if e < d { s } else { 2 * s };
+            let start_of = |e: usize| if e == d { s } else { 0 };
+            // The last other axis with more than one coordinate in this pass.
+            let side_axis = (0..nd).rev().find(|&e| e != d && shape[e] > step_of(e));
+            let sd = strides[d];
+            let t = s * sd;
+            for (e, c) in coord.iter_mut().enumerate() {
+                *c = start_of(e);
+            }
+            loop {
+                let base: usize = (0..last).map(|e| coord[e] * strides[e]).sum();
+                // The side neighbour along an axis before the last is the
+                // same for the whole row.
+                let row_side = match side_axis {
+                    Some(e) if e != last && coord[e] >= step_of(e) => step_of(e) * strides[e],
+                    _ => 0,
+                };
+                if d == last {
+                    let mut j = s;
+                    while j < n_last {
+                        let p = base + j;
+                        let has_p1 = j + s < n_last;
+                        let has_m3 = j >= 3 * s;
+                        let kind = Kind::of(cubic, has_m3, has_p1, j + 3 * s < n_last);
+                        let near = Near {
+                            prev: if has_m3 { p - 2 * t } else { NONE },
+                            side: if row_side > 0 { p - row_side } else { NONE },
+                            lo: p - t,
+                            hi: if has_p1 { p + t } else { NONE },
+                        };
+                        if !visit::<PREDICT>(&mut f, y, p, kind, t, l, near) {
+                            return false;
+                        }
+                        j += 2 * s;
+                    }
+                } else {
+                    let i = coord[d];
+                    let has_p1 = i + s < len_d;
+                    let has_m3 = i >= 3 * s;
+                    let kind = Kind::of(cubic, has_m3, has_p1, i + 3 * s < len_d);
+                    let side_last = side_axis == Some(last);
+                    let mut j = 0;
+                    while j < n_last {
+                        let p = base + j;
+                        let side = if side_last {
+                            if j >= 2 * s {
+                                p - 2 * s
+                            } else {
+                                NONE
+                            }
+                        } else if row_side > 0 {
+                            p - row_side
+                        } else {
+                            NONE
+                        };
+                        let near = Near {
+                            prev: if has_m3 { p - 2 * t } else { NONE },
+                            side,
+                            lo: p - t,
+                            hi: if has_p1 { p + t } else { NONE },
+                        };
+                        if !visit::<PREDICT>(&mut f, y, p, kind, t, l, near) {
+                            return false;
+                        }
+                        j += 2 * s;
+                    }
+                }
+                // Advance the axes before the last (row-major odometer).
+                let mut done = true;
+                for e in (0..last).rev() {
+                    coord[e] += step_of(e);
+                    if coord[e] < shape[e] {
+                        done = false;
+                        break;
+                    }
+                    coord[e] = start_of(e);
+                }
+                if done {
+                    break;
+                }
+            }
+        }
+    }
+    true
+}
+
+/// One element of [`walk`]: false when `f` returns NaN.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn visit<const PREDICT: bool>(
+    f: &mut impl FnMut(usize, f64, u32, Near) -> f64,
+    y: &mut [f64],
+    p: usize,
+    kind: Kind,
+    t: usize,
+    l: u32,
+    near: Near,
+) -> bool {
+    let pred = if PREDICT { kind.predict(y, p, t) } else { 0.0 };
+    let v = f(p, pred, l, near);
+    if v.is_nan() {
+        return false;
+    }
+    if PREDICT {
+        y[p] = v;
+    }
+    true
+}
