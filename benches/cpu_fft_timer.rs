@@ -10,6 +10,10 @@
 //! one call in milliseconds. Inputs are built once per request kind and
 //! reused; the complex transforms run in place, the others allocate their
 //! output as numpy's do.
+//!
+//! With `CPU_FFT_TIMER_IN_RAYON=1` each call runs inside a rayon scope (on
+//! one of rayon's threads), as every call did before the line passes shared
+//! their work with the calling thread: an A/B switch for benchmarks.
 
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
@@ -56,6 +60,7 @@ fn input(ctx: &Context, op: &str, shape: &[usize]) -> Option<Input> {
 
 fn main() {
     let ctx = Context::cpu();
+    let in_rayon = std::env::var("CPU_FFT_TIMER_IN_RAYON").is_ok_and(|v| v == "1");
     let mut inputs: HashMap<String, Input> = HashMap::new();
     let stdin = std::io::stdin();
     let mut stdout = std::io::stdout();
@@ -84,11 +89,18 @@ fn main() {
             continue;
         };
         let start = Instant::now();
-        let result = match input {
+        let mut call = || match input {
             Input::Complex(t) => ctx.fftn(t, axes, FftDirection::Forward, Normalization::None),
             Input::Real(t) => ctx.rfftn(t, axes, Normalization::None).map(drop),
             Input::Compress(t) => ctx.compress(t, &RECIPE).map(drop),
             Input::Decompress(s) => ctx.decompress(s).map(drop),
+        };
+        let result = if in_rayon {
+            let mut result = Ok(());
+            rayon::scope(|_| result = call());
+            result
+        } else {
+            call()
         };
         let ms = start.elapsed().as_secs_f64() * 1e3;
         let _ = match result {

@@ -12,11 +12,15 @@
 //! and writes back its own columns, so a pass is one parallel region with no
 //! copy of the block beyond each thread's group.
 //!
+//! The parallel passes go through [`super::workers`]: from outside rayon's
+//! pool the calling thread starts at once and helper threads join as they
+//! wake; inside a rayon pool, that pool's threads share the chunks.
+//!
 //! [`transform_axis`] works in place (same length and element type in and
 //! out); [`map_axis`] reads lines of one length and type and writes lines of
 //! another (real-to-complex and back).
 
-use rayon::prelude::*;
+use super::workers::{for_each_chunk, for_each_chunk_mut, for_each_chunk_pair};
 
 /// Tensors with fewer elements than this are transformed on the calling thread.
 const PARALLEL_MIN_ELEMENTS: usize = 1 << 15;
@@ -196,19 +200,25 @@ pub(crate) fn transform_axis_with<K: LineKernel>(
         }
         Strategy::ContiguousParallel => {
             let lines_per_task = TASK_MIN_ELEMENTS.div_ceil(len).next_multiple_of(2);
-            data.par_chunks_mut(lines_per_task * len).for_each_init(
+            for_each_chunk_mut(
+                data,
+                lines_per_task * len,
                 || kernel.new_work(),
                 |work, lines| kernel.transform(lines, len, work),
             );
         }
         Strategy::BlockParallel => {
             let blocks_per_task = (TASK_MIN_ELEMENTS / block_len).max(1);
-            data.par_chunks_mut(blocks_per_task * block_len)
-                .for_each_init(strided_work, |work, blocks| {
+            for_each_chunk_mut(
+                data,
+                blocks_per_task * block_len,
+                strided_work,
+                |work, blocks| {
                     for block in blocks.chunks_exact_mut(block_len) {
                         transform_block(kernel, block, inner, work);
                     }
-                });
+                },
+            );
         }
         Strategy::SlabParallel => {
             for block in data.chunks_exact_mut(block_len) {
@@ -321,7 +331,8 @@ impl<T: Copy> SharedColumns<T> {
 fn transform_block_by_slabs<K: LineKernel>(kernel: &K, block: &mut [K::Elem], inner: usize) {
     let (group, stride) = layout::<K::Elem>(kernel.len());
     let shared = SharedColumns::new(block, inner);
-    (0..inner.div_ceil(group)).into_par_iter().for_each_init(
+    for_each_chunk(
+        inner.div_ceil(group),
         || (vec![K::Elem::default(); group * stride], kernel.new_work()),
         |(gathered, work), group_index| {
             let column_start = group_index * group;
@@ -383,19 +394,25 @@ pub(crate) fn map_axis_with<K: MapKernel>(
         }
         Strategy::ContiguousParallel => {
             let lines_per_task = TASK_MIN_ELEMENTS.div_ceil(n.max(m));
-            src.par_chunks(lines_per_task * n)
-                .zip(dst.par_chunks_mut(lines_per_task * m))
-                .for_each_init(|| kernel.new_work(), |work, (s, d)| kernel.map(s, d, work));
+            for_each_chunk_pair(
+                (src, lines_per_task * n),
+                (dst, lines_per_task * m),
+                || kernel.new_work(),
+                |work, s, d| kernel.map(s, d, work),
+            );
         }
         Strategy::BlockParallel => {
             let blocks = (TASK_MIN_ELEMENTS / in_block.max(out_block)).max(1);
-            src.par_chunks(blocks * in_block)
-                .zip(dst.par_chunks_mut(blocks * out_block))
-                .for_each_init(block_work, |work, (s, d)| {
+            for_each_chunk_pair(
+                (src, blocks * in_block),
+                (dst, blocks * out_block),
+                block_work,
+                |work, s, d| {
                     for (s, d) in s.chunks_exact(in_block).zip(d.chunks_exact_mut(out_block)) {
                         map_block(kernel, s, d, inner, group, work);
                     }
-                });
+                },
+            );
         }
         Strategy::SlabParallel => {
             for (s, d) in src
@@ -437,7 +454,8 @@ fn map_block_by_slabs<K: MapKernel>(
 ) {
     let (n, m) = kernel.lens();
     let shared = SharedColumns::new(dst, inner);
-    (0..inner.div_ceil(group)).into_par_iter().for_each_init(
+    for_each_chunk(
+        inner.div_ceil(group),
         || {
             (
                 vec![K::In::default(); group * n],

@@ -42,6 +42,7 @@ mod real_cpu;
 mod real_packed;
 pub mod recipe;
 pub(crate) mod twiddle;
+mod workers;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
