@@ -102,6 +102,7 @@ fn even_lengths_on_the_cpu_twin_match_the_f64_reference() {
         (2, 36),
         (600, 256),
         (70, 4096),
+        (20000, 2), // written straight into fresh memory on all cores
     ] {
         for magnitude in [1.0f32, 1e30, 1e-30] {
             let mut rng = SplitMix64((rows * n) as u64);
@@ -129,12 +130,22 @@ fn even_lengths_on_the_cpu_twin_match_the_f64_reference() {
 #[test]
 fn odd_lengths_on_the_cpu_twin() {
     let ctx = Context::cpu();
-    for n in [1usize, 3, 7, 15, 99, 1001] {
+    // The last two run on all cores (the output zeroed a chunk at a time).
+    for (rows, n) in [
+        (2usize, 1usize),
+        (2, 3),
+        (2, 7),
+        (2, 15),
+        (2, 99),
+        (2, 1001),
+        (40000, 1),
+        (3000, 15),
+    ] {
         let mut rng = SplitMix64(n as u64);
-        let data: Vec<f32> = (0..2 * n).map(|_| rng.uniform()).collect();
-        let t = Tensor::new(&[2, n], data.clone()).unwrap();
+        let data: Vec<f32> = (0..rows * n).map(|_| rng.uniform()).collect();
+        let t = Tensor::new(&[rows, n], data.clone()).unwrap();
         let half = ctx.rfftn(&t, &[1], Normalization::Ortho).unwrap();
-        let mut expected = expected_half(&ctx, &data, &[2, n], &[1]);
+        let mut expected = expected_half(&ctx, &data, &[rows, n], &[1]);
         let s = 1.0 / (n as f64).sqrt();
         expected.iter_mut().for_each(|v| *v *= s);
         assert_rms_close(&format!("odd rfft {n}"), half.data(), &expected, 1e-6);
@@ -165,6 +176,19 @@ fn gpu_and_cpu_real_transforms_agree() {
         .map(|c| Complex64::new(c.re.into(), c.im.into()))
         .collect();
     assert_rms_close("gpu vs cpu rfft2", a.data(), &b64, 1e-6);
+}
+
+/// One element (tensors have no zero-length dimensions): the spectrum is
+/// the value itself, and back.
+#[test]
+fn one_element_real_transforms_on_the_cpu_twin() {
+    let ctx = Context::cpu();
+    let t = Tensor::new(&[1, 1], vec![-2.5f32]).unwrap();
+    let half = ctx.rfftn(&t, &[1], Normalization::None).unwrap();
+    assert_eq!(half.shape(), &[1, 1]);
+    assert_eq!(half.data(), &[Complex32::new(-2.5, 0.0)]);
+    let back = ctx.irfftn(&half, &[1], 1, Normalization::Backward).unwrap();
+    assert_eq!(back.data(), &[-2.5]);
 }
 
 #[test]

@@ -10,6 +10,7 @@
 //! per 2 MiB where huge pages are granted.
 
 use std::alloc::{alloc_zeroed, Layout};
+use std::mem::MaybeUninit;
 
 use bytemuck::Zeroable;
 
@@ -36,6 +37,32 @@ pub(crate) fn output_buffer<T: Zeroable + Clone>(len: usize) -> Vec<T> {
     // SAFETY: `ptr` was allocated by the global allocator with the layout of
     // `len` values of `T`, and all-zero bytes are a valid `T` (`Zeroable`).
     unsafe { Vec::from_raw_parts(ptr, len, len) }
+}
+
+/// A vector of `len` values not yet written, for passes that write every
+/// one (no zeroing pass over memory about to be overwritten); large ones
+/// are backed by huge pages where the OS allows.
+pub(crate) fn uninit_buffer<T>(len: usize) -> Vec<MaybeUninit<T>> {
+    let mut v: Vec<MaybeUninit<T>> = Vec::with_capacity(len);
+    // SAFETY: `MaybeUninit` values need no initialisation.
+    unsafe { v.set_len(len) };
+    let bytes = len.saturating_mul(std::mem::size_of::<T>());
+    if bytes >= LARGE_BYTES {
+        advise_huge_pages(v.as_mut_ptr().cast(), bytes);
+    }
+    v
+}
+
+/// `buffer` once every value has been written.
+///
+/// # Safety
+/// Every value of `buffer` is initialised.
+pub(crate) unsafe fn assume_init<T>(buffer: Vec<MaybeUninit<T>>) -> Vec<T> {
+    let mut buffer = std::mem::ManuallyDrop::new(buffer);
+    let (ptr, len, capacity) = (buffer.as_mut_ptr(), buffer.len(), buffer.capacity());
+    // SAFETY: `MaybeUninit<T>` has the layout of `T`; the allocation is the
+    // vector's own; the values are initialised (the caller's promise).
+    unsafe { Vec::from_raw_parts(ptr.cast::<T>(), len, capacity) }
 }
 
 /// Asks for transparent huge pages on the whole pages inside

@@ -20,6 +20,9 @@
 //! out); [`map_axis`] reads lines of one length and type and writes lines of
 //! another (real-to-complex and back).
 
+use std::mem::MaybeUninit;
+
+use super::buffer;
 use super::workers::{for_each_chunk, for_each_chunk_mut, for_each_chunk_pair};
 
 /// Tensors with fewer elements than this are transformed on the calling thread.
@@ -68,6 +71,24 @@ pub(crate) trait MapKernel: Sync {
     fn new_work(&self) -> Self::Work;
     /// Maps the contiguous lines of `src` to as many contiguous lines of `dst`.
     fn map(&self, src: &[Self::In], dst: &mut [Self::Out], work: &mut Self::Work);
+    /// As [`Self::map`] into lines not yet written (here zeroed first, a
+    /// chunk at a time while it is in cache; kernels that can write their
+    /// output directly do without).
+    fn map_uninit(
+        &self,
+        src: &[Self::In],
+        dst: &mut [MaybeUninit<Self::Out>],
+        work: &mut Self::Work,
+    ) {
+        self.map(src, fill_default(dst), work);
+    }
+}
+
+/// `values` filled with the default value.
+pub(crate) fn fill_default<T: Copy + Default>(values: &mut [MaybeUninit<T>]) -> &mut [T] {
+    values.fill(MaybeUninit::new(T::default()));
+    // SAFETY: every value was written just above.
+    unsafe { &mut *(values as *mut [MaybeUninit<T>] as *mut [T]) }
 }
 
 /// How the lines along one axis are distributed over threads.
@@ -360,6 +381,44 @@ pub(crate) fn map_axis<K: MapKernel>(kernel: &K, src: &[K::In], dst: &mut [K::Ou
     let (group, _) = layout::<K::Out>(n.max(m));
     let strategy = choose_strategy(src.len().max(dst.len()), outer, inner, group, threads);
     map_axis_with(kernel, src, dst, inner, strategy, threads);
+}
+
+/// As [`map_axis`] into a new vector of `out_len` values (`outer * m *
+/// inner`). Lines along the last axis are written straight into fresh
+/// memory by [`MapKernel::map_uninit`], in parallel, so the output is
+/// touched first by the pass that fills it.
+pub(crate) fn map_axis_new<K: MapKernel>(
+    kernel: &K,
+    src: &[K::In],
+    out_len: usize,
+    inner: usize,
+) -> Vec<K::Out>
+where
+    K::Out: bytemuck::Zeroable,
+{
+    let (n, m) = kernel.lens();
+    if inner != 1 || src.is_empty() || n == 0 || m == 0 || src.len() / n * m != out_len {
+        let mut out = buffer::output_buffer(out_len);
+        map_axis(kernel, src, &mut out, inner);
+        return out;
+    }
+    let mut out = buffer::uninit_buffer(out_len);
+    let threads = rayon::current_num_threads();
+    match choose_strategy(src.len().max(out_len), src.len() / n, 1, 1, threads) {
+        Strategy::ContiguousParallel => {
+            let lines_per_task = TASK_MIN_ELEMENTS.div_ceil(n.max(m));
+            for_each_chunk_pair(
+                (src, lines_per_task * n),
+                (&mut out, lines_per_task * m),
+                || kernel.new_work(),
+                |work, s, d| kernel.map_uninit(s, d, work),
+            );
+        }
+        _ => kernel.map_uninit(src, &mut out, &mut kernel.new_work()),
+    }
+    // SAFETY: the pass wrote every line: `out_len / m == src.len() / n`
+    // lines (checked above), each chunk of `src` mapped to its chunk of `out`.
+    unsafe { buffer::assume_init(out) }
 }
 
 /// As [`map_axis`] with a given strategy, chosen for `_threads` threads.

@@ -3,6 +3,7 @@
 //! lengths and realfft for odd ones, through the shared line driver; complex
 //! passes along the other axes.
 
+use std::mem::MaybeUninit;
 use std::sync::Arc;
 
 use bytemuck::Zeroable;
@@ -10,10 +11,9 @@ use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use rustfft::num_complex::Complex;
 use rustfft::FftNum;
 
-use super::buffer;
 use super::cpu::CpuFft;
 use super::lines::{self, MapKernel};
-use super::real_packed::PackedReal;
+use super::real_packed::{pack_into, PackedReal};
 use super::{FftDirection, Normalization};
 use crate::backend::Context;
 use crate::error::Result;
@@ -95,10 +95,10 @@ impl<T: FftNum + Default> MapKernel for Rfft<T> {
         self.route.new_work(self.n, self.n)
     }
 
-    fn map(&self, src: &[T], dst: &mut [Complex<T>], (line, packed, scratch): &mut Self::Work) {
+    fn map(&self, src: &[T], dst: &mut [Complex<T>], (line, _, scratch): &mut Self::Work) {
         for (s, d) in src.chunks(self.n).zip(dst.chunks_mut(self.n / 2 + 1)) {
             match &self.route {
-                RealRoute::Packed(p) => p.forward(s, d, self.scale, (packed, scratch)),
+                RealRoute::Packed(p) => p.forward(s, d, self.scale, scratch),
                 RealRoute::Odd(p) => {
                     line.copy_from_slice(s);
                     p.forward
@@ -109,6 +109,15 @@ impl<T: FftNum + Default> MapKernel for Rfft<T> {
                     }
                 }
             }
+        }
+    }
+
+    fn map_uninit(&self, src: &[T], dst: &mut [MaybeUninit<Complex<T>>], work: &mut Self::Work) {
+        let RealRoute::Packed(p) = &self.route else {
+            return self.map(src, lines::fill_default(dst), work);
+        };
+        for (s, d) in src.chunks(self.n).zip(dst.chunks_mut(self.n / 2 + 1)) {
+            p.forward_packed(pack_into(s, d), self.scale, &mut work.2);
         }
     }
 }
@@ -182,8 +191,7 @@ pub(crate) fn rfftn<T: FftNum + Default + Zeroable>(
         n,
         scale: scale_of(normalization.factor_f64(n, FftDirection::Forward)),
     };
-    let mut out = buffer::output_buffer(outer * (n / 2 + 1) * inner);
-    lines::map_axis(&kernel, data, &mut out, inner);
+    let mut out = lines::map_axis_new(&kernel, data, outer * (n / 2 + 1) * inner, inner);
     let shape = with_axis(shape, axis, n / 2 + 1);
     for &a in others {
         complex(&mut out, &shape, a, FftDirection::Forward)?;
@@ -213,8 +221,7 @@ pub(crate) fn irfftn<T: FftNum + Default + Zeroable>(
         n: real_len,
         scale: scale_of(normalization.factor_f64(real_len, FftDirection::Inverse)),
     };
-    let mut out = buffer::output_buffer(outer * real_len * inner);
-    lines::map_axis(&kernel, &spectrum, &mut out, inner);
+    let out = lines::map_axis_new(&kernel, &spectrum, outer * real_len * inner, inner);
     Tensor::new(&with_axis(&shape, axis, real_len), out)
 }
 

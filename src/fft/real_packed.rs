@@ -3,13 +3,15 @@
 //! one twiddle pass that also applies the scale. The twiddle pass works on
 //! blocks of [`BLOCK`] pairs held in split real/imaginary arrays so it
 //! vectorises, and runs with AVX and FMA where the CPU has them. The complex
-//! FFTs run out of place between a per-thread line and the output.
+//! forward FFT runs in place in the output, the inverse out of place from a
+//! per-thread line into the output.
 //!
 //! With `h = n/2`, `z[j] = x[2j] + i x[2j+1]` and `Z = FFT_h(z)`:
 //! `X[k] = (Z[k] + conj Z[h-k]) / 2 + W^k (Z[k] - conj Z[h-k]) / 2i`, with
 //! `W = exp(-2 pi i / n)`; `X[h-k]` comes from the same pair. The inverse
 //! undoes the pass, then runs the inverse FFT of `h` points into the output.
 
+use std::mem::MaybeUninit;
 use std::sync::Arc;
 
 use rustfft::num_complex::Complex;
@@ -49,27 +51,37 @@ impl<T: FftNum> PackedReal<T> {
         }
     }
 
-    /// Scratch length [`Self::forward`] and [`Self::inverse`] need, besides
-    /// a line of `n/2` complex values.
+    /// Scratch length [`Self::forward`] and [`Self::inverse`] need (besides
+    /// a line of `n/2` complex values for the inverse).
     pub(crate) fn scratch_len(&self) -> usize {
         self.forward
-            .get_outofplace_scratch_len()
+            .get_inplace_scratch_len()
             .max(self.inverse.get_outofplace_scratch_len())
     }
 
     /// The `n/2 + 1` half spectrum of the `n` reals `src`, times `scale`,
-    /// into `dst`; `line` holds `n/2` values.
+    /// into `dst`.
     pub(crate) fn forward(
         &self,
         src: &[T],
         dst: &mut [Complex<T>],
         scale: T,
-        (line, scratch): (&mut [Complex<T>], &mut [Complex<T>]),
+        scratch: &mut [Complex<T>],
+    ) {
+        as_reals(&mut dst[..self.n / 2]).copy_from_slice(src);
+        self.forward_packed(dst, scale, scratch);
+    }
+
+    /// [`Self::forward`] of the `n` reals that `dst[..n/2]` holds as complex
+    /// values (real, imaginary, ...), in place; `dst` holds `n/2 + 1` values.
+    pub(crate) fn forward_packed(
+        &self,
+        dst: &mut [Complex<T>],
+        scale: T,
+        scratch: &mut [Complex<T>],
     ) {
         let h = self.n / 2;
-        as_reals(line).copy_from_slice(src);
-        self.forward
-            .process_outofplace_with_scratch(line, &mut dst[..h], scratch);
+        self.forward.process_with_scratch(&mut dst[..h], scratch);
         let z0 = dst[0];
         dst[0] = Complex::new((z0.re + z0.im) * scale, T::zero());
         dst[h] = Complex::new((z0.re - z0.im) * scale, T::zero());
@@ -86,7 +98,7 @@ impl<T: FftNum> PackedReal<T> {
 
     /// The `n` reals of the half spectrum `src` (`n/2 + 1` points; the
     /// imaginary parts at 0 and `n/2` are ignored), times `scale`, into `dst`;
-    /// `line` holds `n/2` values.
+    /// `out` is a line of `n/2` values.
     pub(crate) fn inverse(
         &self,
         src: &[Complex<T>],
@@ -111,6 +123,24 @@ impl<T: FftNum> PackedReal<T> {
         self.inverse
             .process_outofplace_with_scratch(out, as_complex(dst), scratch);
     }
+}
+
+/// Writes the `n` reals `src` into the first `n/2` values of `dst` (`n/2 + 1`
+/// values) as [`PackedReal::forward_packed`] reads them, and zero into the
+/// last; returns `dst`, now initialised.
+pub(crate) fn pack_into<'a, T: FftNum>(
+    src: &[T],
+    dst: &'a mut [MaybeUninit<Complex<T>>],
+) -> &'a mut [Complex<T>] {
+    let h = src.len() / 2;
+    assert!(src.len() == 2 * h && dst.len() == h + 1);
+    // SAFETY: `Complex<T>` is two `T` in `#[repr(C)]` (see `as_reals`), so
+    // the first `h` values of `dst` are `2h` places for `T`; the regions do
+    // not overlap (`dst` is borrowed mutably).
+    unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), dst.as_mut_ptr().cast::<T>(), 2 * h) };
+    dst[h].write(Complex::new(T::zero(), T::zero()));
+    // SAFETY: every value of `dst` was written above.
+    unsafe { &mut *(dst as *mut [MaybeUninit<Complex<T>>] as *mut [Complex<T>]) }
 }
 
 /// Applies the forward (`FORWARD`) or inverse twiddle block to the pairs
@@ -263,7 +293,7 @@ mod tests {
             let mut scratch = vec![Complex::new(0.0, 0.0); plan.scratch_len()];
             let mut line = vec![Complex::new(0.0, 0.0); n / 2];
             let mut half = vec![Complex::new(0.0, 0.0); n / 2 + 1];
-            plan.forward(&x, &mut half, 2.0, (&mut line, &mut scratch));
+            plan.forward(&x, &mut half, 2.0, &mut scratch);
             let expected = dft(&x);
             let size = x.iter().map(|v| v * v).sum::<f64>().sqrt() * (n as f64).sqrt();
             for (k, (g, e)) in half.iter().zip(&expected).enumerate() {
