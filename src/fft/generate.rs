@@ -25,13 +25,26 @@ use std::fmt::Write;
 use std::sync::Mutex;
 
 use crate::fft::generate_dft::Emitter;
+use crate::fft::recipe::WORKGROUP_SIZE;
 use crate::shaders::{Kernel, FFT_SHARED};
 
 /// The cache key of a generated kernel and the kernel.
 type Generated = ((u32, u32, u32, Twiddles, Variant), &'static Kernel);
 
-/// Largest power-of-two radix of a generated stage.
+/// Largest power-of-two radix of a generated stage in lengths of three
+/// stages or more.
 pub(crate) const MAX_RADIX: u32 = 16;
+/// Largest power-of-two radix of a two-stage power-of-two length: where
+/// wider butterflies save a stage (and a round trip through the tile),
+/// 512 = 32 x 16 up to 4096 = 64 x 64 take two stages instead of three.
+/// `FFT_TENSOR_MAX_RADIX=16|32|64` overrides it.
+pub(crate) fn max_wide_radix() -> u32 {
+    match std::env::var("FFT_TENSOR_MAX_RADIX").as_deref() {
+        Ok("16") => 16,
+        Ok("32") => 32,
+        _ => 64,
+    }
+}
 /// Largest odd radix of a generated stage (a product of odd primes: 9, 15,
 /// 21, 25, 27). A thread then holds at most 32 values in any tile of up to
 /// 4096 points: a stage of radix R > 16 has at most 4096 / R < 256
@@ -50,7 +63,13 @@ pub(crate) fn radices(n: usize) -> Option<Vec<u32>> {
     }
     let bits = n.trailing_zeros();
     let mut rest = n >> bits;
-    let stages = bits.div_ceil(MAX_RADIX.trailing_zeros());
+    let many = bits.div_ceil(MAX_RADIX.trailing_zeros());
+    let wide = bits.div_ceil(max_wide_radix().trailing_zeros());
+    let stages = if rest == 1 && many > 2 && wide <= 2 {
+        2
+    } else {
+        many
+    };
     let mut out = Vec::new();
     for s in 0..stages {
         // Bits of stage s: bits / stages, the first (bits % stages) one more.
@@ -116,6 +135,37 @@ pub(crate) struct Variant {
     /// The four-step twist `W_N^(b0 k)`, `b0 = b mod dim0`, from the
     /// two-level table with `lo_len` low entries: `(lo_len, dim0)`.
     pub(crate) twist: Option<(u32, u32)>,
+    /// No more lines to a workgroup than `dim0`: the line offsets of
+    /// [`Io::Contiguous`] and [`Io::Strided`] come from the first line's
+    /// `(b0, b1, b2)`, split once per invocation, and at most one carry
+    /// (no division per butterfly).
+    pub(crate) hoist: bool,
+}
+
+impl Variant {
+    /// Whether line offsets come from the layout's strides.
+    fn strided(&self) -> bool {
+        [self.input, self.output]
+            .iter()
+            .any(|io| matches!(io, Io::Contiguous | Io::Strided))
+    }
+}
+
+/// Invocations of a generated kernel: [`WORKGROUP_SIZE`], or where a
+/// stage is wider than [`MAX_RADIX`] one per butterfly of the stage with
+/// the fewest (1024-point lines, 4 to a tile, 32 x 32: 128; 4096 = 64 x
+/// 64: 64), so no thread sits idle through the wide stages.
+pub(crate) fn workgroup_size(n: u32, radices: &[u32], lines: u32) -> u32 {
+    if radices.iter().any(|&r| r > MAX_RADIX && r % 2 == 0) {
+        radices
+            .iter()
+            .map(|&r| lines * n / r)
+            .min()
+            .unwrap_or(1)
+            .clamp(1, WORKGROUP_SIZE)
+    } else {
+        WORKGROUP_SIZE
+    }
 }
 
 /// The shared kernel for lines of length `n` with stage `radices` (their
@@ -163,6 +213,9 @@ fn body(shape: &Shape, radices: &[u32]) -> String {
     let mut out = String::with_capacity(start + 16384);
     out.push_str(&text[..start]);
     finish_fn(&mut out, shape.v.twist);
+    if shape.v.hoist && shape.v.strided() {
+        line_at_fn(&mut out);
+    }
     entry(&mut out, shape, radices);
     out
 }
@@ -187,6 +240,25 @@ fn finish_fn(s: &mut String, twist: Option<(u32, u32)>) {
         let _ = writeln!(s, "    return v * params.scale;");
     }
     let _ = writeln!(s, "}}\n");
+}
+
+/// The offset of line `first + c` of a group from the first line's split
+/// `g = (b0, b1, b2)`, for `c < dim0` (at most one carry into `b1`, one
+/// from `b1` into `b2`).
+fn line_at_fn(s: &mut String) {
+    let _ = write!(
+        s,
+        "fn line_at(g: vec3<u32>, c: u32, s0: u32, s1: u32, s2: u32) -> u32 {{
+    let b0 = g.x + c;
+    let wrap0 = b0 >= params.dim0;
+    let b1 = g.y + select(0u, 1u, wrap0);
+    let wrap1 = b1 >= params.dim1;
+    return select(b0, b0 - params.dim0, wrap0) * s0 + select(b1, 0u, wrap1) * s1
+        + (g.z + select(0u, 1u, wrap1)) * s2;
+}}
+
+"
+    );
 }
 
 struct Shape {
@@ -250,6 +322,14 @@ fn main(
         return;
     }}
     let lines_here = min({lines}u, params.num_lines - first_line);
+"
+        );
+    }
+    if v.hoist && v.strided() {
+        let _ = write!(
+            s,
+            "    let g_rest = first_line / params.dim0;
+    let g = vec3<u32>(first_line % params.dim0, g_rest % params.dim1, g_rest / params.dim1);
 "
         );
     }
@@ -370,11 +450,13 @@ fn close(s: &mut String) {
 }
 
 /// The offset of line `first_line + c` for direct access.
-fn line_base(io: Io, n: u32, out: bool) -> String {
+fn line_base(io: Io, n: u32, out: bool, hoist: bool) -> String {
     let b = "(first_line + c)";
     match (io, out) {
         (Io::Rows, _) => format!("{b} * {n}u"),
         (Io::HalfSpectrum, _) => format!("{b} * {}u", n + 1),
+        (_, false) if hoist => "line_at(g, c, params.in_s0, params.in_s1, params.in_s2)".into(),
+        (_, true) if hoist => "line_at(g, c, params.out_s0, params.out_s1, params.out_s2)".into(),
         (_, false) => format!("line_offset({b}, params.in_s0, params.in_s1, params.in_s2)"),
         (_, true) => format!("line_offset({b}, params.out_s0, params.out_s1, params.out_s2)"),
     }
@@ -400,7 +482,7 @@ fn read_stage(s: &mut String, shape: &Shape, radix: u32, span: u32, global: bool
     for q in 0..per_thread(shape, radix) {
         open(s, shape, radix, span, q, order);
         if global {
-            let _ = writeln!(s, "            let at = {};", line_base(io, n, false));
+            let _ = writeln!(s, "            let at = {};", line_base(io, n, false, shape.v.hoist));
         }
         if span > 1 {
             stage_twiddles(s, radix, table_step, shape.twiddles);
@@ -476,7 +558,7 @@ fn write_direct(s: &mut String, shape: &Shape, radix: u32, order: Order) {
     for q in 0..per_thread(shape, radix) {
         open(s, shape, radix, 1, q, order);
         let _ = writeln!(s, "            let b = first_line + c;");
-        let _ = writeln!(s, "            let at = {};", line_base(io, n, true));
+        let _ = writeln!(s, "            let at = {};", line_base(io, n, true, shape.v.hoist));
         for t in 0..radix {
             let i = format!("j + {}u", t * quarter);
             let _ = writeln!(
@@ -493,12 +575,17 @@ fn write_direct(s: &mut String, shape: &Shape, radix: u32, order: Order) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fft::recipe::{lines_per_group, WORKGROUP_SIZE};
+    use crate::fft::recipe::lines_per_group;
 
     #[test]
     fn radices_multiply_to_the_length() {
-        assert_eq!(radices(4096), Some(vec![16, 16, 16]));
-        assert_eq!(radices(1024), Some(vec![16, 8, 8]));
+        assert_eq!(radices(4096), Some(vec![64, 64]));
+        assert_eq!(radices(1024), Some(vec![32, 32]));
+        assert_eq!(radices(512), Some(vec![32, 16]));
+        assert_eq!(radices(2048), Some(vec![64, 32]));
+        assert_eq!(radices(256), Some(vec![16, 16]));
+        assert_eq!(radices(8192), Some(vec![16, 8, 8, 8]));
+        assert_eq!(radices(3072), Some(vec![16, 8, 8, 3]));
         assert_eq!(radices(2), Some(vec![2]));
         assert_eq!(radices(32), Some(vec![8, 4]));
         assert_eq!(radices(4095), Some(vec![13, 21, 15]));
@@ -513,7 +600,9 @@ mod tests {
                 assert_eq!(r.iter().map(|&x| x as usize).product::<usize>(), n);
                 assert!(
                     r.iter()
-                        .all(|&x| x <= MAX_RADIX || (x % 2 == 1 && x <= MAX_ODD_RADIX)),
+                        .all(|&x| x <= MAX_RADIX
+                            || (x % 2 == 1 && x <= MAX_ODD_RADIX)
+                            || (r.len() == 2 && x <= 64 && n.is_power_of_two())),
                     "{n}: {r:?}"
                 );
             }
@@ -531,23 +620,27 @@ mod tests {
                     .into_iter()
                     .flat_map(move |output| {
                         [false, true].into_iter().flat_map(move |exact| {
-                            [None, Some((64, 7))].into_iter().map(move |twist| Variant {
-                                input,
-                                output,
-                                exact,
-                                twist,
+                            [None, Some((64, 7))].into_iter().flat_map(move |twist| {
+                                [false, true].into_iter().map(move |hoist| Variant {
+                                    input,
+                                    output,
+                                    exact,
+                                    twist,
+                                    hoist,
+                                })
                             })
                         })
                     })
             });
-        let lengths = [2usize, 3, 8, 13, 60, 96, 143, 1000, 2187, 3584, 4095, 4096];
+        let lengths = [2usize, 3, 8, 13, 60, 96, 143, 512, 1000, 1024, 2187, 3584, 4095, 4096];
         for (n, variant) in lengths
             .iter()
             .flat_map(|&n| variants.clone().map(move |v| (n, v)))
         {
             let r = radices(n).unwrap();
             let lines = lines_per_group(n, &r, 4096, true) as u32;
-            let k = shared_kernel(n as u32, &r, lines, WORKGROUP_SIZE, variant);
+            let wg = workgroup_size(n as u32, &r, lines);
+            let k = shared_kernel(n as u32, &r, lines, wg, variant);
             let src = k.source();
             let module = naga::front::wgsl::parse_str(&src)
                 .unwrap_or_else(|e| panic!("{}: {}", k.name, e.emit_to_string(&src)));
@@ -568,6 +661,7 @@ mod tests {
             output: Io::Rows,
             exact: true,
             twist: None,
+            hoist: false,
         };
         let a = shared_kernel(64, &[8, 8], 64, WORKGROUP_SIZE, v);
         let b = shared_kernel(64, &[8, 8], 64, WORKGROUP_SIZE, v);

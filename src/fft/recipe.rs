@@ -629,7 +629,7 @@ mod tests {
             algorithm(4096),
             Algorithm::SingleDispatch {
                 lines_per_group: 1,
-                radices: vec![16, 16, 16]
+                radices: vec![64, 64]
             }
         );
         // Whole tiles for every radix mix: 4 lines of 1000, not 3.
