@@ -428,8 +428,8 @@ fn padded_tiles_agree_with_the_reference() {
     variant_conformance("padded_tiles_agree_with_the_reference", true, true);
 }
 
-/// Two-stage power-of-two lengths with butterflies wider than 16 (512 =
-/// 32 x 16 .. 4096 = 64 x 64) at the batch edges: one line, batches that
+/// Two-stage lengths with butterflies wider than 16 (512 = 32 x 16 ..
+/// 4096 = 64 x 64, 1000 = 40 x 25) at the batch edges: one line, batches that
 /// leave the last workgroup part-filled, prime batch counts; and strided
 /// axes whose workgroups span a carry between line indices (offsets from
 /// the group's first line) or hold more lines than the axis's inner size.
@@ -443,6 +443,10 @@ fn wide_radix_lengths_at_batch_edges() {
         (1024, [1, 5, 11]),
         (2048, [1, 3, 7]),
         (4096, [1, 2, 3]),
+        // Mixed two-stage splits: 40 x 25, 12 x 8, 27 x 27.
+        (1000, [1, 3, 5]),
+        (96, [1, 7, 43]),
+        (729, [1, 4, 6]),
     ] {
         for lines in batches {
             for dir in [FftDirection::Forward, FftDirection::Inverse] {

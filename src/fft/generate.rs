@@ -34,10 +34,12 @@ type Generated = ((u32, u32, u32, Twiddles, Variant), &'static Kernel);
 /// Largest power-of-two radix of a generated stage in lengths of three
 /// stages or more.
 pub(crate) const MAX_RADIX: u32 = 16;
-/// Largest power-of-two radix of a two-stage power-of-two length: where
+/// Largest power-of-two radix of a length split into two stages: where
 /// wider butterflies save a stage (and a round trip through the tile),
 /// 512 = 32 x 16 up to 4096 = 64 x 64 take two stages instead of three.
-/// `FFT_TENSOR_MAX_RADIX=16|32|64` overrides it.
+/// `FFT_TENSOR_MAX_RADIX=16|32|64` overrides it (16: no wide powers of
+/// two; other radices of two-stage splits stay up to
+/// [`MAX_TWO_STAGE_RADIX`]).
 pub(crate) fn max_wide_radix() -> u32 {
     match std::env::var("FFT_TENSOR_MAX_RADIX").as_deref() {
         Ok("16") => 16,
@@ -45,6 +47,10 @@ pub(crate) fn max_wide_radix() -> u32 {
         _ => 64,
     }
 }
+
+/// Largest radix of a length split into two stages (see [`radices`]).
+pub(crate) const MAX_TWO_STAGE_RADIX: u32 = 64;
+
 /// Largest odd radix of a generated stage (a product of odd primes: 9, 15,
 /// 21, 25, 27). A thread then holds at most 32 values in any tile of up to
 /// 4096 points: a stage of radix R > 16 has at most 4096 / R < 256
@@ -52,24 +58,20 @@ pub(crate) fn max_wide_radix() -> u32 {
 pub(crate) const MAX_ODD_RADIX: u32 = 27;
 
 /// Stage radices of a generated kernel for a length whose prime factors are
-/// 2, 3, 5, 7, 11 or 13: the power of two in as few stages of at most 16
-/// as possible, split evenly (larger first), then the odd primes, grouped
-/// into products of at most [`MAX_ODD_RADIX`] (each stage from the largest
-/// prime left, times the largest that fit). `None` for other lengths and
-/// zero.
+/// 2, 3, 5, 7, 11 or 13: two stages where the length is the product of two
+/// radices of at most [`MAX_TWO_STAGE_RADIX`] (the most balanced such
+/// split, larger first: 1000 = 40 x 25, 4096 = 64 x 64); else the power of
+/// two in as few stages of at most 16 as possible, split evenly (larger
+/// first), then the odd primes, grouped into products of at most
+/// [`MAX_ODD_RADIX`] (each stage from the largest prime left, times the
+/// largest that fit). `None` for other lengths and zero.
 pub(crate) fn radices(n: usize) -> Option<Vec<u32>> {
     if n == 0 {
         return None;
     }
     let bits = n.trailing_zeros();
     let mut rest = n >> bits;
-    let many = bits.div_ceil(MAX_RADIX.trailing_zeros());
-    let wide = bits.div_ceil(max_wide_radix().trailing_zeros());
-    let stages = if rest == 1 && many > 2 && wide <= 2 {
-        2
-    } else {
-        many
-    };
+    let stages = bits.div_ceil(MAX_RADIX.trailing_zeros());
     let mut out = Vec::new();
     for s in 0..stages {
         // Bits of stage s: bits / stages, the first (bits % stages) one more.
@@ -87,6 +89,7 @@ pub(crate) fn radices(n: usize) -> Option<Vec<u32>> {
     if rest != 1 {
         return None;
     }
+    let mut odd = Vec::new();
     while !primes.is_empty() {
         let mut radix = primes.remove(0);
         let mut i = 0;
@@ -97,9 +100,30 @@ pub(crate) fn radices(n: usize) -> Option<Vec<u32>> {
                 i += 1;
             }
         }
-        out.push(radix);
+        odd.push(radix);
+    }
+    out.extend(odd);
+    if out.len() > 2 {
+        if let Some(pair) = two_stages(n) {
+            return Some(pair);
+        }
     }
     Some(out)
+}
+
+/// The most balanced split of `n` into two stages of at most
+/// [`MAX_TWO_STAGE_RADIX`] (larger first), if any: 1000 = 40 x 25.
+fn two_stages(n: usize) -> Option<Vec<u32>> {
+    let max = MAX_TWO_STAGE_RADIX as usize;
+    let wide = max_wide_radix() as usize;
+    (n.div_ceil(max)..=max.min(n))
+        .filter(|&a| n.is_multiple_of(a) && n / a <= a)
+        .find(|&a| {
+            // Power-of-two radices above 16 only where they are allowed.
+            let b = n / a;
+            [a, b].iter().all(|&r| !r.is_power_of_two() || r <= wide)
+        })
+        .map(|a| vec![a as u32, (n / a) as u32])
 }
 
 /// How a pass reads or writes its lines.
@@ -151,12 +175,13 @@ impl Variant {
     }
 }
 
-/// Invocations of a generated kernel: [`WORKGROUP_SIZE`], or where a
-/// stage is wider than [`MAX_RADIX`] one per butterfly of the stage with
+/// Invocations of a generated kernel: [`WORKGROUP_SIZE`], or for two
+/// stages one wider than [`MAX_RADIX`], one per butterfly of the stage with
 /// the fewest (1024-point lines, 4 to a tile, 32 x 32: 128; 4096 = 64 x
-/// 64: 64), so no thread sits idle through the wide stages.
+/// 64: 64; 4 lines of 1000 = 40 x 25: 100), so no thread sits idle through
+/// the wide stage.
 pub(crate) fn workgroup_size(n: u32, radices: &[u32], lines: u32) -> u32 {
-    if radices.iter().any(|&r| r > MAX_RADIX && r % 2 == 0) {
+    if radices.len() == 2 && radices.iter().any(|&r| r > MAX_RADIX) {
         radices
             .iter()
             .map(|&r| lines * n / r)
@@ -585,11 +610,14 @@ mod tests {
         assert_eq!(radices(2048), Some(vec![64, 32]));
         assert_eq!(radices(256), Some(vec![16, 16]));
         assert_eq!(radices(8192), Some(vec![16, 8, 8, 8]));
-        assert_eq!(radices(3072), Some(vec![16, 8, 8, 3]));
+        assert_eq!(radices(3072), Some(vec![64, 48]));
+        assert_eq!(radices(6144), Some(vec![16, 16, 8, 3]));
         assert_eq!(radices(2), Some(vec![2]));
         assert_eq!(radices(32), Some(vec![8, 4]));
         assert_eq!(radices(4095), Some(vec![13, 21, 15]));
-        assert_eq!(radices(1000), Some(vec![8, 25, 5]));
+        assert_eq!(radices(1000), Some(vec![40, 25]));
+        assert_eq!(radices(96), Some(vec![12, 8]));
+        assert_eq!(radices(729), Some(vec![27, 27]));
         assert_eq!(radices(3888), Some(vec![16, 27, 9]));
         assert_eq!(radices(11 * 11 * 13), Some(vec![13, 11, 11]));
         assert_eq!(radices(1), Some(vec![]));
@@ -602,7 +630,7 @@ mod tests {
                     r.iter()
                         .all(|&x| x <= MAX_RADIX
                             || (x % 2 == 1 && x <= MAX_ODD_RADIX)
-                            || (r.len() == 2 && x <= 64 && n.is_power_of_two())),
+                            || (r.len() == 2 && x <= MAX_TWO_STAGE_RADIX)),
                     "{n}: {r:?}"
                 );
             }
