@@ -88,7 +88,8 @@ awk -v peak="$peak" '
     printf "%-20s %-18s %10s %10s %11s %9s %7s\n", "item", "size", "ours ms", "VkFFT ms", "rustfft ms", "GB/s", "share"
   }
   # bench_fft_vs_vkfft: a 22-column name, then ours min/med/max, VkFFT
-  # min/med/max (or n/a), speed, two errors, rustfft ms, GB/s[, share].
+  # min/med/max (or n/a), speed, min speed, two errors, rustfft ms,
+  # GB/s[, share].
   FILENAME ~ /bench_fft_vs_vkfft$/ && /^(c2c|r2c)/ {
     name = substr($0, 1, 22); sub(/ +$/, "", name)
     n = split(substr($0, 23), f, " ")
@@ -96,7 +97,7 @@ awk -v peak="$peak" '
     split(name, w, " ")
     item = (name ~ /2-D/) ? w[1] " 2-D" : w[1]
     size = (name ~ /2-D/) ? w[3] : w[2] "x" w[4]
-    if (f[4] == "n/a") { vk = "-"; rest = 5 } else { vk = f[5]; rest = 7 }
+    if (f[4] == "n/a") { vk = "-"; rest = 6 } else { vk = f[5]; rest = 8 }
     # The benchmark counts one pass; a 2-D transform makes two.
     gbs = f[rest + 4]; if (name ~ /2-D/ && gbs != "-") gbs *= 2
     row(item, size, f[2], vk, f[rest + 3], gbs)

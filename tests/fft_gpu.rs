@@ -427,3 +427,63 @@ fn padded_tiles_agree_with_the_reference() {
     variant_conformance("padded_tiles_agree_with_the_reference", false, true);
     variant_conformance("padded_tiles_agree_with_the_reference", true, true);
 }
+
+/// Two-stage lengths with butterflies wider than 16 (512 = 32 x 16 ..
+/// 4096 = 64 x 64, 1000 = 40 x 25) at the batch edges: one line, batches that
+/// leave the last workgroup part-filled, prime batch counts; and strided
+/// axes whose workgroups span a carry between line indices (offsets from
+/// the group's first line) or hold more lines than the axis's inner size.
+#[test]
+fn wide_radix_lengths_at_batch_edges() {
+    let Some(ctx) = gpu_context_or_skip("wide_radix_lengths_at_batch_edges") else {
+        return;
+    };
+    for (len, batches) in [
+        (512usize, [1usize, 7, 13]),
+        (1024, [1, 5, 11]),
+        (2048, [1, 3, 7]),
+        (4096, [1, 2, 3]),
+        // Mixed two-stage splits: 40 x 25, 12 x 8, 27 x 27.
+        (1000, [1, 3, 5]),
+        (96, [1, 7, 43]),
+        (729, [1, 4, 6]),
+    ] {
+        for lines in batches {
+            for dir in [FftDirection::Forward, FftDirection::Inverse] {
+                let norm = Normalization::Backward;
+                check(&ctx, len, lines, dir, norm, AlgorithmChoice::Auto, 1e-6);
+            }
+        }
+    }
+    for shape in [
+        [3usize, 1024, 5],
+        [2, 512, 3],
+        [7, 4096, 1],
+        [1, 2048, 13],
+        [5, 256, 4],
+    ] {
+        for dir in [FftDirection::Forward, FftDirection::Inverse] {
+            let data = SplitMix64(shape[1] as u64).complex_vec(shape.iter().product());
+            let mut t = fft_tensor::Tensor::new(&shape, data.clone()).unwrap();
+            ctx.fftn(&mut t, &[1], dir, Normalization::Ortho).unwrap();
+            let (outer, n, inner) = (shape[0], shape[1], shape[2]);
+            let rows = |v: &[Complex32]| -> Vec<Complex32> {
+                let mut out = Vec::with_capacity(v.len());
+                for o in 0..outer {
+                    for i in 0..inner {
+                        out.extend((0..n).map(|k| v[o * n * inner + k * inner + i]));
+                    }
+                }
+                out
+            };
+            let expected = reference_fft(
+                &rows(&data),
+                n,
+                dir == FftDirection::Inverse,
+                f64::from(Normalization::Ortho.factor(n, dir)),
+            );
+            let what = format!("strided {shape:?} {dir:?}");
+            assert_rms_close(&what, &rows(t.data()), &expected, 1e-6);
+        }
+    }
+}

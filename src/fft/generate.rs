@@ -25,13 +25,32 @@ use std::fmt::Write;
 use std::sync::Mutex;
 
 use crate::fft::generate_dft::Emitter;
+use crate::fft::recipe::WORKGROUP_SIZE;
 use crate::shaders::{Kernel, FFT_SHARED};
 
 /// The cache key of a generated kernel and the kernel.
 type Generated = ((u32, u32, u32, Twiddles, Variant), &'static Kernel);
 
-/// Largest power-of-two radix of a generated stage.
+/// Largest power-of-two radix of a generated stage in lengths of three
+/// stages or more.
 pub(crate) const MAX_RADIX: u32 = 16;
+/// Largest power-of-two radix of a length split into two stages: where
+/// wider butterflies save a stage (and a round trip through the tile),
+/// 512 = 32 x 16 up to 4096 = 64 x 64 take two stages instead of three.
+/// `FFT_TENSOR_MAX_RADIX=16|32|64` overrides it (16: no wide powers of
+/// two; other radices of two-stage splits stay up to
+/// [`MAX_TWO_STAGE_RADIX`]).
+pub(crate) fn max_wide_radix() -> u32 {
+    match std::env::var("FFT_TENSOR_MAX_RADIX").as_deref() {
+        Ok("16") => 16,
+        Ok("32") => 32,
+        _ => 64,
+    }
+}
+
+/// Largest radix of a length split into two stages (see [`radices`]).
+pub(crate) const MAX_TWO_STAGE_RADIX: u32 = 64;
+
 /// Largest odd radix of a generated stage (a product of odd primes: 9, 15,
 /// 21, 25, 27). A thread then holds at most 32 values in any tile of up to
 /// 4096 points: a stage of radix R > 16 has at most 4096 / R < 256
@@ -39,11 +58,13 @@ pub(crate) const MAX_RADIX: u32 = 16;
 pub(crate) const MAX_ODD_RADIX: u32 = 27;
 
 /// Stage radices of a generated kernel for a length whose prime factors are
-/// 2, 3, 5, 7, 11 or 13: the power of two in as few stages of at most 16
-/// as possible, split evenly (larger first), then the odd primes, grouped
-/// into products of at most [`MAX_ODD_RADIX`] (each stage from the largest
-/// prime left, times the largest that fit). `None` for other lengths and
-/// zero.
+/// 2, 3, 5, 7, 11 or 13: two stages where the length is the product of two
+/// radices of at most [`MAX_TWO_STAGE_RADIX`] (the most balanced such
+/// split, larger first: 1000 = 40 x 25, 4096 = 64 x 64); else the power of
+/// two in as few stages of at most 16 as possible, split evenly (larger
+/// first), then the odd primes, grouped into products of at most
+/// [`MAX_ODD_RADIX`] (each stage from the largest prime left, times the
+/// largest that fit). `None` for other lengths and zero.
 pub(crate) fn radices(n: usize) -> Option<Vec<u32>> {
     if n == 0 {
         return None;
@@ -68,6 +89,7 @@ pub(crate) fn radices(n: usize) -> Option<Vec<u32>> {
     if rest != 1 {
         return None;
     }
+    let mut odd = Vec::new();
     while !primes.is_empty() {
         let mut radix = primes.remove(0);
         let mut i = 0;
@@ -78,9 +100,30 @@ pub(crate) fn radices(n: usize) -> Option<Vec<u32>> {
                 i += 1;
             }
         }
-        out.push(radix);
+        odd.push(radix);
+    }
+    out.extend(odd);
+    if out.len() > 2 {
+        if let Some(pair) = two_stages(n) {
+            return Some(pair);
+        }
     }
     Some(out)
+}
+
+/// The most balanced split of `n` into two stages of at most
+/// [`MAX_TWO_STAGE_RADIX`] (larger first), if any: 1000 = 40 x 25.
+fn two_stages(n: usize) -> Option<Vec<u32>> {
+    let max = MAX_TWO_STAGE_RADIX as usize;
+    let wide = max_wide_radix() as usize;
+    (n.div_ceil(max)..=max.min(n))
+        .filter(|&a| n.is_multiple_of(a) && n / a <= a)
+        .find(|&a| {
+            // Power-of-two radices above 16 only where they are allowed.
+            let b = n / a;
+            [a, b].iter().all(|&r| !r.is_power_of_two() || r <= wide)
+        })
+        .map(|a| vec![a as u32, (n / a) as u32])
 }
 
 /// How a pass reads or writes its lines.
@@ -116,6 +159,38 @@ pub(crate) struct Variant {
     /// The four-step twist `W_N^(b0 k)`, `b0 = b mod dim0`, from the
     /// two-level table with `lo_len` low entries: `(lo_len, dim0)`.
     pub(crate) twist: Option<(u32, u32)>,
+    /// No more lines to a workgroup than `dim0`: the line offsets of
+    /// [`Io::Contiguous`] and [`Io::Strided`] come from the first line's
+    /// `(b0, b1, b2)`, split once per invocation, and at most one carry
+    /// (no division per butterfly).
+    pub(crate) hoist: bool,
+}
+
+impl Variant {
+    /// Whether line offsets come from the layout's strides.
+    fn strided(&self) -> bool {
+        [self.input, self.output]
+            .iter()
+            .any(|io| matches!(io, Io::Contiguous | Io::Strided))
+    }
+}
+
+/// Invocations of a generated kernel: [`WORKGROUP_SIZE`], or for two
+/// stages one wider than [`MAX_RADIX`], one per butterfly of the stage with
+/// the fewest (1024-point lines, 4 to a tile, 32 x 32: 128; 4096 = 64 x
+/// 64: 64; 4 lines of 1000 = 40 x 25: 100), so no thread sits idle through
+/// the wide stage.
+pub(crate) fn workgroup_size(n: u32, radices: &[u32], lines: u32) -> u32 {
+    if radices.len() == 2 && radices.iter().any(|&r| r > MAX_RADIX) {
+        radices
+            .iter()
+            .map(|&r| lines * n / r)
+            .min()
+            .unwrap_or(1)
+            .clamp(1, WORKGROUP_SIZE)
+    } else {
+        WORKGROUP_SIZE
+    }
 }
 
 /// The shared kernel for lines of length `n` with stage `radices` (their
@@ -163,6 +238,9 @@ fn body(shape: &Shape, radices: &[u32]) -> String {
     let mut out = String::with_capacity(start + 16384);
     out.push_str(&text[..start]);
     finish_fn(&mut out, shape.v.twist);
+    if shape.v.hoist && shape.v.strided() {
+        line_at_fn(&mut out);
+    }
     entry(&mut out, shape, radices);
     out
 }
@@ -187,6 +265,25 @@ fn finish_fn(s: &mut String, twist: Option<(u32, u32)>) {
         let _ = writeln!(s, "    return v * params.scale;");
     }
     let _ = writeln!(s, "}}\n");
+}
+
+/// The offset of line `first + c` of a group from the first line's split
+/// `g = (b0, b1, b2)`, for `c < dim0` (at most one carry into `b1`, one
+/// from `b1` into `b2`).
+fn line_at_fn(s: &mut String) {
+    let _ = write!(
+        s,
+        "fn line_at(g: vec3<u32>, c: u32, s0: u32, s1: u32, s2: u32) -> u32 {{
+    let b0 = g.x + c;
+    let wrap0 = b0 >= params.dim0;
+    let b1 = g.y + select(0u, 1u, wrap0);
+    let wrap1 = b1 >= params.dim1;
+    return select(b0, b0 - params.dim0, wrap0) * s0 + select(b1, 0u, wrap1) * s1
+        + (g.z + select(0u, 1u, wrap1)) * s2;
+}}
+
+"
+    );
 }
 
 struct Shape {
@@ -250,6 +347,14 @@ fn main(
         return;
     }}
     let lines_here = min({lines}u, params.num_lines - first_line);
+"
+        );
+    }
+    if v.hoist && v.strided() {
+        let _ = write!(
+            s,
+            "    let g_rest = first_line / params.dim0;
+    let g = vec3<u32>(first_line % params.dim0, g_rest % params.dim1, g_rest / params.dim1);
 "
         );
     }
@@ -370,11 +475,13 @@ fn close(s: &mut String) {
 }
 
 /// The offset of line `first_line + c` for direct access.
-fn line_base(io: Io, n: u32, out: bool) -> String {
+fn line_base(io: Io, n: u32, out: bool, hoist: bool) -> String {
     let b = "(first_line + c)";
     match (io, out) {
         (Io::Rows, _) => format!("{b} * {n}u"),
         (Io::HalfSpectrum, _) => format!("{b} * {}u", n + 1),
+        (_, false) if hoist => "line_at(g, c, params.in_s0, params.in_s1, params.in_s2)".into(),
+        (_, true) if hoist => "line_at(g, c, params.out_s0, params.out_s1, params.out_s2)".into(),
         (_, false) => format!("line_offset({b}, params.in_s0, params.in_s1, params.in_s2)"),
         (_, true) => format!("line_offset({b}, params.out_s0, params.out_s1, params.out_s2)"),
     }
@@ -400,7 +507,7 @@ fn read_stage(s: &mut String, shape: &Shape, radix: u32, span: u32, global: bool
     for q in 0..per_thread(shape, radix) {
         open(s, shape, radix, span, q, order);
         if global {
-            let _ = writeln!(s, "            let at = {};", line_base(io, n, false));
+            let _ = writeln!(s, "            let at = {};", line_base(io, n, false, shape.v.hoist));
         }
         if span > 1 {
             stage_twiddles(s, radix, table_step, shape.twiddles);
@@ -476,7 +583,7 @@ fn write_direct(s: &mut String, shape: &Shape, radix: u32, order: Order) {
     for q in 0..per_thread(shape, radix) {
         open(s, shape, radix, 1, q, order);
         let _ = writeln!(s, "            let b = first_line + c;");
-        let _ = writeln!(s, "            let at = {};", line_base(io, n, true));
+        let _ = writeln!(s, "            let at = {};", line_base(io, n, true, shape.v.hoist));
         for t in 0..radix {
             let i = format!("j + {}u", t * quarter);
             let _ = writeln!(
@@ -493,16 +600,24 @@ fn write_direct(s: &mut String, shape: &Shape, radix: u32, order: Order) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fft::recipe::{lines_per_group, WORKGROUP_SIZE};
+    use crate::fft::recipe::lines_per_group;
 
     #[test]
     fn radices_multiply_to_the_length() {
-        assert_eq!(radices(4096), Some(vec![16, 16, 16]));
-        assert_eq!(radices(1024), Some(vec![16, 8, 8]));
+        assert_eq!(radices(4096), Some(vec![64, 64]));
+        assert_eq!(radices(1024), Some(vec![32, 32]));
+        assert_eq!(radices(512), Some(vec![32, 16]));
+        assert_eq!(radices(2048), Some(vec![64, 32]));
+        assert_eq!(radices(256), Some(vec![16, 16]));
+        assert_eq!(radices(8192), Some(vec![16, 8, 8, 8]));
+        assert_eq!(radices(3072), Some(vec![64, 48]));
+        assert_eq!(radices(6144), Some(vec![16, 16, 8, 3]));
         assert_eq!(radices(2), Some(vec![2]));
         assert_eq!(radices(32), Some(vec![8, 4]));
         assert_eq!(radices(4095), Some(vec![13, 21, 15]));
-        assert_eq!(radices(1000), Some(vec![8, 25, 5]));
+        assert_eq!(radices(1000), Some(vec![40, 25]));
+        assert_eq!(radices(96), Some(vec![12, 8]));
+        assert_eq!(radices(729), Some(vec![27, 27]));
         assert_eq!(radices(3888), Some(vec![16, 27, 9]));
         assert_eq!(radices(11 * 11 * 13), Some(vec![13, 11, 11]));
         assert_eq!(radices(1), Some(vec![]));
@@ -513,7 +628,9 @@ mod tests {
                 assert_eq!(r.iter().map(|&x| x as usize).product::<usize>(), n);
                 assert!(
                     r.iter()
-                        .all(|&x| x <= MAX_RADIX || (x % 2 == 1 && x <= MAX_ODD_RADIX)),
+                        .all(|&x| x <= MAX_RADIX
+                            || (x % 2 == 1 && x <= MAX_ODD_RADIX)
+                            || (r.len() == 2 && x <= MAX_TWO_STAGE_RADIX)),
                     "{n}: {r:?}"
                 );
             }
@@ -531,23 +648,27 @@ mod tests {
                     .into_iter()
                     .flat_map(move |output| {
                         [false, true].into_iter().flat_map(move |exact| {
-                            [None, Some((64, 7))].into_iter().map(move |twist| Variant {
-                                input,
-                                output,
-                                exact,
-                                twist,
+                            [None, Some((64, 7))].into_iter().flat_map(move |twist| {
+                                [false, true].into_iter().map(move |hoist| Variant {
+                                    input,
+                                    output,
+                                    exact,
+                                    twist,
+                                    hoist,
+                                })
                             })
                         })
                     })
             });
-        let lengths = [2usize, 3, 8, 13, 60, 96, 143, 1000, 2187, 3584, 4095, 4096];
+        let lengths = [2usize, 3, 8, 13, 60, 96, 143, 512, 1000, 1024, 2187, 3584, 4095, 4096];
         for (n, variant) in lengths
             .iter()
             .flat_map(|&n| variants.clone().map(move |v| (n, v)))
         {
             let r = radices(n).unwrap();
             let lines = lines_per_group(n, &r, 4096, true) as u32;
-            let k = shared_kernel(n as u32, &r, lines, WORKGROUP_SIZE, variant);
+            let wg = workgroup_size(n as u32, &r, lines);
+            let k = shared_kernel(n as u32, &r, lines, wg, variant);
             let src = k.source();
             let module = naga::front::wgsl::parse_str(&src)
                 .unwrap_or_else(|e| panic!("{}: {}", k.name, e.emit_to_string(&src)));
@@ -568,6 +689,7 @@ mod tests {
             output: Io::Rows,
             exact: true,
             twist: None,
+            hoist: false,
         };
         let a = shared_kernel(64, &[8, 8], 64, WORKGROUP_SIZE, v);
         let b = shared_kernel(64, &[8, 8], 64, WORKGROUP_SIZE, v);

@@ -423,8 +423,10 @@ impl Stockham {
             output,
             exact: pass.num_lines.is_multiple_of(lpg) && groups <= self.max_groups_per_dim,
             twist: pass.twist.then_some((lo_len.max(1), pass.dim0)),
+            hoist: lpg <= pass.dim0 && std::env::var("FFT_TENSOR_HOIST").as_deref() != Ok("0"),
         };
-        generate::shared_kernel(st.n, &st.radices, lpg, WORKGROUP_SIZE, variant)
+        let wg = generate::workgroup_size(st.n, &st.radices, lpg);
+        generate::shared_kernel(st.n, &st.radices, lpg, wg, variant)
     }
 
     /// Launches one shared pass (`which`: its entry of `shared_stages`)

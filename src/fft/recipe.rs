@@ -271,17 +271,29 @@ fn fits_shared(n: usize, caps: &DeviceCaps) -> bool {
 }
 
 /// The four-step split `n = n1 * n2` with both factors run by the shared
-/// kernel and `n1 <= n2` as large as possible.
+/// kernel and `n1 <= n2`: with generated kernels the split with the fewest
+/// stages in all (each stage past a pass's first is a round trip through
+/// workgroup memory; 65536 = 16 x 4096 takes 1 + 2, 256 x 256 would take
+/// 2 + 2), then, as with the generic kernel, `n1` as large as possible.
 pub(crate) fn four_step_split(n: usize, caps: &DeviceCaps) -> Option<(usize, usize)> {
-    let mut best = None;
+    let generated = caps.generated_kernels;
+    let stages = |d: usize| stage_radices(d, generated).map_or(usize::MAX, |r| r.len());
+    let mut best: Option<(usize, (usize, usize))> = None;
     let mut d = 2;
     while d * d <= n {
         if n.is_multiple_of(d) && fits_shared(d, caps) && fits_shared(n / d, caps) {
-            best = Some((d, n / d));
+            let cost = if generated {
+                stages(d) + stages(n / d)
+            } else {
+                0
+            };
+            if best.is_none_or(|(c, _)| cost <= c) {
+                best = Some((cost, (d, n / d)));
+            }
         }
         d += 1;
     }
-    best
+    best.map(|(_, split)| split)
 }
 
 /// Plans an FFT of any length from 1 to [`MAX_LEN`].
@@ -629,7 +641,7 @@ mod tests {
             algorithm(4096),
             Algorithm::SingleDispatch {
                 lines_per_group: 1,
-                radices: vec![16, 16, 16]
+                radices: vec![64, 64]
             }
         );
         // Whole tiles for every radix mix: 4 lines of 1000, not 3.
@@ -637,9 +649,12 @@ mod tests {
             algorithm(1000),
             Algorithm::SingleDispatch {
                 lines_per_group: 4,
-                radices: vec![8, 25, 5]
+                radices: vec![40, 25]
             }
         );
+        // The split with the fewest stages: 16 + 64 x 64, not 16 x 16 + 16 x 16.
+        assert_eq!(algorithm(65536), Algorithm::FourStep { n1: 16, n2: 4096 });
+        assert_eq!(algorithm(1 << 20), Algorithm::FourStep { n1: 1024, n2: 1024 });
         assert_eq!(
             algorithm(3888),
             Algorithm::SingleDispatch {
