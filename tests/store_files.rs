@@ -299,6 +299,50 @@ fn moves_inside_a_tensor(what: &str, events: &[(&str, u64, u64)]) {
 }
 
 #[test]
+fn compress_progress_moves_during_the_final_encoding_of_row_blocks() {
+    // One weight-like matrix of 8 row blocks: the bar is reported past the
+    // choice (half of the tensor's bytes) block by block, forward only.
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("w.safetensors");
+    let (rows, cols) = (1024usize, 2048usize);
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let values: Vec<f32> = (0..rows * cols)
+        .map(|i| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let u = (seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5;
+            u * (1.0 + (i / cols) as f32 / 100.0)
+        })
+        .collect();
+    let outs = [OutTensor {
+        name: "w".into(),
+        dtype: Dtype::F32,
+        shape: vec![rows, cols],
+    }];
+    write(&src, &outs, &[], |_| Ok(dtype::from_f32(Dtype::F32, &values))).unwrap();
+    let ctx = Context::cpu();
+    let out = dir.path().join("w.fftt");
+    let ev = record(|p| {
+        store::compress_file(&ctx, &src, &out, &CompressOptions::default(), p).unwrap();
+    });
+    let bytes = (rows * cols * 4) as u64;
+    let within: Vec<u64> = ev
+        .iter()
+        .filter(|e| e.0 == "within")
+        .map(|e| e.1)
+        .collect();
+    let late = within
+        .iter()
+        .filter(|&&d| d > bytes / 2 && d <= bytes)
+        .count();
+    assert!(late >= 4, "{within:?}");
+    assert!(within.windows(2).all(|w| w[0] < w[1]), "{within:?}");
+    let c = Container::open(&out).unwrap();
+    assert!(c.entries()[0].block_count() >= 4);
+}
+
+#[test]
 fn progress_moves_inside_tensors_and_over_the_final_write() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

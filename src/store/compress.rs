@@ -354,27 +354,43 @@ fn encode_tensor(
                     blocks: true,
                 };
                 // The pool works on a scoped thread; its progress comes
-                // back through a channel to this thread's callback.
+                // back through a channel to this thread's callback: the
+                // choice fills the first half of the tensor's part of the
+                // bar, the row blocks of the final encoding the second.
                 let (tx, rx) = std::sync::mpsc::channel::<(usize, usize)>();
                 let (vals, rq) = (&values, &req);
                 let c = std::thread::scope(|s| {
                     let worker = s.spawn(move || {
+                        let btx = tx.clone();
+                        let hook: codec::blocks::BlockProgress =
+                            std::sync::Arc::new(move |d, n| {
+                                let _ = btx.send((n + d, 2 * n));
+                            });
                         pool.install(|| {
-                            auto::choose_with(
-                                ctx,
-                                rq,
-                                t.dtype,
-                                vals,
-                                &t.shape,
-                                bytes,
-                                &mut |d, n| {
-                                    let _ = tx.send((d, n));
-                                },
-                            )
+                            codec::blocks::with_block_progress(hook, || {
+                                auto::choose_with(
+                                    ctx,
+                                    rq,
+                                    t.dtype,
+                                    vals,
+                                    &t.shape,
+                                    bytes,
+                                    &mut |d, n| {
+                                        let _ = tx.send((d, 2 * n));
+                                    },
+                                )
+                            })
                         })
                     });
+                    // Only forward: a retried encoding starts its blocks
+                    // again.
+                    let mut at = 0.0f64;
                     for (d, n) in rx {
-                        done(d, n);
+                        let f = d as f64 / n.max(1) as f64;
+                        if f > at {
+                            at = f;
+                            done(d, n);
+                        }
                     }
                     worker
                         .join()
@@ -559,11 +575,16 @@ pub fn decompress_file(
             // chunk written. Both need `progress`, so it is shared through a
             // cell.
             let progress = std::cell::RefCell::new(progress);
-            safetensors_io::write_reporting(
+            // Small tensors decode side by side (each with its row blocks
+            // in parallel too), at most a quarter of the largest tensor's bytes
+            // at a time, so peak memory stays near one tensor.
+            let largest = c.entries().iter().map(Entry::original_bytes).max();
+            safetensors_io::write_parallel(
                 output,
                 &outs,
                 c.metadata(),
                 |i| c.decode_bytes(ctx, i),
+                largest.unwrap_or(0) / 4,
                 &mut |i, done, bytes| {
                     let name = &c.entries()[i].name;
                     let mut p = progress.borrow_mut();

@@ -251,6 +251,62 @@ pub fn write_reporting(
     mut data: impl FnMut(usize) -> Result<Vec<u8>>,
     written: &mut dyn FnMut(usize, u64, u64),
 ) -> Result<()> {
+    write_inner(path, tensors, metadata, &mut data, written)
+}
+
+/// [`write_reporting`] with the tensors produced in parallel: runs of
+/// consecutive tensors whose bytes add up to at most `budget` (or one
+/// tensor alone when it is larger) are made by `data` at the same time on
+/// the current rayon pool, then written in order. At most about `budget`
+/// bytes of tensors (or the largest one) wait to be written at a time.
+///
+/// # Errors
+/// As [`write_reporting`].
+pub fn write_parallel(
+    path: &Path,
+    tensors: &[OutTensor],
+    metadata: &[(String, String)],
+    data: impl Fn(usize) -> Result<Vec<u8>> + Sync,
+    budget: u64,
+    written: &mut dyn FnMut(usize, u64, u64),
+) -> Result<()> {
+    use rayon::prelude::*;
+    let sizes: Vec<u64> = tensors
+        .iter()
+        .map(|t| {
+            let n: u64 = t.shape.iter().map(|&d| d as u64).product();
+            dtype::byte_len(t.dtype, n).unwrap_or(u64::MAX)
+        })
+        .collect();
+    let mut ready = std::collections::VecDeque::new();
+    let mut next = |i: usize| -> Result<Vec<u8>> {
+        if ready.is_empty() {
+            let mut end = i + 1;
+            let mut sum = sizes[i];
+            while end < sizes.len() && sum.saturating_add(sizes[end]) <= budget {
+                sum += sizes[end];
+                end += 1;
+            }
+            if end == i + 1 {
+                // Alone: made on this thread, as `write_reporting` would
+                // (the allocator keeps freed memory per thread).
+                return data(i);
+            }
+            let made: Vec<Result<Vec<u8>>> = (i..end).into_par_iter().map(&data).collect();
+            ready.extend(made);
+        }
+        ready.pop_front().expect("a run holds tensor i")
+    };
+    write_inner(path, tensors, metadata, &mut next, written)
+}
+
+fn write_inner(
+    path: &Path,
+    tensors: &[OutTensor],
+    metadata: &[(String, String)],
+    data: &mut dyn FnMut(usize) -> Result<Vec<u8>>,
+    written: &mut dyn FnMut(usize, u64, u64),
+) -> Result<()> {
     let mut header = serde_json::Map::new();
     if !metadata.is_empty() {
         let m: serde_json::Map<String, serde_json::Value> = metadata

@@ -8,7 +8,7 @@
 
 use rayon::prelude::*;
 
-use super::{entropy, int4, int8, quant, read_group_params, CodecId, Encoded};
+use super::{int4, int8, quant, read_group_params, CodecId, Encoded};
 use crate::store::error_mode::{self, ErrorSums};
 
 /// Elements per row block the writer aims at (1 MiB of f32).
@@ -68,9 +68,8 @@ pub fn encode_split(
             (
                 block_rows(shape, 1)?,
                 Box::new(move |_, v| {
-                    let q = quant::quantise(v, step)?;
                     let mut out = Vec::new();
-                    entropy::encode(&q, &mut out);
+                    quant::encode_payload(v, step, &mut out)?;
                     Some((out, ()))
                 }),
             )
@@ -121,18 +120,22 @@ pub fn encode_quant_checked(
         shape,
         rows,
         &|b, v| {
-            let (q, sums) = if dtype == safetensors::Dtype::F32 {
-                // The originals are these values: one pass, no reconstruction.
-                quant::quantise_with_sums(v, step)?
+            let sums = if dtype == safetensors::Dtype::F32 {
+                // The originals are these values: one pass, no
+                // reconstruction, and no buffer of the integers (the coder
+                // computes them again as it goes).
+                quant::sums_of(v, step)?
             } else {
-                let q = quant::quantise(v, step)?;
-                let back: Vec<f32> = q.iter().map(|&q| quant::dequantise(q, step)).collect();
+                let inv = 1.0 / step;
+                let back: Vec<f32> = v
+                    .iter()
+                    .map(|&x| quant::dequantise(quant::quantised(x, inv), step))
+                    .collect();
                 let at = b * piece * esz;
-                let sums = error_mode::sums(dtype, &original[at..at + v.len() * esz], &back);
-                (q, sums)
+                error_mode::sums(dtype, &original[at..at + v.len() * esz], &back)
             };
             let mut out = Vec::new();
-            entropy::encode(&q, &mut out);
+            quant::encode_payload(v, step, &mut out)?;
             Some((out, sums))
         },
     )?;
@@ -141,6 +144,25 @@ pub fn encode_quant_checked(
         sums.into_iter()
             .fold(ErrorSums::default(), ErrorSums::merge),
     ))
+}
+
+/// Reports `(blocks done, blocks)` as the row blocks of an encoding are
+/// finished, from any thread of the pool.
+pub type BlockProgress = std::sync::Arc<dyn Fn(usize, usize) + Send + Sync>;
+
+thread_local! {
+    static BLOCK_PROGRESS: std::cell::RefCell<Option<BlockProgress>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` with `hook` told of every row block the encoders of this
+/// module finish while `f` runs on this thread (blocks encoded in parallel
+/// report from their own threads, in the order they finish).
+pub fn with_block_progress<R>(hook: BlockProgress, f: impl FnOnce() -> R) -> R {
+    let old = BLOCK_PROGRESS.with(|h| h.replace(Some(hook)));
+    let r = f();
+    BLOCK_PROGRESS.with(|h| *h.borrow_mut() = old);
+    r
 }
 
 /// Encodes one row block: `(block index, its values)` to its payload and a
@@ -159,10 +181,19 @@ fn encode_rows<T: Send>(
     f: &BlockEncoder<'_, T>,
 ) -> Option<(Split, Vec<T>)> {
     let row: usize = shape.iter().skip(1).product();
+    let hook = BLOCK_PROGRESS.with(|h| h.borrow().clone());
+    let total = values.len().div_ceil((rows * row).max(1));
+    let finished = std::sync::atomic::AtomicUsize::new(0);
     let parts: Option<Vec<(Vec<u8>, T)>> = values
         .par_chunks(rows * row)
         .enumerate()
-        .map(|(b, v)| f(b, v))
+        .map(|(b, v)| {
+            let r = f(b, v);
+            if let Some(h) = &hook {
+                h(finished.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, total);
+            }
+            r
+        })
         .collect();
     let parts = parts?;
     let lengths: Vec<u64> = parts.iter().map(|p| p.0.len() as u64).collect();

@@ -13,11 +13,12 @@
 //!
 //! ```text
 //! varint  L                literal count, 0 ..= 65536
-//! u8      s                scale bits, 1 ..= 16
+//! u8      s                scale bits, 1 ..= 16; + 64: two rANS states
 //! varint  A                alphabet size, 2 ..= L + 49
 //! A x varint freq[i]       each < 2^s, sum exactly 2^s
 //! varint  R                rANS byte count, >= 4
 //! R bytes rANS             first 4 bytes: initial state, u32 LE
+//!                          (two states: 8 bytes, x0 then x1)
 //! bits    raw bits         LSB-first, zero-padded to a byte; ends the stream
 //! ```
 //!
@@ -27,6 +28,12 @@
 //! `x < 2^23`, `x = (x << 8) | next byte`. The initial state lies in
 //! `[2^23, 2^31)`; after the last symbol the state is exactly `2^23` and all
 //! `R` bytes are consumed. Every varint is unsigned LEB128.
+//!
+//! With two states (streams of 4096 values or more), value `i` is decoded
+//! from state `i mod 2`; both read the one byte sequence in value order and
+//! both end at `2^23`. The two dependency chains overlap on an out-of-order
+//! processor. One-state streams (shorter ones, and every stream written
+//! before this layout existed) decode as before.
 
 use super::{put_varint, varint_len, Cursor};
 use crate::error::Result;
@@ -39,6 +46,12 @@ pub const MAX_EXTRA_BITS: u32 = 48;
 const MAX_LITERALS: u64 = 1 << 16;
 /// Largest scale (frequency precision) in bits.
 const MAX_SCALE: u32 = 16;
+/// Set in the scale byte: the symbols alternate between two rANS states
+/// (even positions on the first, odd on the second), whose initial values
+/// are the first 8 rANS bytes. Streams of fewer values use one state.
+const TWO_STATES: u8 = 0x40;
+/// Streams of at least this many values are written with two states.
+const TWO_STATES_FROM: usize = 4096;
 
 /// A stream can hold at most this many symbols per payload byte: every
 /// symbol costs at least `log2(2^16 / (2^16 - 1))` bits because no
@@ -196,6 +209,22 @@ impl EncSymbol {
     }
 }
 
+/// Bytes staged by the encoder before they join its output.
+const STAGE: usize = 4096;
+
+/// The state after coding symbol `e` from state `x`, the (at most two)
+/// bytes that leave the state first stored at `stage[*at..]`: all four are
+/// written and the position moves by the count, so no loop depends on the
+/// data. `*at` must be below `STAGE + 4`.
+#[inline(always)]
+fn put(x: u32, e: &EncSymbol, s: u32, stage: &mut [u8; STAGE + 8], at: &mut usize) -> u32 {
+    debug_assert!(e.freq > 0);
+    let k = usize::from(x >= e.x_max) + usize::from(u64::from(x) >= u64::from(e.x_max) << 8);
+    stage[*at..*at + 4].copy_from_slice(&x.to_le_bytes());
+    *at += k;
+    e.step((u64::from(x) >> (8 * k)) as u32, s)
+}
+
 /// Appends the coded stream of `values` to `out` and returns its sizes.
 ///
 /// # Panics
@@ -203,11 +232,33 @@ impl EncSymbol {
 /// beyond the literals (|q| above about 2^47); callers keep values within
 /// `±2^46`.
 pub fn encode(values: &[i64], out: &mut Vec<u8>) -> StreamStats {
-    let n = values.len() as u64;
+    encode_by(values.len(), |i| values[i], out)
+}
+
+/// [`encode`] of the `n` integers `value(0), ..., value(n - 1)`, computed
+/// as they are needed (three passes: forward, backward, forward) instead
+/// of stored, so a caller that derives them cheaply (a quantiser) needs no
+/// buffer of them. The stream is the one [`encode`] writes for them.
+///
+/// # Panics
+/// As [`encode`].
+pub fn encode_by(n: usize, value: impl Fn(usize) -> i64, out: &mut Vec<u8>) -> StreamStats {
+    encode_layout(n, value, out, n >= TWO_STATES_FROM)
+}
+
+/// [`encode_by`] with one rANS state or two.
+fn encode_layout(
+    n: usize,
+    value: impl Fn(usize) -> i64,
+    out: &mut Vec<u8>,
+    two_states: bool,
+) -> StreamStats {
+    let count = n;
+    let n = count as u64;
     let start = out.len();
     // Zigzag forms are computed as they are needed, not stored: the
     // values are the largest thing here.
-    let zz = || values.iter().map(|&q| zigzag(q));
+    let zz = || (0..count).map(|i| zigzag(value(i)));
 
     // Histogram of small u, the large ones kept aside, and the largest,
     // in one pass.
@@ -358,7 +409,7 @@ pub fn encode(values: &[i64], out: &mut Vec<u8>) -> StreamStats {
     }
 
     put_varint(out, l);
-    out.push(s as u8);
+    out.push(s as u8 | if two_states { TWO_STATES } else { 0 });
     put_varint(out, freq.len() as u64);
     for &f in &freq {
         put_varint(out, u64::from(f));
@@ -371,19 +422,53 @@ pub fn encode(values: &[i64], out: &mut Vec<u8>) -> StreamStats {
         .zip(&cum)
         .map(|(&f, &c)| EncSymbol::new(f, c, s))
         .collect();
-    let mut rev = Vec::with_capacity(values.len() / 2 + 8);
-    let mut x = RANS_L;
-    for u in values.iter().rev().map(|&q| zigzag(q)) {
-        let sym = if u < l { u as usize } else { split(u, l).0 };
-        let e = &table[sym];
-        debug_assert!(e.freq > 0);
-        while x >= e.x_max {
-            rev.push(x as u8);
-            x >>= 8;
+    let mut rev = Vec::with_capacity(count / 2 + 8);
+    // Renormalisation without a data-dependent loop: the (at most two)
+    // low bytes that leave the state are counted, all four are stored in
+    // a small staging buffer and the position moves by the count.
+    let mut stage = [0u8; STAGE + 8];
+    let mut at = 0usize;
+    // States: value i is coded on `x[i % 2]` with two states, on `x[0]`
+    // with one.
+    let (mut x0, mut x1) = (RANS_L, RANS_L);
+    let sym_of = |i: usize| {
+        let u = zigzag(value(i));
+        if u < l {
+            u as usize
+        } else {
+            split(u, l).0
         }
-        x = e.step(x, s);
+    };
+    let mut i = count;
+    if two_states {
+        if i % 2 == 1 {
+            i -= 1;
+            x0 = put(x0, &table[sym_of(i)], s, &mut stage, &mut at);
+        }
+        while i >= 2 {
+            x1 = put(x1, &table[sym_of(i - 1)], s, &mut stage, &mut at);
+            x0 = put(x0, &table[sym_of(i - 2)], s, &mut stage, &mut at);
+            i -= 2;
+            if at >= STAGE {
+                rev.extend_from_slice(&stage[..at]);
+                at = 0;
+            }
+        }
+    } else {
+        while i >= 1 {
+            i -= 1;
+            x0 = put(x0, &table[sym_of(i)], s, &mut stage, &mut at);
+            if at >= STAGE {
+                rev.extend_from_slice(&stage[..at]);
+                at = 0;
+            }
+        }
     }
-    rev.extend_from_slice(&x.to_be_bytes());
+    rev.extend_from_slice(&stage[..at]);
+    if two_states {
+        rev.extend_from_slice(&x1.to_be_bytes());
+    }
+    rev.extend_from_slice(&x0.to_be_bytes());
     rev.reverse();
     put_varint(out, rev.len() as u64);
     let header_len = out.len() - start;
@@ -394,7 +479,7 @@ pub fn encode(values: &[i64], out: &mut Vec<u8>) -> StreamStats {
     let mut nbits = 0u32;
     let mut extra_bits = 0u64;
     // Raw bits follow escapes only: none when every value is a literal.
-    let escapes = values.iter().map(|&q| zigzag(q)).filter(|&u| u >= l);
+    let escapes = zz().filter(|&u| u >= l);
     if max_u >= l {
         for u in escapes {
             let (_, e, raw) = split(u, l);
@@ -459,9 +544,11 @@ pub(crate) fn decode_map<T>(
         return Err(c.err(l_at, format!("literal count {l} above {MAX_LITERALS}")));
     }
     let s_at = c.pos();
-    let s = u32::from(c.u8("scale bits")?);
+    let s_byte = c.u8("scale bits")?;
+    let two = s_byte & TWO_STATES != 0;
+    let s = u32::from(s_byte & !TWO_STATES);
     if !(1..=MAX_SCALE).contains(&s) {
-        return Err(c.err(s_at, format!("scale bits {s} not in 1..=16")));
+        return Err(c.err(s_at, format!("scale bits {s_byte} not in 1..=16 (+64)")));
     }
     let a_at = c.pos();
     let a = c.varint("alphabet size")?;
@@ -508,66 +595,82 @@ pub(crate) fn decode_map<T>(
     }
     let r_at = c.pos();
     let r = c.varint("rANS length")?;
-    if r < 4 || r > c.remaining() as u64 {
+    let states = if two { 2 } else { 1 };
+    if r < 4 * states || r > c.remaining() as u64 {
         return Err(c.err(
             r_at,
-            format!("rANS length {r} not in 4..={}", c.remaining()),
+            format!("rANS length {r} not in {}..={}", 4 * states, c.remaining()),
         ));
     }
     let base = c.pos();
     let rans = c.take(r as usize, "rANS stream")?;
-    let mut x = u32::from_le_bytes(rans[..4].try_into().unwrap());
-    if !(RANS_L..RANS_L << 8).contains(&x) {
-        return Err(c.err(base, format!("initial rANS state {x:#x} out of range")));
+    let mut x = [RANS_L; 2];
+    for (k, x) in x.iter_mut().take(states as usize).enumerate() {
+        *x = u32::from_le_bytes(rans[4 * k..4 * k + 4].try_into().expect("four bytes"));
+        if !(RANS_L..RANS_L << 8).contains(x) {
+            return Err(c.err(
+                base + 4 * k,
+                format!("initial rANS state {x:#x} out of range"),
+            ));
+        }
     }
     // The raw bits follow the rANS bytes and end the stream.
     let raw_at = c.pos();
     let raw = c.rest();
-    let nbits = 8 * raw.len() as u64;
-    let mut bitpos = 0u64;
-    let mut pos = 4usize;
-    let mask = total - 1;
+    let mut d = Decoder {
+        rans,
+        pos: 4 * states as usize,
+        lut: &lut,
+        s,
+        l,
+        raw,
+        bitpos: 0,
+    };
     out.reserve(count);
-    for i in 0..count {
-        let entry = lut[(x & mask) as usize];
-        let (fr, off) = ((entry >> 16) as u32 & 0xffff, entry as u32 & 0xffff);
-        x = fr * (x >> s) + off;
-        let sym = (entry >> 32) as u32;
-        while x < RANS_L {
-            let Some(&b) = rans.get(pos) else {
-                return Err(c.err(
-                    base + pos,
-                    format!("rANS stream ends at value {i} of {count}"),
-                ));
+    let mut i = 0usize;
+    // Where a symbol failed to decode, as an error (kept out of the loop).
+    let fail = |d: &Decoder<'_>, e: Damage, i: usize| match e {
+        Damage::Ends => c.err(
+            base + d.pos,
+            format!("rANS stream ends at value {i} of {count}"),
+        ),
+        Damage::Escape(e) => c.err(raw_at, format!("escape with {e} raw bits")),
+        Damage::RawEnds => c.err(
+            raw_at + (d.bitpos / 8) as usize,
+            "raw bits end before the last escape",
+        ),
+    };
+    let [mut x0, mut x1] = x;
+    if two {
+        while i + 2 <= count {
+            let a = match d.symbol(&mut x0) {
+                Ok(a) => a,
+                Err(e) => return Err(fail(&d, e, i)),
             };
-            x = (x << 8) | u32::from(b);
-            pos += 1;
+            let b = match d.symbol(&mut x1) {
+                Ok(b) => b,
+                Err(e) => return Err(fail(&d, e, i + 1)),
+            };
+            out.push(f(unzigzag(a)));
+            out.push(f(unzigzag(b)));
+            i += 2;
         }
-        let sym = u64::from(sym);
-        let u = if sym < l {
-            sym
-        } else {
-            let e = (sym - l) as u32;
-            if e > MAX_EXTRA_BITS {
-                return Err(c.err(raw_at, format!("escape with {e} raw bits")));
-            }
-            if bitpos + u64::from(e) > nbits {
-                return Err(c.err(
-                    raw_at + (bitpos / 8) as usize,
-                    "raw bits end before the last escape",
-                ));
-            }
-            let v = read_bits(raw, bitpos, e);
-            bitpos += u64::from(e);
-            l + ((1u64 << e) | v) - 1
-        };
-        out.push(f(unzigzag(u)));
     }
-    if x != RANS_L || pos != rans.len() {
+    while i < count {
+        match d.symbol(&mut x0) {
+            Ok(a) => out.push(f(unzigzag(a))),
+            Err(e) => return Err(fail(&d, e, i)),
+        }
+        i += 1;
+    }
+    let x = [x0, x1];
+    let (pos, bitpos) = (d.pos, d.bitpos);
+    if x[..states as usize].iter().any(|&x| x != RANS_L) || pos != rans.len() {
         return Err(c.err(
             base + pos,
             format!(
-                "rANS stream does not end cleanly (state {x:#x}, {} bytes left)",
+                "rANS stream does not end cleanly (states {:#x?}, {} bytes left)",
+                &x[..states as usize],
                 rans.len() - pos
             ),
         ));
@@ -584,6 +687,67 @@ pub(crate) fn decode_map<T>(
     }
     c.take(raw.len(), "raw bits")?;
     Ok(())
+}
+
+/// What stops a symbol from decoding.
+enum Damage {
+    /// The rANS bytes end.
+    Ends,
+    /// An escape symbol with too many raw bits.
+    Escape(u32),
+    /// The raw bits end.
+    RawEnds,
+}
+
+/// The shared byte stream and raw bits of [`decode_map`]'s states.
+struct Decoder<'a> {
+    rans: &'a [u8],
+    pos: usize,
+    /// Slot -> (symbol << 32 | frequency << 16 | slot - cumulative).
+    lut: &'a [u64],
+    s: u32,
+    l: u64,
+    raw: &'a [u8],
+    bitpos: u64,
+}
+
+impl Decoder<'_> {
+    /// Decodes one zigzag value from state `x` (and renormalises it).
+    #[inline(always)]
+    fn symbol(&mut self, x: &mut u32) -> std::result::Result<u64, Damage> {
+        let entry = self.lut[(*x & ((1 << self.s) - 1)) as usize];
+        let (fr, off) = ((entry >> 16) as u32 & 0xffff, entry as u32 & 0xffff);
+        let mut y = fr * (*x >> self.s) + off;
+        // The state is at least 2^7 here (2^23 >> s, s <= 16), so it takes
+        // `(lz - 1) / 8` bytes (0, 1 or 2) to reach 2^23 again: read
+        // without a data-dependent loop while four bytes remain.
+        if let Some(w) = self.rans.get(self.pos..self.pos + 4) {
+            let k = y.leading_zeros().saturating_sub(1) >> 3;
+            let w = u64::from(u32::from_be_bytes(w.try_into().expect("four bytes")));
+            y = ((u64::from(y) << (8 * k)) | (w >> (32 - 8 * k))) as u32;
+            self.pos += k as usize;
+        }
+        while y < RANS_L {
+            let &b = self.rans.get(self.pos).ok_or(Damage::Ends)?;
+            y = (y << 8) | u32::from(b);
+            self.pos += 1;
+        }
+        *x = y;
+        let sym = entry >> 32;
+        if sym < self.l {
+            return Ok(sym);
+        }
+        let e = (sym - self.l) as u32;
+        if e > MAX_EXTRA_BITS {
+            return Err(Damage::Escape(e));
+        }
+        if self.bitpos + u64::from(e) > 8 * self.raw.len() as u64 {
+            return Err(Damage::RawEnds);
+        }
+        let v = read_bits(self.raw, self.bitpos, e);
+        self.bitpos += u64::from(e);
+        Ok(self.l + ((1u64 << e) | v) - 1)
+    }
 }
 
 fn read_bits(bytes: &[u8], bitpos: u64, n: u32) -> u64 {
@@ -625,6 +789,94 @@ mod tests {
         assert_eq!(back, values);
         c.finish("stream").unwrap();
         (out, stats)
+    }
+
+    /// Round trip of `values` in the layout given, the stream returned.
+    fn round_trip_layout(values: &[i64], two: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        let stats = encode_layout(values.len(), |i| values[i], &mut out, two);
+        assert_eq!(stats.total_bits().div_ceil(8) as usize, out.len());
+        let mut c = Cursor::payload(&out);
+        assert_eq!(decode(&mut c, values.len()).unwrap(), values);
+        c.finish("stream").unwrap();
+        out
+    }
+
+    #[test]
+    fn both_layouts_round_trip_at_every_parity_and_size() {
+        let g = super::super::test_data::gaussian(20_001, 11);
+        for n in [0usize, 1, 2, 3, 4095, 4096, 4097, 20_000, 20_001] {
+            let mut q: Vec<i64> = g[..n].iter().map(|&x| (x * 40.0).round() as i64).collect();
+            // Escapes with raw bits among the literals.
+            for i in (0..n).step_by(331) {
+                q[i] = (1i64 << (i % 45)) * if i % 2 == 0 { 1 } else { -1 };
+            }
+            let one = round_trip_layout(&q, false);
+            let two = round_trip_layout(&q, true);
+            // The second state costs at most its four bytes and a little
+            // renormalisation.
+            assert!(two.len() <= one.len() + 8, "{n}: {} vs {}", two.len(), one.len());
+            // The writer's choice.
+            let mut w = Vec::new();
+            encode(&q, &mut w);
+            assert_eq!(w, if n >= TWO_STATES_FROM { two } else { one }, "{n}");
+        }
+        // One symbol throughout, and every value distinct.
+        round_trip_layout(&[7; 10_000], true);
+        round_trip_layout(&(0..10_000).collect::<Vec<_>>(), true);
+    }
+
+    #[test]
+    fn every_frequency_codes_in_two_states() {
+        // Value v appears v + 1 times: frequencies from 1 upwards at every
+        // scale the encoder picks, in both layouts.
+        let mut q = Vec::new();
+        for v in 0..300i64 {
+            q.extend(std::iter::repeat_n(v - 150, v as usize + 1));
+        }
+        let mut seed = 5u64;
+        for i in (1..q.len()).rev() {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            q.swap(i, (seed >> 33) as usize % (i + 1));
+        }
+        round_trip_layout(&q, true);
+        round_trip_layout(&q, false);
+    }
+
+    #[test]
+    fn damaged_two_state_streams_are_errors_and_never_panic() {
+        let g = super::super::test_data::gaussian(5000, 6);
+        let q: Vec<i64> = g.iter().map(|&x| (x * 50.0).round() as i64).collect();
+        let out = round_trip_layout(&q, true);
+        for cut in (0..out.len()).step_by(7).chain(out.len() - 9..out.len()) {
+            let mut c = Cursor::payload(&out[..cut]);
+            assert!(decode(&mut c, q.len()).is_err(), "truncated at {cut}");
+        }
+        for i in 0..out.len().min(600) {
+            for bit in [0x01u8, 0x40, 0x80] {
+                let mut bad = out.clone();
+                bad[i] ^= bit;
+                let mut c = Cursor::payload(&bad);
+                let _ = decode(&mut c, q.len());
+            }
+        }
+        // A second state that is out of range, and a stream too short for
+        // two states.
+        let mut hdr = Vec::new();
+        put_varint(&mut hdr, 0);
+        hdr.push(2 | TWO_STATES);
+        put_varint(&mut hdr, 2);
+        put_varint(&mut hdr, 2);
+        put_varint(&mut hdr, 2);
+        for (r, states) in [(8u64, [RANS_L, 5]), (4, [RANS_L, RANS_L])] {
+            let mut bad = hdr.clone();
+            put_varint(&mut bad, r);
+            for x in states.iter().take(r as usize / 4) {
+                bad.extend_from_slice(&x.to_le_bytes());
+            }
+            let mut c = Cursor::payload(&bad);
+            assert!(decode(&mut c, 2).is_err(), "{r}");
+        }
     }
 
     #[test]

@@ -25,12 +25,13 @@ pub(crate) const MAX_Q: f64 = (1u64 << 46) as f64;
 /// [`Error::CodecUnsupported`] for a step that is not finite and positive,
 /// or one so small that a value exceeds `2^46` steps.
 pub fn encode_with_step(data: &[f32], step: f64) -> Result<(Encoded, StreamStats)> {
-    let q = quantise(data, step).ok_or_else(|| Error::CodecUnsupported {
-        codec: "quant",
-        detail: format!("step {step} out of range for these values"),
-    })?;
     let mut payload = Vec::new();
-    let stats = entropy::encode(&q, &mut payload);
+    let stats = encode_payload(data, step, &mut payload).ok_or_else(|| {
+        Error::CodecUnsupported {
+            codec: "quant",
+            detail: format!("step {step} out of range for these values"),
+        }
+    })?;
     Ok((
         Encoded {
             codec: CodecId::Quant,
@@ -39,6 +40,27 @@ pub fn encode_with_step(data: &[f32], step: f64) -> Result<(Encoded, StreamStats
         },
         stats,
     ))
+}
+
+/// Appends the integer stream of `data` quantised with `step` to `out`
+/// (the integers computed as the coder needs them, never stored); `None`,
+/// with nothing appended, when a value is out of range or the step is not
+/// finite and positive.
+pub(crate) fn encode_payload(data: &[f32], step: f64, out: &mut Vec<u8>) -> Option<StreamStats> {
+    in_range(data, step).then(|| {
+        let inv = 1.0 / step;
+        entropy::encode_by(data.len(), |i| quantised(data[i], inv), out)
+    })
+}
+
+/// Whether every `x / step` lies within the quantiser's range.
+fn in_range(data: &[f32], step: f64) -> bool {
+    if !(step.is_finite() && step > 0.0) {
+        return false;
+    }
+    let inv = 1.0 / step;
+    data.iter()
+        .fold(true, |ok, &x| ok & ((f64::from(x) * inv).abs() < MAX_Q + 0.5))
 }
 
 /// Quantises with the largest step whose reconstruction has relative
@@ -335,6 +357,16 @@ impl Lanes {
     fn ok(&self) -> bool {
         self.ok.iter().all(|&b| b)
     }
+
+    /// The four lanes' sums merged, for `n` values.
+    fn sums(&self, n: usize) -> crate::store::error_mode::ErrorSums {
+        crate::store::error_mode::ErrorSums {
+            n: n as u64,
+            diff2: self.diff2.iter().sum(),
+            norm2: self.norm2.iter().sum(),
+            max_abs: self.max_abs.iter().fold(0.0, |m: f64, &a| m.max(a)),
+        }
+    }
 }
 
 /// [`quantise`] of f32 originals together with the error sums of the
@@ -342,6 +374,7 @@ impl Lanes {
 /// gives for the decoded values against `data` as F32), in one pass and
 /// without the reconstruction itself. The sums are added in four lanes
 /// (the same order for any thread count).
+#[cfg(test)]
 pub(crate) fn quantise_with_sums(
     data: &[f32],
     step: f64,
@@ -351,13 +384,26 @@ pub(crate) fn quantise_with_sums(
     }
     let mut out = vec![0i64; data.len()];
     let l = Lanes::run(data, step, |i, q, k| out[i..i + k].copy_from_slice(&q[..k]));
-    let sums = crate::store::error_mode::ErrorSums {
-        n: data.len() as u64,
-        diff2: l.diff2.iter().sum(),
-        norm2: l.norm2.iter().sum(),
-        max_abs: l.max_abs.iter().fold(0.0, |m: f64, &a| m.max(a)),
-    };
+    let sums = l.sums(data.len());
     l.ok().then_some((out, sums))
+}
+
+/// The error sums of [`quantise_with_sums`] without the integers, `None`
+/// when a value is out of range; with [`quantised`] the integers follow
+/// one at a time.
+pub(crate) fn sums_of(data: &[f32], step: f64) -> Option<crate::store::error_mode::ErrorSums> {
+    if !(step.is_finite() && step > 0.0) {
+        return None;
+    }
+    let l = Lanes::run(data, step, |_, _, _| {});
+    l.ok().then(|| l.sums(data.len()))
+}
+
+/// `round(x / step)` as [`quantise`] computes it (for `x / step` in
+/// range), given `inv = 1 / step`.
+#[inline(always)]
+pub(crate) fn quantised(x: f32, inv: f64) -> i64 {
+    round_fast(f64::from(x) * inv).1
 }
 
 /// The value `q * step` rounded to f32, as the decoder computes it.
@@ -516,6 +562,13 @@ mod tests {
             for step in [1e-3, 0.7, 400.0] {
                 let (q, sums) = quantise_with_sums(&x, step).unwrap();
                 assert_eq!(q, quantise(&x, step).unwrap(), "{n} {step}");
+                assert_eq!(Some(sums), sums_of(&x, step), "{n} {step}");
+                // The stream coded from integers computed on the fly is
+                // the one coded from the stored integers.
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                entropy::encode(&q, &mut a);
+                encode_payload(&x, step, &mut b).unwrap();
+                assert_eq!(a, b, "{n} {step}");
                 let back: Vec<f32> = q.iter().map(|&q| dequantise(q, step)).collect();
                 let want = error_mode::sums(safetensors::Dtype::F32, &bytes, &back);
                 assert_eq!(sums.n, want.n);
@@ -533,6 +586,11 @@ mod tests {
         assert!(quantise_with_sums(&[1e30, 0.0], 1e-3).is_none());
         assert!(quantise_with_sums(&[0.0, f32::NAN, 1.0, 2.0, 3.0], 1.0).is_none());
         assert!(quantise(&[f32::INFINITY], 1.0).is_none());
+        assert!(sums_of(&[1e30, 0.0], 1e-3).is_none());
+        let mut out = Vec::new();
+        assert!(encode_payload(&[0.0, f32::NAN], 1.0, &mut out).is_none());
+        assert!(encode_payload(&[1.0], f64::NAN, &mut out).is_none());
+        assert!(out.is_empty());
         assert!(quantise_with_sums(&[1.0], 0.0).is_none());
     }
 
