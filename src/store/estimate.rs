@@ -1,5 +1,6 @@
 //! Cheap estimates that let `auto` encode only the winner: a sample of a
-//! tensor (evenly spaced slabs of whole rows), the size and error of each
+//! tensor (evenly spaced slabs of whole rows, or a centred block cut along
+//! every axis for the smooth-data codecs), the size and error of each
 //! candidate method on it, and a smoothness test that says whether the
 //! prediction and transform codecs can beat the plain quantiser at all.
 //!
