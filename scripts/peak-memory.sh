@@ -11,7 +11,8 @@
 # the program (default: target/release/fft-tensor, built first); set
 # FFT_TENSOR_BACKEND as for the program itself. DATA=weights writes
 # heavy-tailed rows with per-row scales (like a trained weight matrix)
-# instead of smooth rows plus noise.
+# instead of smooth rows plus noise; DATA=smooth a smooth 2-D field without
+# noise (what the prediction and transform codecs are chosen for).
 set -euo pipefail
 
 MIB=${1:-256}
@@ -44,6 +45,7 @@ python3 - "$1" "$2" <<'PY'
 import json, os, struct, sys
 import numpy as np
 weights = os.environ.get("DATA") == "weights"
+smooth = os.environ.get("DATA") == "smooth"
 path, mib = sys.argv[1], int(sys.argv[2])
 cols = 1024
 rows = max(1, mib * (1 << 20) // (4 * cols))
@@ -57,7 +59,10 @@ with open(path, "wb") as f:
     for start in range(0, rows, 4096):
         n = min(4096, rows - start)
         phase = rng.uniform(0, 2 * np.pi, (n, 1)).astype(np.float32)
-        if weights:
+        if smooth:
+            y = np.arange(start, start + n)[:, None] / rows * 6 * np.pi
+            block = np.sin(x[None, :] + y) * np.cos(0.5 * x[None, :] - 0.3 * y) + 0.5 * np.sin(2 * y)
+        elif weights:
             scale = 0.02 * rng.uniform(0.6, 1.4, (n, 1))
             block = scale * rng.standard_t(5, (n, cols)) / np.sqrt(5 / 3)
         else:

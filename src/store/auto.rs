@@ -4,8 +4,10 @@
 //! when a smoothness test says they can win), then only the cheapest is
 //! encoded in full and its error measured on the real reconstruction in
 //! the tensor's dtype; if that misses the bound the next estimate is tried.
-//! Large tensors that pass the smoothness test are searched exhaustively:
-//! the whole-tensor transforms cannot be judged on a sample of rows.
+//! On smooth data the prediction and block codecs are estimated on a
+//! centred block of the tensor; the whole-tensor transforms and `interp`
+//! on a small tensor by their own encoding (kept if it wins), on a large
+//! one on the same block (`interp` by its own sub-block estimate).
 //! [`Search::Exhaustive`] encodes, decodes and measures every candidate:
 //! the smallest whose actual error (in the requested [`ErrorMode`]) is
 //! within the bound wins. Raw wins when nothing is smaller.

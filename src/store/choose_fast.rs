@@ -3,6 +3,13 @@
 //! cheapest in full, check its bound on the real reconstruction in the
 //! tensor's dtype, and fall back to the next estimate when it misses.
 //!
+//! On data the smoothness test passes, the prediction and block codecs
+//! (`lorenzo`, `bdct`) are estimated on a centred block of the tensor at
+//! its error per element; on a small tensor (sampled whole) the
+//! whole-tensor transforms and `interp` are encoded once and the winner's
+//! encoding kept after its check; on a large one the transforms are
+//! estimated on the centred block and `interp` by its own estimate.
+//!
 //! The quantiser and the INT8/INT4 layouts are encoded directly as row
 //! blocks, in parallel, and checked block by block, so a large tensor
 //! never has a second full-size copy besides its values and payload.
@@ -10,7 +17,7 @@
 use safetensors::Dtype as SafetensorsDtype;
 
 use super::auto::{
-    encode_for, encode_method, rel_target, Candidate, Choice, Family, Grouping, Method, Request,
+    encode_for, encode_method, rel_target, Candidate, Choice, Grouping, Method, Request,
 };
 use super::codec::{self, blocks, CodecId, Encoded};
 use super::error_mode::{self, ErrorMode, ErrorSums};
@@ -18,6 +25,39 @@ use super::estimate::{self, Estimate, Sample};
 use super::format::MAX_ELEMENTS_PER_BYTE;
 use crate::backend::Context;
 use crate::error::Result;
+
+/// Elements of the centred block the prediction and block codecs are
+/// estimated on, at least (or the whole tensor).
+const SUB_MIN: usize = 1 << 14;
+/// Real size of `interp` on a large tensor over its sub-block estimate
+/// (which counts the coarse levels of a small block at full weight): about
+/// 0.5-0.9 on seeded smooth fields.
+const INTERP_FACTOR: f64 = 0.7;
+/// The least `interp` on a large tensor has taken of its sub-block
+/// estimate on seeded smooth fields (0.33-0.91 seen): it is encoded in
+/// full unless the best real size so far is below this share.
+const INTERP_LOW: f64 = 0.3;
+
+/// The share of a whole-tensor transform's estimate on a centred block of
+/// a large tensor that it may still take on the whole tensor (a block
+/// leaks energy across the spectrum that the whole tensor concentrates:
+/// a 64^3 field at 1e-3 took 3411 B where its block said more than
+/// `interp`'s 3598 B).
+const TRANSFORM_LOW: f64 = 0.5;
+
+/// The smallest size an estimate leaves plausible: the estimate itself,
+/// but [`INTERP_LOW`] of `interp`'s sub-block estimate and
+/// [`TRANSFORM_LOW`] of a whole-tensor transform's block estimate.
+fn optimistic(r: &Ranked) -> f64 {
+    let block = r.whole.is_none();
+    match r.method {
+        Method::Interp if block => r.est.bytes / INTERP_FACTOR * INTERP_LOW,
+        Method::DctQuant | Method::SparseDct | Method::SparseRfft if block => {
+            r.est.bytes * TRANSFORM_LOW
+        }
+        _ => r.est.bytes,
+    }
+}
 
 /// Full encodings tried at most (cheapest estimates first).
 const MAX_WINNERS: usize = 3;
@@ -31,14 +71,16 @@ struct Ranked {
     /// A step for the whole tensor derived from the sample's (quantiser,
     /// Lorenzo).
     step: Option<f64>,
-    /// The estimate's own encoding when the sample was the whole tensor
-    /// (its error, `est.error`, then measured on the real reconstruction).
+    /// The estimate's own encoding when the sample was the whole tensor.
     whole: Option<Encoded>,
+    /// Whether `est.error` is `whole`'s error measured on the real
+    /// reconstruction (otherwise it is checked if `whole` wins).
+    checked: bool,
 }
 
 /// See the module documentation; arguments as for
-/// [`super::auto::choose_with`]. `None` for a large tensor the smoothness
-/// test passes: the caller searches exhaustively.
+/// [`super::auto::choose_with`]. Always `Some` (the caller searches
+/// exhaustively on `None`).
 ///
 /// # Errors
 /// Device failures; candidates that cannot encode are skipped.
@@ -59,11 +101,19 @@ pub(super) fn choose(
     let s = estimate::sample(values, raw_bytes, shape);
     let s_norm = codec::quant::norm(&s.values);
     let smooth = estimate::smooth(&s);
-    if smooth && !s.whole && req.family == Family::Auto {
-        // Whole-tensor transforms are not judged fairly on slabs of rows:
-        // smooth data is left to the exhaustive search.
-        return Ok(None);
-    }
+    // The prediction and block codecs are estimated on a centred block (of
+    // a quarter of a small tensor); the whole-tensor transforms on the
+    // whole of a small tensor and on the same block of a large one.
+    let block = smooth.then(|| {
+        let limit = if s.whole {
+            (n / 4).max(SUB_MIN)
+        } else {
+            estimate::SAMPLE_ELEMENTS
+        };
+        let b = estimate::centred(values, raw_bytes, shape, limit);
+        let b_norm = codec::quant::norm(&b.values);
+        (b, b_norm)
+    });
     // Pruning pays only when most values are negligible.
     let small = match req.mode {
         ErrorMode::RelL2 => req.bound * s_norm / (s.values.len().max(1) as f64).sqrt(),
@@ -92,7 +142,24 @@ pub(super) fn choose(
         {
             continue;
         }
-        let Some(r) = estimate_one(ctx, req, method, dt, &s, s_norm, n, norm, last)? else {
+        let whole_codec = matches!(
+            method,
+            Method::DctQuant | Method::SparseDct | Method::SparseRfft | Method::Interp
+        );
+        let r = if s.whole && whole_codec && method.needs_smooth_data() {
+            whole_estimate(ctx, req, method, values, shape, n, norm)?
+        } else if method == Method::Interp {
+            interp_estimate(req, values, shape, n, norm)?
+        } else if let (true, Some((b, b_norm))) = (method.needs_smooth_data(), &block) {
+            if method == Method::Bdct {
+                bdct_estimate(req, b, *b_norm, n, norm)
+            } else {
+                estimate_one(ctx, req, method, dt, b, *b_norm, n, norm, last, true)?
+            }
+        } else {
+            estimate_one(ctx, req, method, dt, &s, s_norm, n, norm, last, false)?
+        };
+        let Some(r) = r else {
             continue;
         };
         candidates.push(Candidate {
@@ -114,18 +181,25 @@ pub(super) fn choose(
     ranked.sort_by(|a, b| a.est.bytes.total_cmp(&b.est.bytes));
     done(methods.len(), methods.len() + 1);
     // Encode the cheapest estimate; go on to the next while the best real
-    // size so far is above what the next one is estimated to take.
+    // size so far is above what the next one may take ([`optimistic`]).
     let mut best: Option<Full> = None;
-    for r in ranked.iter().take(MAX_WINNERS) {
-        if best
-            .as_ref()
-            .is_some_and(|b| r.est.bytes >= b.0.stored_bytes() as f64)
-        {
+    let mut tried = 0;
+    for r in &ranked {
+        if tried == MAX_WINNERS {
             break;
         }
-        if let Some(full) = reuse(req, r, n).map_or_else(
-            || {
-                encode_checked(
+        if best
+            .as_ref()
+            .is_some_and(|b| optimistic(r) >= b.0.stored_bytes() as f64)
+        {
+            continue;
+        }
+        tried += 1;
+        let full = match reuse(req, r, n) {
+            Some(full) => Some(full),
+            None => match check_whole(ctx, req, r, dt, raw_bytes, shape, n, &mut candidates)? {
+                Some(full) => Some(full),
+                None => encode_checked(
                     ctx,
                     req,
                     r,
@@ -135,10 +209,10 @@ pub(super) fn choose(
                     raw_bytes,
                     norm,
                     &mut candidates,
-                )
+                )?,
             },
-            |full| Ok(Some(full)),
-        )? {
+        };
+        if let Some(full) = full {
             let size = full.0.stored_bytes();
             if size < raw_size && best.as_ref().is_none_or(|b| size < b.0.stored_bytes()) {
                 best = Some(full);
@@ -168,11 +242,62 @@ pub(super) fn choose(
 /// dtype) and the method writes one payload (the quantiser and INT8/INT4
 /// are written as row blocks instead).
 fn reuse(req: &Request, r: &Ranked, n: usize) -> Option<Full> {
-    let enc = r.whole.as_ref()?;
+    let enc = r.whole.as_ref().filter(|_| r.checked)?;
     let one_payload = !matches!(r.method, Method::Quant | Method::Int8(_) | Method::Int4(_));
     let dense_enough = n as u64 <= (enc.payload.len() as u64).saturating_mul(MAX_ELEMENTS_PER_BYTE);
     (one_payload && dense_enough && r.est.error <= req.bound)
         .then(|| (enc.clone(), 0, Vec::new(), r.est.error))
+}
+
+/// The estimate's unchecked encoding of the whole tensor
+/// ([`whole_estimate`]) as the final one, when its reconstruction meets
+/// the bound (`None` otherwise: it is encoded again, aiming lower).
+#[allow(clippy::too_many_arguments)]
+fn check_whole(
+    ctx: &Context,
+    req: &Request,
+    r: &Ranked,
+    dt: SafetensorsDtype,
+    raw_bytes: &[u8],
+    shape: &[usize],
+    n: usize,
+    candidates: &mut Vec<Candidate>,
+) -> Result<Option<Full>> {
+    let Some(enc) = r.whole.as_ref().filter(|_| !r.checked) else {
+        return Ok(None);
+    };
+    let Some(error) = measure_whole(ctx, req, dt, raw_bytes, shape, n, enc)? else {
+        return Ok(None);
+    };
+    candidates.push(Candidate {
+        method: r.method,
+        bytes: enc.stored_bytes(),
+        error,
+    });
+    Ok((error <= req.bound).then(|| (enc.clone(), 0, Vec::new(), error)))
+}
+
+/// The error of a one-piece encoding of the whole tensor, measured on its
+/// real reconstruction in `dt` (`None`: too dense for the container, or it
+/// does not decode).
+#[allow(clippy::too_many_arguments)]
+fn measure_whole(
+    ctx: &Context,
+    req: &Request,
+    dt: SafetensorsDtype,
+    raw_bytes: &[u8],
+    shape: &[usize],
+    n: usize,
+    enc: &Encoded,
+) -> Result<Option<f64>> {
+    if n as u64 > (enc.payload.len() as u64).saturating_mul(MAX_ELEMENTS_PER_BYTE) {
+        return Ok(None);
+    }
+    match codec::decode(ctx, enc.codec, &enc.params, &enc.payload, shape) {
+        Ok(back) => Ok(Some(error_mode::measure(req.mode, dt, raw_bytes, &back))),
+        Err(e) if e.is_device_failure() => Err(e),
+        Err(_) => Ok(None),
+    }
 }
 
 /// The target an error-driven codec aims at for `n` values of norm `norm`
@@ -188,7 +313,27 @@ fn target(req: &Request, method: Method, n: usize, norm: f64) -> Option<f64> {
     Some(t * (1.0 - 1e-6))
 }
 
+/// RMS of `n` values of L2 norm `norm`.
+fn rms(norm: f64, n: usize) -> f64 {
+    norm / (n.max(1) as f64).sqrt()
+}
+
+/// The factor that turns a relative-L2 error on a sample (`m` values of
+/// norm `s_norm`) into the same error per element relative to the whole
+/// tensor (`n` values of norm `norm`); 1 where either is zero.
+fn to_whole(m: usize, s_norm: f64, n: usize, norm: f64) -> f64 {
+    let (rs, rw) = (rms(s_norm, m), rms(norm, n));
+    if rs > 0.0 && rw > 0.0 {
+        rs / rw
+    } else {
+        1.0
+    }
+}
+
 /// The estimate of `method` on the sample (`None`: it cannot encode it).
+/// With `same_rms` the sample is coded at the whole tensor's error per
+/// element (a block of the tensor, not representative of its energy),
+/// otherwise at the same relative error.
 #[allow(clippy::too_many_arguments)]
 fn estimate_one(
     ctx: &Context,
@@ -200,8 +345,21 @@ fn estimate_one(
     n: usize,
     norm: f64,
     last: usize,
+    same_rms: bool,
 ) -> Result<Option<Ranked>> {
-    let Some(t) = target(req, method, s.values.len(), s_norm) else {
+    let m = s.values.len();
+    // Relative errors on the sample per relative error on the tensor.
+    let k = if same_rms && req.mode == ErrorMode::RelL2 {
+        1.0 / to_whole(m, s_norm, n, norm)
+    } else {
+        1.0
+    };
+    let t = if same_rms {
+        block_target(req, method, m, s_norm, n, norm)
+    } else {
+        target(req, method, m, s_norm)
+    };
+    let Some(t) = t else {
         return Ok(None);
     };
     if method == Method::Quant {
@@ -230,12 +388,17 @@ fn estimate_one(
             }
             if e.codec == CodecId::Lorenzo && req.mode != ErrorMode::AbsMax {
                 // The same error per element on the whole tensor: the
-                // step scales with the RMS the bound allows.
-                let rms = |norm: f64, n: usize| norm / (n as f64).sqrt();
+                // step scales with the RMS the bound allows (already
+                // with `same_rms`).
+                let scale = if same_rms {
+                    1.0
+                } else {
+                    1.0 / to_whole(m, s_norm, n, norm)
+                };
                 step = codec::quant::read_step(&e.params)
                     .ok()
                     .filter(|_| s_norm > 0.0 && norm > 0.0)
-                    .map(|d| d * rms(norm, n) / rms(s_norm, s.values.len()));
+                    .map(|d| d * scale);
             }
             Some(back)
         },
@@ -246,6 +409,7 @@ fn estimate_one(
     let Some(mut est) = est else {
         return Ok(None);
     };
+    est.error /= k;
     if let Some(b) = estimate::fixed_bytes(method, n, last) {
         est.bytes = b;
     }
@@ -253,8 +417,109 @@ fn estimate_one(
         method,
         est,
         step,
+        checked: whole.is_some(),
         whole,
     }))
+}
+
+/// The relative target for a block of `m` values of norm `b_norm` at the
+/// whole tensor's error per element (its `n` values of norm `norm`).
+fn block_target(
+    req: &Request,
+    method: Method,
+    m: usize,
+    b_norm: f64,
+    n: usize,
+    norm: f64,
+) -> Option<f64> {
+    target(req, method, n, norm).map(|t| match req.mode {
+        ErrorMode::RelL2 | ErrorMode::AbsRms => t / to_whole(m, b_norm, n, norm),
+        _ => t,
+    })
+}
+
+/// A whole-tensor encoding as the estimate (small tensors: the spectral
+/// codecs and interpolation cost about one encoding, and the winner's is
+/// kept); its error is checked on the real reconstruction only if it wins
+/// ([`check_whole`]).
+fn whole_estimate(
+    ctx: &Context,
+    req: &Request,
+    method: Method,
+    values: &[f32],
+    shape: &[usize],
+    n: usize,
+    norm: f64,
+) -> Result<Option<Ranked>> {
+    let Some(t) = target(req, method, n, norm) else {
+        return Ok(None);
+    };
+    Ok(match encode_for(ctx, method, req, values, shape, t) {
+        Ok(e) => Some(Ranked {
+            method,
+            est: Estimate {
+                bytes: e.stored_bytes() as f64,
+                error: t,
+            },
+            step: None,
+            whole: Some(e),
+            checked: false,
+        }),
+        Err(e) if e.is_device_failure() => return Err(e),
+        Err(_) => None,
+    })
+}
+
+/// The block DCT's estimate ([`codec::bdct::estimate`]) on the centred
+/// block `b`, scaled to the tensor.
+fn bdct_estimate(req: &Request, b: &Sample, b_norm: f64, n: usize, norm: f64) -> Option<Ranked> {
+    let m = b.values.len();
+    let t = block_target(req, Method::Bdct, m, b_norm, n, norm)?;
+    let bytes = codec::bdct::estimate(&b.values, &b.shape, t)?;
+    Some(Ranked {
+        method: Method::Bdct,
+        est: Estimate {
+            bytes: 9.0 + bytes * n as f64 / m.max(1) as f64,
+            error: target(req, Method::Bdct, n, norm)?,
+        },
+        step: None,
+        whole: None,
+        checked: false,
+    })
+}
+
+/// Interpolation's own estimate ([`codec::interp::estimate`]: it codes a
+/// centred sub-block of the tensor with the settings it tries); its error
+/// is taken as the target it aims at.
+fn interp_estimate(
+    req: &Request,
+    values: &[f32],
+    shape: &[usize],
+    n: usize,
+    norm: f64,
+) -> Result<Option<Ranked>> {
+    let Some(t) = target(req, Method::Interp, n, norm) else {
+        return Ok(None);
+    };
+    let bound = if req.mode == ErrorMode::AbsMax {
+        codec::interp::Bound::AbsMax(t)
+    } else {
+        codec::interp::Bound::RelL2(t)
+    };
+    Ok(match codec::interp::estimate(values, shape, bound) {
+        Ok(bytes) => Some(Ranked {
+            method: Method::Interp,
+            est: Estimate {
+                bytes: bytes as f64 * INTERP_FACTOR,
+                error: t,
+            },
+            step: None,
+            whole: None,
+            checked: false,
+        }),
+        Err(e) if e.is_device_failure() => return Err(e),
+        Err(_) => None,
+    })
 }
 
 /// The quantiser's estimate: its step solved on the sample (then scaled to
@@ -289,6 +554,7 @@ fn quant_estimate(
         },
         step,
         whole: None,
+        checked: false,
     })
 }
 
@@ -335,15 +601,9 @@ fn encode_checked(
         };
         let (enc, rows, lengths, error) = match enc {
             Whole(enc) => {
-                if n as u64 > (enc.payload.len() as u64).saturating_mul(MAX_ELEMENTS_PER_BYTE) {
+                let Some(error) = measure_whole(ctx, req, dt, raw_bytes, shape, n, &enc)? else {
                     return Ok(None);
-                }
-                let back = match codec::decode(ctx, enc.codec, &enc.params, &enc.payload, shape) {
-                    Ok(b) => b,
-                    Err(e) if e.is_device_failure() => return Err(e),
-                    Err(_) => return Ok(None),
                 };
-                let error = error_mode::measure(req.mode, dt, raw_bytes, &back);
                 (enc, 0, Vec::new(), error)
             }
             Blocks(s) => {
@@ -465,8 +725,9 @@ mod tests {
         }
     }
 
-    /// Test fields: weights with per-row scales and heavy tails, a smooth
-    /// field, a smooth field with noise, a constant and a tiny tensor.
+    /// Test fields: weights with per-row scales and heavy tails, smooth
+    /// fields (2-D large and small, 3-D), a smooth field with noise, a
+    /// constant and a tiny tensor.
     fn fields() -> Vec<(&'static str, Vec<usize>, Vec<f32>)> {
         let g = gaussian(600 * 700, 11);
         let weights: Vec<f32> = g
@@ -481,7 +742,9 @@ mod tests {
             .collect();
         vec![
             ("weights", vec![600, 700], weights),
+            // Larger than the sample: estimated on a centred block.
             ("smooth", vec![384, 512], smooth(384, 512)),
+            ("smooth 3-D", vec![64, 64, 48], smooth(64 * 64, 48)),
             // Sampled whole: the estimate's own encoding is the final one.
             ("small smooth", vec![200, 256], smooth(200, 256)),
             ("noisy", vec![300, 1000], noisy),

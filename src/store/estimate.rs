@@ -1,5 +1,6 @@
 //! Cheap estimates that let `auto` encode only the winner: a sample of a
-//! tensor (evenly spaced slabs of whole rows), the size and error of each
+//! tensor (evenly spaced slabs of whole rows, or a centred block cut along
+//! every axis for the smooth-data codecs), the size and error of each
 //! candidate method on it, and a smoothness test that says whether the
 //! prediction and transform codecs can beat the plain quantiser at all.
 //!
@@ -74,6 +75,59 @@ pub fn sample(values: &[f32], raw: &[u8], shape: &[usize]) -> Sample {
         raw: r,
         shape: s,
         slab_rows: per,
+        whole: false,
+    }
+}
+
+/// A centred contiguous sub-block of `values` (of `shape`, original bytes
+/// `raw`) of at most `limit` elements: the longest axis halved until it
+/// fits. Unlike the slabs of [`sample`], every axis is cut, so codecs that
+/// transform or predict along all axes see the tensor's structure at its
+/// own scale. `whole` when nothing was cut.
+pub fn centred(values: &[f32], raw: &[u8], shape: &[usize], limit: usize) -> Sample {
+    let n = values.len();
+    let esz = raw.len() / n.max(1);
+    let mut b = shape.to_vec();
+    while b.iter().product::<usize>() > limit.max(1) {
+        let Some((i, _)) = b.iter().enumerate().max_by_key(|&(i, &v)| (v, usize::MAX - i)) else {
+            break;
+        };
+        b[i] = b[i].div_ceil(2);
+    }
+    let m: usize = b.iter().product();
+    if shape.is_empty() || m == n {
+        return Sample {
+            values: values.to_vec(),
+            raw: raw.to_vec(),
+            shape: shape.to_vec(),
+            slab_rows: shape.first().copied().unwrap_or(1).max(1),
+            whole: true,
+        };
+    }
+    let nd = shape.len();
+    let mut strides = vec![1usize; nd];
+    for e in (0..nd - 1).rev() {
+        strides[e] = strides[e + 1] * shape[e + 1];
+    }
+    let off: Vec<usize> = (0..nd).map(|e| (shape[e] - b[e]) / 2).collect();
+    let run = b[nd - 1];
+    let mut v = Vec::with_capacity(m);
+    let mut r = Vec::with_capacity(m * esz);
+    // Each run along the last axis is contiguous in the tensor.
+    for k in 0..m / run.max(1) {
+        let (mut rest, mut p) = (k, off[nd - 1]);
+        for e in (0..nd - 1).rev() {
+            p += (off[e] + rest % b[e]) * strides[e];
+            rest /= b[e];
+        }
+        v.extend_from_slice(&values[p..p + run]);
+        r.extend_from_slice(&raw[p * esz..(p + run) * esz]);
+    }
+    Sample {
+        values: v,
+        raw: r,
+        slab_rows: b[0].max(1),
+        shape: b,
         whole: false,
     }
 }
@@ -262,6 +316,33 @@ mod tests {
         assert!(small.whole);
         let one = sample(&[2.0], &bytes(&[2.0]), &[]);
         assert!(one.whole && one.values == [2.0]);
+    }
+
+    #[test]
+    fn centred_block_is_the_middle_of_every_axis() {
+        let shape = [9usize, 20, 7];
+        let x: Vec<f32> = (0..9 * 20 * 7).map(|i| i as f32).collect();
+        let s = centred(&x, &bytes(&x), &shape, 200);
+        assert!(!s.whole);
+        assert!(s.values.len() <= 200);
+        assert_eq!(s.values.len(), s.shape.iter().product::<usize>());
+        assert_eq!(s.raw, bytes(&s.values));
+        let at = |z: usize, y: usize, w: usize| ((z * 20 + y) * 7 + w) as f32;
+        let off: Vec<usize> = (0..3).map(|e| (shape[e] - s.shape[e]) / 2).collect();
+        let mut k = 0;
+        for z in 0..s.shape[0] {
+            for y in 0..s.shape[1] {
+                for w in 0..s.shape[2] {
+                    assert_eq!(s.values[k], at(off[0] + z, off[1] + y, off[2] + w));
+                    k += 1;
+                }
+            }
+        }
+        assert!(centred(&x, &bytes(&x), &shape, 10_000).whole);
+        let one = centred(&[2.0], &bytes(&[2.0]), &[], 1);
+        assert!(one.whole && one.values == [2.0]);
+        let prime = centred(&x[..13], &bytes(&x[..13]), &[13], 4);
+        assert_eq!(prime.values, [4.0, 5.0, 6.0, 7.0]);
     }
 
     #[test]

@@ -226,33 +226,13 @@ fn params(log_b: u8, step: f64) -> Vec<u8> {
 /// exceed the quantiser's range.
 pub fn encode(data: &[f32], shape: &[usize], max_error: f64) -> Result<Encoded> {
     let v = view(shape);
-    let sizes: &[u8] = match active_axes(v) {
-        1 => &[4, 5, 6],
-        2 => &[3, 4, 5],
-        _ => &[2, 3, 4],
-    };
     let x_norm = norm(data);
     let mut best: Option<Encoded> = None;
-    for &lb in sizes {
+    for lb in block_sizes(v) {
         let b = 1usize << lb;
-        if lb > sizes[0] && v.iter().all(|&d| d <= b >> 1) {
-            break; // a larger block holds the same single block
-        }
-        let coef = coefficients(data, v, b);
-        let Some(step) = solve_step(x_norm, coef.len(), max_error, |step| {
-            coef_error(&coef, step, x_norm)
-        }) else {
+        let Some((step, q)) = quantised(data, v, b, x_norm, max_error) else {
             continue;
         };
-        let inv = 1.0 / step;
-        let q: Option<Vec<i64>> = coef
-            .iter()
-            .map(|&c| {
-                let q = quantise(c, inv);
-                (q.abs() <= MAX_Q).then_some(q as i64)
-            })
-            .collect();
-        let Some(q) = q else { continue };
         let payload = code(&q, v, b);
         if best
             .as_ref()
@@ -269,6 +249,141 @@ pub fn encode(data: &[f32], shape: &[usize], max_error: f64) -> Result<Encoded> 
         codec: "bdct",
         detail: format!("no step meets relative error {max_error}"),
     })
+}
+
+/// The block sizes (`log2`) tried for view `v`: those that suit its
+/// dimensionality, without sizes that hold the same single block.
+fn block_sizes(v: [usize; 3]) -> Vec<u8> {
+    let sizes: &[u8] = match active_axes(v) {
+        1 => &[4, 5, 6],
+        2 => &[3, 4, 5],
+        _ => &[2, 3, 4],
+    };
+    let mut out = vec![sizes[0]];
+    for &lb in &sizes[1..] {
+        if v.iter().all(|&d| d <= (1usize << lb) >> 1) {
+            break; // a larger block holds the same single block
+        }
+        out.push(lb);
+    }
+    out
+}
+
+/// The largest step meeting `max_error` for blocks of `b` and the
+/// quantised coefficients in coding order (`None`: no step meets it, or a
+/// value exceeds the quantiser's range).
+fn quantised(
+    data: &[f32],
+    v: [usize; 3],
+    b: usize,
+    x_norm: f64,
+    max_error: f64,
+) -> Option<(f64, Vec<i64>)> {
+    let coef = coefficients(data, v, b);
+    let step = solve_step(x_norm, coef.len(), max_error, |step| {
+        coef_error(&coef, step, x_norm)
+    })?;
+    let inv = 1.0 / step;
+    let q: Option<Vec<i64>> = coef
+        .iter()
+        .map(|&c| {
+            let q = quantise(c, inv);
+            (q.abs() <= MAX_Q).then_some(q as i64)
+        })
+        .collect();
+    Some((step, q?))
+}
+
+/// Estimated payload bytes of [`encode`] for `max_error`, without
+/// arithmetic coding: for each block size, the coefficients quantised with
+/// the solved step and the static entropy, per coding context, of the
+/// integers as [`super::arith::IntModel`] binarises them (zero flag, sign,
+/// bit length, two adaptive mantissa bits, the rest raw) plus about half a
+/// bit per doubling of a context's count for each probability its models
+/// learn; the smallest over the block sizes. `None` when [`encode`] would
+/// fail.
+pub fn estimate(data: &[f32], shape: &[usize], max_error: f64) -> Option<f64> {
+    let v = view(shape);
+    let x_norm = norm(data);
+    block_sizes(v)
+        .into_iter()
+        .filter_map(|lb| {
+            let b = 1usize << lb;
+            let (_, q) = quantised(data, v, b, x_norm, max_error)?;
+            Some(coded_bits(&q, v, b) / 8.0)
+        })
+        .min_by(f64::total_cmp)
+}
+
+/// Counts of one context's binarised integers.
+#[derive(Clone, Copy)]
+struct ContextStats {
+    n: u64,
+    zeros: u64,
+    /// Non-zero integers by bit length.
+    len: [u64; 49],
+    /// Mantissa bits (adaptive and raw) of the non-zero integers.
+    mantissa: u64,
+}
+
+/// Static entropy (bits) of quantised coefficients `q` (coding order) as
+/// [`code`] codes them.
+fn coded_bits(q: &[i64], v: [usize; 3], b: usize) -> f64 {
+    let empty = ContextStats {
+        n: 0,
+        zeros: 0,
+        len: [0; 49],
+        mantissa: 0,
+    };
+    let mut st = vec![empty; BANDS * BUCKETS];
+    let mut at = 0;
+    let mut prev_dc = 0i64;
+    for_blocks(v, b, |_, len| {
+        let blk = &q[at..at + len[0] * len[1] * len[2]];
+        visit_block(len, |i, ctx_of| {
+            let s = &mut st[ctx_of(blk)];
+            let x = if i == 0 { blk[0] - prev_dc } else { blk[i] };
+            s.n += 1;
+            if x == 0 {
+                s.zeros += 1;
+            } else {
+                let k = (64 - x.unsigned_abs().leading_zeros() as usize).min(48);
+                s.len[k] += 1;
+                s.mantissa += k as u64 - 1;
+            }
+        });
+        prev_dc = blk[0];
+        at += blk.len();
+    });
+    let h = |c: u64, n: u64| {
+        if c == 0 || c == n {
+            0.0
+        } else {
+            let p = c as f64 / n as f64;
+            -(c as f64) * p.log2() - (n - c) as f64 * (1.0 - p).log2()
+        }
+    };
+    st.iter()
+        .map(|s| {
+            let nz = s.n - s.zeros;
+            let lengths: f64 = s
+                .len
+                .iter()
+                .filter(|&&c| c > 0)
+                .map(|&c| -(c as f64) * (c as f64 / nz as f64).log2())
+                .sum();
+            // Learning each adaptive probability costs about half a bit
+            // per doubling of the context's count (zero flag, sign, and per
+            // bit length used its length bit and three mantissa nodes).
+            let used = s.len.iter().filter(|&&c| c > 0).count() as f64;
+            let learn = if s.n == 0 {
+                0.0
+            } else {
+                (2.0 + 4.0 * used) * 0.5 * (s.n as f64 + 1.0).log2()
+            };
+            h(s.zeros, s.n) + nz as f64 + lengths + s.mantissa as f64 + learn
+        })
+        .sum()
 }
 
 fn coef_error(coef: &[f64], step: f64, x_norm: f64) -> f64 {
@@ -395,6 +510,43 @@ mod tests {
         }
         assert!(decode(&[9, 0, 0, 0, 0, 0, 0, 240, 63], &[0; 5], &[4]).is_err());
         assert!(decode(&[3, 0, 0, 0, 0, 0, 0, 0, 0], &[0; 5], &[4]).is_err());
+    }
+
+    #[test]
+    fn estimate_is_near_the_real_size() {
+        // Static entropy plus learning cost against the real coder, on
+        // seeded 2-D fields (smooth, smooth plus noise), a 3-D field and a
+        // 1-D signal: within 25 % (0.90-1.15 seen).
+        let g = test_data::gaussian(160 * 200, 5);
+        let noisy: Vec<f32> = test_data::smooth(160, 200)
+            .iter()
+            .zip(&g)
+            .map(|(s, n)| s + 0.02 * n)
+            .collect();
+        let wave: Vec<f32> = (0..20_000)
+            .map(|i| ((i as f64 * 0.003).sin() + (i as f64 * 0.0007).cos()) as f32)
+            .collect();
+        let mut seen = Vec::new();
+        for (shape, data) in [
+            (vec![160usize, 200], test_data::smooth(160, 200)),
+            (vec![160, 200], noisy),
+            (vec![20, 40, 40], test_data::smooth(800, 40)),
+            (vec![20_000], wave),
+        ] {
+            for eps in [1e-2, 1e-3, 1e-4] {
+                let real = encode(&data, &shape, eps).unwrap().payload.len() as f64;
+                let est = estimate(&data, &shape, eps).unwrap();
+                seen.push((shape.clone(), eps, est, real));
+            }
+        }
+        for (shape, eps, est, real) in &seen {
+            eprintln!("{shape:?} {eps}: estimate {est:.0} real {real} ({:.3})", est / real);
+        }
+        for (shape, eps, est, real) in seen {
+            let r = est / real;
+            assert!((0.75..=1.25).contains(&r), "{shape:?} {eps}: {est} vs {real}");
+        }
+        assert!(estimate(&[f32::NAN; 4], &[4], 1e-3).is_none());
     }
 
     #[test]

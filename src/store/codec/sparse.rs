@@ -48,8 +48,9 @@ pub fn encode(
     } else {
         StoredPrecision::F16
     };
-    let s = ctx.compress(
-        &t,
+    // By value: the CPU DCT transforms this copy in place.
+    let s = ctx.compress_owned(
+        t,
         &CompressOptions {
             transform,
             value_type,
