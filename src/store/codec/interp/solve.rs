@@ -24,7 +24,9 @@ pub(super) fn quantise_all<T: Sample, const KEEP: bool>(
         let (st, inv) = steps[l as usize];
         let x = data[p].to_f64();
         let u = (x - pred) * inv;
-        if !(u.abs() <= MAX_Q) {
+        // Out of range, or not a number.
+        let in_range = u.abs() <= MAX_Q;
+        if !in_range {
             return f64::NAN;
         }
         let k = round_small(u);
