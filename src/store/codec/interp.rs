@@ -50,12 +50,13 @@
 //! Payload: one arithmetic-coded stream of the `n` integers, consumed
 //! exactly.
 
-use super::arith::{bucket, Decoder, Encoder, IntModel, BUCKETS};
-use super::quant::MAX_Q;
+use super::arith::{bucket, Decoder, Encoder, IntCost, IntModel, BUCKETS};
 use super::{params_err, payload_err, CodecId, Cursor, Encoded};
 use crate::error::{Error, Result};
 
+mod solve;
 mod walk;
+use solve::{quantise_all, solve, Aim, AIM_FULL, AIM_SAMPLE};
 use walk::{step_table, walk, Near, NONE};
 
 /// A value the codec reads: f32 or f64, with the rounding its output gets.
@@ -143,14 +144,6 @@ fn round_small(v: f64) -> f64 {
     (v + M) - M
 }
 
-/// The quantised residual of `x` at prediction `pred` (`inv` the inverse
-/// step), or `None` when it is out of range or not a number.
-#[inline(always)]
-fn quantise(x: f64, pred: f64, inv: f64) -> Option<f64> {
-    let v = (x - pred) * inv;
-    (v.abs() <= MAX_Q).then(|| round_small(v))
-}
-
 #[inline]
 fn context(q: &[i64], l: u32, near: Near) -> usize {
     // Magnitudes are below 2^47: sums of two do not overflow, and every
@@ -164,39 +157,6 @@ fn context(q: &[i64], l: u32, near: Near) -> usize {
         _ => 2,
     };
     (c * BUCKETS + a) * 3 + b
-}
-
-/// Quantises `data` in coding order with base step `d` and settings `c`,
-/// leaving the reconstruction in `y` and, with `KEEP`, each element's
-/// integer at its position in `q`. Returns the sum of squared differences
-/// (after rounding as `T`) and the largest difference; `None` when a
-/// residual is out of range.
-fn quantise_all<T: Sample, const KEEP: bool>(
-    data: &[T],
-    shape: &[usize],
-    c: Config,
-    d: f64,
-    y: &mut [f64],
-    q: &mut [i64],
-) -> Option<(f64, f64)> {
-    let (mut sum, mut max) = (0.0f64, 0.0f64);
-    let steps = step_table(shape, d, c);
-    let ok = walk::<true>(shape, c.cubic, y, |p, pred, l, _| {
-        let (st, inv) = steps[l as usize];
-        let x = data[p].to_f64();
-        let Some(k) = quantise(x, pred, inv) else {
-            return f64::NAN;
-        };
-        if KEEP {
-            q[p] = k as i64;
-        }
-        let v = pred + k * st;
-        let e = (x - T::round(v)).abs();
-        sum += e * e;
-        max = max.max(e);
-        v
-    });
-    ok.then_some((sum, max))
 }
 
 /// Codes the integers `q` (at their positions) in coding order.
@@ -274,112 +234,6 @@ fn pack(q: &[i64], shape: &[usize], d: f64, c: Config) -> Encoded {
     }
 }
 
-/// How closely [`solve`] aims: it stops at a squared-error sum of at
-/// least `low` times the budget, when the steps that meet and miss it are
-/// within `ratio` of each other, or after `tries` trial quantisations.
-#[derive(Clone, Copy)]
-struct Aim {
-    low: f64,
-    ratio: f64,
-    tries: usize,
-}
-
-/// On the sub-block, where settings are only compared.
-const AIM_SAMPLE: Aim = Aim {
-    low: 0.95,
-    ratio: 1.02,
-    tries: 5,
-};
-/// On the whole tensor.
-const AIM_FULL: Aim = Aim {
-    low: 0.985,
-    ratio: 1.004,
-    tries: 9,
-};
-
-/// The largest base step (to `aim`) whose squared-error sum is at most
-/// `target_sum`, starting from `start` or else the uniform-quantiser
-/// estimate, with the integers it quantises to.
-fn solve<T: Sample>(
-    data: &[T],
-    shape: &[usize],
-    c: Config,
-    target_sum: f64,
-    start: Option<f64>,
-    aim: Aim,
-) -> Option<(f64, Vec<i64>)> {
-    let n = data.len().max(1) as f64;
-    let mut y = vec![0.0f64; data.len()];
-    let (mut q_try, mut q_lo) = (vec![0i64; data.len()], vec![0i64; data.len()]);
-    let mut d = start.unwrap_or_else(|| (12.0 * target_sum / n).sqrt());
-    if !(d.is_finite() && d > 0.0) {
-        return None;
-    }
-    // (step, squared-error sum) of the largest step that meets the budget
-    // and of the smallest that does not.
-    type Tried = Option<(f64, f64)>;
-    let (mut lo, mut hi): (Tried, Tried) = (None, None);
-    let aim_ratio = aim.ratio;
-    let mut power = 1.7f64;
-    let mut prev: Option<(f64, f64)> = None;
-    for _ in 0..aim.tries {
-        let e = quantise_all::<T, true>(data, shape, c, d, &mut y, &mut q_try)
-            .map_or(f64::INFINITY, |(s, _)| s);
-        // The growth exponent of the error sum with the step, from the
-        // last two trials (about 1.7 on smooth fields).
-        if let Some((d0, e0)) = prev.filter(|&(d0, e0)| e0 > 0.0 && d0 != d) {
-            if e > 0.0 && e.is_finite() {
-                power = ((e / e0).ln() / (d / d0).ln()).clamp(1.0, 3.0);
-            }
-        }
-        prev = Some((d, e));
-        if e <= target_sum {
-            if lo.is_none_or(|(l, _)| d > l) {
-                lo = Some((d, e));
-                std::mem::swap(&mut q_try, &mut q_lo);
-            }
-            if e >= aim.low * target_sum {
-                break;
-            }
-        } else if hi.is_none_or(|(h, _)| d < h) {
-            hi = Some((d, e));
-        }
-        let aim = 0.5 * (1.0 + aim.low) * target_sum;
-        d = match (lo, hi) {
-            (Some((l, el)), Some((h, eh))) => {
-                if h / l < aim_ratio {
-                    break;
-                }
-                let t = if el > 0.0 && eh.is_finite() && eh > el {
-                    ((aim.ln() - el.ln()) / (eh.ln() - el.ln())).clamp(0.1, 0.9)
-                } else {
-                    0.5
-                };
-                (l.ln() + t * (h.ln() - l.ln())).exp()
-            }
-            (Some((l, el)), None) => {
-                if el == 0.0 {
-                    l * 4.0
-                } else {
-                    l * (aim / el).powf(1.0 / power).clamp(1.003, 4.0)
-                }
-            }
-            (None, Some((h, eh))) => {
-                if eh.is_finite() {
-                    h * (aim / eh).powf(1.0 / power).clamp(0.05, 0.997)
-                } else {
-                    h * 0.25
-                }
-            }
-            (None, None) => return None,
-        };
-        if !(d.is_finite() && d > f64::MIN_POSITIVE * 1e10) {
-            break;
-        }
-    }
-    lo.map(|(l, _)| (l, q_lo))
-}
-
 /// A centred sub-block (halving the longest axis until it holds at most
 /// an eighth of the elements, and at most [`SAMPLE`]; the whole tensor
 /// when it is small), with its shape.
@@ -430,28 +284,15 @@ fn rel_sum(data: &[impl Sample], eps: f64) -> f64 {
     eps * eps * norm2
 }
 
-/// Step and encoding of `data` for settings `c` under `bound`
-/// (`target_sum` is the squared-error budget scaled to this data; `start`
-/// a first step to try).
-fn encode_bound<T: Sample>(
-    data: &[T],
-    shape: &[usize],
-    c: Config,
-    bound: Bound,
-    target_sum: f64,
-    start: Option<f64>,
-    aim: Aim,
-) -> Result<(Encoded, f64)> {
-    let d = match bound {
-        Bound::AbsMax(b) => 2.0 * b,
-        Bound::RelL2(_) if target_sum == 0.0 => 1.0,
-        Bound::RelL2(_) => {
-            let (d, q) = solve(data, shape, c, target_sum, start, aim)
-                .ok_or_else(|| unsupported(format!("no step meets {bound:?}")))?;
-            return Ok((pack(&q, shape, d, c), d));
-        }
-    };
-    Ok((encode_config(data, shape, d, c)?, d))
+/// The estimated bits of coding the integers `q` (at their positions),
+/// scaled to a tensor `scale` times as large.
+fn count_bits(q: &[i64], shape: &[usize], cubic: bool, scale: f64) -> f64 {
+    let mut cost = IntCost::new(CONTEXTS);
+    walk::<false>(shape, cubic, &mut [], |p, _, l, near| {
+        cost.put(context(q, l, near), q[p]);
+        0.0
+    });
+    cost.bits_scaled(scale)
 }
 
 fn check_bound(bound: Bound) -> Result<()> {
@@ -467,15 +308,17 @@ fn check_bound(bound: Bound) -> Result<()> {
     Ok(())
 }
 
-/// The settings that code a sub-block smallest, with that size scaled to
-/// the whole tensor (bytes), the sub-block's step and, when the sub-block
-/// is the whole tensor, its encoding. Tries cubic and linear prediction
-/// with a middle step shape first, then the other shapes of the better
-/// predictor while they help.
+/// The settings that code a sub-block smallest, by the coder's cost
+/// counted on the integers (no coding), with that size scaled to the whole
+/// tensor (bytes), the sub-block's step and, when the sub-block is the
+/// whole tensor, its encoding. Tries cubic and linear prediction with a
+/// middle step shape first, then the other shapes of the better predictor
+/// while they help.
 fn choose<T: Sample>(
     data: &[T],
     shape: &[usize],
     bound: Bound,
+    want: bool,
 ) -> Result<(Config, u64, f64, Option<Encoded>)> {
     let (s, sshape) = sample(data, shape);
     let whole = s.len() == data.len();
@@ -484,22 +327,20 @@ fn choose<T: Sample>(
         Bound::AbsMax(_) => 0.0,
     };
     let aim = if whole { AIM_FULL } else { AIM_SAMPLE };
-    let mut best: Option<(Config, Encoded, f64)> = None;
+    let scale = data.len() as f64 / s.len().max(1) as f64;
+    let mut best: Option<(Config, f64, f64, Vec<i64>)> = None;
     let mut start = None;
-    let mut sizes = [usize::MAX; CONFIGS.len()];
-    let mut try_config = |i: usize, best: &mut Option<(Config, Encoded, f64)>| {
+    let mut try_config = |i: usize, best: &mut Option<(Config, f64, f64, Vec<i64>)>| {
         let c = CONFIGS[i];
-        if let Ok((e, d)) = encode_bound(&s, &sshape, c, bound, sum, start, aim) {
-            start = Some(d);
-            sizes[i] = e.payload.len();
-            if best
-                .as_ref()
-                .is_none_or(|(_, b, _)| e.payload.len() < b.payload.len())
-            {
-                *best = Some((c, e, d));
-            }
+        let Some((d, q)) = quantise_bound(&s, &sshape, c, bound, sum, start, aim) else {
+            return f64::INFINITY;
+        };
+        start = Some(d);
+        let bits = count_bits(&q, &sshape, c.cubic, scale);
+        if best.as_ref().is_none_or(|(_, b, _, _)| bits < *b) {
+            *best = Some((c, bits, d, q));
         }
-        sizes[i]
+        bits
     };
     // Indices into CONFIGS: cubic 1.5/2, linear 2/4, cubic 2/4, cubic 1/1,
     // linear 1/1.
@@ -512,15 +353,40 @@ fn choose<T: Sample>(
     } else {
         try_config(0, &mut best);
     }
-    let (c, e, d) = best.ok_or_else(|| unsupported(format!("no setting meets {bound:?}")))?;
-    let scaled = e.payload.len() as f64 * data.len() as f64 / s.len().max(1) as f64;
-    Ok((c, scaled.ceil() as u64 + 17, d, whole.then_some(e)))
+    let (c, bits, d, q) =
+        best.ok_or_else(|| unsupported(format!("no setting meets {bound:?}")))?;
+    let e = (whole && want).then(|| pack(&q, &sshape, d, c));
+    Ok((c, (bits / 8.0).ceil() as u64 + 5 + 17, d, e))
+}
+
+/// The step and integers of `data` for settings `c` under `bound`
+/// (`target_sum` is the squared-error budget scaled to this data; `start`
+/// a first step to try); `None` when no step meets it.
+fn quantise_bound<T: Sample>(
+    data: &[T],
+    shape: &[usize],
+    c: Config,
+    bound: Bound,
+    target_sum: f64,
+    start: Option<f64>,
+    aim: Aim,
+) -> Option<(f64, Vec<i64>)> {
+    let d = match bound {
+        Bound::AbsMax(b) => 2.0 * b,
+        Bound::RelL2(_) if target_sum == 0.0 => 1.0,
+        Bound::RelL2(_) => return solve(data, shape, c, target_sum, start, aim),
+    };
+    let mut y = vec![0.0f64; data.len()];
+    let mut q = vec![0i64; data.len()];
+    quantise_all::<T, true>(data, shape, c, d, &mut y, &mut q)?;
+    Some((d, q))
 }
 
 /// Estimated stored bytes (parameters plus payload) of [`encode`] for
-/// `bound`, from coding a centred sub-block (an eighth of the tensor, at
-/// most 32768 elements; small tensors whole) with the settings tried
-/// (about as costly as coding that sub-block a few times).
+/// `bound`, from a centred sub-block (an eighth of the tensor, at most
+/// 32768 elements; small tensors whole): per setting tried, a few
+/// quantisation passes to solve the step and the coder's cost counted on
+/// the integers, with no coding.
 ///
 /// # Errors
 /// As [`encode`].
@@ -528,7 +394,7 @@ pub fn estimate<T: Sample>(data: &[T], shape: &[usize], bound: Bound) -> Result<
     check_shape(data.len(), shape)?;
     check_finite(data)?;
     check_bound(bound)?;
-    choose(data, shape, bound).map(|(_, b, _, _)| b)
+    choose(data, shape, bound, false).map(|(_, b, _, _)| b)
 }
 
 /// Encodes under `bound`: settings chosen on a sub-block, then the base
@@ -544,7 +410,7 @@ pub fn encode<T: Sample>(data: &[T], shape: &[usize], bound: Bound) -> Result<En
     check_shape(data.len(), shape)?;
     check_finite(data)?;
     check_bound(bound)?;
-    let (c, _, d, whole) = choose(data, shape, bound)?;
+    let (c, _, d, whole) = choose(data, shape, bound, true)?;
     if let Some(e) = whole {
         return Ok(e);
     }
@@ -552,7 +418,9 @@ pub fn encode<T: Sample>(data: &[T], shape: &[usize], bound: Bound) -> Result<En
         Bound::RelL2(eps) => rel_sum(data, eps),
         Bound::AbsMax(_) => 0.0,
     };
-    encode_bound(data, shape, c, bound, sum, Some(d), AIM_FULL).map(|(e, _)| e)
+    let (d, q) = quantise_bound(data, shape, c, bound, sum, Some(d), AIM_FULL)
+        .ok_or_else(|| unsupported(format!("no step meets {bound:?}")))?;
+    Ok(pack(&q, shape, d, c))
 }
 
 /// Reads the parameter block.

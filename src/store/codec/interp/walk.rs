@@ -152,6 +152,21 @@ pub(super) fn walk<const PREDICT: bool>(
                 if d == last {
                     let mut j = s;
                     while j < n_last {
+                        if j >= 3 * s && j + 3 * s < n_last {
+                            // The interior of the row: one predictor, no
+                            // edge tests.
+                            let stop = n_last - 3 * s;
+                            let row = Row { base, t, l, step: 2 * s };
+                            let ok = if cubic {
+                                row.interior::<PREDICT>(&mut f, y, Kind::Cubic, &mut j, stop, row_side)
+                            } else {
+                                row.interior::<PREDICT>(&mut f, y, Kind::Linear, &mut j, stop, row_side)
+                            };
+                            if !ok {
+                                return false;
+                            }
+                            continue;
+                        }
                         let p = base + j;
                         let has_p1 = j + s < n_last;
                         let has_m3 = j >= 3 * s;
@@ -173,30 +188,22 @@ pub(super) fn walk<const PREDICT: bool>(
                     let has_m3 = i >= 3 * s;
                     let kind = Kind::of(cubic, has_m3, has_p1, i + 3 * s < len_d);
                     let side_last = side_axis == Some(last);
-                    let mut j = 0;
-                    while j < n_last {
-                        let p = base + j;
-                        let side = if side_last {
-                            if j >= 2 * s {
-                                p - 2 * s
-                            } else {
-                                NONE
-                            }
-                        } else if row_side > 0 {
-                            p - row_side
-                        } else {
-                            NONE
-                        };
-                        let near = Near {
-                            prev: if has_m3 { p - 2 * t } else { NONE },
-                            side,
-                            lo: p - t,
-                            hi: if has_p1 { p + t } else { NONE },
-                        };
-                        if !visit::<PREDICT>(&mut f, y, p, kind, t, l, near) {
-                            return false;
-                        }
-                        j += 2 * s;
+                    let row = Row { base, t, l, step: 2 * s };
+                    let (f, y) = (&mut f, &mut *y);
+                    let mut go = |kind: Kind| {
+                        row.across::<PREDICT>(f, y, kind, n_last, has_m3, has_p1, side_last, row_side)
+                    };
+                    // One copy of the row loop per predictor.
+                    let ok = match kind {
+                        Kind::Hold => go(Kind::Hold),
+                        Kind::Extrapolate => go(Kind::Extrapolate),
+                        Kind::Linear => go(Kind::Linear),
+                        Kind::Left => go(Kind::Left),
+                        Kind::Right => go(Kind::Right),
+                        Kind::Cubic => go(Kind::Cubic),
+                    };
+                    if !ok {
+                        return false;
                     }
                 }
                 // Advance the axes before the last (row-major odometer).
@@ -216,6 +223,92 @@ pub(super) fn walk<const PREDICT: bool>(
         }
     }
     true
+}
+
+/// One row of a pass: its first position, the neighbour distance `t`, the
+/// level and the distance between the row's elements.
+#[derive(Clone, Copy)]
+struct Row {
+    base: usize,
+    t: usize,
+    l: u32,
+    step: usize,
+}
+
+impl Row {
+    /// The elements `j, j + step, ...` below `stop` of a pass along the
+    /// last axis, all predicted by `kind` (every neighbour exists);
+    /// advances `j` past them.
+    #[inline(always)]
+    fn interior<const PREDICT: bool>(
+        self,
+        f: &mut impl FnMut(usize, f64, u32, Near) -> f64,
+        y: &mut [f64],
+        kind: Kind,
+        j: &mut usize,
+        stop: usize,
+        row_side: usize,
+    ) -> bool {
+        let t = self.t;
+        while *j < stop {
+            let p = self.base + *j;
+            let near = Near {
+                prev: p - 2 * t,
+                side: if row_side > 0 { p - row_side } else { NONE },
+                lo: p - t,
+                hi: p + t,
+            };
+            if !visit::<PREDICT>(f, y, p, kind, t, self.l, near) {
+                return false;
+            }
+            *j += self.step;
+        }
+        true
+    }
+
+    /// A whole row of a pass along an axis before the last (every element
+    /// predicted by `kind`).
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn across<const PREDICT: bool>(
+        self,
+        f: &mut impl FnMut(usize, f64, u32, Near) -> f64,
+        y: &mut [f64],
+        kind: Kind,
+        n_last: usize,
+        has_m3: bool,
+        has_p1: bool,
+        side_last: bool,
+        row_side: usize,
+    ) -> bool {
+        let t = self.t;
+        let mut j = 0;
+        while j < n_last {
+            let p = self.base + j;
+            let side = if side_last {
+                if j >= self.step {
+                    p - self.step
+                } else {
+                    NONE
+                }
+            } else if row_side > 0 {
+                p - row_side
+            } else {
+                NONE
+            };
+            let near = Near {
+                prev: if has_m3 { p - 2 * t } else { NONE },
+                side,
+                lo: p - t,
+                hi: if has_p1 { p + t } else { NONE },
+            };
+            if !visit::<PREDICT>(f, y, p, kind, t, self.l, near) {
+                return false;
+            }
+            j += self.step;
+        }
+        true
+    }
 }
 
 /// One element of [`walk`]: false when `f` returns NaN.
