@@ -320,18 +320,17 @@ fn compress_progress_moves_during_the_final_encoding_of_row_blocks() {
         dtype: Dtype::F32,
         shape: vec![rows, cols],
     }];
-    write(&src, &outs, &[], |_| Ok(dtype::from_f32(Dtype::F32, &values))).unwrap();
+    write(&src, &outs, &[], |_| {
+        Ok(dtype::from_f32(Dtype::F32, &values))
+    })
+    .unwrap();
     let ctx = Context::cpu();
     let out = dir.path().join("w.fftt");
     let ev = record(|p| {
         store::compress_file(&ctx, &src, &out, &CompressOptions::default(), p).unwrap();
     });
     let bytes = (rows * cols * 4) as u64;
-    let within: Vec<u64> = ev
-        .iter()
-        .filter(|e| e.0 == "within")
-        .map(|e| e.1)
-        .collect();
+    let within: Vec<u64> = ev.iter().filter(|e| e.0 == "within").map(|e| e.1).collect();
     let late = within
         .iter()
         .filter(|&&d| d > bytes / 2 && d <= bytes)

@@ -507,7 +507,11 @@ fn read_stage(s: &mut String, shape: &Shape, radix: u32, span: u32, global: bool
     for q in 0..per_thread(shape, radix) {
         open(s, shape, radix, span, q, order);
         if global {
-            let _ = writeln!(s, "            let at = {};", line_base(io, n, false, shape.v.hoist));
+            let _ = writeln!(
+                s,
+                "            let at = {};",
+                line_base(io, n, false, shape.v.hoist)
+            );
         }
         if span > 1 {
             stage_twiddles(s, radix, table_step, shape.twiddles);
@@ -583,7 +587,11 @@ fn write_direct(s: &mut String, shape: &Shape, radix: u32, order: Order) {
     for q in 0..per_thread(shape, radix) {
         open(s, shape, radix, 1, q, order);
         let _ = writeln!(s, "            let b = first_line + c;");
-        let _ = writeln!(s, "            let at = {};", line_base(io, n, true, shape.v.hoist));
+        let _ = writeln!(
+            s,
+            "            let at = {};",
+            line_base(io, n, true, shape.v.hoist)
+        );
         for t in 0..radix {
             let i = format!("j + {}u", t * quarter);
             let _ = writeln!(
@@ -627,10 +635,9 @@ mod tests {
             if let Some(r) = radices(n) {
                 assert_eq!(r.iter().map(|&x| x as usize).product::<usize>(), n);
                 assert!(
-                    r.iter()
-                        .all(|&x| x <= MAX_RADIX
-                            || (x % 2 == 1 && x <= MAX_ODD_RADIX)
-                            || (r.len() == 2 && x <= MAX_TWO_STAGE_RADIX)),
+                    r.iter().all(|&x| x <= MAX_RADIX
+                        || (x % 2 == 1 && x <= MAX_ODD_RADIX)
+                        || (r.len() == 2 && x <= MAX_TWO_STAGE_RADIX)),
                     "{n}: {r:?}"
                 );
             }
@@ -660,7 +667,9 @@ mod tests {
                         })
                     })
             });
-        let lengths = [2usize, 3, 8, 13, 60, 96, 143, 512, 1000, 1024, 2187, 3584, 4095, 4096];
+        let lengths = [
+            2usize, 3, 8, 13, 60, 96, 143, 512, 1000, 1024, 2187, 3584, 4095, 4096,
+        ];
         for (n, variant) in lengths
             .iter()
             .flat_map(|&n| variants.clone().map(move |v| (n, v)))

@@ -654,7 +654,10 @@ mod tests {
         );
         // The split with the fewest stages: 16 + 64 x 64, not 16 x 16 + 16 x 16.
         assert_eq!(algorithm(65536), Algorithm::FourStep { n1: 16, n2: 4096 });
-        assert_eq!(algorithm(1 << 20), Algorithm::FourStep { n1: 1024, n2: 1024 });
+        assert_eq!(
+            algorithm(1 << 20),
+            Algorithm::FourStep { n1: 1024, n2: 1024 }
+        );
         assert_eq!(
             algorithm(3888),
             Algorithm::SingleDispatch {

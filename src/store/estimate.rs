@@ -89,7 +89,11 @@ pub fn centred(values: &[f32], raw: &[u8], shape: &[usize], limit: usize) -> Sam
     let esz = raw.len() / n.max(1);
     let mut b = shape.to_vec();
     while b.iter().product::<usize>() > limit.max(1) {
-        let Some((i, _)) = b.iter().enumerate().max_by_key(|&(i, &v)| (v, usize::MAX - i)) else {
+        let Some((i, _)) = b
+            .iter()
+            .enumerate()
+            .max_by_key(|&(i, &v)| (v, usize::MAX - i))
+        else {
             break;
         };
         b[i] = b[i].div_ceil(2);

@@ -540,11 +540,17 @@ mod tests {
             }
         }
         for (shape, eps, est, real) in &seen {
-            eprintln!("{shape:?} {eps}: estimate {est:.0} real {real} ({:.3})", est / real);
+            eprintln!(
+                "{shape:?} {eps}: estimate {est:.0} real {real} ({:.3})",
+                est / real
+            );
         }
         for (shape, eps, est, real) in seen {
             let r = est / real;
-            assert!((0.75..=1.25).contains(&r), "{shape:?} {eps}: {est} vs {real}");
+            assert!(
+                (0.75..=1.25).contains(&r),
+                "{shape:?} {eps}: {est} vs {real}"
+            );
         }
         assert!(estimate(&[f32::NAN; 4], &[4], 1e-3).is_none());
     }

@@ -190,7 +190,10 @@ fn encode_rows<T: Send>(
         .map(|(b, v)| {
             let r = f(b, v);
             if let Some(h) = &hook {
-                h(finished.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, total);
+                h(
+                    finished.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
+                    total,
+                );
             }
             r
         })

@@ -815,7 +815,12 @@ mod tests {
             let two = round_trip_layout(&q, true);
             // The second state costs at most its four bytes and a little
             // renormalisation.
-            assert!(two.len() <= one.len() + 8, "{n}: {} vs {}", two.len(), one.len());
+            assert!(
+                two.len() <= one.len() + 8,
+                "{n}: {} vs {}",
+                two.len(),
+                one.len()
+            );
             // The writer's choice.
             let mut w = Vec::new();
             encode(&q, &mut w);
@@ -836,7 +841,9 @@ mod tests {
         }
         let mut seed = 5u64;
         for i in (1..q.len()).rev() {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             q.swap(i, (seed >> 33) as usize % (i + 1));
         }
         round_trip_layout(&q, true);

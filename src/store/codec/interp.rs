@@ -353,8 +353,7 @@ fn choose<T: Sample>(
     } else {
         try_config(0, &mut best);
     }
-    let (c, bits, d, q) =
-        best.ok_or_else(|| unsupported(format!("no setting meets {bound:?}")))?;
+    let (c, bits, d, q) = best.ok_or_else(|| unsupported(format!("no setting meets {bound:?}")))?;
     let e = (whole && want).then(|| pack(&q, &sshape, d, c));
     Ok((c, (bits / 8.0).ceil() as u64 + 5 + 17, d, e))
 }

@@ -26,12 +26,11 @@ pub(crate) const MAX_Q: f64 = (1u64 << 46) as f64;
 /// or one so small that a value exceeds `2^46` steps.
 pub fn encode_with_step(data: &[f32], step: f64) -> Result<(Encoded, StreamStats)> {
     let mut payload = Vec::new();
-    let stats = encode_payload(data, step, &mut payload).ok_or_else(|| {
-        Error::CodecUnsupported {
+    let stats =
+        encode_payload(data, step, &mut payload).ok_or_else(|| Error::CodecUnsupported {
             codec: "quant",
             detail: format!("step {step} out of range for these values"),
-        }
-    })?;
+        })?;
     Ok((
         Encoded {
             codec: CodecId::Quant,
@@ -59,8 +58,9 @@ fn in_range(data: &[f32], step: f64) -> bool {
         return false;
     }
     let inv = 1.0 / step;
-    data.iter()
-        .fold(true, |ok, &x| ok & ((f64::from(x) * inv).abs() < MAX_Q + 0.5))
+    data.iter().fold(true, |ok, &x| {
+        ok & ((f64::from(x) * inv).abs() < MAX_Q + 0.5)
+    })
 }
 
 /// Quantises with the largest step whose reconstruction has relative

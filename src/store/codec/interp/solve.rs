@@ -99,8 +99,8 @@ pub(super) fn solve<T: Sample>(
     let aim_ratio = aim.ratio;
     let mut prev: Option<(f64, f64)> = None;
     for trial in 1..=aim.tries {
-        let e = quantise_all::<T, true>(data, shape, c, d, &mut y, &mut q_try)
-            .unwrap_or(f64::INFINITY);
+        let e =
+            quantise_all::<T, true>(data, shape, c, d, &mut y, &mut q_try).unwrap_or(f64::INFINITY);
         // The growth exponent of the error sum with the step, from the
         // last two trials (about 1.7 on smooth fields).
         if let Some((d0, e0)) = prev.filter(|&(d0, e0)| e0 > 0.0 && d0 != d) {
@@ -155,4 +155,3 @@ pub(super) fn solve<T: Sample>(
     }
     lo.map(|(l, _)| (l, q_lo))
 }
-

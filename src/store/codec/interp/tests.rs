@@ -221,11 +221,17 @@ fn estimate_is_within_a_few_percent_of_the_stored_size() {
             } else {
                 0.5
             };
-            println!("{shape:?} {eps}: estimate {est} stored {got} ({:+.1} %)", 100.0 * off);
+            println!(
+                "{shape:?} {eps}: estimate {est} stored {got} ({:+.1} %)",
+                100.0 * off
+            );
             worst = worst.max(off.abs() / tol);
         }
     }
-    assert!(worst <= 1.0, "an estimate off by {worst} times its tolerance");
+    assert!(
+        worst <= 1.0,
+        "an estimate off by {worst} times its tolerance"
+    );
 }
 
 /// Payloads written by the first released encoder (container v2): they

@@ -156,11 +156,30 @@ pub(super) fn walk<const PREDICT: bool>(
                             // The interior of the row: one predictor, no
                             // edge tests.
                             let stop = n_last - 3 * s;
-                            let row = Row { base, t, l, step: 2 * s };
+                            let row = Row {
+                                base,
+                                t,
+                                l,
+                                step: 2 * s,
+                            };
                             let ok = if cubic {
-                                row.interior::<PREDICT>(&mut f, y, Kind::Cubic, &mut j, stop, row_side)
+                                row.interior::<PREDICT>(
+                                    &mut f,
+                                    y,
+                                    Kind::Cubic,
+                                    &mut j,
+                                    stop,
+                                    row_side,
+                                )
                             } else {
-                                row.interior::<PREDICT>(&mut f, y, Kind::Linear, &mut j, stop, row_side)
+                                row.interior::<PREDICT>(
+                                    &mut f,
+                                    y,
+                                    Kind::Linear,
+                                    &mut j,
+                                    stop,
+                                    row_side,
+                                )
                             };
                             if !ok {
                                 return false;
@@ -188,10 +207,17 @@ pub(super) fn walk<const PREDICT: bool>(
                     let has_m3 = i >= 3 * s;
                     let kind = Kind::of(cubic, has_m3, has_p1, i + 3 * s < len_d);
                     let side_last = side_axis == Some(last);
-                    let row = Row { base, t, l, step: 2 * s };
+                    let row = Row {
+                        base,
+                        t,
+                        l,
+                        step: 2 * s,
+                    };
                     let (f, y) = (&mut f, &mut *y);
                     let mut go = |kind: Kind| {
-                        row.across::<PREDICT>(f, y, kind, n_last, has_m3, has_p1, side_last, row_side)
+                        row.across::<PREDICT>(
+                            f, y, kind, n_last, has_m3, has_p1, side_last, row_side,
+                        )
                     };
                     // One copy of the row loop per predictor.
                     let ok = match kind {
