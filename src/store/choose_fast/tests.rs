@@ -1,0 +1,135 @@
+use super::super::auto::{choose_with, Family, Search};
+use super::*;
+use crate::store::codec::test_data::{gaussian, smooth};
+
+fn bytes(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+fn request(bound: f64, search: Search, mode: ErrorMode) -> Request {
+    Request {
+        family: Family::Auto,
+        mode,
+        bound,
+        keep: None,
+        search,
+        blocks: true,
+    }
+}
+
+/// Test fields: weights with per-row scales and heavy tails, smooth
+/// fields (2-D large and small, 3-D), a smooth field with noise, a
+/// constant and a tiny tensor.
+fn fields() -> Vec<(&'static str, Vec<usize>, Vec<f32>)> {
+    let g = gaussian(600 * 700, 11);
+    let weights: Vec<f32> = g
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| x * x.abs().sqrt() * (0.5 + (i / 700 % 7) as f32 * 0.2) * 0.02)
+        .collect();
+    let noisy: Vec<f32> = smooth(300, 1000)
+        .iter()
+        .zip(&g)
+        .map(|(s, n)| s + 0.05 * n)
+        .collect();
+    vec![
+        ("weights", vec![600, 700], weights),
+        // Larger than the sample: estimated on a centred block.
+        ("smooth", vec![384, 512], smooth(384, 512)),
+        ("smooth 3-D", vec![64, 64, 48], smooth(64 * 64, 48)),
+        // Sampled whole: the estimate's own encoding is the final one.
+        ("small smooth", vec![200, 256], smooth(200, 256)),
+        ("noisy", vec![300, 1000], noisy),
+        ("constant", vec![100, 30], vec![0.25; 3000]),
+        ("prime", vec![7, 13], gaussian(91, 3)),
+    ]
+}
+
+#[test]
+fn estimated_choice_is_near_the_exhaustive_best_and_in_bound() {
+    let ctx = Context::cpu();
+    for (name, shape, x) in fields() {
+        let raw = bytes(&x);
+        for bound in [1e-2, 1e-3] {
+            for mode in [ErrorMode::RelL2, ErrorMode::AbsMax] {
+                let bound = if mode == ErrorMode::AbsMax {
+                    bound * x.iter().fold(0.0f64, |m, v| m.max(f64::from(v.abs())))
+                } else {
+                    bound
+                };
+                let dt = SafetensorsDtype::F32;
+                let fast = request(bound, Search::Estimate, mode);
+                let full = request(bound, Search::Exhaustive, mode);
+                let a = choose_with(&ctx, &fast, dt, &x, &shape, &raw, &mut |_, _| {}).unwrap();
+                let b = choose_with(&ctx, &full, dt, &x, &shape, &raw, &mut |_, _| {}).unwrap();
+                let (sa, sb) = (a.encoded.stored_bytes(), b.encoded.stored_bytes());
+                assert!(
+                    sa as f64 <= sb as f64 * 1.05 + 64.0,
+                    "{name} {mode} {bound}: estimated {} {sa} B, exhaustive {} {sb} B",
+                    a.encoded.codec,
+                    b.encoded.codec
+                );
+                // The bound holds on the real reconstruction.
+                let back = if a.block_lengths.is_empty() {
+                    if a.encoded.codec == CodecId::Raw {
+                        x.clone()
+                    } else {
+                        let e = &a.encoded;
+                        codec::decode(&ctx, e.codec, &e.params, &e.payload, &shape).unwrap()
+                    }
+                } else {
+                    let mut v = Vec::new();
+                    let mut at = 0usize;
+                    for (k, &len) in a.block_lengths.iter().enumerate() {
+                        let first = k * a.block_rows as usize;
+                        let mut bs = shape.clone();
+                        bs[0] = (a.block_rows as usize).min(shape[0] - first);
+                        let e = &a.encoded;
+                        let piece = &e.payload[at..at + len as usize];
+                        v.extend(codec::decode(&ctx, e.codec, &e.params, piece, &bs).unwrap());
+                        at += len as usize;
+                    }
+                    v
+                };
+                let err = error_mode::measure(mode, dt, &raw, &back);
+                assert!(err <= bound, "{name} {mode}: {err} > {bound}");
+                // Block sums are added in another order than one pass.
+                assert!(
+                    (err - a.error).abs() <= 1e-9 * err.max(1e-300),
+                    "{name} {mode}: reported {} measured {err}",
+                    a.error
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn output_is_the_same_for_any_thread_count() {
+    let ctx = Context::cpu();
+    for (name, shape, x) in fields() {
+        let raw = bytes(&x);
+        let req = request(1e-3, Search::Estimate, ErrorMode::RelL2);
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                choose_with(
+                    &ctx,
+                    &req,
+                    SafetensorsDtype::F32,
+                    &x,
+                    &shape,
+                    &raw,
+                    &mut |_, _| {},
+                )
+                .unwrap()
+            })
+        };
+        let (a, b) = (run(1), run(3));
+        assert_eq!(a.encoded, b.encoded, "{name}");
+        assert_eq!(a.block_lengths, b.block_lengths, "{name}");
+    }
+}

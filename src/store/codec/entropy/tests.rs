@@ -1,0 +1,190 @@
+use super::*;
+
+fn round_trip(values: &[i64]) -> (Vec<u8>, StreamStats) {
+    let mut out = Vec::new();
+    let stats = encode(values, &mut out);
+    assert_eq!(
+        stats.total_bits().div_ceil(8) as usize,
+        out.len(),
+        "size accounting"
+    );
+    let mut c = Cursor::payload(&out);
+    let back = decode(&mut c, values.len()).unwrap();
+    assert_eq!(back, values);
+    c.finish("stream").unwrap();
+    (out, stats)
+}
+
+/// Round trip of `values` in the layout given, the stream returned.
+fn round_trip_layout(values: &[i64], two: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    let stats = encode_layout(values.len(), |i| values[i], &mut out, two);
+    assert_eq!(stats.total_bits().div_ceil(8) as usize, out.len());
+    let mut c = Cursor::payload(&out);
+    assert_eq!(decode(&mut c, values.len()).unwrap(), values);
+    c.finish("stream").unwrap();
+    out
+}
+
+#[test]
+fn both_layouts_round_trip_at_every_parity_and_size() {
+    let g = super::super::test_data::gaussian(20_001, 11);
+    for n in [0usize, 1, 2, 3, 4095, 4096, 4097, 20_000, 20_001] {
+        let mut q: Vec<i64> = g[..n].iter().map(|&x| (x * 40.0).round() as i64).collect();
+        // Escapes with raw bits among the literals.
+        for i in (0..n).step_by(331) {
+            q[i] = (1i64 << (i % 45)) * if i % 2 == 0 { 1 } else { -1 };
+        }
+        let one = round_trip_layout(&q, false);
+        let two = round_trip_layout(&q, true);
+        // The second state costs at most its four bytes and a little
+        // renormalisation.
+        assert!(
+            two.len() <= one.len() + 8,
+            "{n}: {} vs {}",
+            two.len(),
+            one.len()
+        );
+        // The writer's choice.
+        let mut w = Vec::new();
+        encode(&q, &mut w);
+        assert_eq!(w, if n >= TWO_STATES_FROM { two } else { one }, "{n}");
+    }
+    // One symbol throughout, and every value distinct.
+    round_trip_layout(&[7; 10_000], true);
+    round_trip_layout(&(0..10_000).collect::<Vec<_>>(), true);
+}
+
+#[test]
+fn every_frequency_codes_in_two_states() {
+    // Value v appears v + 1 times: frequencies from 1 upwards at every
+    // scale the encoder picks, in both layouts.
+    let mut q = Vec::new();
+    for v in 0..300i64 {
+        q.extend(std::iter::repeat_n(v - 150, v as usize + 1));
+    }
+    let mut seed = 5u64;
+    for i in (1..q.len()).rev() {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        q.swap(i, (seed >> 33) as usize % (i + 1));
+    }
+    round_trip_layout(&q, true);
+    round_trip_layout(&q, false);
+}
+
+#[test]
+fn damaged_two_state_streams_are_errors_and_never_panic() {
+    let g = super::super::test_data::gaussian(5000, 6);
+    let q: Vec<i64> = g.iter().map(|&x| (x * 50.0).round() as i64).collect();
+    let out = round_trip_layout(&q, true);
+    for cut in (0..out.len()).step_by(7).chain(out.len() - 9..out.len()) {
+        let mut c = Cursor::payload(&out[..cut]);
+        assert!(decode(&mut c, q.len()).is_err(), "truncated at {cut}");
+    }
+    for i in 0..out.len().min(600) {
+        for bit in [0x01u8, 0x40, 0x80] {
+            let mut bad = out.clone();
+            bad[i] ^= bit;
+            let mut c = Cursor::payload(&bad);
+            let _ = decode(&mut c, q.len());
+        }
+    }
+    // A second state that is out of range, and a stream too short for
+    // two states.
+    let mut hdr = Vec::new();
+    put_varint(&mut hdr, 0);
+    hdr.push(2 | TWO_STATES);
+    put_varint(&mut hdr, 2);
+    put_varint(&mut hdr, 2);
+    put_varint(&mut hdr, 2);
+    for (r, states) in [(8u64, [RANS_L, 5]), (4, [RANS_L, RANS_L])] {
+        let mut bad = hdr.clone();
+        put_varint(&mut bad, r);
+        for x in states.iter().take(r as usize / 4) {
+            bad.extend_from_slice(&x.to_le_bytes());
+        }
+        let mut c = Cursor::payload(&bad);
+        assert!(decode(&mut c, 2).is_err(), "{r}");
+    }
+}
+
+#[test]
+fn zigzag_round_trip() {
+    for q in [0i64, 1, -1, 2, -2, 1 << 46, -(1 << 46), i64::MAX / 4] {
+        assert_eq!(unzigzag(zigzag(q)), q);
+    }
+}
+
+#[test]
+fn reciprocal_division_is_exact() {
+    // Every frequency, states at the ends of the range and in between.
+    for s in [1u32, 7, 12, 16] {
+        for f in 1..(1u32 << s) {
+            let e = EncSymbol::new(f, 0, s);
+            let mut seed = u64::from(f) * 0x9e37_79b9_7f4a_7c15;
+            let mut xs = vec![0u32, 1, f - 1, f, e.x_max - 1, e.x_max / 2];
+            for _ in 0..4 {
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+                xs.push(((seed >> 33) as u32) % e.x_max);
+            }
+            for x in xs {
+                let q = ((u64::from(x) * e.rcp) >> e.shift) as u32;
+                assert_eq!(q, x / f, "x {x} f {f}");
+            }
+        }
+    }
+}
+
+#[test]
+fn small_and_edge_streams() {
+    round_trip(&[]);
+    round_trip(&[0]);
+    round_trip(&[5; 100]);
+    round_trip(&[0, 1, -1, 1 << 40, -(1 << 40), 3]);
+    round_trip(&(-300..300).collect::<Vec<_>>());
+}
+
+#[test]
+fn close_to_entropy_on_gaussian_integers() {
+    let g = super::super::test_data::gaussian(200_000, 3);
+    let q: Vec<i64> = g.iter().map(|&x| (x * 30.0).round() as i64).collect();
+    let (out, stats) = round_trip(&q);
+    let bps = 8.0 * out.len() as f64 / q.len() as f64;
+    let h = stats.entropy_bits / q.len() as f64;
+    assert!(bps < h + 0.02, "{bps} bits/value vs entropy {h}");
+}
+
+#[test]
+fn skewed_stream_costs_far_below_a_bit() {
+    let mut q = vec![0i64; 100_000];
+    for i in (0..q.len()).step_by(97) {
+        q[i] = (i % 7) as i64 - 3;
+    }
+    let (out, stats) = round_trip(&q);
+    let bps = 8.0 * out.len() as f64 / q.len() as f64;
+    let h = stats.entropy_bits / q.len() as f64;
+    assert!(bps < h * 1.1 + 0.002, "{bps} vs {h}");
+}
+
+#[test]
+fn damaged_streams_are_errors() {
+    let g = super::super::test_data::gaussian(2000, 5);
+    let q: Vec<i64> = g.iter().map(|&x| (x * 50.0).round() as i64).collect();
+    let mut out = Vec::new();
+    encode(&q, &mut out);
+    for cut in 0..out.len() {
+        let mut c = Cursor::payload(&out[..cut]);
+        assert!(decode(&mut c, q.len()).is_err(), "truncated at {cut}");
+    }
+    for i in 0..out.len() {
+        for bit in [0x01u8, 0x80] {
+            let mut bad = out.clone();
+            bad[i] ^= bit;
+            let mut c = Cursor::payload(&bad);
+            // A flip may still decode (to other values); it must not panic.
+            let _ = decode(&mut c, q.len());
+        }
+    }
+}
