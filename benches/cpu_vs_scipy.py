@@ -7,11 +7,18 @@ request, wall time), then for each round calls every library once on every shape
 so load on the machine hits all of them alike. pyFFTW (FFTW_MEASURE, all threads,
 planned once, output array reused) is timed when installed. Prints min and median
 per library and our time divided by theirs (below 1: we are faster).
+Our `fft`/`fft2` run in place and our `rfft`/`rfft2` return a new array, as
+scipy's do; the `_into` rows write our real FFT into one output reused from
+call to call (`Context::rfftn_into`), as pyFFTW's planned calls reuse theirs
+(scipy has no output argument: its column is its allocating call). Fresh
+output memory costs page faults on its first write.
 `compress`/`decompress` are the sparse spectral recipe (real 2-D FFT, top 20 %
 of the coefficients by magnitude, positions ascending, values as f16; back:
 scatter into a zero spectrum, inverse real 2-D FFT), written with scipy.fft
 and numpy for the other side; pyFFTW has no part in them.
-`CPU_VS_SCIPY_ONLY=TEXT` keeps the rows whose name contains TEXT.
+`CPU_VS_SCIPY_ONLY=TEXT` keeps the rows whose name contains TEXT;
+`CPU_VS_SCIPY_OURS=PATH` runs an already built timer binary instead (to
+compare two builds of ours against the same yardsticks).
 Exits with status 3 when numpy or scipy is missing.
 """
 import os
@@ -37,9 +44,12 @@ SHAPES = [
     ("fft", 256, 4096),
     ("fft", 1000, 1024),
     ("rfft", 256, 4096),
+    ("rfft_into", 256, 4096),
     ("fft2", 1024, 1024),
     ("rfft2", 1024, 1024),
+    ("rfft2_into", 1024, 1024),
     ("rfft2", 4096, 4096),
+    ("rfft2_into", 4096, 4096),
     ("compress", 4096, 4096),
     ("decompress", 4096, 4096),
 ]
@@ -80,12 +90,14 @@ def scipy_call(op, x):
     if op == "decompress":
         stored = scipy_compress(x)
         return lambda: scipy_decompress(stored, x.shape)
+    op = op.removesuffix("_into")
     fn = {"fft": sfft.fft, "rfft": sfft.rfft, "fft2": sfft.fft2, "rfft2": sfft.rfft2}[op]
     return lambda: fn(x, workers=-1)
 
 
 def fftw_call(op, x):
-    build = {"fft": fftw.fft, "rfft": fftw.rfft, "fft2": fftw.fft2, "rfft2": fftw.rfft2}[op]
+    build = {"fft": fftw.fft, "rfft": fftw.rfft, "fft2": fftw.fft2, "rfft2": fftw.rfft2}
+    build = build[op.removesuffix("_into")]
     plan = build(x.copy(), threads=THREADS, planner_effort="FFTW_MEASURE")
     return lambda: plan(x)
 
@@ -98,6 +110,8 @@ def timed(f):
 
 def main():
     cmd = ["cargo", "bench", "--quiet", "--bench", "cpu_fft_timer"]
+    if os.environ.get("CPU_VS_SCIPY_OURS"):
+        cmd = [os.environ["CPU_VS_SCIPY_OURS"]]
     ours = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
     def ours_call(op, rows, cols):
@@ -130,14 +144,14 @@ def main():
 
     names = [n for n in libs if n != "ours"]
     print(f"CPU FFT, f32, {THREADS} threads, {ROUNDS} interleaved rounds: ms min / median")
-    header = f"{'transform':<20} {'ours':>15}"
+    header = f"{'transform':<22} {'ours':>15}"
     for n in names:
         header += f" {n:>15} {'ratio ' + n:>15}"
     print(header)
     for shape in SHAPES:
         op, rows, cols = shape
         o = libs["ours"][shape]
-        row = f"{op + f' {rows}x{cols}':<20} {min(o):>6.2f} / {statistics.median(o):>6.2f}"
+        row = f"{op + f' {rows}x{cols}':<22} {min(o):>6.2f} / {statistics.median(o):>6.2f}"
         for n in names:
             t = libs[n].get(shape)
             if t is None:

@@ -227,6 +227,48 @@ impl Context {
         )
     }
 
+    /// [`Context::rfftn`] into `output`, a tensor of the half spectrum's
+    /// shape ([`rfftn_shape`]) whose memory is reused: a caller transforming
+    /// many inputs of one shape allocates (and first touches) the output
+    /// once, as a planned FFTW call with a fixed output array does. Fresh
+    /// memory costs a page fault per 4 KiB on its first write, about as much
+    /// as the transform itself for a few megabytes. The CPU twin writes
+    /// `output` in place; the GPU backend reads its result back into it.
+    ///
+    /// # Errors
+    /// As [`Context::rfftn`], plus [`Error::ShapeMismatch`] when `output`
+    /// does not have the shape [`rfftn_shape`] gives (then `output` is left
+    /// as it was).
+    pub fn rfftn_into(
+        &self,
+        input: &Tensor<f32>,
+        axes: &[usize],
+        normalization: Normalization,
+        output: &mut Tensor<Complex32>,
+    ) -> Result<()> {
+        let shape = rfftn_shape(input.shape(), axes)?;
+        if output.shape() != shape.as_slice() {
+            return Err(Error::shape(
+                "rfftn_into output",
+                format!("{shape:?}"),
+                format!("{:?}", output.shape()),
+            ));
+        }
+        if self.gpu().is_some() {
+            let result = self.rfftn(input, axes, normalization)?;
+            output.data_mut().copy_from_slice(result.data());
+            return Ok(());
+        }
+        super::real_cpu::rfftn_into(
+            self,
+            (input.data(), input.shape()),
+            axes,
+            normalization,
+            &mut self.cpu_axis_fft(normalization),
+            output.data_mut(),
+        )
+    }
+
     /// Complex-to-real inverse of [`Context::rfftn`]: `input` holds the half
     /// spectrum (its real axis, the last of `axes`, has `real_len / 2 + 1`
     /// points); the result has `real_len` points there. Imaginary parts that

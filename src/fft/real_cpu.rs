@@ -184,19 +184,56 @@ pub(crate) fn rfftn<T: FftNum + Default + Zeroable>(
     normalization: Normalization,
     complex: &mut AxisFft<'_, T>,
 ) -> Result<Tensor<Complex<T>>> {
-    let (&axis, others) = axes.split_last().expect("at least one axis");
-    let (outer, n, inner) = axis_split(shape, axis);
+    let (kernel, inner, out_shape) = rfft_kernel(ctx, shape, axes, normalization)?;
+    let mut out = lines::map_axis_new(&kernel, data, out_shape.iter().product(), inner);
+    other_axes(complex, &mut out, &out_shape, axes)?;
+    Tensor::new(&out_shape, out)
+}
+
+/// [`rfftn`] into `out`, which holds the output's element count (checked by
+/// the caller): its memory is written in place, with no allocation.
+pub(crate) fn rfftn_into<T: FftNum + Default>(
+    ctx: &Context,
+    (data, shape): (&[T], &[usize]),
+    axes: &[usize],
+    normalization: Normalization,
+    complex: &mut AxisFft<'_, T>,
+    out: &mut [Complex<T>],
+) -> Result<()> {
+    let (kernel, inner, out_shape) = rfft_kernel(ctx, shape, axes, normalization)?;
+    lines::map_axis(&kernel, data, out, inner);
+    other_axes(complex, out, &out_shape, axes)
+}
+
+/// The real-axis kernel of [`rfftn`], the distance between its lines
+/// (`inner`) and the output shape.
+fn rfft_kernel<T: FftNum>(
+    ctx: &Context,
+    shape: &[usize],
+    axes: &[usize],
+    normalization: Normalization,
+) -> Result<(Rfft<T>, usize, Vec<usize>)> {
+    let &axis = axes.last().expect("at least one axis");
+    let (_, n, inner) = axis_split(shape, axis);
     let kernel = Rfft {
         route: RealRoute::new(ctx, n)?,
         n,
         scale: scale_of(normalization.factor_f64(n, FftDirection::Forward)),
     };
-    let mut out = lines::map_axis_new(&kernel, data, outer * (n / 2 + 1) * inner, inner);
-    let shape = with_axis(shape, axis, n / 2 + 1);
-    for &a in others {
-        complex(&mut out, &shape, a, FftDirection::Forward)?;
+    Ok((kernel, inner, with_axis(shape, axis, n / 2 + 1)))
+}
+
+/// The complex forward passes of [`rfftn`] along the axes before the last.
+fn other_axes<T: FftNum>(
+    complex: &mut AxisFft<'_, T>,
+    out: &mut [Complex<T>],
+    shape: &[usize],
+    axes: &[usize],
+) -> Result<()> {
+    for &a in &axes[..axes.len() - 1] {
+        complex(out, shape, a, FftDirection::Forward)?;
     }
-    Tensor::new(&shape, out)
+    Ok(())
 }
 
 /// Complex-to-real inverse of [`rfftn`]; the half axis of `input` is checked
