@@ -96,11 +96,23 @@ def _run(kind: str, a: Any, s: Shape, axes: Axes, norm: Optional[str], out: Any,
             ref = np.fft.ifftn if inverse else np.fft.fftn
         r = ref(x, s=s, axes=axes, norm=norm)
         result = r.astype(real_dtype(dtype) if kind == "c2r" else complex_dtype(dtype))
+    elif kind == "r2c" and s is None and _direct_out(x, out):
+        # The half spectrum straight into ``out``: no result array is
+        # allocated (and first touched) on every call.
+        _native.rfft_into(get_context(), x, axes, norm, out)
+        return wrap(out)
     elif kind == "c2c":
         result = _native.c2c(get_context(), x, s, axes, norm, inverse)
     else:
         result = _native.real(get_context(), x, s, axes, norm, kind == "c2r")
     return wrap(write_out(result, out))
+
+
+def _direct_out(x: np.ndarray, out: Any) -> bool:
+    """Whether a float32 real FFT can write straight into ``out``."""
+    return (x.dtype == np.float32 and isinstance(out, np.ndarray)
+            and out.dtype == np.complex64 and out.flags.c_contiguous
+            and out.flags.writeable and not np.may_share_memory(x, out))
 
 
 def _one(n: Optional[int], axis: int) -> tuple:

@@ -4,8 +4,9 @@
 
 use fft_tensor::fft::numpy::{self as np, resolve_axes};
 use fft_tensor::num_complex::Complex;
+use fft_tensor::num_complex::Complex32;
 use fft_tensor::{FftDirection, FftFloat, Normalization, Tensor};
-use numpy::Element;
+use numpy::{Element, PyArrayDyn, PyArrayMethods, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
@@ -246,6 +247,46 @@ fn real<'py>(
     }
 }
 
+/// Real FFT over `axes` of a float32 array straight into `out`, a
+/// C-contiguous writable complex64 array of the half spectrum's shape
+/// (numpy's `out=` without a result array: its memory is reused, not
+/// allocated and first touched on every call). Raises ValueError when
+/// `out` has the wrong shape or shares memory with `a`.
+#[pyfunction]
+#[pyo3(signature = (ctx, a, axes, norm, out))]
+fn rfft_into<'py>(
+    py: Python<'py>,
+    ctx: &Context,
+    a: &Bound<'py, PyAny>,
+    axes: Option<Vec<isize>>,
+    norm: &str,
+    out: &Bound<'py, PyArrayDyn<Complex32>>,
+) -> PyResult<()> {
+    let norm = normalization(norm)?;
+    let input = Input::<f32>::expect(a, "rfft_into")?;
+    let (shape, data) = (input.shape(), input.data()?);
+    let axes = resolve_axes(axes.as_deref(), shape.len()).py()?;
+    let expected = fft_tensor::fft::rfftn_shape(&shape, &axes).py()?;
+    if out.shape() != expected.as_slice() {
+        return Err(PyValueError::new_err(format!(
+            "out has shape {:?}, the result has {:?}",
+            out.shape(),
+            expected
+        )));
+    }
+    let mut writable = out
+        .try_readwrite()
+        .map_err(|e| PyValueError::new_err(format!("out cannot be written: {e}")))?;
+    let output = writable
+        .as_slice_mut()
+        .map_err(|_| PyValueError::new_err("out must be C-contiguous"))?;
+    py.detach(|| {
+        ctx.inner
+            .rfftn_slice_into(data, &shape, &axes, norm, output)
+    })
+    .py()
+}
+
 /// numpy's fftfreq: the frequency of each bin of an n-point FFT.
 #[pyfunction]
 #[pyo3(signature = (n, d = 1.0))]
@@ -265,6 +306,7 @@ fn rfftfreq(py: Python<'_>, n: usize, d: f64) -> PyResult<Bound<'_, PyAny>> {
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(c2c, m)?)?;
     m.add_function(wrap_pyfunction!(real, m)?)?;
+    m.add_function(wrap_pyfunction!(rfft_into, m)?)?;
     m.add_function(wrap_pyfunction!(fftfreq, m)?)?;
     m.add_function(wrap_pyfunction!(rfftfreq, m)?)?;
     Ok(())

@@ -159,6 +159,45 @@ def test_out_and_scipy_arguments(rng):
     assert np.array_equal(y, x)
 
 
+@pytest.mark.parametrize("shape,axes", [((5, 64), None), ((3, 7, 33), (0, 2)), ((1,), None),
+                                        ((256, 4096), (-1,)), ((2, 9, 16), (-2, -1))])
+def test_rfft_out_written_in_place(backend, rng, shape, axes):
+    """float32 rfftn into a reusable complex64 ``out``: the same values as
+    without ``out``, the same array returned, and reused across calls."""
+    x = rng.standard_normal(shape).astype(np.float32)
+    want = tf.rfftn(x, axes=axes, norm="ortho")
+    out = np.full(want.shape, np.nan + 1j * np.nan, dtype=np.complex64)
+    r = tf.rfftn(x, axes=axes, norm="ortho", out=out)
+    assert r is out
+    assert np.array_equal(out, want)
+    x2 = (1e30 * rng.standard_normal(shape)).astype(np.float32)
+    tf.rfftn(x2, axes=axes, norm="ortho", out=out)
+    assert rel_error(out, np.fft.rfftn(x2.astype(np.float64), axes=axes, norm="ortho")) < F32
+
+
+def test_rfft_out_fallbacks_and_errors(backend, rng):
+    x = rng.standard_normal((4, 10)).astype(np.float32)
+    want = np.fft.rfft(x.astype(np.float64))
+    with pytest.raises(ValueError):
+        tf.rfft(x, out=np.empty((4, 5), dtype=np.complex64))
+    # Not C-contiguous, another dtype, or a float64 input: computed, then copied.
+    strided = np.empty((4, 12), dtype=np.complex64)[:, ::2]
+    assert tf.rfft(x, out=strided) is strided
+    assert rel_error(strided, want) < F32
+    wide = np.empty((4, 6), dtype=np.complex128)
+    assert rel_error(tf.rfft(x, out=wide), want) < F32
+    narrow = np.empty((4, 6), dtype=np.complex64)
+    assert rel_error(tf.rfft(x.astype(np.float64), out=narrow), want) < F32
+    # ``out`` sharing the input's memory still gives the right answer.
+    buf = np.zeros(4 * 6, dtype=np.complex64)
+    view = buf.view(np.float32)[: 4 * 10].reshape(4, 10)
+    view[:] = x
+    r = tf.rfft(view, out=buf.reshape(4, 6))
+    assert rel_error(r, want) < F32
+    with pytest.raises(ValueError):
+        tf.rfft(x, out=np.empty((4, 6), dtype=np.complex64)[:, :5])
+
+
 def test_freq_and_shift():
     for n in (1, 2, 7, 10):
         assert np.allclose(tf.fftfreq(n, 0.5), np.fft.fftfreq(n, 0.5))

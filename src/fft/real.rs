@@ -254,18 +254,46 @@ impl Context {
                 format!("{:?}", output.shape()),
             ));
         }
+        self.rfftn_slice_into(
+            input.data(),
+            input.shape(),
+            axes,
+            normalization,
+            output.data_mut(),
+        )
+    }
+
+    /// [`Context::rfftn_into`] of borrowed row-major `data` of `shape` into a
+    /// borrowed row-major `output` of the half spectrum's shape (a numpy
+    /// array's memory, say).
+    ///
+    /// # Errors
+    /// As [`Context::rfftn_slice`], plus [`Error::ShapeMismatch`] when
+    /// `output.len()` is not the number of elements of [`rfftn_shape`]
+    /// (then `output` is left as it was).
+    pub fn rfftn_slice_into(
+        &self,
+        data: &[f32],
+        shape: &[usize],
+        axes: &[usize],
+        normalization: Normalization,
+        output: &mut [Complex32],
+    ) -> Result<()> {
+        check_slice(data.len(), shape, "rfftn_slice_into")?;
+        let out_shape = rfftn_shape(shape, axes)?;
+        check_slice(output.len(), &out_shape, "rfftn_slice_into output")?;
         if self.gpu().is_some() {
-            let result = self.rfftn(input, axes, normalization)?;
-            output.data_mut().copy_from_slice(result.data());
+            let result = self.rfftn_slice(data, shape, axes, normalization)?;
+            output.copy_from_slice(result.data());
             return Ok(());
         }
         super::real_cpu::rfftn_into(
             self,
-            (input.data(), input.shape()),
+            (data, shape),
             axes,
             normalization,
             &mut self.cpu_axis_fft(normalization),
-            output.data_mut(),
+            output,
         )
     }
 
