@@ -331,7 +331,7 @@ pub fn estimate(data: &[f32], shape: &[usize], max_error: f64) -> Option<f64> {
 /// error at most four times: enough to estimate a size. `None` for a bound
 /// that is not positive.
 fn rough_step(coef: &[f64], x_norm: f64, max_error: f64) -> Option<f64> {
-    if !(max_error > 0.0) || coef.is_empty() {
+    if max_error.is_nan() || max_error <= 0.0 || coef.is_empty() {
         return None;
     }
     if x_norm == 0.0 {
