@@ -22,6 +22,10 @@ use crate::tensor::Tensor;
 const KEY_SHIFT: u32 = 49;
 const BINS: usize = 1 << (64 - KEY_SHIFT);
 
+/// Most kept positions listed to size their coding exactly (beyond, a
+/// formula: the lists would be the largest thing here).
+const EXACT_POSITIONS_MAX: u64 = 1 << 18;
+
 /// Mean squared relative rounding of a value stored as f16 (uniform within
 /// half a unit in the last of its 11 significant bits).
 const F16_ROUNDING: f64 = 1.0 / (3.0 * (1u64 << 22) as f64);
@@ -184,6 +188,15 @@ fn sparse_bytes(
         return None;
     }
     let (b, below, k, above) = cut.unwrap_or((0, k, k, k));
+    if above > EXACT_POSITIONS_MAX {
+        // Too many to list: the positions codec's bitmap, or Rice codes of
+        // gaps of mean `g` with their best parameter.
+        let g = coefs as f64 / k.max(1) as f64;
+        let r = (g * std::f64::consts::LN_2).log2().floor().max(0.0);
+        let rice = 2.0 + k as f64 * (r + 1.0 + g / r.exp2()) / 8.0;
+        let positions = rice.min(1.0 + (coefs as f64 / 8.0).ceil());
+        return Some(positions.ceil() as usize + k as usize * comps * value_bytes);
+    }
     // The positions codec's exact sizes for the coefficients above the
     // cut bin and for those with it, interpolated at `k`.
     let mut strict = Vec::with_capacity(below as usize);
@@ -270,6 +283,19 @@ mod tests {
             let b = sparse_bytes(64, |p| e[p], budget, 0.0, 1, 4).unwrap();
             let pos = encoded_len(&(0..k as u64).collect::<Vec<_>>(), 64).unwrap();
             assert_eq!(b, pos + 4 * k, "k {k}");
+        }
+        // Many positions: the formula stays near the exact size.
+        let coefs = 1usize << 20;
+        for step in [3u64, 40] {
+            let e = |p: usize| if p as u64 % step == 0 { 1.0 } else { 1e-30 };
+            let k = coefs.div_ceil(step as usize);
+            let kept: Vec<u64> = (0..coefs as u64).step_by(step as usize).collect();
+            let exact = encoded_len(&kept, coefs as u64).unwrap() + 2 * k;
+            let b = sparse_bytes(coefs, e, 1e-20, 0.0, 1, 2).unwrap() as f64;
+            assert!(
+                (b / exact as f64 - 1.0).abs() < 0.1,
+                "{step}: {b} vs {exact}"
+            );
         }
         // Unreachable with rounding: nothing is small enough.
         assert_eq!(sparse_bytes(64, |p| e[p], 0.0, 0.1, 1, 2), None);
