@@ -287,7 +287,13 @@ mod tests {
         // Many positions: the formula stays near the exact size.
         let coefs = 1usize << 20;
         for step in [3u64, 40] {
-            let e = |p: usize| if p as u64 % step == 0 { 1.0 } else { 1e-30 };
+            let e = |p: usize| {
+                if (p as u64).is_multiple_of(step) {
+                    1.0
+                } else {
+                    1e-30
+                }
+            };
             let k = coefs.div_ceil(step as usize);
             let kept: Vec<u64> = (0..coefs as u64).step_by(step as usize).collect();
             let exact = encoded_len(&kept, coefs as u64).unwrap() + 2 * k;
