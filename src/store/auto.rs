@@ -5,9 +5,9 @@
 //! encoded in full and its error measured on the real reconstruction in
 //! the tensor's dtype; if that misses the bound the next estimate is tried.
 //! On smooth data the prediction and block codecs are estimated on a
-//! centred block of the tensor; the whole-tensor transforms and `interp`
-//! on a small tensor by their own encoding (kept if it wins), on a large
-//! one on the same block (`interp` by its own sub-block estimate).
+//! centred block of the tensor, `interp` by its own sub-block estimate,
+//! the whole-tensor transforms from one transform of the tensor (see
+//! [`super::choose_fast`]).
 //! [`Search::Exhaustive`] encodes, decodes and measures every candidate:
 //! the smallest whose actual error (in the requested [`ErrorMode`]) is
 //! within the bound wins. Raw wins when nothing is smaller.

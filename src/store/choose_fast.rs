@@ -5,10 +5,15 @@
 //!
 //! On data the smoothness test passes, the prediction and block codecs
 //! (`lorenzo`, `bdct`) are estimated on a centred block of the tensor at
-//! its error per element; on a small tensor (sampled whole) the
-//! whole-tensor transforms and `interp` are encoded once and the winner's
-//! encoding kept after its check; on a large one the transforms are
-//! estimated on the centred block and `interp` by its own estimate.
+//! its error per element, `interp` by its own sub-block estimate, and the
+//! whole-tensor transforms (`dct-quant`, `dct`, `rfft`) from one DCT and
+//! one real FFT of the whole tensor ([`spectral`]; on the centred block
+//! above [`WHOLE_SPECTRUM_MAX`] values). The fixed layouts (f16, INT8,
+//! INT4), whose sizes are exact, are measured last and not at all on
+//! smooth data when they are [`FIXED_SKIP`] times the smallest estimate.
+//! `interp` and `dct-quant` know their reconstruction when they encode
+//! (the decoder's output, bit for bit), so the winner's bound is measured
+//! on it without a second decode.
 //!
 //! The quantiser and the INT8/INT4 layouts are encoded directly as row
 //! blocks, in parallel, and checked block by block, so a large tensor
@@ -49,15 +54,23 @@ const TRANSFORM_LOW: f64 = 0.5;
 /// but [`INTERP_LOW`] of `interp`'s sub-block estimate and
 /// [`TRANSFORM_LOW`] of a whole-tensor transform's block estimate.
 fn optimistic(r: &Ranked) -> f64 {
-    let block = r.whole.is_none();
     match r.method {
-        Method::Interp if block => r.est.bytes / INTERP_FACTOR * INTERP_LOW,
-        Method::DctQuant | Method::SparseDct | Method::SparseRfft if block => {
+        Method::Interp if r.whole.is_none() => r.est.bytes / INTERP_FACTOR * INTERP_LOW,
+        Method::DctQuant | Method::SparseDct | Method::SparseRfft if r.from_block => {
             r.est.bytes * TRANSFORM_LOW
         }
         _ => r.est.bytes,
     }
 }
+
+/// Largest tensor whose whole-tensor transforms are estimated from one
+/// transform of the whole tensor ([`spectral`]); larger ones on the
+/// centred block.
+const WHOLE_SPECTRUM_MAX: usize = 1 << 22;
+/// On smooth data a fixed layout (f16, INT8, INT4), whose size is known
+/// exactly, is measured only if it is below this multiple of the smallest
+/// estimate of the codecs that solve their setting from the bound.
+const FIXED_SKIP: f64 = 2.0;
 
 /// Full encodings tried at most (cheapest estimates first).
 const MAX_WINNERS: usize = 3;
@@ -76,6 +89,10 @@ struct Ranked {
     /// Whether `est.error` is `whole`'s error measured on the real
     /// reconstruction (otherwise it is checked if `whole` wins).
     checked: bool,
+    /// Whether the estimate was made on a centred block of the tensor
+    /// (a whole-tensor transform may then take much less, see
+    /// [`TRANSFORM_LOW`]).
+    from_block: bool,
 }
 
 /// See the module documentation; arguments as for
@@ -126,12 +143,17 @@ pub(super) fn choose(
         .count()
         > s.values.len();
     let last = shape.last().copied().unwrap_or(1);
-    let methods = req.family.methods();
-    let mut ranked = Vec::new();
-    let mut candidates = Vec::new();
-    for (i, &method) in methods.iter().enumerate() {
-        done(i, methods.len() + 1);
-        if method == Method::Raw
+    // The codecs that solve their setting from the bound first, then the
+    // fixed layouts (skipped on smooth data when far above them).
+    let all = req.family.methods();
+    let methods: Vec<Method> = all
+        .iter()
+        .copied()
+        .filter(|m| m.error_driven())
+        .chain(all.iter().copied().filter(|m| !m.error_driven()))
+        .collect();
+    let skip = |method: Method| {
+        method == Method::Raw
             || (method == Method::F16
                 && !matches!(dt, SafetensorsDtype::F32 | SafetensorsDtype::F64))
             || (method.needs_smooth_data() && !smooth)
@@ -139,15 +161,37 @@ pub(super) fn choose(
             || (req.mode == ErrorMode::AbsMax
                 && method.error_driven()
                 && !matches!(method, Method::Quant | Method::Lorenzo | Method::Interp))
-        {
+    };
+    let transforms = [Method::DctQuant, Method::SparseDct, Method::SparseRfft];
+    let spectral_whole = smooth && n <= WHOLE_SPECTRUM_MAX && req.mode != ErrorMode::AbsMax;
+    let mut spectral_est = if spectral_whole {
+        let want = transforms.map(|m| methods.contains(&m) && !skip(m));
+        spectral::estimates(ctx, req, values, shape, norm, want)?
+    } else {
+        Vec::new()
+    };
+    let mut ranked: Vec<Ranked> = Vec::new();
+    let mut candidates = Vec::new();
+    for (i, &method) in methods.iter().enumerate() {
+        done(i, methods.len() + 1);
+        if skip(method) {
             continue;
         }
-        let whole_codec = matches!(
-            method,
-            Method::DctQuant | Method::SparseDct | Method::SparseRfft | Method::Interp
-        );
-        let r = if s.whole && whole_codec && method.needs_smooth_data() {
-            whole_estimate(ctx, req, method, values, shape, n, norm)?
+        if !method.error_driven() && smooth {
+            let least = ranked
+                .iter()
+                .filter(|r| r.method.error_driven())
+                .map(|r| r.est.bytes)
+                .fold(f64::INFINITY, f64::min);
+            if estimate::fixed_bytes(method, n, last).is_some_and(|b| b >= FIXED_SKIP * least) {
+                continue;
+            }
+        }
+        let r = if spectral_whole && transforms.contains(&method) {
+            spectral_est
+                .iter()
+                .position(|r| r.method == method)
+                .map(|i| spectral_est.swap_remove(i))
         } else if method == Method::Interp {
             interp_estimate(req, values, shape, n, norm)?
         } else if let (true, Some((b, b_norm))) = (method.needs_smooth_data(), &block) {
@@ -197,20 +241,17 @@ pub(super) fn choose(
         tried += 1;
         let full = match reuse(req, r, n) {
             Some(full) => Some(full),
-            None => match check_whole(ctx, req, r, dt, raw_bytes, shape, n, &mut candidates)? {
-                Some(full) => Some(full),
-                None => encode_checked(
-                    ctx,
-                    req,
-                    r,
-                    dt,
-                    values,
-                    shape,
-                    raw_bytes,
-                    norm,
-                    &mut candidates,
-                )?,
-            },
+            None => encode_checked(
+                ctx,
+                req,
+                r,
+                dt,
+                values,
+                shape,
+                raw_bytes,
+                norm,
+                &mut candidates,
+            )?,
         };
         if let Some(full) = full {
             let size = full.0.stored_bytes();
@@ -247,34 +288,6 @@ fn reuse(req: &Request, r: &Ranked, n: usize) -> Option<Full> {
     let dense_enough = n as u64 <= (enc.payload.len() as u64).saturating_mul(MAX_ELEMENTS_PER_BYTE);
     (one_payload && dense_enough && r.est.error <= req.bound)
         .then(|| (enc.clone(), 0, Vec::new(), r.est.error))
-}
-
-/// The estimate's unchecked encoding of the whole tensor
-/// ([`whole_estimate`]) as the final one, when its reconstruction meets
-/// the bound (`None` otherwise: it is encoded again, aiming lower).
-#[allow(clippy::too_many_arguments)]
-fn check_whole(
-    ctx: &Context,
-    req: &Request,
-    r: &Ranked,
-    dt: SafetensorsDtype,
-    raw_bytes: &[u8],
-    shape: &[usize],
-    n: usize,
-    candidates: &mut Vec<Candidate>,
-) -> Result<Option<Full>> {
-    let Some(enc) = r.whole.as_ref().filter(|_| !r.checked) else {
-        return Ok(None);
-    };
-    let Some(error) = measure_whole(ctx, req, dt, raw_bytes, shape, n, enc)? else {
-        return Ok(None);
-    };
-    candidates.push(Candidate {
-        method: r.method,
-        bytes: enc.stored_bytes(),
-        error,
-    });
-    Ok((error <= req.bound).then(|| (enc.clone(), 0, Vec::new(), error)))
 }
 
 /// The error of a one-piece encoding of the whole tensor, measured on its
@@ -418,6 +431,7 @@ fn estimate_one(
         est,
         step,
         checked: whole.is_some(),
+        from_block: same_rms,
         whole,
     }))
 }
@@ -438,38 +452,6 @@ fn block_target(
     })
 }
 
-/// A whole-tensor encoding as the estimate (small tensors: the spectral
-/// codecs and interpolation cost about one encoding, and the winner's is
-/// kept); its error is checked on the real reconstruction only if it wins
-/// ([`check_whole`]).
-fn whole_estimate(
-    ctx: &Context,
-    req: &Request,
-    method: Method,
-    values: &[f32],
-    shape: &[usize],
-    n: usize,
-    norm: f64,
-) -> Result<Option<Ranked>> {
-    let Some(t) = target(req, method, n, norm) else {
-        return Ok(None);
-    };
-    Ok(match encode_for(ctx, method, req, values, shape, t) {
-        Ok(e) => Some(Ranked {
-            method,
-            est: Estimate {
-                bytes: e.stored_bytes() as f64,
-                error: t,
-            },
-            step: None,
-            whole: Some(e),
-            checked: false,
-        }),
-        Err(e) if e.is_device_failure() => return Err(e),
-        Err(_) => None,
-    })
-}
-
 /// The block DCT's estimate ([`codec::bdct::estimate`]) on the centred
 /// block `b`, scaled to the tensor.
 fn bdct_estimate(req: &Request, b: &Sample, b_norm: f64, n: usize, norm: f64) -> Option<Ranked> {
@@ -485,6 +467,7 @@ fn bdct_estimate(req: &Request, b: &Sample, b_norm: f64, n: usize, norm: f64) ->
         step: None,
         whole: None,
         checked: false,
+        from_block: true,
     })
 }
 
@@ -516,6 +499,7 @@ fn interp_estimate(
             step: None,
             whole: None,
             checked: false,
+            from_block: false,
         }),
         Err(e) if e.is_device_failure() => return Err(e),
         Err(_) => None,
@@ -555,6 +539,7 @@ fn quant_estimate(
         step,
         whole: None,
         checked: false,
+        from_block: false,
     })
 }
 
@@ -613,6 +598,12 @@ fn encode_checked(
                 (s.encoded, s.rows, s.lengths, sums.error(req.mode))
             }
             Checked(s, sums) => (s.encoded, s.rows, s.lengths, sums.error(req.mode)),
+            Measured(enc, error) => {
+                if n as u64 > (enc.payload.len() as u64).saturating_mul(MAX_ELEMENTS_PER_BYTE) {
+                    return Ok(None);
+                }
+                (enc, 0, Vec::new(), error)
+            }
         };
         candidates.push(Candidate {
             method: r.method,
@@ -635,8 +626,11 @@ enum FullEncoding {
     Blocks(blocks::Split),
     /// Row blocks with the error sums of their reconstruction.
     Checked(blocks::Split, ErrorSums),
+    /// One piece with the error of its reconstruction, measured by the
+    /// encoder on what the decoder returns for the payload.
+    Measured(Encoded, f64),
 }
-use FullEncoding::{Blocks, Checked, Whole};
+use FullEncoding::{Blocks, Checked, Measured, Whole};
 
 /// One full encoding of `r.method` aiming at `target` (or with `step`).
 #[allow(clippy::too_many_arguments)]
@@ -697,12 +691,30 @@ fn encode_full(
                 None => encode_method(ctx, r.method, values, shape, 0.0).map(Whole),
             }
         }
+        Method::DctQuant if req.mode != ErrorMode::AbsMax => {
+            let ctx = &codec::transform_context(ctx, values.len());
+            codec::dct_quant::encode_measured(ctx, values, shape, target, |back| {
+                error_mode::measure(req.mode, dt, raw_bytes, back)
+            })
+            .map(|(e, _, error)| Measured(e, error))
+        }
+        Method::Interp => {
+            let bound = if req.mode == ErrorMode::AbsMax {
+                codec::interp::Bound::AbsMax(target)
+            } else {
+                codec::interp::Bound::RelL2(target)
+            };
+            codec::interp::encode_reconstructed(values, shape, bound)
+                .map(|(e, back)| Measured(e, error_mode::measure(req.mode, dt, raw_bytes, &back)))
+        }
         Method::Lorenzo if step.is_some() => {
             codec::lorenzo::encode_with_step(values, shape, step.unwrap_or(1.0)).map(Whole)
         }
         m => encode_for(ctx, m, req, values, shape, target).map(Whole),
     }
 }
+
+mod spectral;
 
 #[cfg(test)]
 mod tests;

@@ -133,3 +133,55 @@ fn output_is_the_same_for_any_thread_count() {
         assert_eq!(a.block_lengths, b.block_lengths, "{name}");
     }
 }
+
+/// The reconstruction `interp`'s encoder returns (and `auto` measures its
+/// bound on instead of decoding) is bit for bit what the decoder returns,
+/// on many fields: 1-D to 3-D, odd and prime sizes, one element, scales
+/// 1e-30 to 1e30, relative and pointwise bounds.
+#[test]
+fn interp_reconstruction_is_the_decoders_bit_for_bit() {
+    let mut fields: Vec<(Vec<usize>, Vec<f32>)> = vec![
+        (vec![1], vec![0.7]),
+        (vec![13], gaussian(13, 5)),
+        (vec![4099], smooth(1, 4099)),
+        (vec![97, 61], smooth(97, 61)),
+        (vec![200, 256], smooth(200, 256)),
+        (vec![31, 17, 9], smooth(31 * 17, 9)),
+        (vec![64, 64, 48], smooth(64 * 64, 48)),
+        (vec![50, 70], gaussian(50 * 70, 8)),
+    ];
+    let noisy: Vec<f32> = smooth(120, 90)
+        .iter()
+        .zip(gaussian(120 * 90, 2))
+        .map(|(s, n)| s + 0.05 * n)
+        .collect();
+    fields.push((vec![120, 90], noisy));
+    for scale in [1e-30f32, 1e30] {
+        fields.push((
+            vec![45, 38],
+            smooth(45, 38).iter().map(|v| v * scale).collect(),
+        ));
+    }
+    let mut compared = 0;
+    for (shape, x) in &fields {
+        let peak = x.iter().fold(0.0f64, |m, v| m.max(f64::from(v.abs())));
+        for bound in [
+            codec::interp::Bound::RelL2(1e-2),
+            codec::interp::Bound::RelL2(1e-4),
+            codec::interp::Bound::AbsMax(1e-3 * peak.max(1e-300)),
+        ] {
+            let (e, y) = match codec::interp::encode_reconstructed(x, shape, bound) {
+                Ok(r) => r,
+                Err(err) => panic!("{shape:?} {bound:?}: {err}"),
+            };
+            let back = codec::interp::decode(&e.params, &e.payload, shape).unwrap();
+            assert_eq!(y.len(), back.len());
+            for (i, (a, b)) in y.iter().zip(&back).enumerate() {
+                assert_eq!(a.to_bits(), b.to_bits(), "{shape:?} {bound:?} element {i}");
+            }
+            assert_eq!(e, codec::interp::encode(x, shape, bound).unwrap());
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, 3 * fields.len());
+}

@@ -230,7 +230,7 @@ pub fn encode(data: &[f32], shape: &[usize], max_error: f64) -> Result<Encoded> 
     let mut best: Option<Encoded> = None;
     for lb in block_sizes(v) {
         let b = 1usize << lb;
-        let Some((step, q)) = quantised(data, v, b, x_norm, max_error) else {
+        let Some((step, q)) = quantised(data, v, b, x_norm, max_error, false) else {
             continue;
         };
         let payload = code(&q, v, b);
@@ -278,11 +278,16 @@ fn quantised(
     b: usize,
     x_norm: f64,
     max_error: f64,
+    rough: bool,
 ) -> Option<(f64, Vec<i64>)> {
     let coef = coefficients(data, v, b);
-    let step = solve_step(x_norm, coef.len(), max_error, |step| {
-        coef_error(&coef, step, x_norm)
-    })?;
+    let step = if rough {
+        rough_step(&coef, x_norm, max_error)?
+    } else {
+        solve_step(x_norm, coef.len(), max_error, |step| {
+            coef_error(&coef, step, x_norm)
+        })?
+    };
     let inv = 1.0 / step;
     let q: Option<Vec<i64>> = coef
         .iter()
@@ -300,19 +305,53 @@ fn quantised(
 /// integers as [`super::arith::IntModel`] binarises them (zero flag, sign,
 /// bit length, two adaptive mantissa bits, the rest raw) plus about half a
 /// bit per doubling of a context's count for each probability its models
-/// learn; the smallest over the block sizes. `None` when [`encode`] would
-/// fail.
+/// learn; the smallest over the block sizes, from the smallest up while
+/// they shrink. The step is solved roughly (a few error measurements, see
+/// [`rough_step`]). `None` when [`encode`] would fail.
 pub fn estimate(data: &[f32], shape: &[usize], max_error: f64) -> Option<f64> {
     let v = view(shape);
     let x_norm = norm(data);
-    block_sizes(v)
-        .into_iter()
-        .filter_map(|lb| {
-            let b = 1usize << lb;
-            let (_, q) = quantised(data, v, b, x_norm, max_error)?;
-            Some(coded_bits(&q, v, b) / 8.0)
-        })
-        .min_by(f64::total_cmp)
+    let mut best: Option<f64> = None;
+    for lb in block_sizes(v) {
+        let b = 1usize << lb;
+        let Some((_, q)) = quantised(data, v, b, x_norm, max_error, true) else {
+            continue;
+        };
+        let bytes = coded_bits(&q, v, b) / 8.0;
+        if best.is_some_and(|e| bytes >= e) {
+            break;
+        }
+        best = Some(bytes);
+    }
+    best
+}
+
+/// A step whose coefficient error is near `max_error` (to about a per
+/// cent), from the uniform quantiser's guess corrected by the measured
+/// error at most four times: enough to estimate a size. `None` for a bound
+/// that is not positive.
+fn rough_step(coef: &[f64], x_norm: f64, max_error: f64) -> Option<f64> {
+    if max_error.is_nan() || max_error <= 0.0 || coef.is_empty() {
+        return None;
+    }
+    if x_norm == 0.0 {
+        return Some(1.0);
+    }
+    let mut d = max_error * x_norm * (12.0 / coef.len() as f64).sqrt();
+    for _ in 0..4 {
+        let e = coef_error(coef, d, x_norm);
+        // Out of the quantiser's range (too fine a step), or exact.
+        let r = if !e.is_finite() || e == 0.0 {
+            4.0
+        } else {
+            (max_error / e).clamp(0.25, 4.0)
+        };
+        if (r - 1.0).abs() < 0.01 {
+            break;
+        }
+        d *= r;
+    }
+    (coef_error(coef, d, x_norm).is_finite() && d.is_finite()).then_some(d)
 }
 
 /// Counts of one context's binarised integers.

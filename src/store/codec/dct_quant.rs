@@ -11,10 +11,14 @@
 //! Because the transform is orthonormal, the coefficient error equals the
 //! value error (Parseval): the step is solved on the coefficients, then the
 //! bound is checked on the actual reconstruction and the step shrunk until
-//! it holds.
+//! it holds. The encoder holds one transformed copy of the tensor (the
+//! integers are quantised as the coder takes them, never stored) and frees
+//! it before the check decodes the payload.
 
 use super::entropy::{self, StreamStats};
-use super::quant::{dequantise, norm, quantise, read_step, solve_step};
+use super::quant::{
+    dequantise, encode_payload, norm, read_step, rel_from_sum, solve_step, sums_of,
+};
 use super::{inverse_err, CodecId, Cursor, Encoded};
 use crate::backend::Context;
 use crate::error::{Error, Result};
@@ -60,12 +64,12 @@ pub fn encode_with_step(
 }
 
 fn finish(coef: &[f32], step: f64) -> Result<(Encoded, StreamStats)> {
-    let q = quantise(coef, step).ok_or_else(|| Error::CodecUnsupported {
-        codec: "dct-quant",
-        detail: format!("step {step} out of range for these coefficients"),
-    })?;
     let mut payload = Vec::new();
-    let stats = entropy::encode(&q, &mut payload);
+    let stats =
+        encode_payload(coef, step, &mut payload).ok_or_else(|| Error::CodecUnsupported {
+            codec: "dct-quant",
+            detail: format!("step {step} out of range for these coefficients"),
+        })?;
     Ok((
         Encoded {
             codec: CodecId::DctQuant,
@@ -87,36 +91,46 @@ pub fn encode(
     shape: &[usize],
     max_error: f64,
 ) -> Result<(Encoded, StreamStats)> {
-    let coef = coefficients(ctx, data, shape)?;
+    encode_measured(ctx, data, shape, max_error, |_| 0.0).map(|(e, s, _)| (e, s))
+}
+
+/// [`encode`], also returning `measure` of the reconstruction its check
+/// decoded from the payload (what [`decode`] returns for it), so a caller
+/// needs no second decode to measure it in its own terms.
+///
+/// # Errors
+/// As [`encode`].
+pub fn encode_measured(
+    ctx: &Context,
+    data: &[f32],
+    shape: &[usize],
+    max_error: f64,
+    measure: impl Fn(&[f32]) -> f64,
+) -> Result<(Encoded, StreamStats, f64)> {
     let x_norm = norm(data);
     let unsupported = || Error::CodecUnsupported {
         codec: "dct-quant",
         detail: format!("no step meets relative error {max_error}"),
     };
     let mut target = max_error;
+    let mut kept = Some(coefficients(ctx, data, shape)?);
     for _ in 0..8 {
+        // Transformed again only after a check missed the bound.
+        let coef = match kept.take() {
+            Some(c) => c,
+            None => coefficients(ctx, data, shape)?,
+        };
         let step = solve_step(x_norm, coef.len(), target, |step| {
-            match quantise(&coef, step) {
-                Some(q) => {
-                    let num: f64 = coef
-                        .iter()
-                        .zip(&q)
-                        .map(|(&c, &q)| {
-                            let d = f64::from(c) - f64::from(dequantise(q, step));
-                            d * d
-                        })
-                        .sum();
-                    super::quant::rel_from_sum(num, x_norm)
-                }
-                None => f64::INFINITY,
-            }
+            sums_of(&coef, step).map_or(f64::INFINITY, |s| rel_from_sum(s.diff2, x_norm))
         })
         .ok_or_else(unsupported)?;
         let (enc, stats) = finish(&coef, step)?;
+        drop(coef);
         let back = decode(ctx, &enc.params, &enc.payload, shape)?;
         let err = super::relative_error(data, &back);
         if err <= max_error {
-            return Ok((enc, stats));
+            let m = measure(&back);
+            return Ok((enc, stats, m));
         }
         // The transform's own rounding pushed it over: aim lower.
         target *= (max_error / err).min(0.995);
@@ -157,6 +171,31 @@ mod tests {
         assert!(err <= 0.01, "{err}");
         let ratio = (4 * x.len()) as f64 / (e.payload.len() + e.params.len()) as f64;
         assert!(ratio > 100.0, "ratio {ratio}");
+    }
+
+    #[test]
+    fn measured_reconstruction_is_the_decoders() {
+        let ctx = Context::cpu();
+        let fields = [
+            (vec![40usize, 33], test_data::smooth(40, 33)),
+            (vec![7, 5, 9], test_data::gaussian(7 * 5 * 9, 4)),
+            (vec![1], vec![3.5]),
+        ];
+        for (shape, x) in fields {
+            for eps in [1e-1, 1e-3, 1e-5] {
+                let (e, _, m) =
+                    encode_measured(&ctx, &x, &shape, eps, |y| relative_error(&x, y)).unwrap();
+                let y = decode(&ctx, &e.params, &e.payload, &shape).unwrap();
+                assert_eq!(
+                    m.to_bits(),
+                    relative_error(&x, &y).to_bits(),
+                    "{shape:?} {eps}"
+                );
+                assert!(m <= eps);
+                let (plain, _) = encode(&ctx, &x, &shape, eps).unwrap();
+                assert_eq!(plain, e);
+            }
+        }
     }
 
     #[test]

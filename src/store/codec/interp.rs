@@ -422,6 +422,25 @@ pub fn encode<T: Sample>(data: &[T], shape: &[usize], bound: Bound) -> Result<En
     Ok(pack(&q, shape, d, c))
 }
 
+/// [`encode`] of f32 values with their reconstruction: what [`decode`]
+/// returns for the encoding, from one more quantisation pass at the
+/// stored step and settings (no decoding of the stream).
+///
+/// # Errors
+/// As [`encode`].
+pub fn encode_reconstructed(
+    data: &[f32],
+    shape: &[usize],
+    bound: Bound,
+) -> Result<(Encoded, Vec<f32>)> {
+    let e = encode(data, shape, bound)?;
+    let (d, c) = read_params(&e.params)?;
+    let mut y = vec![0.0f64; data.len()];
+    quantise_all::<f32, false>(data, shape, c, d, &mut y, &mut [])
+        .ok_or_else(|| unsupported(format!("step {d} out of range for these values")))?;
+    Ok((e, y.into_iter().map(|v| v as f32).collect()))
+}
+
 /// Reads the parameter block.
 fn read_params(params: &[u8]) -> Result<(f64, Config)> {
     let mut c = Cursor::params(params);
