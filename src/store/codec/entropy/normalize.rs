@@ -28,24 +28,7 @@ pub(super) fn normalize(counts: &[u64], n: u64, s: u32) -> Vec<u32> {
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
     let total = 1u64 << s;
-    let mut f: Vec<u64> = counts
-        .iter()
-        .map(|&c| {
-            if c == 0 {
-                0
-            } else {
-                ((c as u128 * total as u128 / n as u128) as u64).max(1)
-            }
-        })
-        .collect();
-    // At least two symbols with a frequency, so none reaches 2^s.
-    while f.iter().filter(|&&x| x > 0).count() < 2 {
-        let zero = f
-            .iter()
-            .position(|&x| x == 0)
-            .expect("alphabet has 2 entries");
-        f[zero] = 1;
-    }
+    let mut f = floors(counts, n, total);
     let mut sum: u64 = f.iter().sum();
     // Cost change of f -> f+1 for symbol with count c: c*log2((f+1)/f) saved.
     let gain = |c: u64, fi: u64| Bits(c as f64 * ((fi + 1) as f64 / fi as f64).log2());
@@ -90,4 +73,29 @@ pub(super) fn normalize(counts: &[u64], n: u64, s: u32) -> Vec<u32> {
         }
     }
     f.into_iter().map(|x| x as u32).collect()
+}
+
+/// The starting frequencies of [`normalize`]: each count scaled to
+/// `total` and floored, at least 1 where present, and at least two
+/// symbols with a frequency (so none reaches `total`).
+pub(super) fn floors(counts: &[u64], n: u64, total: u64) -> Vec<u64> {
+    let mut f: Vec<u64> = counts
+        .iter()
+        .map(|&c| {
+            if c == 0 {
+                0
+            } else {
+                ((c as u128 * total as u128 / n as u128) as u64).max(1)
+            }
+        })
+        .collect();
+    // At least two symbols with a frequency, so none reaches 2^s.
+    while f.iter().filter(|&&x| x > 0).count() < 2 {
+        let zero = f
+            .iter()
+            .position(|&x| x == 0)
+            .expect("alphabet has 2 entries");
+        f[zero] = 1;
+    }
+    f
 }

@@ -5,24 +5,7 @@ use super::*;
 
 pub(super) fn normalize_reference(counts: &[u64], n: u64, s: u32) -> Vec<u32> {
     let total = 1u64 << s;
-    let mut f: Vec<u64> = counts
-        .iter()
-        .map(|&c| {
-            if c == 0 {
-                0
-            } else {
-                ((c as u128 * total as u128 / n as u128) as u64).max(1)
-            }
-        })
-        .collect();
-    // At least two symbols with a frequency, so none reaches 2^s.
-    while f.iter().filter(|&&x| x > 0).count() < 2 {
-        let zero = f
-            .iter()
-            .position(|&x| x == 0)
-            .expect("alphabet has 2 entries");
-        f[zero] = 1;
-    }
+    let mut f = super::normalize::floors(counts, n, total);
     let mut sum: u64 = f.iter().sum();
     // Cost change of f -> f+1 for symbol with count c: c*log2((f+1)/f) saved.
     while sum < total {
