@@ -571,27 +571,26 @@ pub fn decompress_file(
                     shape: e.shape.clone(),
                 })
                 .collect();
-            // The data callback decodes; the write callback reports each
-            // chunk written. Both need `progress`, so it is shared through a
-            // cell.
-            let progress = std::cell::RefCell::new(progress);
-            // Small tensors decode side by side (each with its row blocks
-            // in parallel too), at most a quarter of the largest tensor's bytes
-            // at a time, so peak memory stays near one tensor.
+            // Row blocks decode in parallel, a few at a time (at most half
+            // the largest tensor's bytes of decoded rows), each written
+            // where it belongs by the thread that decoded it; runs of small
+            // tensors (together at most a quarter of the largest tensor's
+            // bytes) decode side by side. Peak memory stays below one
+            // tensor besides its payload.
             let largest = c.entries().iter().map(Entry::original_bytes).max();
-            safetensors_io::write_parallel(
+            let largest = largest.unwrap_or(0);
+            safetensors_io::write_positioned(
                 output,
                 &outs,
                 c.metadata(),
-                |i| c.decode_bytes(ctx, i),
-                largest.unwrap_or(0) / 4,
+                |i, sink, done| c.decode_bytes_into(ctx, i, largest / 2, sink, done),
+                largest / 4,
                 &mut |i, done, bytes| {
                     let name = &c.entries()[i].name;
-                    let mut p = progress.borrow_mut();
                     if done == bytes {
-                        p(Progress::Tensor { name, bytes });
+                        progress(Progress::Tensor { name, bytes });
                     } else {
-                        p(Progress::Within { name, done, bytes });
+                        progress(Progress::Within { name, done, bytes });
                     }
                 },
             )?;

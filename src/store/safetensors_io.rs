@@ -8,7 +8,7 @@ use safetensors::tensor::Metadata;
 use safetensors::Dtype as SafetensorsDtype;
 
 use super::dtype;
-use super::format::write_atomically;
+use super::format::{write_atomically, write_atomically_file};
 use super::source::Source;
 use crate::error::{Error, Result};
 
@@ -254,33 +254,77 @@ pub fn write_reporting(
     write_inner(path, tensors, metadata, &mut data, written)
 }
 
-/// [`write_reporting`] with the tensors produced in parallel: runs of
-/// consecutive tensors whose bytes add up to at most `budget` (or one
-/// tensor alone when it is larger) are made by `data` at the same time on
-/// the current rayon pool, then written in order. At most about `budget`
-/// bytes of tensors (or the largest one) wait to be written at a time.
+/// Receives a piece of a tensor's bytes: `(offset within the tensor,
+/// bytes)`, from any thread.
+pub type PieceSink<'a> = dyn Fn(u64, &[u8]) -> Result<()> + Sync + 'a;
+
+/// [`write_reporting`] with each tensor's bytes handed over in pieces
+/// (`data(i, sink, done)` calls `sink` with pieces that cover tensor `i`
+/// exactly once, in any order, from any thread of the current rayon pool,
+/// and may tell `done`, on its own thread, how many bytes it has handed
+/// over so far)
+/// and written where they belong with positioned writes, so the copy into
+/// the file runs on the threads that decode and no tensor needs to be
+/// whole in memory. Runs of consecutive tensors whose bytes add up to at
+/// most `budget` are made at the same time; a larger tensor alone.
+/// `written(i, done, bytes)` reports parts of a tensor made alone and
+/// each finished tensor (`done == bytes`).
 ///
 /// # Errors
-/// As [`write_reporting`].
-pub fn write_parallel(
+/// As [`write_reporting`]; [`Error::InvalidArgument`] if the pieces of a
+/// tensor reach past its end or do not add up to its size.
+pub fn write_positioned(
     path: &Path,
     tensors: &[OutTensor],
     metadata: &[(String, String)],
-    data: impl Fn(usize) -> Result<Vec<u8>> + Sync,
+    data: impl Fn(usize, &PieceSink<'_>, &mut dyn FnMut(u64)) -> Result<()> + Sync,
     budget: u64,
     written: &mut dyn FnMut(usize, u64, u64),
 ) -> Result<()> {
     use rayon::prelude::*;
-    let sizes: Vec<u64> = tensors
-        .iter()
-        .map(|t| {
-            let n: u64 = t.shape.iter().map(|&d| d as u64).product();
-            dtype::byte_len(t.dtype, n).unwrap_or(u64::MAX)
-        })
-        .collect();
-    let mut ready = std::collections::VecDeque::new();
-    let mut next = |i: usize| -> Result<Vec<u8>> {
-        if ready.is_empty() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let (json, sizes) = header(tensors, metadata)?;
+    let base = 8 + json.len() as u64;
+    let mut starts = Vec::with_capacity(sizes.len());
+    let mut end = base;
+    for &size in &sizes {
+        starts.push(end);
+        end += size;
+    }
+    write_atomically_file(path, |file| {
+        let io = |e: std::io::Error| Error::io(path, e);
+        file.set_len(end).map_err(io)?;
+        write_all_at(file, &(json.len() as u64).to_le_bytes(), 0).map_err(io)?;
+        write_all_at(file, &json, 8).map_err(io)?;
+        let one = |i: usize, done: &mut dyn FnMut(u64)| -> Result<()> {
+            let got = AtomicU64::new(0);
+            let size = sizes[i];
+            let wrong = |what: String| {
+                Error::invalid(
+                    "tensor data",
+                    format!("`{}`: {what}, expected {size} bytes", tensors[i].name),
+                )
+            };
+            data(
+                i,
+                &|at: u64, bytes: &[u8]| {
+                    let n = bytes.len() as u64;
+                    if at.checked_add(n).is_none_or(|e| e > size) {
+                        return Err(wrong(format!("bytes {at}..{} given", at.saturating_add(n))));
+                    }
+                    got.fetch_add(n, Ordering::Relaxed);
+                    write_all_at(file, bytes, starts[i] + at).map_err(io)
+                },
+                done,
+            )?;
+            let got = got.into_inner();
+            if got != size {
+                return Err(wrong(format!("{got} bytes given")));
+            }
+            Ok(())
+        };
+        let mut i = 0;
+        while i < sizes.len() {
             let mut end = i + 1;
             let mut sum = sizes[i];
             while end < sizes.len() && sum.saturating_add(sizes[end]) <= budget {
@@ -288,25 +332,52 @@ pub fn write_parallel(
                 end += 1;
             }
             if end == i + 1 {
-                // Alone: made on this thread, as `write_reporting` would
-                // (the allocator keeps freed memory per thread).
-                return data(i);
+                let size = sizes[i];
+                one(i, &mut |d| {
+                    if d < size {
+                        written(i, d, size);
+                    }
+                })?;
+            } else {
+                (i..end)
+                    .into_par_iter()
+                    .try_for_each(|k| one(k, &mut |_| {}))?;
             }
-            let made: Vec<Result<Vec<u8>>> = (i..end).into_par_iter().map(&data).collect();
-            ready.extend(made);
+            for (k, &size) in sizes.iter().enumerate().take(end).skip(i) {
+                written(k, size, size);
+            }
+            i = end;
         }
-        ready.pop_front().expect("a run holds tensor i")
-    };
-    write_inner(path, tensors, metadata, &mut next, written)
+        Ok(())
+    })
 }
 
-fn write_inner(
-    path: &Path,
-    tensors: &[OutTensor],
-    metadata: &[(String, String)],
-    data: &mut dyn FnMut(usize) -> Result<Vec<u8>>,
-    written: &mut dyn FnMut(usize, u64, u64),
-) -> Result<()> {
+/// Writes all of `bytes` at `offset` of `file` (without moving a cursor
+/// that other threads share).
+fn write_all_at(file: &std::fs::File, bytes: &[u8], offset: u64) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::write_all_at(file, bytes, offset)
+    }
+    #[cfg(windows)]
+    {
+        let (mut bytes, mut offset) = (bytes, offset);
+        while !bytes.is_empty() {
+            let n = std::os::windows::fs::FileExt::seek_write(file, bytes, offset)?;
+            if n == 0 {
+                return Err(std::io::ErrorKind::WriteZero.into());
+            }
+            bytes = &bytes[n..];
+            offset += n as u64;
+        }
+        Ok(())
+    }
+}
+
+/// The JSON header (padded so the data starts 8-byte aligned, as
+/// safetensors does) and each tensor's byte size, after checking that
+/// safetensors can hold every tensor.
+fn header(tensors: &[OutTensor], metadata: &[(String, String)]) -> Result<(Vec<u8>, Vec<u64>)> {
     let mut header = serde_json::Map::new();
     if !metadata.is_empty() {
         let m: serde_json::Map<String, serde_json::Value> = metadata
@@ -334,10 +405,20 @@ fn write_inner(
         offset += size;
     }
     let mut json = serde_json::to_vec(&header).expect("a JSON map serialises");
-    // Pad with spaces so the data starts 8-byte aligned, as safetensors does.
     while !(8 + json.len()).is_multiple_of(8) {
         json.push(b' ');
     }
+    Ok((json, sizes))
+}
+
+fn write_inner(
+    path: &Path,
+    tensors: &[OutTensor],
+    metadata: &[(String, String)],
+    data: &mut dyn FnMut(usize) -> Result<Vec<u8>>,
+    written: &mut dyn FnMut(usize, u64, u64),
+) -> Result<()> {
+    let (json, sizes) = header(tensors, metadata)?;
     write_atomically(path, |w| {
         let io = |e: std::io::Error| Error::io(path, e);
         w.write_all(&(json.len() as u64).to_le_bytes())

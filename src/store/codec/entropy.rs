@@ -110,65 +110,6 @@ fn ideal_bits(counts: &[u64], n: u64) -> f64 {
         .sum()
 }
 
-/// Scales `counts` (total `n`) to frequencies summing to `2^s`, every
-/// present symbol at least 1 and none reaching `2^s`, by greedy steps
-/// that cost the fewest bits.
-fn normalize(counts: &[u64], n: u64, s: u32) -> Vec<u32> {
-    let total = 1u64 << s;
-    let mut f: Vec<u64> = counts
-        .iter()
-        .map(|&c| {
-            if c == 0 {
-                0
-            } else {
-                ((c as u128 * total as u128 / n as u128) as u64).max(1)
-            }
-        })
-        .collect();
-    // At least two symbols with a frequency, so none reaches 2^s.
-    while f.iter().filter(|&&x| x > 0).count() < 2 {
-        let zero = f
-            .iter()
-            .position(|&x| x == 0)
-            .expect("alphabet has 2 entries");
-        f[zero] = 1;
-    }
-    let mut sum: u64 = f.iter().sum();
-    // Cost change of f -> f+1 for symbol with count c: c*log2((f+1)/f) saved.
-    while sum < total {
-        let (mut best, mut gain) = (usize::MAX, -1.0f64);
-        for (i, (&c, &fi)) in counts.iter().zip(&f).enumerate() {
-            if fi > 0 && fi + 1 < total {
-                let g = c as f64 * ((fi + 1) as f64 / fi as f64).log2();
-                if g > gain {
-                    (best, gain) = (i, g);
-                }
-            }
-        }
-        // Raise the best symbol as far as is still worthwhile in one go.
-        let room = total - sum;
-        let step = (room / 64).max(1);
-        f[best] += step.min(total - 1 - f[best]);
-        sum = f.iter().sum();
-    }
-    while sum > total {
-        let (mut best, mut loss) = (usize::MAX, f64::INFINITY);
-        for (i, (&c, &fi)) in counts.iter().zip(&f).enumerate() {
-            if fi > 1 {
-                let l = c as f64 * (fi as f64 / (fi - 1) as f64).log2();
-                if l < loss {
-                    (best, loss) = (i, l);
-                }
-            }
-        }
-        let over = sum - total;
-        let step = (over / 64).max(1).min(f[best] - 1);
-        f[best] -= step;
-        sum -= step;
-    }
-    f.into_iter().map(|x| x as u32).collect()
-}
-
 /// One symbol's encoding constants: `x / freq` is `(x * rcp) >> shift`
 /// for every state `x < 2^31` (`rcp = ceil(2^shift / freq)`, `shift = 31 +
 /// ceil(log2 freq)`: the rounding excess times `x` stays below `2^shift`,
@@ -225,6 +166,76 @@ fn put(x: u32, e: &EncSymbol, s: u32, stage: &mut [u8; STAGE + 8], at: &mut usiz
     e.step((u64::from(x) >> (8 * k)) as u32, s)
 }
 
+/// An LSB-first bit stream of known length written from its end to its
+/// start: the bits of each value are prepended to those of the values
+/// after it. Whole bytes leave the accumulator as one 8-byte store ending
+/// at the written part (the store's lower bytes are overwritten by the
+/// next one), so no loop or branch depends on the data.
+struct BackBits {
+    /// 8 bytes of room, then the stream.
+    buf: Vec<u8>,
+    /// Bytes at or above this index are final.
+    at: usize,
+    /// Bits not yet stored, the lowest the earliest; fewer than 8 between
+    /// calls.
+    acc: u64,
+    bits: u32,
+}
+
+impl BackBits {
+    /// A stream of `total` bits, zero-padded to a byte at its end.
+    fn new(total: u64) -> Self {
+        let bytes = total.div_ceil(8) as usize;
+        BackBits {
+            buf: vec![0u8; bytes + 8],
+            at: bytes + 8,
+            acc: 0,
+            // The padding is the last bits of the stream.
+            bits: (8 * bytes as u64 - total) as u32,
+        }
+    }
+
+    /// Prepends the `e <= 48` low bits of `raw` (`raw < 2^e`).
+    #[inline(always)]
+    fn prepend(&mut self, raw: u64, e: u32) {
+        self.acc = (self.acc << e) | raw;
+        self.bits += e;
+        let whole = self.bits / 8;
+        let top = self.acc >> (self.bits % 8);
+        // `top`'s `whole` bytes end up just below `at`: shifted into the
+        // top of the word (by 64 - 8 whole, in two steps so that 64 is 0).
+        let word = (top << 1) << (63 - 8 * whole);
+        self.buf[self.at - 8..self.at].copy_from_slice(&word.to_le_bytes());
+        self.at -= whole as usize;
+        self.bits %= 8;
+        self.acc &= (1u64 << self.bits) - 1;
+    }
+
+    /// The stream, once every bit has been prepended.
+    fn finish(&self) -> &[u8] {
+        debug_assert!(self.at == 8 && self.bits == 0);
+        &self.buf[8..]
+    }
+}
+
+/// The symbol of zigzag value `u` under literal count `l` (as [`split`]),
+/// its raw bits prepended to `raw`, without a branch on whether it
+/// escapes: a literal adds no bits.
+#[inline(always)]
+fn symbol_prepending(u: u64, l: u64, raw: &mut BackBits) -> usize {
+    let escape = u >= l;
+    let w = if escape { u - l + 1 } else { 1 };
+    let e = 63 - w.leading_zeros();
+    raw.prepend(w - (1u64 << e), e);
+    let literal = u as usize;
+    let esc = (l + u64::from(e)) as usize;
+    if escape {
+        esc
+    } else {
+        literal
+    }
+}
+
 /// Appends the coded stream of `values` to `out` and returns its sizes.
 ///
 /// # Panics
@@ -275,8 +286,10 @@ fn encode_layout(
             large.push(u);
         }
     }
+    // Only the bins up to the largest value can be occupied.
+    let top = (max_u as usize).saturating_add(1).min(CAP);
     // Entropy of the integers themselves.
-    let mut distinct: Vec<u64> = hist[..CAP].iter().copied().filter(|&c| c > 0).collect();
+    let mut distinct: Vec<u64> = hist[..top].iter().copied().filter(|&c| c > 0).collect();
     if !large.is_empty() {
         let mut big = large.clone();
         big.sort_unstable();
@@ -301,7 +314,7 @@ fn encode_layout(
     }
     // Only the values present matter: the candidates below walk this list
     // rather than the whole histogram.
-    let present_small: Vec<(u64, u64)> = hist[..CAP]
+    let present_small: Vec<(u64, u64)> = hist[..top]
         .iter()
         .enumerate()
         .filter(|&(_, &c)| c > 0)
@@ -415,6 +428,21 @@ fn encode_layout(
         put_varint(out, u64::from(f));
     }
 
+    // Raw bits of every escape, in value order: their total is known from
+    // the counts, so they are written back to front in the same pass as
+    // the rANS states.
+    let extra_bits: u64 = counts
+        .iter()
+        .enumerate()
+        .skip(l as usize)
+        .map(|(sym, &c)| c * (sym as u64 - l))
+        .sum();
+    assert!(
+        split(max_u, l).1 <= MAX_EXTRA_BITS,
+        "quantised value too large"
+    );
+    let mut raw = BackBits::new(extra_bits);
+
     // rANS, symbols in reverse, bytes collected backwards; the division
     // by the frequency is a multiplication by its reciprocal.
     let table: Vec<EncSymbol> = freq
@@ -431,23 +459,35 @@ fn encode_layout(
     // States: value i is coded on `x[i % 2]` with two states, on `x[0]`
     // with one.
     let (mut x0, mut x1) = (RANS_L, RANS_L);
-    let sym_of = |i: usize| {
-        let u = zigzag(value(i));
-        if u < l {
-            u as usize
-        } else {
-            split(u, l).0
-        }
-    };
+    // The symbol of value `i`, its raw bits prepended to `raw` (no branch
+    // on whether it escapes: a literal adds no bits).
     let mut i = count;
     if two_states {
         if i % 2 == 1 {
             i -= 1;
-            x0 = put(x0, &table[sym_of(i)], s, &mut stage, &mut at);
+            x0 = put(
+                x0,
+                &table[symbol_prepending(zigzag(value(i)), l, &mut raw)],
+                s,
+                &mut stage,
+                &mut at,
+            );
         }
         while i >= 2 {
-            x1 = put(x1, &table[sym_of(i - 1)], s, &mut stage, &mut at);
-            x0 = put(x0, &table[sym_of(i - 2)], s, &mut stage, &mut at);
+            x1 = put(
+                x1,
+                &table[symbol_prepending(zigzag(value(i - 1)), l, &mut raw)],
+                s,
+                &mut stage,
+                &mut at,
+            );
+            x0 = put(
+                x0,
+                &table[symbol_prepending(zigzag(value(i - 2)), l, &mut raw)],
+                s,
+                &mut stage,
+                &mut at,
+            );
             i -= 2;
             if at >= STAGE {
                 rev.extend_from_slice(&stage[..at]);
@@ -457,7 +497,13 @@ fn encode_layout(
     } else {
         while i >= 1 {
             i -= 1;
-            x0 = put(x0, &table[sym_of(i)], s, &mut stage, &mut at);
+            x0 = put(
+                x0,
+                &table[symbol_prepending(zigzag(value(i)), l, &mut raw)],
+                s,
+                &mut stage,
+                &mut at,
+            );
             if at >= STAGE {
                 rev.extend_from_slice(&stage[..at]);
                 at = 0;
@@ -473,34 +519,7 @@ fn encode_layout(
     put_varint(out, rev.len() as u64);
     let header_len = out.len() - start;
     out.extend_from_slice(&rev);
-
-    // Raw bits.
-    let mut acc = 0u64;
-    let mut nbits = 0u32;
-    let mut extra_bits = 0u64;
-    // Raw bits follow escapes only: none when every value is a literal.
-    let escapes = zz().filter(|&u| u >= l);
-    if max_u >= l {
-        for u in escapes {
-            let (_, e, raw) = split(u, l);
-            assert!(e <= MAX_EXTRA_BITS, "quantised value too large");
-            if e == 0 {
-                continue;
-            }
-            extra_bits += u64::from(e);
-            acc |= raw << nbits;
-            nbits += e;
-            while nbits >= 8 {
-                out.push(acc as u8);
-                acc >>= 8;
-                nbits -= 8;
-            }
-            // raw < 2^48 and nbits < 8 before the shift: no bits are lost.
-        }
-    }
-    if nbits > 0 {
-        out.push(acc as u8);
-    }
+    out.extend_from_slice(raw.finish());
     StreamStats {
         count: n,
         entropy_bits,
@@ -734,19 +753,24 @@ impl Decoder<'_> {
         }
         *x = y;
         let sym = entry >> 32;
-        if sym < self.l {
-            return Ok(sym);
+        // No branch on whether the symbol escapes (escapes are common in
+        // wide alphabets): a literal reads no raw bits.
+        let escape = sym >= self.l;
+        let e = if escape { sym - self.l } else { 0 };
+        if e > u64::from(MAX_EXTRA_BITS) {
+            return Err(Damage::Escape(e as u32));
         }
-        let e = (sym - self.l) as u32;
-        if e > MAX_EXTRA_BITS {
-            return Err(Damage::Escape(e));
-        }
+        let e = e as u32;
         if self.bitpos + u64::from(e) > 8 * self.raw.len() as u64 {
             return Err(Damage::RawEnds);
         }
         let v = read_bits(self.raw, self.bitpos, e);
         self.bitpos += u64::from(e);
-        Ok(self.l + ((1u64 << e) | v) - 1)
+        Ok(if escape {
+            self.l + ((1u64 << e) | v) - 1
+        } else {
+            sym
+        })
     }
 }
 
@@ -772,5 +796,9 @@ fn read_bits(bytes: &[u8], bitpos: u64, n: u32) -> u64 {
     v
 }
 
+mod normalize;
+use normalize::normalize;
+#[cfg(test)]
+mod reference;
 #[cfg(test)]
 mod tests;

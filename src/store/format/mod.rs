@@ -23,7 +23,7 @@ use crate::backend::Context;
 use crate::error::{Error, Result};
 
 pub use table::table_entry_len;
-pub(crate) use writer::write_atomically;
+pub(crate) use writer::{write_atomically, write_atomically_file};
 pub use writer::{ContainerWriter, TensorMeta};
 
 /// The eight bytes every container starts with.
@@ -346,6 +346,89 @@ impl Container {
             Decoded::Bytes(b) => Ok(b),
             Decoded::Values(v) => Ok(dtype::from_f32(e.dtype, &v)),
         }
+    }
+
+    /// [`Container::decode_bytes`] handed out piece by piece: `sink(offset,
+    /// bytes)` receives consecutive pieces of tensor `i`'s bytes (in its
+    /// dtype) and their byte offset within the tensor, from any thread of
+    /// the pool, in no particular order; together they cover the tensor
+    /// exactly once. Row blocks decode in parallel, a few at a time, so at
+    /// most about `max_held` bytes of decoded rows (and at least one
+    /// block's) are held at once; a tensor without blocks is decoded whole
+    /// and handed over in pieces of 8 MiB. `done(bytes)` is told, on the
+    /// calling thread, how many bytes have been handed over so far.
+    ///
+    /// # Errors
+    /// As [`Container::decode_bytes`], and any error of `sink`.
+    pub fn decode_bytes_into(
+        &self,
+        ctx: &Context,
+        i: usize,
+        max_held: u64,
+        sink: &(dyn Fn(u64, &[u8]) -> Result<()> + Sync),
+        done: &mut dyn FnMut(u64),
+    ) -> Result<()> {
+        let e = &self.entries[i];
+        if e.blocks.is_empty() || e.codec() == Some(CodecId::Raw) {
+            let bytes = self.decode_bytes(ctx, i)?;
+            let mut at = 0u64;
+            for piece in bytes.chunks(8 << 20) {
+                sink(at, piece)?;
+                at += piece.len() as u64;
+                done(at);
+            }
+            return Ok(());
+        }
+        let p = self.payload(i)?;
+        let row: usize = e.shape.iter().skip(1).product();
+        // A decoded block is held as f32 values while its bytes go out
+        // in small pieces.
+        let block_bytes = e
+            .blocks
+            .iter()
+            .map(|b| (b.rows.len() * row * 4) as u64)
+            .max()
+            .unwrap_or(1)
+            .max(1);
+        let at_once = ((max_held / block_bytes) as usize).max(1);
+        // Values converted and handed over per piece (a multiple of 2, so
+        // sub-byte dtypes split on whole bytes).
+        const PIECE: usize = 1 << 14;
+        let indexed: Vec<(usize, &Block)> = e.blocks.iter().enumerate().collect();
+        for wave in indexed.chunks(at_once) {
+            wave.par_iter().try_for_each(|&(b, block)| {
+                let start = (block.offset - e.offset) as usize;
+                let piece = &p[start..start + block.length as usize];
+                let v = match self.decode_piece(ctx, i, piece, &e.block_shape(b), block.offset)? {
+                    Decoded::Values(v) if v.len() == block.rows.len() * row => v,
+                    _ => {
+                        return Err(Error::Format {
+                            path: self.path.clone(),
+                            tensor: Some(e.name.clone()),
+                            offset: block.offset,
+                            detail: format!("row block {b} does not decode to its rows"),
+                        })
+                    }
+                };
+                let first = block.rows.start * row;
+                for (k, chunk) in v.chunks(PIECE).enumerate() {
+                    let at = dtype::byte_len(e.dtype, (first + k * PIECE) as u64).unwrap_or(0);
+                    if e.dtype == SafetensorsDtype::F32 {
+                        let mut bytes = vec![0u8; 4 * chunk.len()];
+                        for (d, x) in bytes.chunks_exact_mut(4).zip(chunk) {
+                            d.copy_from_slice(&x.to_le_bytes());
+                        }
+                        sink(at, &bytes)?;
+                    } else {
+                        sink(at, &dtype::from_f32(e.dtype, chunk))?;
+                    }
+                }
+                Ok(())
+            })?;
+            let rows = wave.last().map_or(0, |(_, b)| b.rows.end);
+            done(dtype::byte_len(e.dtype, (rows * row) as u64).unwrap_or(0));
+        }
+        Ok(())
     }
 
     /// Like [`Container::decode_bytes`] but without the CRC check, so that

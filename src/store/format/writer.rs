@@ -333,3 +333,15 @@ pub(crate) fn write_atomically(
     }
     tmp.persist(path).map_err(io)
 }
+
+/// [`write_atomically`] for a writer that places its bytes itself
+/// (positioned writes, from any thread): `write` gets the temporary file.
+pub(crate) fn write_atomically_file(
+    path: &Path,
+    write: impl FnOnce(&File) -> Result<()>,
+) -> Result<()> {
+    let io = |e: std::io::Error| Error::io(path, e);
+    let mut tmp = TempFile::create(path).map_err(io)?;
+    write(tmp.file_mut())?;
+    tmp.persist(path).map_err(io)
+}

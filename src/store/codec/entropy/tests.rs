@@ -188,3 +188,94 @@ fn damaged_streams_are_errors() {
         }
     }
 }
+
+/// Streams whose alphabets, escapes and tails differ: quantised Gaussian
+/// and heavy-tailed (Student-t like) values at several scales, huge
+/// values near the coder's limit, constant and tiny streams.
+fn varied_streams() -> Vec<Vec<i64>> {
+    let g = super::super::test_data::gaussian(300_001, 5);
+    let h = super::super::test_data::gaussian(300_001, 6);
+    let mut out: Vec<Vec<i64>> = Vec::new();
+    for scale in [0.01f64, 0.4, 3.0, 29.0, 290.0, 2900.0, 40_000.0, 3e6] {
+        for n in [0usize, 1, 2, 3, 7, 4095, 4096, 4097, 65_537, 300_001] {
+            // A Gaussian divided by the root of another's square: heavy
+            // tails, so escapes of every width.
+            let q: Vec<i64> = (0..n)
+                .map(|i| {
+                    let t = f64::from(g[i]) / (0.2 + f64::from(h[i]).abs());
+                    (t * scale).round() as i64
+                })
+                .collect();
+            out.push(q);
+        }
+    }
+    let mut extreme = vec![0i64; 10_000];
+    for (i, v) in extreme.iter_mut().enumerate() {
+        *v = match i % 5 {
+            0 => (1i64 << 46) - 1,
+            1 => -(1i64 << 46),
+            2 => (i as i64) << 20,
+            _ => (i % 3) as i64,
+        };
+    }
+    out.push(extreme);
+    out.push(vec![-3; 9_999]);
+    out.push(vec![1 << 33; 5_000]);
+    out.push((0..70_000).collect());
+    out.push((0..70_000).map(|i| -i * 1_000).collect());
+    out
+}
+
+#[test]
+fn the_fused_encoder_writes_the_reference_bytes() {
+    for (k, q) in varied_streams().iter().enumerate() {
+        for two in [false, true] {
+            let mut new = Vec::new();
+            let stats = encode_layout(q.len(), |i| q[i], &mut new, two);
+            let mut old = Vec::new();
+            let ref_stats = reference::encode_layout_reference(q.len(), |i| q[i], &mut old, two);
+            assert_eq!(new, old, "stream {k} (n {}, two {two})", q.len());
+            assert_eq!(stats, ref_stats, "stream {k}");
+            let mut c = Cursor::payload(&new);
+            assert_eq!(&decode(&mut c, q.len()).unwrap(), q, "stream {k}");
+            c.finish("stream").unwrap();
+        }
+    }
+}
+
+#[test]
+fn heap_normalisation_matches_the_scanning_one() {
+    // Counts of every shape: one dominant symbol, long flat tails, many
+    // ties, absent symbols, and more symbols than small scales hold.
+    let mut cases: Vec<Vec<u64>> = vec![
+        vec![1, 0],
+        vec![0, 5],
+        vec![1_000_000, 1],
+        vec![3; 1000],
+        (1..2000).collect(),
+        (0..700)
+            .map(|i| if i % 3 == 0 { 0 } else { 1 + i % 11 })
+            .collect(),
+        (0..300).map(|i| 1u64 << (i % 40)).collect(),
+    ];
+    let g = super::super::test_data::gaussian(50_000, 9);
+    let mut hist = vec![0u64; 4001];
+    for &x in &g {
+        hist[((f64::from(x) * 400.0).round() as i64 + 2000).clamp(0, 4000) as usize] += 1;
+    }
+    cases.push(hist);
+    for (k, counts) in cases.iter().enumerate() {
+        let n: u64 = counts.iter().sum::<u64>().max(1);
+        let present = counts.iter().filter(|&&c| c > 0).count().max(2) as u64;
+        let min_s = (64 - (present - 1).leading_zeros()).max(1);
+        for s in min_s..=MAX_SCALE {
+            let f = normalize(counts, n, s);
+            assert_eq!(
+                f,
+                reference::normalize_reference(counts, n, s),
+                "case {k} scale {s}"
+            );
+            assert_eq!(f.iter().map(|&x| u64::from(x)).sum::<u64>(), 1u64 << s);
+        }
+    }
+}

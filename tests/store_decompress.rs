@@ -1,0 +1,136 @@
+//! `decompress` to safetensors: row blocks decoded in parallel and written
+//! in place give the bytes each tensor decodes to, for any thread count and
+//! any limit on the rows held at once.
+
+use fft_tensor::store::{self, CompressOptions, Container};
+use fft_tensor::Context;
+
+#[test]
+fn blocks_written_in_place_are_the_decoded_tensors_at_every_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("model.safetensors");
+    // One block of width 512: matrices of 1 to 4 row blocks, BF16 and F32,
+    // vectors and integers between them.
+    store::example::write_model_checkpoint(&input, 3, 1, 512).unwrap();
+    let packed = dir.path().join("model.fftt");
+    let ctx = Context::cpu();
+    let options = CompressOptions {
+        max_error: 1e-3,
+        ..CompressOptions::default()
+    };
+    store::compress_file(&ctx, &input, &packed, &options, &mut |_| {}).unwrap();
+    let c = Container::open(&packed).unwrap();
+    assert!(
+        c.entries().iter().any(|e| e.blocks.len() >= 3),
+        "the checkpoint has tensors of several row blocks"
+    );
+    let mut outputs = Vec::new();
+    for threads in [1, 2, 5] {
+        let out = dir.path().join(format!("back-{threads}.safetensors"));
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| store::decompress_file(&ctx, &packed, &out, &mut |_| {}))
+            .unwrap();
+        outputs.push(std::fs::read(&out).unwrap());
+    }
+    assert!(outputs.iter().all(|o| o == &outputs[0]));
+    let back = store::SafetensorsFile::open(dir.path().join("back-1.safetensors")).unwrap();
+    let refs = back.tensor_refs();
+    assert_eq!(refs.len(), c.entries().len());
+    for (i, (r, e)) in refs.iter().zip(c.entries()).enumerate() {
+        assert_eq!((&r.name, r.dtype, &r.shape), (&e.name, e.dtype, &e.shape));
+        let whole = c.decode_bytes(&ctx, i).unwrap();
+        assert_eq!(back.data(r).unwrap(), whole, "{}", e.name);
+        // Any limit on the rows held (one block at a time here) hands out
+        // the same bytes, each exactly once.
+        let mut got = vec![0u8; whole.len()];
+        let seen = std::sync::Mutex::new(vec![false; whole.len()]);
+        let pieces = std::sync::Mutex::new(Vec::new());
+        c.decode_bytes_into(
+            &ctx,
+            i,
+            1,
+            &|at, bytes| {
+                let mut s = seen.lock().unwrap();
+                for k in at as usize..at as usize + bytes.len() {
+                    assert!(!s[k], "byte {k} of {} twice", e.name);
+                    s[k] = true;
+                }
+                pieces.lock().unwrap().push((at as usize, bytes.to_vec()));
+                Ok(())
+            },
+            &mut |_| {},
+        )
+        .unwrap();
+        for (at, b) in pieces.into_inner().unwrap() {
+            got[at..at + b.len()].copy_from_slice(&b);
+        }
+        assert!(seen.into_inner().unwrap().iter().all(|&s| s), "{}", e.name);
+        assert_eq!(got, whole, "{}", e.name);
+    }
+}
+
+#[test]
+fn positioned_writes_match_the_sequential_writer_and_wrong_pieces_are_errors() {
+    use fft_tensor::store::safetensors_io::{self, OutTensor};
+    use safetensors::Dtype;
+    let dir = tempfile::tempdir().unwrap();
+    let tensors = vec![
+        OutTensor {
+            name: "a".into(),
+            dtype: Dtype::F32,
+            shape: vec![3, 5],
+        },
+        OutTensor {
+            name: "b".into(),
+            dtype: Dtype::U8,
+            shape: vec![7],
+        },
+        OutTensor {
+            name: "c".into(),
+            dtype: Dtype::I64,
+            shape: vec![],
+        },
+    ];
+    let bytes: Vec<Vec<u8>> = vec![
+        (0..60u8).collect(),
+        (100..107u8).collect(),
+        vec![9, 8, 7, 6, 5, 4, 3, 2],
+    ];
+    let meta = vec![("k".to_string(), "v".to_string())];
+    let seq = dir.path().join("seq.safetensors");
+    safetensors_io::write(&seq, &tensors, &meta, |i| Ok(bytes[i].clone())).unwrap();
+    let pos = dir.path().join("pos.safetensors");
+    // Pieces of 4 bytes, last first.
+    let pieces = |i: usize, sink: &safetensors_io::PieceSink<'_>, _: &mut dyn FnMut(u64)| {
+        let b = &bytes[i];
+        for at in (0..b.len()).step_by(4).rev() {
+            sink(at as u64, &b[at..(at + 4).min(b.len())])?;
+        }
+        Ok(())
+    };
+    for budget in [0, 1 << 20] {
+        safetensors_io::write_positioned(&pos, &tensors, &meta, pieces, budget, &mut |_, _, _| {})
+            .unwrap();
+        assert_eq!(std::fs::read(&pos).unwrap(), std::fs::read(&seq).unwrap());
+    }
+    let out = dir.path().join("out.safetensors");
+    std::fs::write(&out, b"before").unwrap();
+    let short = |i: usize, sink: &safetensors_io::PieceSink<'_>, _: &mut dyn FnMut(u64)| {
+        sink(0, &bytes[i][1..])
+    };
+    let long =
+        |i: usize, sink: &safetensors_io::PieceSink<'_>, _: &mut dyn FnMut(u64)| sink(1, &bytes[i]);
+    for r in [
+        safetensors_io::write_positioned(&out, &tensors, &meta, short, 0, &mut |_, _, _| {}),
+        safetensors_io::write_positioned(&out, &tensors, &meta, long, 0, &mut |_, _, _| {}),
+    ] {
+        assert!(
+            matches!(r, Err(fft_tensor::Error::InvalidArgument { .. })),
+            "{r:?}"
+        );
+        assert_eq!(std::fs::read(&out).unwrap(), b"before");
+    }
+}
