@@ -1,6 +1,7 @@
 //! `compress` and `decompress` of whole files: safetensors, `.npy` and
 //! `.npz` in, `.fftt` out, and back.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use safetensors::Dtype as SafetensorsDtype;
@@ -157,11 +158,26 @@ impl Input {
         }
     }
 
-    fn data(&self, i: usize) -> Result<Vec<u8>> {
-        match self {
-            Input::Safetensors(s) => s.data(&s.tensor_refs()[i]),
-            Input::Numpy(f) => f.data(i),
+    /// Tensor `i`'s little-endian bytes; an f32 tensor is read straight
+    /// into an f32 buffer, so that the codecs use its values where they
+    /// lie instead of a second copy.
+    fn data(&self, i: usize, t: &InTensor) -> Result<TensorData> {
+        if t.dtype == SafetensorsDtype::F32 && cfg!(target_endian = "little") && t.bytes % 4 == 0 {
+            let n = usize::try_from(t.bytes / 4).map_err(|_| {
+                Error::invalid("tensor", format!("{} bytes do not fit in memory", t.bytes))
+            })?;
+            let mut values = vec![0f32; n];
+            let buf: &mut [u8] = bytemuck::cast_slice_mut(&mut values);
+            match self {
+                Input::Safetensors(s) => s.data_into(&s.tensor_refs()[i], buf)?,
+                Input::Numpy(f) => f.data_into(i, buf)?,
+            }
+            return Ok(TensorData::F32(values));
         }
+        Ok(TensorData::Bytes(match self {
+            Input::Safetensors(s) => s.data(&s.tensor_refs()[i])?,
+            Input::Numpy(f) => f.data(i)?,
+        }))
     }
 
     fn metadata(&self) -> Vec<(String, String)> {
@@ -175,6 +191,29 @@ impl Input {
         match self {
             Input::Safetensors(s) => s.file_len(),
             Input::Numpy(f) => f.file_len(),
+        }
+    }
+}
+
+/// A tensor's data as read: bytes, or (f32 tensors on a little-endian
+/// host) the values themselves, whose bytes are the file's.
+enum TensorData {
+    Bytes(Vec<u8>),
+    F32(Vec<f32>),
+}
+
+impl TensorData {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            TensorData::Bytes(b) => b,
+            TensorData::F32(v) => bytemuck::cast_slice(v),
+        }
+    }
+
+    fn f32(&self) -> Option<&[f32]> {
+        match self {
+            TensorData::Bytes(_) => None,
+            TensorData::F32(v) => Some(v),
         }
     }
 }
@@ -260,16 +299,16 @@ fn compress_in_pool(
     let mut writer = ContainerWriter::create(output)?;
     let mut reports = Vec::with_capacity(tensors.len());
     for (i, t) in tensors.iter().enumerate() {
-        let bytes = src.data(i)?;
+        let data = src.data(i, t)?;
         let (report, encoded, meta) =
-            encode_tensor(ctx, t, &bytes, options, vectors, pool, &mut |d, n| {
+            encode_tensor(ctx, t, &data, options, vectors, pool, &mut |d, n| {
                 progress(Progress::Within {
                     name: &t.name,
                     done: part(t.bytes, d, n),
                     bytes: t.bytes,
                 })
             })?;
-        drop(bytes);
+        drop(data);
         writer.add_with(&t.name, t.dtype, &t.shape, &encoded, meta)?;
         reports.push(report);
         progress(Progress::Tensor {
@@ -291,8 +330,11 @@ fn compress_in_pool(
 /// Finite f32 values of a float tensor, or why there are none: the index
 /// and value of the first NaN or infinity (an f64 beyond f32's range counts
 /// as infinite).
-fn float_values(dt: SafetensorsDtype, bytes: &[u8]) -> std::result::Result<Vec<f32>, (usize, f32)> {
-    let values = dtype::to_f32(dt, bytes).expect("float dtype");
+fn float_values(data: &TensorData, dt: SafetensorsDtype) -> std::result::Result<Cow<'_, [f32]>, (usize, f32)> {
+    let values = match data.f32() {
+        Some(v) => Cow::Borrowed(v),
+        None => Cow::Owned(dtype::to_f32(dt, data.bytes()).expect("float dtype")),
+    };
     match first_nonfinite(&values) {
         Some(bad) => Err(bad),
         None => Ok(values),
@@ -303,7 +345,7 @@ fn float_values(dt: SafetensorsDtype, bytes: &[u8]) -> std::result::Result<Vec<f
 fn encode_tensor(
     ctx: &Context,
     t: &InTensor,
-    bytes: &[u8],
+    data: &TensorData,
     o: &CompressOptions,
     vectors: VectorPolicy,
     pool: &rayon::ThreadPool,
@@ -321,11 +363,12 @@ fn encode_tensor(
         }
     }
     let candidates = Vec::new();
+    let bytes = data.bytes();
     let raw = || codec::raw::encode(bytes);
     let (encoded, error) = if !dtype::is_lossy_float(t.dtype) || bytes.is_empty() {
         (raw(), 0.0)
     } else {
-        match float_values(t.dtype, bytes) {
+        match float_values(data, t.dtype) {
             Err((index, value)) if !o.allow_nonfinite => {
                 // An f64 that is finite but beyond f32 is stored raw.
                 let v64 = dtype::to_f64_at(t.dtype, bytes, index);

@@ -123,6 +123,22 @@ impl SafetensorsFile {
         )
     }
 
+    /// [`SafetensorsFile::data`] into `buf`, which holds exactly the
+    /// tensor's bytes.
+    ///
+    /// # Errors
+    /// As [`SafetensorsFile::data`]; [`Error::ShapeMismatch`] when `buf`
+    /// is not the tensor's size.
+    pub(crate) fn data_into(&self, t: &TensorRef, buf: &mut [u8]) -> Result<()> {
+        let len = t.range.1 - t.range.0;
+        if buf.len() != len {
+            return Err(Error::shape("tensor buffer", len, buf.len()));
+        }
+        let base = 8 + self.header_len as u64;
+        self.source
+            .read_into(&self.path, base + t.range.0 as u64, buf)
+    }
+
     /// File size.
     pub fn file_len(&self) -> u64 {
         self.source.len()

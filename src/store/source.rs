@@ -70,25 +70,37 @@ impl Source {
     pub(crate) fn read(&self, path: &str, offset: u64, len: u64) -> Result<Vec<u8>> {
         let n = usize::try_from(len)
             .map_err(|_| Error::invalid("range", format!("{len} bytes do not fit in memory")))?;
+        let mut buf = vec![0u8; n];
+        self.read_into(path, offset, &mut buf)?;
+        Ok(buf)
+    }
+
+    /// Fills `buf` with the `buf.len()` bytes at `offset` (into memory the
+    /// caller chose, an f32 buffer say).
+    ///
+    /// # Errors
+    /// As [`Source::read`].
+    pub(crate) fn read_into(&self, path: &str, offset: u64, buf: &mut [u8]) -> Result<()> {
+        let len = buf.len() as u64;
         match self {
             Source::Memory(v) => {
                 let end = offset.checked_add(len).filter(|&e| e <= v.len() as u64);
                 match end {
-                    Some(end) => Ok(v[offset as usize..end as usize].to_vec()),
+                    Some(end) => {
+                        buf.copy_from_slice(&v[offset as usize..end as usize]);
+                        Ok(())
+                    }
                     None => Err(shrank(path, offset, len, v.len() as u64)),
                 }
             }
-            Source::File { file, .. } => {
-                let mut buf = vec![0u8; n];
-                match read_exact_at(file, &mut buf, offset) {
-                    Ok(()) => Ok(buf),
-                    Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                        let now = file.metadata().map(|m| m.len()).unwrap_or(0);
-                        Err(shrank(path, offset, len, now))
-                    }
-                    Err(e) => Err(Error::io(path, e)),
+            Source::File { file, .. } => match read_exact_at(file, buf, offset) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    let now = file.metadata().map(|m| m.len()).unwrap_or(0);
+                    Err(shrank(path, offset, len, now))
                 }
-            }
+                Err(e) => Err(Error::io(path, e)),
+            },
         }
     }
 }

@@ -137,13 +137,34 @@ impl NumpyFile {
     pub fn data(&self, i: usize) -> Result<Vec<u8>> {
         let t = &self.tensors[i];
         let mut d = self.source.read(&self.path, t.offset, t.len)?;
-        if t.big_endian {
-            let w = t.dtype.bitsize() / 8;
-            for c in d.chunks_exact_mut(w) {
-                c.reverse();
-            }
-        }
+        little_endian(t, &mut d);
         Ok(d)
+    }
+
+    /// [`NumpyFile::data`] into `buf`, which holds exactly the array's
+    /// bytes.
+    ///
+    /// # Errors
+    /// As [`NumpyFile::data`]; [`Error::ShapeMismatch`] when `buf` is not
+    /// the array's size.
+    pub(crate) fn data_into(&self, i: usize, buf: &mut [u8]) -> Result<()> {
+        let t = &self.tensors[i];
+        if buf.len() as u64 != t.len {
+            return Err(Error::shape("array buffer", t.len, buf.len()));
+        }
+        self.source.read_into(&self.path, t.offset, buf)?;
+        little_endian(t, buf);
+        Ok(())
+    }
+}
+
+/// Swaps the bytes of each element of a big-endian array in place.
+fn little_endian(t: &NumpyTensor, d: &mut [u8]) {
+    if t.big_endian {
+        let w = t.dtype.bitsize() / 8;
+        for c in d.chunks_exact_mut(w) {
+            c.reverse();
+        }
     }
 }
 
