@@ -48,7 +48,7 @@ pub const PROB_INIT: Prob = Prob {
 };
 
 impl Prob {
-    #[inline]
+    #[inline(always)]
     fn update(&mut self, bit: bool) {
         let s = self.shift;
         if bit {
@@ -110,7 +110,7 @@ impl Encoder {
     }
 
     /// Codes `bit` with the adaptive probability `p`.
-    #[inline]
+    #[inline(always)]
     pub fn bit(&mut self, p: &mut Prob, bit: bool) {
         let bound = (self.range >> PROB_BITS) * u32::from(p.p);
         if bit {
@@ -192,7 +192,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// Decodes a bit with the adaptive probability `p`.
-    #[inline]
+    #[inline(always)]
     pub fn bit(&mut self, p: &mut Prob) -> bool {
         let bound = (self.range >> PROB_BITS) * u32::from(p.p);
         let b = if self.code < bound {
@@ -255,6 +255,7 @@ impl IntModel {
     }
 
     /// Codes `v` (|v| < 2^48) in context `c`.
+    #[inline]
     pub fn put(&mut self, e: &mut Encoder, c: usize, v: i64) {
         e.bit(&mut self.zero[c], v != 0);
         if v == 0 {
@@ -282,6 +283,7 @@ impl IntModel {
     }
 
     /// Decodes a value in context `c`.
+    #[inline]
     pub fn get(&mut self, d: &mut Decoder<'_>, c: usize) -> i64 {
         if !d.bit(&mut self.zero[c]) {
             return 0;

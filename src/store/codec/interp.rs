@@ -144,11 +144,18 @@ fn round_small(v: f64) -> f64 {
     (v + M) - M
 }
 
-#[inline]
-fn context(q: &[i64], l: u32, near: Near) -> usize {
-    // Magnitudes are below 2^47: sums of two do not overflow, and every
-    // sum over 16 falls in the last bucket either way.
-    let at = |p: usize| if p == NONE { 0 } else { q[p].unsigned_abs() };
+/// `|q|` clamped to 255: every context of [`context`] is the same as with
+/// the full magnitudes (a sum over 16 falls in the last bucket either way).
+#[inline(always)]
+fn mag(q: i64) -> u8 {
+    q.unsigned_abs().min(255) as u8
+}
+
+/// The context of an element from the clamped magnitudes `m` ([`mag`]) of
+/// the integers coded before it.
+#[inline(always)]
+fn context(m: &[u8], l: u32, near: Near) -> usize {
+    let at = |p: usize| if p == NONE { 0 } else { u64::from(m[p]) };
     let c = (l.saturating_sub(1) as usize).min(2);
     let a = bucket(at(near.prev) + at(near.side));
     let b = match at(near.lo) + at(near.hi) {
@@ -161,10 +168,11 @@ fn context(q: &[i64], l: u32, near: Near) -> usize {
 
 /// Codes the integers `q` (at their positions) in coding order.
 fn code(q: &[i64], shape: &[usize], cubic: bool) -> Vec<u8> {
+    let mags: Vec<u8> = q.iter().map(|&v| mag(v)).collect();
     let mut m = IntModel::new(CONTEXTS);
     let mut e = Encoder::new();
     walk::<false>(shape, cubic, &mut [], |p, _, l, near| {
-        m.put(&mut e, context(q, l, near), q[p]);
+        m.put(&mut e, context(&mags, l, near), q[p]);
         0.0
     });
     e.finish()
@@ -287,9 +295,10 @@ fn rel_sum(data: &[impl Sample], eps: f64) -> f64 {
 /// The estimated bits of coding the integers `q` (at their positions),
 /// scaled to a tensor `scale` times as large.
 fn count_bits(q: &[i64], shape: &[usize], cubic: bool, scale: f64) -> f64 {
+    let mags: Vec<u8> = q.iter().map(|&v| mag(v)).collect();
     let mut cost = IntCost::new(CONTEXTS);
     walk::<false>(shape, cubic, &mut [], |p, _, l, near| {
-        cost.put(context(q, l, near), q[p]);
+        cost.put(context(&mags, l, near), q[p]);
         0.0
     });
     cost.bits_scaled(scale)
@@ -314,12 +323,7 @@ fn check_bound(bound: Bound) -> Result<()> {
 /// whole tensor, its encoding. Tries cubic and linear prediction with a
 /// middle step shape first, then the other shapes of the better predictor
 /// while they help.
-fn choose<T: Sample>(
-    data: &[T],
-    shape: &[usize],
-    bound: Bound,
-    want: bool,
-) -> Result<(Config, u64, f64, Option<Encoded>)> {
+fn choose<T: Sample>(data: &[T], shape: &[usize], bound: Bound, want: bool) -> Result<Chosen> {
     let (s, sshape) = sample(data, shape);
     let whole = s.len() == data.len();
     let sum = match bound {
@@ -330,15 +334,21 @@ fn choose<T: Sample>(
     let scale = data.len() as f64 / s.len().max(1) as f64;
     let mut best: Option<(Config, f64, f64, Vec<i64>)> = None;
     let mut start = None;
+    // The growth exponent of the error sum with the step that the best
+    // setting's search measured (each search assumes 1.7 at first, about
+    // what smooth fields show), for the search on the whole tensor.
+    let mut power = 1.7f64;
     let mut try_config = |i: usize, best: &mut Option<(Config, f64, f64, Vec<i64>)>| {
         let c = CONFIGS[i];
-        let Some((d, q)) = quantise_bound(&s, &sshape, c, bound, sum, start, aim) else {
+        let mut pw = 1.7f64;
+        let Some((d, q)) = quantise_bound(&s, &sshape, c, bound, sum, start, aim, &mut pw) else {
             return f64::INFINITY;
         };
         start = Some(d);
         let bits = count_bits(&q, &sshape, c.cubic, scale);
         if best.as_ref().is_none_or(|(_, b, _, _)| bits < *b) {
             *best = Some((c, bits, d, q));
+            power = pw;
         }
         bits
     };
@@ -355,12 +365,33 @@ fn choose<T: Sample>(
     }
     let (c, bits, d, q) = best.ok_or_else(|| unsupported(format!("no setting meets {bound:?}")))?;
     let e = (whole && want).then(|| pack(&q, &sshape, d, c));
-    Ok((c, (bits / 8.0).ceil() as u64 + 5 + 17, d, e))
+    Ok(Chosen {
+        config: c,
+        bytes: (bits / 8.0).ceil() as u64 + 5 + 17,
+        step: d,
+        power,
+        whole: e,
+    })
+}
+
+/// What [`choose`] found on the sub-block.
+struct Chosen {
+    config: Config,
+    /// Estimated stored bytes of the whole tensor.
+    bytes: u64,
+    /// The sub-block's base step.
+    step: f64,
+    /// The last measured growth exponent of the error sum with the step.
+    power: f64,
+    /// The encoding, when the sub-block is the whole tensor and it was asked for.
+    whole: Option<Encoded>,
 }
 
 /// The step and integers of `data` for settings `c` under `bound`
 /// (`target_sum` is the squared-error budget scaled to this data; `start`
-/// a first step to try); `None` when no step meets it.
+/// a first step to try, `power` the growth exponent of the error sum to
+/// assume); `None` when no step meets it.
+#[allow(clippy::too_many_arguments)]
 fn quantise_bound<T: Sample>(
     data: &[T],
     shape: &[usize],
@@ -369,11 +400,12 @@ fn quantise_bound<T: Sample>(
     target_sum: f64,
     start: Option<f64>,
     aim: Aim,
+    power: &mut f64,
 ) -> Option<(f64, Vec<i64>)> {
     let d = match bound {
         Bound::AbsMax(b) => 2.0 * b,
         Bound::RelL2(_) if target_sum == 0.0 => 1.0,
-        Bound::RelL2(_) => return solve(data, shape, c, target_sum, start, aim),
+        Bound::RelL2(_) => return solve(data, shape, c, target_sum, start, aim, power),
     };
     let mut y = vec![0.0f64; data.len()];
     let mut q = vec![0i64; data.len()];
@@ -393,7 +425,7 @@ pub fn estimate<T: Sample>(data: &[T], shape: &[usize], bound: Bound) -> Result<
     check_shape(data.len(), shape)?;
     check_finite(data)?;
     check_bound(bound)?;
-    choose(data, shape, bound, false).map(|(_, b, _, _)| b)
+    choose(data, shape, bound, false).map(|c| c.bytes)
 }
 
 /// Encodes under `bound`: settings chosen on a sub-block, then the base
@@ -409,7 +441,13 @@ pub fn encode<T: Sample>(data: &[T], shape: &[usize], bound: Bound) -> Result<En
     check_shape(data.len(), shape)?;
     check_finite(data)?;
     check_bound(bound)?;
-    let (c, _, d, whole) = choose(data, shape, bound, true)?;
+    let Chosen {
+        config: c,
+        step: d,
+        mut power,
+        whole,
+        ..
+    } = choose(data, shape, bound, true)?;
     if let Some(e) = whole {
         return Ok(e);
     }
@@ -417,7 +455,7 @@ pub fn encode<T: Sample>(data: &[T], shape: &[usize], bound: Bound) -> Result<En
         Bound::RelL2(eps) => rel_sum(data, eps),
         Bound::AbsMax(_) => 0.0,
     };
-    let (d, q) = quantise_bound(data, shape, c, bound, sum, Some(d), AIM_FULL)
+    let (d, q) = quantise_bound(data, shape, c, bound, sum, Some(d), AIM_FULL, &mut power)
         .ok_or_else(|| unsupported(format!("no step meets {bound:?}")))?;
     Ok(pack(&q, shape, d, c))
 }
@@ -504,12 +542,12 @@ pub fn decode_f64(params: &[u8], payload: &[u8], shape: &[usize]) -> Result<Vec<
     }
     let mut dec = Decoder::new(payload);
     let mut m = IntModel::new(CONTEXTS);
-    let mut q = vec![0i64; n];
+    let mut mags = vec![0u8; n];
     let mut y = vec![0.0f64; n];
     let steps = step_table(shape, d, c);
     walk::<true>(shape, c.cubic, &mut y, |p, pred, l, near| {
-        let k = m.get(&mut dec, context(&q, l, near));
-        q[p] = k;
+        let k = m.get(&mut dec, context(&mags, l, near));
+        mags[p] = mag(k);
         pred + k as f64 * steps[l as usize].0
     });
     if !dec.consumed_exactly() {
