@@ -11,7 +11,9 @@
 //! where other work shares the device). RMS relative errors against an f64 FFT sit beside the timings.
 //! GB/s counts 16 bytes per point (one read and one write of a complex f32,
 //! the traffic of a single pass); with `FFT_TENSOR_PEAK_GBS` (the device's
-//! memory bandwidth) the share of it is printed too.
+//! memory bandwidth) the share of it is printed too. The last two columns
+//! are the wall time of each side's first call (plan creation, shader
+//! generation and compiles, one transform; VkFFT's from host slices).
 //!
 //! Grids: the default is reduced so that it takes a few minutes on lavapipe
 //! (batched C2C 2^6..2^20 by powers of four at 2^20-point batches, 1000 and
@@ -282,7 +284,7 @@ fn main() {
         if full { "full" } else { "reduced" }
     );
     println!(
-        "{:<22} {:>26} {:>26} {:>6} {:>5} {:>9} {:>9} {:>10} {:>8}{}",
+        "{:<22} {:>26} {:>26} {:>6} {:>5} {:>9} {:>9} {:>10} {:>8}{} {:>8} {:>8}",
         "transform",
         "ours ms min/med/max",
         "VkFFT ms min/med/max",
@@ -292,7 +294,9 @@ fn main() {
         "rms VkFFT",
         "rustfft ms",
         "GB/s",
-        if peak.is_some() { "  share" } else { "" }
+        if peak.is_some() { "  share" } else { "" },
+        "1st ours",
+        "1st VkFFT",
     );
     let only = env("FFT_TENSOR_VKFFT_ONLY");
     for case in cases(full) {
@@ -311,13 +315,18 @@ fn main() {
                 continue;
             }
         };
-        // Warm-up (pipeline and plan creation), then the first results.
+        // Warm-up (pipeline and plan creation), then the first results;
+        // its wall time is the first call's cost, shader compiles included.
+        let first = Instant::now();
         let ours_ok = ours.run().is_ok();
+        let ours_first = first.elapsed();
         let ours_rms = ours_ok
             .then(|| ours.dst.to_complex().ok())
             .flatten()
             .map(|v| compare_complex(&v, &d.reference).rms_relative);
+        let first = Instant::now();
         let vk_first = vkfft_once(&vk, &case, &d);
+        let vk_first_ms = first.elapsed().as_secs_f64() * 1e3;
         let vk_rms = vk_first
             .as_ref()
             .ok()
@@ -342,8 +351,17 @@ fn main() {
             (Some(g), Some(p)) => format!(" {:>5.1}%", 100.0 * g / p),
             _ => String::new(),
         };
+        let first_ms = format!(
+            " {:>8.0} {:>8}",
+            ours_first.as_secs_f64() * 1e3,
+            if vk_first.is_ok() {
+                format!("{vk_first_ms:.0}")
+            } else {
+                "-".into()
+            }
+        );
         println!(
-            "{:<22} {} {} {speed} {} {} {:>10.2} {:>8}{share}",
+            "{:<22} {} {} {speed} {} {} {:>10.2} {:>8}{share}{first_ms}",
             case.name,
             fmt_stats(so),
             fmt_stats(sv),
@@ -356,5 +374,5 @@ fn main() {
             println!("{:<22} VkFFT: {e}", "");
         }
     }
-    println!("(speed = VkFFT median / ours median, min = VkFFT min / ours min: >= 1 means ours is at least as fast; GB/s = 16 bytes x points / our median)");
+    println!("(speed = VkFFT median / ours median, min = VkFFT min / ours min: >= 1 means ours is at least as fast; GB/s = 16 bytes x points / our median; 1st = wall ms of the first call: plan, shader compiles and one transform)");
 }

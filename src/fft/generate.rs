@@ -36,15 +36,19 @@ type Generated = ((u32, u32, u32, Twiddles, Variant), &'static Kernel);
 pub(crate) const MAX_RADIX: u32 = 16;
 /// Largest power-of-two radix of a length split into two stages: where
 /// wider butterflies save a stage (and a round trip through the tile),
-/// 512 = 32 x 16 up to 4096 = 64 x 64 take two stages instead of three.
+/// 512 = 32 x 16 and 1024 = 32 x 32 take two stages instead of three.
+/// Default 32: radix 64 (2048 = 64 x 32, 4096 = 64 x 64) ran 4096 x 256
+/// and 4096 x 4096 slower than three radix-16 stages in three of three
+/// alternating runs on lavapipe (0.89-1.13 against 1.18-1.33 of VkFFT's
+/// speed) and took 2-2.5 s to compile cold against 0.8-1.2 s.
 /// `FFT_TENSOR_MAX_RADIX=16|32|64` overrides it (16: no wide powers of
 /// two; other radices of two-stage splits stay up to
 /// [`MAX_TWO_STAGE_RADIX`]).
 pub(crate) fn max_wide_radix() -> u32 {
     match std::env::var("FFT_TENSOR_MAX_RADIX").as_deref() {
         Ok("16") => 16,
-        Ok("32") => 32,
-        _ => 64,
+        Ok("64") => 64,
+        _ => 32,
     }
 }
 
@@ -612,13 +616,14 @@ mod tests {
 
     #[test]
     fn radices_multiply_to_the_length() {
-        assert_eq!(radices(4096), Some(vec![64, 64]));
+        assert_eq!(radices(4096), Some(vec![16, 16, 16]));
         assert_eq!(radices(1024), Some(vec![32, 32]));
         assert_eq!(radices(512), Some(vec![32, 16]));
-        assert_eq!(radices(2048), Some(vec![64, 32]));
+        assert_eq!(radices(2048), Some(vec![16, 16, 8]));
         assert_eq!(radices(256), Some(vec![16, 16]));
         assert_eq!(radices(8192), Some(vec![16, 8, 8, 8]));
-        assert_eq!(radices(3072), Some(vec![64, 48]));
+        assert_eq!(radices(3072), Some(vec![16, 8, 8, 3]));
+        assert_eq!(radices(3600), Some(vec![60, 60]));
         assert_eq!(radices(6144), Some(vec![16, 16, 8, 3]));
         assert_eq!(radices(2), Some(vec![2]));
         assert_eq!(radices(32), Some(vec![8, 4]));
@@ -670,11 +675,14 @@ mod tests {
         let lengths = [
             2usize, 3, 8, 13, 60, 96, 143, 512, 1000, 1024, 2187, 3584, 4095, 4096,
         ];
-        for (n, variant) in lengths
-            .iter()
-            .flat_map(|&n| variants.clone().map(move |v| (n, v)))
+        // Radix 64 (`FFT_TENSOR_MAX_RADIX=64`) beside the default splits.
+        let splits = lengths.iter().map(|&n| (n, radices(n).unwrap())).chain([
+            (4096, vec![64, 64]),
+            (2048, vec![64, 32]),
+            (3072, vec![64, 48]),
+        ]);
+        for ((n, r), variant) in splits.flat_map(|s| variants.clone().map(move |v| (s.clone(), v)))
         {
-            let r = radices(n).unwrap();
             let lines = lines_per_group(n, &r, 4096, true) as u32;
             let wg = workgroup_size(n as u32, &r, lines);
             let k = shared_kernel(n as u32, &r, lines, wg, variant);

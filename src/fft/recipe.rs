@@ -641,7 +641,7 @@ mod tests {
             algorithm(4096),
             Algorithm::SingleDispatch {
                 lines_per_group: 1,
-                radices: vec![64, 64]
+                radices: vec![16, 16, 16]
             }
         );
         // Whole tiles for every radix mix: 4 lines of 1000, not 3.
@@ -652,8 +652,11 @@ mod tests {
                 radices: vec![40, 25]
             }
         );
-        // The split with the fewest stages: 16 + 64 x 64, not 16 x 16 + 16 x 16.
-        assert_eq!(algorithm(65536), Algorithm::FourStep { n1: 16, n2: 4096 });
+        // The split with the fewest stages, the most balanced among those:
+        // 16 x 16 + 16 x 16 (16 + 16 x 16 x 16 takes as many); 8192 = 16 x
+        // (32 x 16), not 64 x 128 (2 + 2).
+        assert_eq!(algorithm(65536), Algorithm::FourStep { n1: 256, n2: 256 });
+        assert_eq!(algorithm(8192), Algorithm::FourStep { n1: 16, n2: 512 });
         assert_eq!(
             algorithm(1 << 20),
             Algorithm::FourStep { n1: 1024, n2: 1024 }

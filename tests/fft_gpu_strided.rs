@@ -1,0 +1,102 @@
+//! Strided axes of lengths whose workgroups hold few lines (600..4096
+//! points, one to six lines a workgroup), against the f64 reference: odd
+//! and prime line counts, inner sizes from 15 to 513 (groups whose lines
+//! cross a carry between line indices), 2-D complex transforms both ways,
+//! real 2-D transforms at 1e-30 and their inverses.
+
+use fft_tensor::num_complex::{Complex32, Complex64};
+use fft_tensor::testing::{
+    assert_rms_close, compare_real, gpu_context_or_skip, reference_fft, SplitMix64,
+};
+use fft_tensor::{Context, FftDirection, Normalization, Tensor};
+
+/// Lines `(o, i)` of axis 1 of an `[outer, n, inner]` tensor as rows.
+fn rows(v: &[Complex32], outer: usize, n: usize, inner: usize) -> Vec<Complex32> {
+    let mut out = Vec::with_capacity(v.len());
+    for o in 0..outer {
+        for i in 0..inner {
+            out.extend((0..n).map(|k| v[o * n * inner + k * inner + i]));
+        }
+    }
+    out
+}
+
+#[test]
+fn strided_axes_of_long_lines_match_the_reference() {
+    let Some(ctx) = gpu_context_or_skip("strided_axes_of_long_lines_match_the_reference") else {
+        return;
+    };
+    for (outer, n, inner) in [
+        (1usize, 1024usize, 16usize),
+        (3, 1024, 17),
+        (1, 2048, 31),
+        (2, 4096, 16),
+        (1, 4096, 65),
+        (1, 1000, 513),
+        (5, 1000, 16),
+        (1, 4095, 19),
+        (1, 3888, 23),
+        (1, 600, 97),
+        (2, 729, 16),
+        (3, 1024, 15),
+        (1, 1, 16),
+    ] {
+        let data = SplitMix64((n * inner) as u64).complex_vec(outer * n * inner);
+        for dir in [FftDirection::Forward, FftDirection::Inverse] {
+            for norm in [Normalization::Ortho, Normalization::Backward] {
+                let shape = [outer, n, inner];
+                let mut t = Tensor::new(&shape, data.clone()).unwrap();
+                ctx.fftn(&mut t, &[1], dir, norm).unwrap();
+                let expected = reference_fft(
+                    &rows(&data, outer, n, inner),
+                    n,
+                    dir == FftDirection::Inverse,
+                    f64::from(norm.factor(n, dir)),
+                );
+                let what = format!("strided {shape:?} {dir:?} {norm:?}");
+                assert_rms_close(&what, &rows(t.data(), outer, n, inner), &expected, 1e-6);
+            }
+        }
+    }
+}
+
+#[test]
+fn two_d_transforms_of_long_columns_match_the_reference() {
+    let Some(ctx) = gpu_context_or_skip("two_d_transforms_of_long_columns_match_the_reference")
+    else {
+        return;
+    };
+    let cpu = Context::cpu();
+    for shape in [[1024usize, 48usize], [2048, 20], [1000, 33], [4096, 16]] {
+        let n: usize = shape.iter().product();
+        let data = SplitMix64(n as u64 + 1).complex_vec(n);
+        let wide: Vec<Complex64> = data
+            .iter()
+            .map(|c| Complex64::new(c.re.into(), c.im.into()))
+            .collect();
+        for dir in [FftDirection::Forward, FftDirection::Inverse] {
+            let mut t = Tensor::new(&shape, data.clone()).unwrap();
+            ctx.fftn(&mut t, &[0, 1], dir, Normalization::Ortho)
+                .unwrap();
+            let mut r = Tensor::new(&shape, wide.clone()).unwrap();
+            cpu.fftn_f64(&mut r, &[0, 1], dir, Normalization::Ortho)
+                .unwrap();
+            let what = format!("2-D {shape:?} {dir:?}");
+            assert_rms_close(&what, t.data(), r.data(), 1e-6);
+        }
+        // Real: the column pass runs over shape[1] / 2 + 1 strided lines.
+        let real: Vec<f32> = data.iter().map(|c| c.re * 1e-30).collect();
+        let t = Tensor::new(&shape, real.clone()).unwrap();
+        let spectrum = ctx.rfftn(&t, &[0, 1], Normalization::None).unwrap();
+        let r = Tensor::new(&shape, real.iter().map(|&x| f64::from(x)).collect()).unwrap();
+        let expected = cpu.rfftn_f64(&r, &[0, 1], Normalization::None).unwrap();
+        let what = format!("rfft2 {shape:?} at 1e-30");
+        assert_rms_close(&what, spectrum.data(), expected.data(), 1e-6);
+        let back = ctx
+            .irfftn(&spectrum, &[0, 1], shape[1], Normalization::Backward)
+            .unwrap();
+        let wide: Vec<f64> = real.iter().map(|&x| f64::from(x)).collect();
+        let r = compare_real(back.data(), &wide);
+        assert!(r.rms_relative <= 1e-6, "irfft2 {shape:?}: {r:?}");
+    }
+}
