@@ -330,7 +330,10 @@ fn compress_in_pool(
 /// Finite f32 values of a float tensor, or why there are none: the index
 /// and value of the first NaN or infinity (an f64 beyond f32's range counts
 /// as infinite).
-fn float_values(data: &TensorData, dt: SafetensorsDtype) -> std::result::Result<Cow<'_, [f32]>, (usize, f32)> {
+fn float_values(
+    data: &TensorData,
+    dt: SafetensorsDtype,
+) -> std::result::Result<Cow<'_, [f32]>, (usize, f32)> {
     let values = match data.f32() {
         Some(v) => Cow::Borrowed(v),
         None => Cow::Owned(dtype::to_f32(dt, data.bytes()).expect("float dtype")),
