@@ -7,7 +7,7 @@
 //! On smooth data the prediction and block codecs are estimated on a
 //! centred block of the tensor, `interp` by its own sub-block estimate,
 //! the whole-tensor transforms from one transform of the tensor (see
-//! [`super::choose_fast`]).
+//! `choose_fast`).
 //! [`Search::Exhaustive`] encodes, decodes and measures every candidate:
 //! the smallest whose actual error (in the requested [`ErrorMode`]) is
 //! within the bound wins. Raw wins when nothing is smaller.

@@ -162,7 +162,10 @@ impl Input {
     /// into an f32 buffer, so that the codecs use its values where they
     /// lie instead of a second copy.
     fn data(&self, i: usize, t: &InTensor) -> Result<TensorData> {
-        if t.dtype == SafetensorsDtype::F32 && cfg!(target_endian = "little") && t.bytes % 4 == 0 {
+        if t.dtype == SafetensorsDtype::F32
+            && cfg!(target_endian = "little")
+            && t.bytes.is_multiple_of(4)
+        {
             let n = usize::try_from(t.bytes / 4).map_err(|_| {
                 Error::invalid("tensor", format!("{} bytes do not fit in memory", t.bytes))
             })?;

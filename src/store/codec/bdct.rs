@@ -307,7 +307,7 @@ fn quantised(
 /// bit per doubling of a context's count for each probability its models
 /// learn; the smallest over the block sizes, from the smallest up while
 /// they shrink. The step is solved roughly (a few error measurements, see
-/// [`rough_step`]). `None` when [`encode`] would fail.
+/// `rough_step`). `None` when [`encode`] would fail.
 pub fn estimate(data: &[f32], shape: &[usize], max_error: f64) -> Option<f64> {
     let v = view(shape);
     let x_norm = norm(data);
