@@ -45,30 +45,100 @@ fn blocks_written_in_place_are_the_decoded_tensors_at_every_thread_count() {
         assert_eq!(back.data(r).unwrap(), whole, "{}", e.name);
         // Any limit on the rows held (one block at a time here) hands out
         // the same bytes, each exactly once.
-        let mut got = vec![0u8; whole.len()];
-        let seen = std::sync::Mutex::new(vec![false; whole.len()]);
-        let pieces = std::sync::Mutex::new(Vec::new());
-        c.decode_bytes_into(
-            &ctx,
-            i,
-            1,
-            &|at, bytes| {
-                let mut s = seen.lock().unwrap();
-                for k in at as usize..at as usize + bytes.len() {
-                    assert!(!s[k], "byte {k} of {} twice", e.name);
-                    s[k] = true;
-                }
-                pieces.lock().unwrap().push((at as usize, bytes.to_vec()));
-                Ok(())
-            },
-            &mut |_| {},
-        )
-        .unwrap();
-        for (at, b) in pieces.into_inner().unwrap() {
-            got[at..at + b.len()].copy_from_slice(&b);
+        assert_eq!(pieces_once(&c, &ctx, i, 1), whole, "{}", e.name);
+    }
+}
+
+/// Tensor `i`'s bytes as `decode_bytes_into` hands them out, checking that
+/// every byte comes exactly once.
+fn pieces_once(c: &Container, ctx: &Context, i: usize, max_held: u64) -> Vec<u8> {
+    let name = &c.entries()[i].name;
+    let len = c.decode_bytes(ctx, i).unwrap().len();
+    let seen = std::sync::Mutex::new(vec![false; len]);
+    let pieces = std::sync::Mutex::new(Vec::new());
+    c.decode_bytes_into(
+        ctx,
+        i,
+        max_held,
+        &|at, bytes| {
+            let mut s = seen.lock().unwrap();
+            for k in at as usize..at as usize + bytes.len() {
+                assert!(!s[k], "byte {k} of {name} twice");
+                s[k] = true;
+            }
+            pieces.lock().unwrap().push((at as usize, bytes.to_vec()));
+            Ok(())
+        },
+        &mut |_| {},
+    )
+    .unwrap();
+    let mut got = vec![0u8; len];
+    for (at, b) in pieces.into_inner().unwrap() {
+        got[at..at + b.len()].copy_from_slice(&b);
+    }
+    assert!(seen.into_inner().unwrap().iter().all(|&s| s), "{name}");
+    got
+}
+
+#[test]
+fn whole_tensor_codecs_hand_out_their_values_in_pieces() {
+    use safetensors::tensor::TensorView;
+    use safetensors::Dtype;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("fields.safetensors");
+    // More than one 2^21-value piece, in f32 and bf16, and a prime-sized
+    // one: smooth, so that the whole-tensor transform codecs store them.
+    let (rows, cols) = (2053usize, 1031usize);
+    let field: Vec<f32> = (0..rows * cols)
+        .map(|k| {
+            let (r, c) = ((k / cols) as f32, (k % cols) as f32);
+            (r * 0.004).sin() * (c * 0.007).cos() + 0.3 * (r * 0.011 + c * 0.002).sin()
+        })
+        .collect();
+    let f32_bytes: Vec<u8> = field.iter().flat_map(|x| x.to_le_bytes()).collect();
+    let bf16_bytes: Vec<u8> = field
+        .iter()
+        .flat_map(|&x| half::bf16::from_f32(x).to_le_bytes())
+        .collect();
+    let small: Vec<u8> = field[..97 * 89]
+        .iter()
+        .flat_map(|x| x.to_le_bytes())
+        .collect();
+    let views = vec![
+        (
+            "a",
+            TensorView::new(Dtype::F32, vec![rows, cols], &f32_bytes).unwrap(),
+        ),
+        (
+            "b",
+            TensorView::new(Dtype::BF16, vec![rows, cols], &bf16_bytes).unwrap(),
+        ),
+        (
+            "c",
+            TensorView::new(Dtype::F32, vec![97, 89], &small).unwrap(),
+        ),
+    ];
+    safetensors::serialize_to_file(views, None, &input).unwrap();
+    let ctx = Context::cpu();
+    for family in [store::Family::DctQuant, store::Family::Dct] {
+        let packed = dir.path().join("fields.fftt");
+        let options = CompressOptions {
+            max_error: 1e-3,
+            family,
+            ..CompressOptions::default()
+        };
+        store::compress_file(&ctx, &input, &packed, &options, &mut |_| {}).unwrap();
+        let c = Container::open(&packed).unwrap();
+        let out = dir.path().join("back.safetensors");
+        store::decompress_file(&ctx, &packed, &out, &mut |_| {}).unwrap();
+        let back = store::SafetensorsFile::open(&out).unwrap();
+        for (i, (r, e)) in back.tensor_refs().iter().zip(c.entries()).enumerate() {
+            assert!(e.blocks.is_empty(), "{} is coded whole", e.name);
+            assert!(!e.codec_name().starts_with("raw"), "{}: {}", e.name, e.codec_name());
+            let whole = c.decode_bytes(&ctx, i).unwrap();
+            assert_eq!(back.data(r).unwrap(), whole, "{}", e.name);
+            assert_eq!(pieces_once(&c, &ctx, i, 1), whole, "{}", e.name);
         }
-        assert!(seen.into_inner().unwrap().iter().all(|&s| s), "{}", e.name);
-        assert_eq!(got, whole, "{}", e.name);
     }
 }
 

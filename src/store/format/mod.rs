@@ -370,12 +370,26 @@ impl Container {
     ) -> Result<()> {
         let e = &self.entries[i];
         if e.blocks.is_empty() || e.codec() == Some(CodecId::Raw) {
-            let bytes = self.decode_bytes(ctx, i)?;
-            let mut at = 0u64;
-            for piece in bytes.chunks(8 << 20) {
-                sink(at, piece)?;
-                at += piece.len() as u64;
-                done(at);
+            // Decoded whole: values are converted piece by piece as they
+            // go out (f32 not at all), so the tensor is not held twice.
+            match self.decode_inner(ctx, i, true)? {
+                Decoded::Bytes(bytes) => {
+                    let mut at = 0u64;
+                    for piece in bytes.chunks(8 << 20) {
+                        sink(at, piece)?;
+                        at += piece.len() as u64;
+                        done(at);
+                    }
+                }
+                Decoded::Values(v) => {
+                    for (k, chunk) in v.chunks(2 << 20).enumerate() {
+                        hand_over(e.dtype, k * (2 << 20), chunk, sink)?;
+                        done(
+                            dtype::byte_len(e.dtype, (k * (2 << 20) + chunk.len()) as u64)
+                                .unwrap_or(0),
+                        );
+                    }
+                }
             }
             return Ok(());
         }
@@ -412,16 +426,7 @@ impl Container {
                 };
                 let first = block.rows.start * row;
                 for (k, chunk) in v.chunks(PIECE).enumerate() {
-                    let at = dtype::byte_len(e.dtype, (first + k * PIECE) as u64).unwrap_or(0);
-                    if e.dtype == SafetensorsDtype::F32 {
-                        let mut bytes = vec![0u8; 4 * chunk.len()];
-                        for (d, x) in bytes.chunks_exact_mut(4).zip(chunk) {
-                            d.copy_from_slice(&x.to_le_bytes());
-                        }
-                        sink(at, &bytes)?;
-                    } else {
-                        sink(at, &dtype::from_f32(e.dtype, chunk))?;
-                    }
+                    hand_over(e.dtype, first + k * PIECE, chunk, sink)?;
                 }
                 Ok(())
             })?;
@@ -577,6 +582,23 @@ fn fill_blocks<T: Send>(
 enum Decoded {
     Bytes(Vec<u8>),
     Values(Vec<f32>),
+}
+
+/// Hands decoded `values`, the tensor's values from index `first` on, to
+/// `sink` as bytes of `dt` at their byte offset: f32 values as they lie in
+/// memory on a little-endian host, other dtypes converted.
+fn hand_over(
+    dt: SafetensorsDtype,
+    first: usize,
+    values: &[f32],
+    sink: &(dyn Fn(u64, &[u8]) -> Result<()> + Sync),
+) -> Result<()> {
+    let at = dtype::byte_len(dt, first as u64).unwrap_or(0);
+    if dt == SafetensorsDtype::F32 && cfg!(target_endian = "little") {
+        sink(at, bytemuck::cast_slice(values))
+    } else {
+        sink(at, &dtype::from_f32(dt, values))
+    }
 }
 
 fn check_crc(path: &str, what: &str, offset: u64, bytes: &[u8], expected: u32) -> Result<()> {
