@@ -134,7 +134,12 @@ fn whole_tensor_codecs_hand_out_their_values_in_pieces() {
         let back = store::SafetensorsFile::open(&out).unwrap();
         for (i, (r, e)) in back.tensor_refs().iter().zip(c.entries()).enumerate() {
             assert!(e.blocks.is_empty(), "{} is coded whole", e.name);
-            assert!(!e.codec_name().starts_with("raw"), "{}: {}", e.name, e.codec_name());
+            assert!(
+                !e.codec_name().starts_with("raw"),
+                "{}: {}",
+                e.name,
+                e.codec_name()
+            );
             let whole = c.decode_bytes(&ctx, i).unwrap();
             assert_eq!(back.data(r).unwrap(), whole, "{}", e.name);
             assert_eq!(pieces_once(&c, &ctx, i, 1), whole, "{}", e.name);
