@@ -7,8 +7,16 @@
 // Line b (counted from `first_line`) of the batch starts at
 // (b / inner) * n * inner + (b % inner) and steps by `inner` (an axis of a
 // row-major tensor; inner = 1 for contiguous rows). One thread per row point.
+//
+// N, M and INNER are pipeline constants (the uniforms of the same names are
+// not read), so the divisions below are by constants: shifts and multiplies
+// instead of a division per thread, which software drivers run one lane at
+// a time.
 
 override WG_SIZE: u32 = 256u;
+override N: u32;
+override M: u32;
+override INNER: u32;
 
 struct Params {
     n: u32,
@@ -29,16 +37,15 @@ struct Params {
 @compute @workgroup_size(WG_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
     let id = (wid.x + wid.y * params.groups_x) * WG_SIZE + li;
-    let row = id / params.m;
+    let row = id / M;
     if row >= params.num_lines {
         return;
     }
-    let i = id % params.m;
+    let i = id % M;
     var v = vec2<f32>(0.0, 0.0);
-    if i < params.n {
+    if i < N {
         let b = params.first_line + row;
-        let inner = params.inner;
-        let addr = (b / inner) * params.n * inner + b % inner + i * inner;
+        let addr = (b / INNER) * (N * INNER) + b % INNER + i * INNER;
         v = cmul(src[addr], chirp[i]);
     }
     rows[id] = v;

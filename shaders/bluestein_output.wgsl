@@ -3,9 +3,13 @@
 // Bluestein's algorithm, step 5: the first n points of each convolved row of
 // length m, multiplied by the chirp c[k] = exp(sign * i * pi * k^2 / n),
 // scattered back to the lines of the batch (the layout of
-// bluestein_chirp.wgsl). One thread per output point.
+// bluestein_chirp.wgsl). One thread per output point. N, M and INNER are
+// pipeline constants, as there.
 
 override WG_SIZE: u32 = 256u;
+override N: u32;
+override M: u32;
+override INNER: u32;
 
 struct Params {
     n: u32,
@@ -26,13 +30,12 @@ struct Params {
 @compute @workgroup_size(WG_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
     let id = (wid.x + wid.y * params.groups_x) * WG_SIZE + li;
-    let row = id / params.n;
+    let row = id / N;
     if row >= params.num_lines {
         return;
     }
-    let k = id % params.n;
+    let k = id % N;
     let b = params.first_line + row;
-    let inner = params.inner;
-    let addr = (b / inner) * params.n * inner + b % inner + k * inner;
-    dst[addr] = cmul(rows[row * params.m + k], chirp[k]) * params.scale;
+    let addr = (b / INNER) * (N * INNER) + b % INNER + k * INNER;
+    dst[addr] = cmul(rows[row * M + k], chirp[k]) * params.scale;
 }

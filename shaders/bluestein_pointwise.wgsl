@@ -2,9 +2,13 @@
 //
 // Bluestein's algorithm, step 3: multiplies each length-m row of spectra in
 // place by the spectrum of the chirp filter (which also carries 1/m and the
-// plan's normalisation). One thread per point.
+// plan's normalisation). One thread per point. A nonzero pipeline constant
+// M stands for the uniform `m` (Bluestein's power-of-two rows: the position
+// in the row is then a mask, not a division per thread, which software
+// drivers run one lane at a time); M = 0 reads `m` (any row length).
 
 override WG_SIZE: u32 = 256u;
+override M: u32 = 0u;
 
 struct Params {
     m: u32,
@@ -23,5 +27,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     if id >= params.total {
         return;
     }
-    rows[id] = cmul(rows[id], filter_spectrum[id % params.m]);
+    rows[id] = cmul(rows[id], filter_spectrum[id % select(params.m, M, M != 0u)]);
 }

@@ -88,7 +88,27 @@ struct PointwiseParams {
 }
 }
 
-const CONSTANTS: &[(&str, u32)] = &[("WG_SIZE", WORKGROUP_SIZE)];
+/// The pipeline constants of the chirp and output kernels for lines of `n`
+/// points in rows of `m`, `inner` apart: the sizes as constants, so the
+/// kernels divide by constants (shifts and multiplies) instead of by
+/// uniforms per thread, which software drivers run one lane at a time.
+fn line_constants(n: usize, m: usize, inner: usize) -> Result<[(&'static str, u32); 4]> {
+    let as_u32 = |what: &'static str, v: usize| {
+        u32::try_from(v).map_err(|_| Error::invalid(what, format!("{v} does not fit in u32")))
+    };
+    Ok([
+        ("WG_SIZE", WORKGROUP_SIZE),
+        ("N", as_u32("bluestein line length", n)?),
+        ("M", as_u32("bluestein convolution length", m)?),
+        ("INNER", as_u32("bluestein line stride", inner.max(1))?),
+    ])
+}
+
+/// The pipeline constants of the pointwise kernel for rows of `m`.
+fn pointwise_constants(m: usize) -> Result<[(&'static str, u32); 2]> {
+    let [wg, _, m, _] = line_constants(1, m, 1)?;
+    Ok([wg, m])
+}
 
 /// A Bluestein plan compiled for one GPU. Its two `m`-point FFTs are the
 /// context's own cached plans (shared with every other user of length `m`).
@@ -110,13 +130,12 @@ impl GpuBluestein {
         // The normalisation is applied by the output kernel, so the filter
         // carries only the 1/m of the inner round trip.
         let h = filter_spectrum(&c, m, 1.0);
-        for kernel in [
-            &shaders::BLUESTEIN_CHIRP,
-            &shaders::BLUESTEIN_POINTWISE,
-            &shaders::BLUESTEIN_OUTPUT,
-        ] {
-            gpu.pipeline(kernel, CONSTANTS)?;
-        }
+        // Contiguous lines' pipelines now, so plan creation reports shader
+        // errors; strided axes specialise theirs when recorded.
+        let lines = line_constants(n, m, 1)?;
+        gpu.pipeline(&shaders::BLUESTEIN_CHIRP, &lines)?;
+        gpu.pipeline(&shaders::BLUESTEIN_OUTPUT, &lines)?;
+        gpu.pipeline(&shaders::BLUESTEIN_POINTWISE, &pointwise_constants(m)?)?;
         Ok(GpuBluestein {
             n,
             m,
@@ -146,6 +165,8 @@ impl GpuBluestein {
         let rows = rec.temporary("bluestein rows", row_bytes)?;
         let spectra = rec.temporary("bluestein spectra", row_bytes)?;
         let (chirp, filter) = (self.chirp.slice(), self.filter.slice());
+        let line_constants = line_constants(n, m, batch.inner)?;
+        let pointwise_constants = pointwise_constants(m)?;
         let threads = |count: usize| Groups::Threads {
             threads: count as u64,
             per_group: WORKGROUP_SIZE,
@@ -170,7 +191,7 @@ impl GpuBluestein {
             // 1. Chirped, zero-padded rows.
             rec.launch(
                 &shaders::BLUESTEIN_CHIRP,
-                CONSTANTS,
+                &line_constants,
                 &[src, &rows_used, &chirp],
                 threads(count * m),
                 line_params,
@@ -181,7 +202,7 @@ impl GpuBluestein {
             let total = count * m;
             rec.launch(
                 &shaders::BLUESTEIN_POINTWISE,
-                CONSTANTS,
+                &pointwise_constants,
                 &[&spectra_used, &filter],
                 threads(total),
                 |grid| PointwiseParams {
@@ -196,7 +217,7 @@ impl GpuBluestein {
             // 5. The first n points times the chirp (and scale), back to the lines.
             rec.launch(
                 &shaders::BLUESTEIN_OUTPUT,
-                CONSTANTS,
+                &line_constants,
                 &[&rows_used, dst, &chirp],
                 threads(count * n),
                 line_params,
