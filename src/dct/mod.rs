@@ -41,8 +41,11 @@ impl Context {
         if self.gpu().is_some() {
             let input = GpuTensor::from_f32(self, tensor.data(), tensor.shape())?;
             let out = self.dct_gpu(&input, axes, inverse)?;
-            tensor.data_mut().copy_from_slice(&out.to_f32()?);
-            return Ok(());
+            drop(input);
+            // Read straight into the tensor: no host copy beside it.
+            let mut rec = self.recording("dct readback")?;
+            let readback = rec.read_back(&out.slice())?;
+            return rec.submit()?.wait()?.copy_to(readback, tensor.data_mut());
         }
         let shape = tensor.shape().to_vec();
         // DCT plans (FFT plans and twiddles per length) live in the context.

@@ -11,8 +11,11 @@
 //! or a target relative Frobenius error, met exactly: the transform is
 //! orthonormal, so the error of keeping the k largest coefficients is the
 //! dropped energy plus the rounding energy of the kept values, known from the
-//! sorted magnitudes before anything is decompressed, and the smallest k that
-//! meets the target is chosen.
+//! magnitudes in descending order before anything is decompressed, and the
+//! smallest k that meets the target is chosen. On the host that order is
+//! built only for the largest coefficients: a histogram of the magnitudes
+//! says how far down the kept ones reach, so selecting a small fraction of a
+//! large spectrum needs little memory beside it.
 //!
 //! Honest expectations (see the README): smooth data along ordered axes
 //! (fields, images, signals, position tables) compresses by orders of
@@ -408,15 +411,17 @@ impl Context {
             }
             // The CPU twin leaves the spectrum unnormalised and scales only
             // what is read; the GPU normalises for free inside its kernels.
-            Transform::Rfft if self.gpu().is_none() => Spectrum::Complex(
-                self.rfftn(&tensor, &axes, Normalization::None)?.into_data(),
-                unitary_factor(shape),
-            ),
-            Transform::Rfft => Spectrum::Complex(
-                self.rfftn(&tensor, &axes, Normalization::Ortho)?
-                    .into_data(),
-                1.0,
-            ),
+            // The values are not needed beside their spectrum.
+            Transform::Rfft if self.gpu().is_none() => {
+                let spectrum = self.rfftn(&tensor, &axes, Normalization::None)?;
+                drop(tensor);
+                Spectrum::Complex(spectrum.into_data(), unitary_factor(shape))
+            }
+            Transform::Rfft => {
+                let spectrum = self.rfftn(&tensor, &axes, Normalization::Ortho)?;
+                drop(tensor);
+                Spectrum::Complex(spectrum.into_data(), 1.0)
+            }
         };
         select::from_spectrum(shape, options, &spectrum, energy)
     }

@@ -222,6 +222,144 @@ fn first_k_sorted(rank: &[u32], k: usize) -> Vec<u64> {
         .collect()
 }
 
+/// Bits of a magnitude key below its histogram bin (a bin spans at most
+/// 2^(1/8) of magnitude).
+const BIN_SHIFT: u32 = 20;
+/// Histogram bins of magnitude keys.
+const BINS: usize = 1 << (32 - BIN_SHIFT);
+
+fn bin_of(key: u32) -> usize {
+    (key >> BIN_SHIFT) as usize
+}
+
+/// Coefficients per bin of their magnitude key, and the weighted energy
+/// (towards the tensor's) each bin holds.
+fn key_histogram(spectrum: &Spectrum, parseval: &Parseval) -> (Vec<u64>, Vec<f64>) {
+    const CHUNK: usize = 1 << 16;
+    let coefs = spectrum.len();
+    (0..coefs.div_ceil(CHUNK))
+        .into_par_iter()
+        .fold(
+            || (vec![0u64; BINS], vec![0.0f64; BINS]),
+            |(mut count, mut weight), c| {
+                for p in c * CHUNK..((c + 1) * CHUNK).min(coefs) {
+                    let b = bin_of(spectrum.key(p));
+                    count[b] += 1;
+                    weight[b] += parseval.weighted(p, spectrum.energy(p));
+                }
+                (count, weight)
+            },
+        )
+        .reduce(
+            || (vec![0u64; BINS], vec![0.0f64; BINS]),
+            |(mut c, mut w), (c2, w2)| {
+                for b in 0..BINS {
+                    c[b] += c2[b];
+                    w[b] += w2[b];
+                }
+                (c, w)
+            },
+        )
+}
+
+/// The fewest coefficients, largest magnitude first (ties by lower
+/// position), whose dropped energy (`total` less what keeping them gains)
+/// plus the rounding of their stored values is at most `budget`; at least
+/// one. Returns the count `k`, the rounding it leaves, and the magnitude
+/// order's first positions (at least `k` of them).
+///
+/// The order is never built for the whole spectrum: a histogram of the
+/// magnitude keys says from which bin down the kept coefficients should
+/// reach the budget, only the coefficients of the bins down to it are
+/// gathered and sorted, and the walk goes on with the next lower bins
+/// (as many coefficients again) while the budget is not met. Walking the
+/// same order with the same sums, it keeps exactly what a walk of the
+/// fully sorted spectrum keeps, for any number of threads.
+fn fewest_within(
+    spectrum: &Spectrum,
+    parseval: &Parseval,
+    value_type: StoredPrecision,
+    scale: f32,
+    total: f64,
+    budget: f64,
+) -> (usize, f64, Vec<u32>) {
+    let (count, weight) = key_histogram(spectrum, parseval);
+    // The highest bin down to which the kept energy leaves the budget.
+    let mut lo = 0;
+    let mut above = 0.0f64;
+    for b in (0..BINS).rev() {
+        above += weight[b];
+        if count[b] > 0 && (total - above).max(0.0) <= budget {
+            lo = b;
+            break;
+        }
+    }
+    walk_from(
+        spectrum, parseval, value_type, scale, total, budget, &count, lo,
+    )
+}
+
+/// [`fewest_within`]'s walk, gathering the bins from `lo` up first (`count`:
+/// coefficients per bin).
+#[allow(clippy::too_many_arguments)]
+fn walk_from(
+    spectrum: &Spectrum,
+    parseval: &Parseval,
+    value_type: StoredPrecision,
+    scale: f32,
+    total: f64,
+    budget: f64,
+    count: &[u64],
+    mut lo: usize,
+) -> (usize, f64, Vec<u32>) {
+    let coefs = spectrum.len();
+    let mut kept = vec![0u64; coefs.div_ceil(64)];
+    let is_kept = |kept: &[u64], q: usize| (kept[q / 64] >> (q % 64)) & 1 == 1;
+    let mut order: Vec<u32> = Vec::new();
+    let (mut gained, mut rounding) = (0.0f64, 0.0f64);
+    let mut values = Vec::with_capacity(2);
+    let mut hi = BINS;
+    loop {
+        let start = order.len();
+        order.par_extend((0..coefs as u32).into_par_iter().filter(|&p| {
+            let b = bin_of(spectrum.key(p as usize));
+            (lo..hi).contains(&b)
+        }));
+        order[start..].par_sort_unstable_by(|&a, &b| {
+            let (ka, kb) = (spectrum.key(a as usize), spectrum.key(b as usize));
+            kb.cmp(&ka).then(a.cmp(&b))
+        });
+        for i in start..order.len() {
+            if i > 0 && (total - gained).max(0.0) + rounding <= budget {
+                return (i, rounding, order);
+            }
+            let p = order[i] as usize;
+            gained += parseval.gain(p, spectrum.energy(p), |q| {
+                is_kept(&kept, q).then(|| spectrum.energy(q))
+            });
+            kept[p / 64] |= 1 << (p % 64);
+            values.clear();
+            spectrum.push_values(p, &mut values);
+            let r2: f64 = values
+                .iter()
+                .map(|&v| (f64::from(round_value(value_type, scale, v)) - f64::from(v)).powi(2))
+                .sum();
+            rounding += parseval.weighted(p, r2);
+        }
+        // The check the next coefficient would make (none left: all kept).
+        if (!order.is_empty() && (total - gained).max(0.0) + rounding <= budget) || lo == 0 {
+            return (order.len(), rounding, order);
+        }
+        // Down to as many coefficients again as gathered so far.
+        hi = lo;
+        let mut more = 0u64;
+        while lo > 0 && more < (order.len() as u64).max(1 << 16) {
+            lo -= 1;
+            more += count[lo];
+        }
+    }
+}
+
 /// Selection on the host, from a full spectrum.
 pub(crate) fn from_spectrum(
     shape: &[usize],
@@ -242,34 +380,16 @@ pub(crate) fn from_spectrum(
                 .into_par_iter()
                 .map(|p| parseval.weighted(p, spectrum.energy(p)))
                 .sum();
-            let order = magnitude_order(spectrum);
             let scale = scale_for(options.value_type, spectrum.max_component());
             let budget = target * target * energy;
-            let mut kept = vec![false; coefs];
-            let (mut gained, mut rounding) = (0.0f64, 0.0f64);
-            let mut k = coefs;
-            let mut values = Vec::with_capacity(comps);
-            for (i, &p) in order.iter().enumerate() {
-                if i > 0 && (total - gained).max(0.0) + rounding <= budget {
-                    k = i;
-                    break;
-                }
-                let p = p as usize;
-                gained += parseval.gain(p, spectrum.energy(p), |q| {
-                    kept[q].then(|| spectrum.energy(q))
-                });
-                kept[p] = true;
-                values.clear();
-                spectrum.push_values(p, &mut values);
-                let r2: f64 = values
-                    .iter()
-                    .map(|&v| {
-                        (f64::from(round_value(options.value_type, scale, v)) - f64::from(v))
-                            .powi(2)
-                    })
-                    .sum();
-                rounding += parseval.weighted(p, r2);
-            }
+            let (k, rounding, mut first) = fewest_within(
+                spectrum,
+                &parseval,
+                options.value_type,
+                scale,
+                total,
+                budget,
+            );
             if k == coefs && rounding > budget {
                 // Even keeping everything leaves the rounding of the stored
                 // values: the target is below what the value type reaches.
@@ -284,11 +404,9 @@ pub(crate) fn from_spectrum(
                     ),
                 ));
             }
-            let mut rank = vec![u32::MAX; coefs];
-            for (i, &p) in order.iter().enumerate().take(k) {
-                rank[p as usize] = i as u32;
-            }
-            first_k_sorted(&rank, k)
+            first.truncate(k);
+            first.par_sort_unstable();
+            first.into_par_iter().map(u64::from).collect()
         }
         (Keep::Ratio(ratio), None) => {
             let order = magnitude_order(spectrum);
@@ -447,6 +565,139 @@ mod tests {
                 (got - expected).abs() <= 1e-12 * expected,
                 "{shape:?} {transform:?}: {got} vs {expected}"
             );
+        }
+    }
+
+    /// The walk over the fully sorted spectrum that [`fewest_within`]
+    /// replaces: `(k, rounding, the first k positions ascending)`.
+    fn sorted_walk(
+        spectrum: &Spectrum,
+        parseval: &Parseval,
+        value_type: StoredPrecision,
+        scale: f32,
+        total: f64,
+        budget: f64,
+    ) -> (usize, f64, Vec<u32>) {
+        let coefs = spectrum.len();
+        let mut order: Vec<u32> = (0..coefs as u32).collect();
+        order.sort_by(|&a, &b| {
+            let (ka, kb) = (spectrum.key(a as usize), spectrum.key(b as usize));
+            kb.cmp(&ka).then(a.cmp(&b))
+        });
+        let mut kept = vec![false; coefs];
+        let (mut gained, mut rounding) = (0.0f64, 0.0f64);
+        let mut k = coefs;
+        let mut values = Vec::new();
+        for (i, &p) in order.iter().enumerate() {
+            if i > 0 && (total - gained).max(0.0) + rounding <= budget {
+                k = i;
+                break;
+            }
+            let p = p as usize;
+            gained += parseval.gain(p, spectrum.energy(p), |q| {
+                kept[q].then(|| spectrum.energy(q))
+            });
+            kept[p] = true;
+            values.clear();
+            spectrum.push_values(p, &mut values);
+            let r2: f64 = values
+                .iter()
+                .map(|&v| (f64::from(round_value(value_type, scale, v)) - f64::from(v)).powi(2))
+                .sum();
+            rounding += parseval.weighted(p, r2);
+        }
+        let mut first = order[..k].to_vec();
+        first.sort_unstable();
+        (k, rounding, first)
+    }
+
+    #[test]
+    fn banded_walk_keeps_what_the_sorted_walk_keeps() {
+        let mut rng = SplitMix64(17);
+        let mut cases: Vec<(Vec<usize>, Spectrum)> = Vec::new();
+        for shape in [vec![1usize], vec![7], vec![13, 997], vec![300, 301]] {
+            let n: usize = shape.iter().product();
+            // Decaying (smooth data's spectrum), flat noise, and few levels
+            // (ties), at ordinary and extreme scales.
+            let decaying: Vec<f32> = (0..n)
+                .map(|p| rng.uniform() / (1.0 + p as f32).powi(2))
+                .collect();
+            let levels: Vec<f32> = (0..n).map(|p| ((p * 7919) % 4) as f32 - 1.5).collect();
+            for scale in [1.0f32, 1e-30, 1e30] {
+                for v in [&decaying, &levels] {
+                    cases.push((
+                        shape.clone(),
+                        Spectrum::Real(v.iter().map(|x| x * scale).collect()),
+                    ));
+                }
+            }
+            cases.push((
+                shape.clone(),
+                Spectrum::Real((0..n).map(|_| rng.uniform()).collect()),
+            ));
+        }
+        for shape in [vec![6usize, 10], vec![5, 9], vec![3, 4, 8], vec![90, 2000]] {
+            let coefs: usize = super::super::coefficient_shape(&shape, Transform::Rfft)
+                .iter()
+                .product();
+            let z = rng.complex_vec(coefs);
+            let decaying = z
+                .iter()
+                .enumerate()
+                .map(|(p, &z)| z / (1.0 + p as f32))
+                .collect();
+            cases.push((shape.clone(), Spectrum::Complex(decaying, 0.5)));
+            cases.push((shape, Spectrum::Complex(z, 1e-20)));
+        }
+        for (shape, spectrum) in &cases {
+            let transform = match spectrum {
+                Spectrum::Real(_) => Transform::Dct,
+                Spectrum::Complex(..) => Transform::Rfft,
+            };
+            let parseval = Parseval::new(transform, shape);
+            let coefs = spectrum.len();
+            let total: f64 = (0..coefs)
+                .map(|p| parseval.weighted(p, spectrum.energy(p)))
+                .sum();
+            for value_type in [StoredPrecision::F16, StoredPrecision::F32] {
+                let scale = scale_for(value_type, spectrum.max_component());
+                for rel in [0.0, 1e-4, 1e-2, 0.3, 2.0] {
+                    let budget = rel * rel * total;
+                    let want = sorted_walk(spectrum, &parseval, value_type, scale, total, budget);
+                    let (count, _) = key_histogram(spectrum, &parseval);
+                    for threads in [1, 2, 5] {
+                        let pool = rayon::ThreadPoolBuilder::new()
+                            .num_threads(threads)
+                            .build()
+                            .unwrap();
+                        let run = |(k, r, mut first): (usize, f64, Vec<u32>)| {
+                            first.truncate(k);
+                            first.sort_unstable();
+                            (k, r.to_bits(), first)
+                        };
+                        let want = (want.0, want.1.to_bits(), want.2.clone());
+                        let got = pool.install(|| {
+                            fewest_within(spectrum, &parseval, value_type, scale, total, budget)
+                        });
+                        assert_eq!(run(got), want, "{shape:?} {value_type:?} {rel} {threads}");
+                        // Starting from the top bin only: many bands.
+                        let got = pool.install(|| {
+                            walk_from(
+                                spectrum,
+                                &parseval,
+                                value_type,
+                                scale,
+                                total,
+                                budget,
+                                &count,
+                                BINS - 1,
+                            )
+                        });
+                        assert_eq!(run(got), want, "{shape:?} {value_type:?} {rel} {threads}");
+                    }
+                    assert!(want.0 >= 1.min(coefs) && want.0 <= coefs);
+                }
+            }
         }
     }
 }

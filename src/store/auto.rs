@@ -467,8 +467,8 @@ fn choose_exhaustive(
     let n = values.len() as u64;
     let norm = codec::quant::norm(values);
     let mut candidates = Vec::new();
-    let raw = codec::raw::encode(raw_bytes);
-    let raw_size = raw.stored_bytes();
+    // The raw form is a copy of the tensor: built only if it is kept.
+    let raw_size = codec::raw::encode(&[]).stored_bytes() + raw_bytes.len() as u64;
     let mut best: Option<(Encoded, f64)> = None;
     let mut closest: Option<(Encoded, f64)> = None;
     let methods = req.family.methods();
@@ -545,7 +545,7 @@ fn choose_exhaustive(
     };
     let (encoded, error) = match pick {
         Some((e, err)) if e.stored_bytes() < raw_size => (e, err),
-        _ => (raw, 0.0),
+        _ => (codec::raw::encode(raw_bytes), 0.0),
     };
     debug_assert!(encoded.codec != CodecId::Raw || error == 0.0);
     Ok(Choice {
