@@ -120,7 +120,11 @@ fn whole_tensor_codecs_hand_out_their_values_in_pieces() {
     ];
     safetensors::serialize_to_file(views, None, &input).unwrap();
     let ctx = Context::cpu();
-    for family in [store::Family::DctQuant, store::Family::Dct] {
+    for family in [
+        store::Family::DctQuant,
+        store::Family::Dct,
+        store::Family::F16,
+    ] {
         let packed = dir.path().join("fields.fftt");
         let options = CompressOptions {
             max_error: 1e-3,
@@ -134,8 +138,10 @@ fn whole_tensor_codecs_hand_out_their_values_in_pieces() {
         let back = store::SafetensorsFile::open(&out).unwrap();
         for (i, (r, e)) in back.tensor_refs().iter().zip(c.entries()).enumerate() {
             assert!(e.blocks.is_empty(), "{} is coded whole", e.name);
+            // f16 is never smaller than a bf16 original: that one stays raw.
+            let raw_allowed = family == store::Family::F16 && e.dtype != Dtype::F32;
             assert!(
-                !e.codec_name().starts_with("raw"),
+                raw_allowed || !e.codec_name().starts_with("raw"),
                 "{}: {}",
                 e.name,
                 e.codec_name()
@@ -208,4 +214,63 @@ fn positioned_writes_match_the_sequential_writer_and_wrong_pieces_are_errors() {
         );
         assert_eq!(std::fs::read(&out).unwrap(), b"before");
     }
+}
+
+#[test]
+fn raw_tensors_stream_in_pieces_and_a_damaged_one_leaves_no_output() {
+    use safetensors::tensor::TensorView;
+    use safetensors::Dtype;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("ints.safetensors");
+    // Integers are stored raw: one of more than one 8 MiB piece (and not a
+    // whole number of them), one of a single element.
+    let big: Vec<u8> = (0..(9 << 20) / 4 + 3)
+        .flat_map(|k: i32| k.wrapping_mul(2_654_435_761u32 as i32).to_le_bytes())
+        .collect();
+    let one = 7i64.to_le_bytes();
+    let views = vec![
+        (
+            "big",
+            TensorView::new(Dtype::I32, vec![big.len() / 4], &big).unwrap(),
+        ),
+        ("one", TensorView::new(Dtype::I64, vec![1], &one).unwrap()),
+    ];
+    safetensors::serialize_to_file(views, None, &input).unwrap();
+    let ctx = Context::cpu();
+    let packed = dir.path().join("ints.fftt");
+    store::compress_file(
+        &ctx,
+        &input,
+        &packed,
+        &CompressOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap();
+    let c = Container::open(&packed).unwrap();
+    for (i, e) in c.entries().iter().enumerate() {
+        assert!(e.codec_name().starts_with("raw"), "{}", e.name);
+        let expect: &[u8] = if e.name == "big" { &big } else { &one };
+        assert_eq!(pieces_once(&c, &ctx, i, 1), expect, "{}", e.name);
+    }
+    let out = dir.path().join("back.safetensors");
+    store::decompress_file(&ctx, &packed, &out, &mut |_| {}).unwrap();
+    let back = store::SafetensorsFile::open(&out).unwrap();
+    let r = back.tensor_refs().iter().find(|r| r.name == "big").unwrap();
+    assert_eq!(back.data(r).unwrap(), big);
+    std::fs::remove_file(&out).unwrap();
+    // One flipped byte near the end of the big payload: the checksum,
+    // summed as the pieces go out, fails and no output is left behind.
+    let offset = c.entries().iter().find(|e| e.name == "big").unwrap().offset;
+    drop(c);
+    let mut bytes = std::fs::read(&packed).unwrap();
+    bytes[offset as usize + big.len() - 2] ^= 0x40;
+    std::fs::write(&packed, &bytes).unwrap();
+    let err = store::decompress_file(&ctx, &packed, &out, &mut |_| {}).unwrap_err();
+    assert!(matches!(err, fft_tensor::Error::Checksum { .. }), "{err:?}");
+    assert!(!out.exists(), "a failed decompress leaves no output");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        2,
+        "no temp file is left beside the input and the packed file"
+    );
 }

@@ -588,10 +588,29 @@ pub fn decompress_file(
                     ),
                 ));
             }
+            // Decoded and written piece by piece, as for safetensors.
             let e = &c.entries()[0];
-            let data = c.decode_bytes(ctx, 0)?;
-            numpy::write_npy(output, e.dtype, &e.shape, e.fortran, &data)?;
-            tensor_done(0);
+            let bytes = e.original_bytes();
+            numpy::write_npy_positioned(
+                output,
+                e.dtype,
+                &e.shape,
+                e.fortran,
+                |sink, done| c.decode_bytes_into(ctx, 0, bytes / 2, sink, done),
+                &mut |done| {
+                    if done < bytes {
+                        progress(Progress::Within {
+                            name: &e.name,
+                            done,
+                            bytes,
+                        });
+                    }
+                },
+            )?;
+            progress(Progress::Tensor {
+                name: &e.name,
+                bytes,
+            });
         }
         OutputKind::Npz => {
             let arrays: Vec<OutArray> = c

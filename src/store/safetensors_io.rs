@@ -370,7 +370,7 @@ pub fn write_positioned(
 
 /// Writes all of `bytes` at `offset` of `file` (without moving a cursor
 /// that other threads share).
-fn write_all_at(file: &std::fs::File, bytes: &[u8], offset: u64) -> std::io::Result<()> {
+pub(crate) fn write_all_at(file: &std::fs::File, bytes: &[u8], offset: u64) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         std::os::unix::fs::FileExt::write_all_at(file, bytes, offset)

@@ -19,8 +19,13 @@ pub fn encode(data: &[f32]) -> Encoded {
     }
 }
 
-/// Widens the stored halves back to f32.
-pub fn decode(params: &[u8], payload: &[u8], n: usize) -> Result<Vec<f32>> {
+/// Checks the parameter block (empty) and that the payload holds `n`
+/// values.
+///
+/// # Errors
+/// [`crate::Error::Corrupt`] for parameters or a payload length that do not
+/// fit.
+pub fn check(params: &[u8], payload: &[u8], n: usize) -> Result<()> {
     if !params.is_empty() {
         return Err(params_err(0, "f16 takes no parameters"));
     }
@@ -34,6 +39,15 @@ pub fn decode(params: &[u8], payload: &[u8], n: usize) -> Result<Vec<f32>> {
             ),
         ));
     }
+    Ok(())
+}
+
+/// Widens the stored halves back to f32.
+///
+/// # Errors
+/// As [`check`].
+pub fn decode(params: &[u8], payload: &[u8], n: usize) -> Result<Vec<f32>> {
+    check(params, payload, n)?;
     Ok(payload
         .chunks_exact(2)
         .map(|b| f16::from_le_bytes([b[0], b[1]]).to_f32())

@@ -369,7 +369,13 @@ impl Container {
         done: &mut dyn FnMut(u64),
     ) -> Result<()> {
         let e = &self.entries[i];
-        if e.blocks.is_empty() || e.codec() == Some(CodecId::Raw) {
+        if e.codec() == Some(CodecId::Raw) {
+            return self.stream_raw(i, sink, done);
+        }
+        if e.blocks.is_empty() && e.codec() == Some(CodecId::F16) {
+            return self.stream_f16(i, sink, done);
+        }
+        if e.blocks.is_empty() {
             // Decoded whole: values are converted piece by piece as they
             // go out (f32 not at all), so the tensor is not held twice.
             match self.decode_inner(ctx, i, true)? {
@@ -432,6 +438,82 @@ impl Container {
             })?;
             let rows = wave.last().map_or(0, |(_, b)| b.rows.end);
             done(dtype::byte_len(e.dtype, (rows * row) as u64).unwrap_or(0));
+        }
+        Ok(())
+    }
+
+    /// A raw tensor's bytes (its payload, blocked or not) handed to `sink`
+    /// in pieces of [`STREAM_PIECE`] bytes as they are read, the CRC32
+    /// summed on the way and checked at the end: the tensor is never held
+    /// whole. A damaged payload has gone out in part when the error comes
+    /// (the caller's output is a temp file it then removes).
+    fn stream_raw(
+        &self,
+        i: usize,
+        sink: &(dyn Fn(u64, &[u8]) -> Result<()> + Sync),
+        done: &mut dyn FnMut(u64),
+    ) -> Result<()> {
+        let e = &self.entries[i];
+        let n: u64 = e.shape.iter().map(|&d| d as u64).product();
+        let want = dtype::byte_len(e.dtype, n).unwrap_or(u64::MAX);
+        if !e.params.is_empty() || e.length != want {
+            return Err(Error::Format {
+                path: self.path.clone(),
+                tensor: Some(e.name.clone()),
+                offset: e.offset,
+                detail: format!(
+                    "raw: payload holds {} bytes ({} of parameters), the tensor needs {want}",
+                    e.length,
+                    e.params.len()
+                ),
+            });
+        }
+        let mut crc = crc32fast::Hasher::new();
+        let mut buf = vec![0u8; (e.length.min(STREAM_PIECE as u64)) as usize];
+        let mut at = 0u64;
+        while at < e.length {
+            let len = (e.length - at).min(STREAM_PIECE as u64) as usize;
+            let piece = &mut buf[..len];
+            self.source.read_into(&self.path, e.offset + at, piece)?;
+            crc.update(piece);
+            sink(at, piece)?;
+            at += len as u64;
+            done(at);
+        }
+        let found = crc.finalize();
+        if found != e.crc32 {
+            return Err(Error::Checksum {
+                path: self.path.clone(),
+                what: format!("payload of tensor `{}`", e.name),
+                offset: e.offset,
+                end: e.offset + e.length,
+                expected: e.crc32,
+                found,
+            });
+        }
+        Ok(())
+    }
+
+    /// A whole-coded f16 tensor widened and handed to `sink` piece by piece
+    /// from its (CRC-checked) payload, so its values are never held whole.
+    fn stream_f16(
+        &self,
+        i: usize,
+        sink: &(dyn Fn(u64, &[u8]) -> Result<()> + Sync),
+        done: &mut dyn FnMut(u64),
+    ) -> Result<()> {
+        let e = &self.entries[i];
+        let p = self.payload(i)?;
+        let n: usize = e.shape.iter().product();
+        // Checks the parameters and the whole length before anything goes out.
+        codec::f16::check(&e.params, &p, n)
+            .map_err(|d| self.codec_error(i, CodecId::F16, d, e.offset))?;
+        const VALUES: usize = 1 << 21;
+        for (k, chunk) in p.chunks(2 * VALUES).enumerate() {
+            let v = codec::f16::decode(&e.params, chunk, chunk.len() / 2)
+                .map_err(|d| self.codec_error(i, CodecId::F16, d, e.offset))?;
+            hand_over(e.dtype, k * VALUES, &v, sink)?;
+            done(dtype::byte_len(e.dtype, (k * VALUES + v.len()) as u64).unwrap_or(0));
         }
         Ok(())
     }
@@ -528,10 +610,24 @@ impl Container {
             id: e.codec_id,
             offset: e.codec_offset,
         })?;
-        // Damage found by the codec becomes a format error at its file
-        // offset; anything else (a GPU failure, a device limit, the memory
-        // budget) says nothing about the file and passes through unchanged.
-        let wrap = |d: Error| match d {
+        let wrap = |d: Error| self.codec_error(i, codec, d, at);
+        if codec == CodecId::Raw {
+            let n: u64 = shape.iter().map(|&d| d as u64).product();
+            let want = dtype::byte_len(e.dtype, n).unwrap_or(u64::MAX);
+            codec::raw::check(&e.params, p, want).map_err(wrap)?;
+            return Ok(Decoded::Bytes(p.to_vec()));
+        }
+        let values = codec::decode(ctx, codec, &e.params, p, shape).map_err(wrap)?;
+        Ok(Decoded::Values(values))
+    }
+
+    /// Damage a codec found in tensor `i`'s payload (that starts at file
+    /// offset `at`) as a format error at its file offset; anything else (a
+    /// GPU failure, a device limit, the memory budget) says nothing about
+    /// the file and passes through unchanged.
+    fn codec_error(&self, i: usize, codec: CodecId, d: Error, at: u64) -> Error {
+        let e = &self.entries[i];
+        match d {
             Error::Corrupt {
                 what,
                 offset,
@@ -547,17 +643,13 @@ impl Container {
                 detail: format!("{codec}: {detail}"),
             },
             other => other,
-        };
-        if codec == CodecId::Raw {
-            let n: u64 = shape.iter().map(|&d| d as u64).product();
-            let want = dtype::byte_len(e.dtype, n).unwrap_or(u64::MAX);
-            codec::raw::check(&e.params, p, want).map_err(wrap)?;
-            return Ok(Decoded::Bytes(p.to_vec()));
         }
-        let values = codec::decode(ctx, codec, &e.params, p, shape).map_err(wrap)?;
-        Ok(Decoded::Values(values))
     }
 }
+
+/// Bytes read, converted and handed over at a time by the streamed raw
+/// and f16 decoders.
+const STREAM_PIECE: usize = 8 << 20;
 
 /// Cuts `out` into the rows of each block (`per_row` items a row) and
 /// fills the pieces in parallel with `f(block index, block, piece)`.

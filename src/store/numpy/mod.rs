@@ -15,6 +15,7 @@ use std::path::Path;
 
 use safetensors::Dtype as SafetensorsDtype;
 
+use super::safetensors_io::{write_all_at, PieceSink};
 use super::source::Source;
 use crate::error::{Error, Result};
 
@@ -195,6 +196,53 @@ pub fn write_npy(
         let io = |e| Error::io(path, e);
         w.write_all(&head).map_err(io)?;
         w.write_all(data).map_err(io)
+    })
+}
+
+/// [`write_npy`] with the data handed over in pieces: `data(sink, done)`
+/// calls `sink(offset, bytes)`, from any thread, with pieces that cover the
+/// array's bytes exactly once, each written where it belongs in the temp
+/// file, so the array is never held whole.
+///
+/// # Errors
+/// As [`write_npy`]; [`Error::InvalidArgument`] if the pieces reach past the
+/// array's end or do not add up to its size; `data`'s errors.
+pub fn write_npy_positioned(
+    path: &Path,
+    dtype: SafetensorsDtype,
+    shape: &[usize],
+    fortran: bool,
+    data: impl FnOnce(&PieceSink<'_>, &mut dyn FnMut(u64)) -> Result<()>,
+    done: &mut dyn FnMut(u64),
+) -> Result<()> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let head = npy::header_bytes(dtype, &numpy_shape(shape, fortran), fortran)?;
+    let n: u64 = shape.iter().map(|&d| d as u64).product();
+    let size = super::dtype::byte_len(dtype, n)
+        .ok_or_else(|| Error::invalid("npy", format!("{n} elements overflow a byte count")))?;
+    let base = head.len() as u64;
+    super::format::write_atomically_file(path, |file| {
+        let io = |e: std::io::Error| Error::io(path, e);
+        file.set_len(base + size).map_err(io)?;
+        write_all_at(file, &head, 0).map_err(io)?;
+        let got = AtomicU64::new(0);
+        let wrong =
+            |what: String| Error::invalid("array data", format!("{what}, expected {size} bytes"));
+        data(
+            &|at: u64, bytes: &[u8]| {
+                let k = bytes.len() as u64;
+                if at.checked_add(k).is_none_or(|e| e > size) {
+                    return Err(wrong(format!("bytes {at}..{} given", at.saturating_add(k))));
+                }
+                got.fetch_add(k, Ordering::Relaxed);
+                write_all_at(file, bytes, base + at).map_err(io)
+            },
+            done,
+        )?;
+        match got.into_inner() {
+            g if g == size => Ok(()),
+            g => Err(wrong(format!("{g} bytes given"))),
+        }
     })
 }
 
