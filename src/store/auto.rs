@@ -404,6 +404,25 @@ pub(super) fn encode_for(
     }
 }
 
+/// [`encode_for`] with the values the decoder gives for the encoding when
+/// the codec hands them out as it encodes (`interp`: its last quantisation
+/// pass keeps them, bit for bit), so that they need no decoding.
+fn encode_for_values(
+    ctx: &Context,
+    method: Method,
+    req: &Request,
+    values: &[f32],
+    shape: &[usize],
+    target: f64,
+) -> Result<(Encoded, Option<Vec<f32>>)> {
+    let bound = match (req.mode, method) {
+        (ErrorMode::AbsMax, Method::Interp) => codec::interp::Bound::AbsMax(target),
+        (_, Method::Interp) => codec::interp::Bound::RelL2(target),
+        _ => return encode_for(ctx, method, req, values, shape, target).map(|e| (e, None)),
+    };
+    codec::interp::encode_reconstructed(values, shape, bound).map(|(e, y)| (e, Some(y)))
+}
+
 /// Tries `req.family`'s methods on a float tensor and returns the smallest
 /// encoding whose error, measured in `req.mode` on the reconstruction
 /// rounded to `dt` against the original bytes `raw_bytes` (f64 originals in
@@ -501,7 +520,7 @@ fn choose_exhaustive(
         for _ in 0..tries {
             // A codec that cannot represent the tensor drops out; a failing
             // device (lost, out of budget, no GPU) is the caller's to see.
-            let enc = match encode_for(ctx, method, req, values, shape, target) {
+            let (enc, given) = match encode_for_values(ctx, method, req, values, shape, target) {
                 Ok(enc) => enc,
                 Err(e) if e.is_device_failure() => return Err(e),
                 Err(_) => break,
@@ -509,7 +528,11 @@ fn choose_exhaustive(
             if n > (enc.payload.len() as u64).saturating_mul(MAX_ELEMENTS_PER_BYTE) {
                 break;
             }
-            let back = match codec::decode(ctx, enc.codec, &enc.params, &enc.payload, shape) {
+            let decoded = match given {
+                Some(back) => Ok(back),
+                None => codec::decode(ctx, enc.codec, &enc.params, &enc.payload, shape),
+            };
+            let back = match decoded {
                 Ok(back) => back,
                 Err(e) if e.is_device_failure() => return Err(e),
                 Err(_) => break,

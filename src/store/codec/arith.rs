@@ -126,6 +126,25 @@ impl Encoder {
         }
     }
 
+    /// Codes the interval `[lo, hi)` of a total of 2^15 (`lo < hi <=
+    /// 2^15`): the range splits at `(range >> 15) * lo`, and an interval
+    /// that ends at 2^15 takes the rest of the range.
+    #[inline(always)]
+    pub fn interval(&mut self, lo: u32, hi: u32) {
+        let r = self.range >> PROB_BITS;
+        let a = r * lo;
+        self.low += u64::from(a);
+        self.range = if hi == 1 << PROB_BITS {
+            self.range - a
+        } else {
+            r * (hi - lo)
+        };
+        while self.range < TOP {
+            self.range <<= 8;
+            self.shift_low();
+        }
+    }
+
     /// Codes the low `n` bits of `v` (most significant first) at
     /// probability one half.
     pub fn direct(&mut self, v: u64, n: u32) {
@@ -209,6 +228,38 @@ impl<'a> Decoder<'a> {
             self.code = (self.code << 8) | u32::from(self.next());
         }
         b
+    }
+
+    /// Where the next interval of [`Encoder::interval`] lies, in units of
+    /// the 2^15 total (at most `2^15 - 1`): the interval `[lo, hi)` with
+    /// `lo <= target < hi` is the one coded.
+    #[inline(always)]
+    pub fn target(&self) -> u32 {
+        (self.code / (self.range >> PROB_BITS)).min((1 << PROB_BITS) - 1)
+    }
+
+    /// Whether [`Decoder::target`] is below `c` (`c <= 2^15`), without
+    /// its division.
+    #[inline(always)]
+    pub fn below(&self, c: u32) -> bool {
+        self.code < (self.range >> PROB_BITS) * c
+    }
+
+    /// Consumes the interval `[lo, hi)` that [`Decoder::target`] fell in.
+    #[inline(always)]
+    pub fn consume(&mut self, lo: u32, hi: u32) {
+        let r = self.range >> PROB_BITS;
+        let a = r * lo;
+        self.code -= a;
+        self.range = if hi == 1 << PROB_BITS {
+            self.range - a
+        } else {
+            r * (hi - lo)
+        };
+        while self.range < TOP {
+            self.range <<= 8;
+            self.code = (self.code << 8) | u32::from(self.next());
+        }
     }
 
     /// Decodes `n` direct bits.

@@ -24,7 +24,9 @@
 //! `(3 a(-1) + 6 a(1) - a(3)) / 8`; without `a(3)`:
 //! `(-a(-3) + 6 a(-1) + 3 a(1)) / 8`; with only `a(-1), a(1)` the linear
 //! form; without `a(1)`: `1.5 a(-1) - 0.5 a(-3)` when `a(-3)` exists, else
-//! `a(-1)`. Arithmetic is f64 in exactly this order.
+//! `a(-1)`. Arithmetic is f64 in exactly this order. The values `a(k)`
+//! are the reconstructions `y` in f64, or, in payloads with the f32 flag,
+//! `y` rounded to f32 (what is output), read as f64.
 //!
 //! # Quantisation
 //!
@@ -36,7 +38,11 @@
 //! # Coding
 //!
 //! The integers `q` are coded in visiting order with
-//! [`super::arith::IntModel`] in context `(c * 7 + a) * 3 + b`: `c` is
+//! [`super::arith::IntModel`] (first form) or with the model of
+//! `interp/symbols.rs` (second form: a zero flag, then one 32-symbol
+//! decision of sign and magnitude class, escapes for magnitudes of 32 or
+//! more; its module documentation specifies it) in context
+//! `(c * 7 + a) * 3 + b`: `c` is
 //! `min(l - 1, 2)` (2 for the origin), `a` is
 //! [`super::arith::bucket`]`(|q| at i - 2s along d + |q| of the element
 //! one pass step back along the last other axis that has more than one
@@ -45,22 +51,62 @@
 //! interpolation neighbours; 0 outside) being 0, 1 ..= 2 or more.
 //! Magnitudes over `u32::MAX` count as `u32::MAX`.
 //!
-//! Parameters (17 bytes): `u8` predictor (0 linear, 1 cubic), `f64` step
-//! `D` (finite, > 0), `f32` `alpha` (1 ..= 4), `f32` `beta` (1 ..= 64).
-//! Payload: one arithmetic-coded stream of the `n` integers, consumed
-//! exactly.
+//! Parameters (17 bytes): `u8` flags, `f64` step `D` (finite, > 0), `f32`
+//! `alpha` (1 ..= 4), `f32` `beta` (1 ..= 64). Flags: bit 0 the predictor
+//! (0 linear, 1 cubic); bit 1 the second form's integer coder; bit 2
+//! (only with bit 1) predictions from f32 values; other bits 0. The first
+//! encoder wrote 0 or 1 (first form); this one writes bit 1 always and
+//! bit 2 for f32 data. Payload: one arithmetic-coded stream of the `n`
+//! integers, consumed exactly.
 
-use super::arith::{bucket, Decoder, Encoder, IntCost, IntModel, BUCKETS};
+use super::arith::{bucket, Decoder, Encoder, IntModel, BUCKETS};
 use super::{params_err, payload_err, CodecId, Cursor, Encoded};
 use crate::error::{Error, Result};
+use crate::store::codec::quant::MAX_Q;
 
 mod solve;
+mod symbols;
 mod walk;
 use solve::{quantise_all, solve, Aim, AIM_FULL, AIM_SAMPLE};
+use symbols::{SymbolCost, SymbolModel};
 use walk::{step_table, walk, Near, NONE};
+
+/// How reconstructed values are kept while predicting from them: f64 (the
+/// first payload form, and f64 data) or f32 (f32 data in the second form).
+pub trait Stored: Copy + Default {
+    /// The value in f64.
+    fn load(self) -> f64;
+    /// `v` as kept.
+    fn store(v: f64) -> Self;
+}
+
+impl Stored for f32 {
+    #[inline(always)]
+    fn load(self) -> f64 {
+        f64::from(self)
+    }
+    #[inline(always)]
+    fn store(v: f64) -> Self {
+        v as f32
+    }
+}
+
+impl Stored for f64 {
+    #[inline(always)]
+    fn load(self) -> f64 {
+        self
+    }
+    #[inline(always)]
+    fn store(v: f64) -> Self {
+        v
+    }
+}
 
 /// A value the codec reads: f32 or f64, with the rounding its output gets.
 pub trait Sample: Copy {
+    /// How the encoder keeps reconstructions of this type (and what the
+    /// decoder predicts from).
+    type Store: Stored;
     /// The value in f64.
     fn to_f64(self) -> f64;
     /// `y` rounded as a reconstruction of this type is stored.
@@ -68,6 +114,7 @@ pub trait Sample: Copy {
 }
 
 impl Sample for f32 {
+    type Store = f32;
     #[inline]
     fn to_f64(self) -> f64 {
         f64::from(self)
@@ -79,6 +126,7 @@ impl Sample for f32 {
 }
 
 impl Sample for f64 {
+    type Store = f64;
     #[inline]
     fn to_f64(self) -> f64 {
         self
@@ -86,6 +134,29 @@ impl Sample for f64 {
     #[inline]
     fn round(y: f64) -> f64 {
         y
+    }
+}
+
+/// Flag of the first parameter byte: the integers are coded with
+/// [`symbols::SymbolModel`] (else [`IntModel`]).
+const FLAG_SYMBOLS: u8 = 2;
+/// Flag of the first parameter byte: predictions read the reconstructed
+/// values rounded to f32 (only with [`FLAG_SYMBOLS`]).
+const FLAG_F32: u8 = 4;
+
+/// The payload form of an encoding: its coder and the precision that
+/// predictions read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Form {
+    symbols: bool,
+    f32_values: bool,
+}
+
+/// The form this encoder writes for data of type `T`.
+fn form_of<T: Sample>() -> Form {
+    Form {
+        symbols: true,
+        f32_values: std::mem::size_of::<T::Store>() == 4,
     }
 }
 
@@ -166,16 +237,47 @@ fn context(m: &[u8], l: u32, near: Near) -> usize {
     (c * BUCKETS + a) * 3 + b
 }
 
-/// Codes the integers `q` (at their positions) in coding order.
-fn code(q: &[i64], shape: &[usize], cubic: bool) -> Vec<u8> {
-    let mags: Vec<u8> = q.iter().map(|&v| mag(v)).collect();
-    let mut m = IntModel::new(CONTEXTS);
+/// Quantises `data` in coding order with base step `d` and settings `c`
+/// and codes each integer as it is found (with [`SymbolModel`]): the
+/// stream and the squared-error sum (after rounding as `T`), the
+/// reconstruction left in `y`; `None` when a residual is out of range.
+fn quantise_and_code<T: Sample>(
+    data: &[T],
+    shape: &[usize],
+    c: Config,
+    d: f64,
+    y: &mut [T::Store],
+) -> Option<(Vec<u8>, f64)> {
+    let mut mags = vec![0u8; data.len()];
+    let mut m = SymbolModel::new(CONTEXTS);
     let mut e = Encoder::new();
-    walk::<false>(shape, cubic, &mut [], |p, _, l, near| {
-        m.put(&mut e, context(&mags, l, near), q[p]);
-        0.0
-    });
-    e.finish()
+    let steps = step_table(shape, d, c);
+    let mut sum = 0.0f64;
+    let ok = walk::<true, T::Store>(
+        shape,
+        c.cubic,
+        y,
+        #[inline(always)]
+        |p, pred, l, near| {
+            let (st, inv) = steps[l as usize];
+            let x = data[p].to_f64();
+            let u = (x - pred) * inv;
+            // Out of range, or not a number.
+            let in_range = u.abs() <= MAX_Q;
+            if !in_range {
+                return f64::NAN;
+            }
+            let k = round_small(u);
+            let q = k as i64;
+            m.put(&mut e, context(&mags, l, near), q);
+            mags[p] = mag(q);
+            let v = pred + k * st;
+            let err = x - T::round(v);
+            sum += err * err;
+            v
+        },
+    );
+    ok.then(|| (e.finish(), sum))
 }
 
 fn unsupported(detail: String) -> Error {
@@ -216,30 +318,35 @@ pub fn encode_config<T: Sample>(data: &[T], shape: &[usize], d: f64, c: Config) 
     if !(d.is_finite() && d > 0.0) {
         return Err(unsupported(format!("step {d} is not finite and positive")));
     }
-    let mut y = vec![0.0f64; data.len()];
-    let mut q = vec![0i64; data.len()];
-    if quantise_all::<T, true>(data, shape, c, d, &mut y, &mut q).is_none() {
-        return Err(unsupported(format!(
-            "step {d} out of range for these values"
-        )));
-    }
-    drop(y);
-    Ok(pack(&q, shape, d, c))
+    let mut y = vec![T::Store::default(); data.len()];
+    pack(data, shape, d, c, &mut y)
 }
 
-/// The encoding of the integers `q` (at their positions) quantised with
-/// base step `d` and settings `c`.
-fn pack(q: &[i64], shape: &[usize], d: f64, c: Config) -> Encoded {
-    let payload = code(q, shape, c.cubic);
-    let mut params = vec![u8::from(c.cubic)];
+/// The encoding of `data` quantised with base step `d` and settings `c`
+/// (in the second payload form), its reconstruction left in `y`.
+fn pack<T: Sample>(
+    data: &[T],
+    shape: &[usize],
+    d: f64,
+    c: Config,
+    y: &mut [T::Store],
+) -> Result<Encoded> {
+    let (payload, _) = quantise_and_code(data, shape, c, d, y)
+        .ok_or_else(|| unsupported(format!("step {d} out of range for these values")))?;
+    let form = form_of::<T>();
+    let mut flags = u8::from(c.cubic) | FLAG_SYMBOLS;
+    if form.f32_values {
+        flags |= FLAG_F32;
+    }
+    let mut params = vec![flags];
     params.extend_from_slice(&d.to_le_bytes());
     params.extend_from_slice(&c.alpha.to_le_bytes());
     params.extend_from_slice(&c.beta.to_le_bytes());
-    Encoded {
+    Ok(Encoded {
         codec: CodecId::Interp,
         params,
         payload,
-    }
+    })
 }
 
 /// A centred sub-block (halving the longest axis until it holds at most
@@ -296,11 +403,17 @@ fn rel_sum(data: &[impl Sample], eps: f64) -> f64 {
 /// scaled to a tensor `scale` times as large.
 fn count_bits(q: &[i64], shape: &[usize], cubic: bool, scale: f64) -> f64 {
     let mags: Vec<u8> = q.iter().map(|&v| mag(v)).collect();
-    let mut cost = IntCost::new(CONTEXTS);
-    walk::<false>(shape, cubic, &mut [], |p, _, l, near| {
-        cost.put(context(&mags, l, near), q[p]);
-        0.0
-    });
+    let mut cost = SymbolCost::new(CONTEXTS);
+    walk::<false, f64>(
+        shape,
+        cubic,
+        &mut [],
+        #[inline(always)]
+        |p, _, l, near| {
+            cost.put(context(&mags, l, near), q[p]);
+            0.0
+        },
+    );
     cost.bits_scaled(scale)
 }
 
@@ -319,11 +432,11 @@ fn check_bound(bound: Bound) -> Result<()> {
 
 /// The settings that code a sub-block smallest, by the coder's cost
 /// counted on the integers (no coding), with that size scaled to the whole
-/// tensor (bytes), the sub-block's step and, when the sub-block is the
-/// whole tensor, its encoding. Tries cubic and linear prediction with a
-/// middle step shape first, then the other shapes of the better predictor
-/// while they help.
-fn choose<T: Sample>(data: &[T], shape: &[usize], bound: Bound, want: bool) -> Result<Chosen> {
+/// tensor (bytes) and the sub-block's step (when the sub-block is the
+/// whole tensor, the step of the whole). Tries cubic and linear prediction
+/// with a middle step shape first, then the other shapes of the better
+/// predictor while they help.
+fn choose<T: Sample>(data: &[T], shape: &[usize], bound: Bound) -> Result<Chosen> {
     let (s, sshape) = sample(data, shape);
     let whole = s.len() == data.len();
     let sum = match bound {
@@ -334,6 +447,7 @@ fn choose<T: Sample>(data: &[T], shape: &[usize], bound: Bound, want: bool) -> R
     let scale = data.len() as f64 / s.len().max(1) as f64;
     let mut best: Option<(Config, f64, f64, Vec<i64>)> = None;
     let mut start = None;
+    let mut ys = vec![T::Store::default(); s.len()];
     // The growth exponent of the error sum with the step that the best
     // setting's search measured (each search assumes 1.7 at first, about
     // what smooth fields show), for the search on the whole tensor.
@@ -341,7 +455,9 @@ fn choose<T: Sample>(data: &[T], shape: &[usize], bound: Bound, want: bool) -> R
     let mut try_config = |i: usize, best: &mut Option<(Config, f64, f64, Vec<i64>)>| {
         let c = CONFIGS[i];
         let mut pw = 1.7f64;
-        let Some((d, q)) = quantise_bound(&s, &sshape, c, bound, sum, start, aim, &mut pw) else {
+        let Some((d, q)) =
+            quantise_bound::<T, true>(&s, &sshape, c, bound, sum, start, aim, &mut pw, &mut ys)
+        else {
             return f64::INFINITY;
         };
         start = Some(d);
@@ -363,14 +479,13 @@ fn choose<T: Sample>(data: &[T], shape: &[usize], bound: Bound, want: bool) -> R
     } else {
         try_config(0, &mut best);
     }
-    let (c, bits, d, q) = best.ok_or_else(|| unsupported(format!("no setting meets {bound:?}")))?;
-    let e = (whole && want).then(|| pack(&q, &sshape, d, c));
+    let (c, bits, d, _) = best.ok_or_else(|| unsupported(format!("no setting meets {bound:?}")))?;
     Ok(Chosen {
         config: c,
         bytes: (bits / 8.0).ceil() as u64 + 5 + 17,
         step: d,
         power,
-        whole: e,
+        whole,
     })
 }
 
@@ -383,16 +498,17 @@ struct Chosen {
     step: f64,
     /// The last measured growth exponent of the error sum with the step.
     power: f64,
-    /// The encoding, when the sub-block is the whole tensor and it was asked for.
-    whole: Option<Encoded>,
+    /// Whether the sub-block is the whole tensor (and `step` its step).
+    whole: bool,
 }
 
-/// The step and integers of `data` for settings `c` under `bound`
-/// (`target_sum` is the squared-error budget scaled to this data; `start`
-/// a first step to try, `power` the growth exponent of the error sum to
-/// assume); `None` when no step meets it.
+/// The step of `data` for settings `c` under `bound` and (`KEEP`) its
+/// integers, else an empty vector (`target_sum` is the squared-error budget
+/// scaled to this data; `start` a first step to try, `power` the growth
+/// exponent of the error sum to assume; `y` the working reconstruction);
+/// `None` when no step meets it.
 #[allow(clippy::too_many_arguments)]
-fn quantise_bound<T: Sample>(
+fn quantise_bound<T: Sample, const KEEP: bool>(
     data: &[T],
     shape: &[usize],
     c: Config,
@@ -401,15 +517,20 @@ fn quantise_bound<T: Sample>(
     start: Option<f64>,
     aim: Aim,
     power: &mut f64,
+    y: &mut [T::Store],
 ) -> Option<(f64, Vec<i64>)> {
     let d = match bound {
         Bound::AbsMax(b) => 2.0 * b,
         Bound::RelL2(_) if target_sum == 0.0 => 1.0,
-        Bound::RelL2(_) => return solve(data, shape, c, target_sum, start, aim, power),
+        Bound::RelL2(_) => {
+            return solve::<T, KEEP>(data, shape, c, target_sum, start, aim, power, y)
+        }
     };
-    let mut y = vec![0.0f64; data.len()];
+    if !KEEP {
+        return Some((d, Vec::new()));
+    }
     let mut q = vec![0i64; data.len()];
-    quantise_all::<T, true>(data, shape, c, d, &mut y, &mut q)?;
+    quantise_all::<T, true>(data, shape, c, d, y, &mut q)?;
     Some((d, q))
 }
 
@@ -425,7 +546,7 @@ pub fn estimate<T: Sample>(data: &[T], shape: &[usize], bound: Bound) -> Result<
     check_shape(data.len(), shape)?;
     check_finite(data)?;
     check_bound(bound)?;
-    choose(data, shape, bound, false).map(|c| c.bytes)
+    choose(data, shape, bound).map(|c| c.bytes)
 }
 
 /// Encodes under `bound`: settings chosen on a sub-block, then the base
@@ -438,6 +559,16 @@ pub fn estimate<T: Sample>(data: &[T], shape: &[usize], bound: Bound) -> Result<
 /// bound that is not finite and positive; [`Error::CodecUnsupported`] for
 /// non-finite values or when no step meets the bound.
 pub fn encode<T: Sample>(data: &[T], shape: &[usize], bound: Bound) -> Result<Encoded> {
+    encode_with_values(data, shape, bound).map(|(e, _)| e)
+}
+
+/// [`encode`] with the reconstruction as the encoder keeps it (what the
+/// decoder predicts from: for f32 data exactly what [`decode`] returns).
+fn encode_with_values<T: Sample>(
+    data: &[T],
+    shape: &[usize],
+    bound: Bound,
+) -> Result<(Encoded, Vec<T::Store>)> {
     check_shape(data.len(), shape)?;
     check_finite(data)?;
     check_bound(bound)?;
@@ -447,22 +578,36 @@ pub fn encode<T: Sample>(data: &[T], shape: &[usize], bound: Bound) -> Result<En
         mut power,
         whole,
         ..
-    } = choose(data, shape, bound, true)?;
-    if let Some(e) = whole {
-        return Ok(e);
-    }
-    let sum = match bound {
-        Bound::RelL2(eps) => rel_sum(data, eps),
-        Bound::AbsMax(_) => 0.0,
-    };
-    let (d, q) = quantise_bound(data, shape, c, bound, sum, Some(d), AIM_FULL, &mut power)
+    } = choose(data, shape, bound)?;
+    let mut y = vec![T::Store::default(); data.len()];
+    let d = if whole {
+        d
+    } else {
+        let sum = match bound {
+            Bound::RelL2(eps) => rel_sum(data, eps),
+            Bound::AbsMax(_) => 0.0,
+        };
+        let (d, _) = quantise_bound::<T, false>(
+            data,
+            shape,
+            c,
+            bound,
+            sum,
+            Some(d),
+            AIM_FULL,
+            &mut power,
+            &mut y,
+        )
         .ok_or_else(|| unsupported(format!("no step meets {bound:?}")))?;
-    Ok(pack(&q, shape, d, c))
+        d
+    };
+    let e = pack(data, shape, d, c, &mut y)?;
+    Ok((e, y))
 }
 
 /// [`encode`] of f32 values with their reconstruction: what [`decode`]
-/// returns for the encoding, from one more quantisation pass at the
-/// stored step and settings (no decoding of the stream).
+/// returns for the encoding, bit for bit (the values the encoder's last
+/// quantisation pass keeps; no decoding of the stream).
 ///
 /// # Errors
 /// As [`encode`].
@@ -471,24 +616,23 @@ pub fn encode_reconstructed(
     shape: &[usize],
     bound: Bound,
 ) -> Result<(Encoded, Vec<f32>)> {
-    let e = encode(data, shape, bound)?;
-    let (d, c) = read_params(&e.params)?;
-    let mut y = vec![0.0f64; data.len()];
-    quantise_all::<f32, false>(data, shape, c, d, &mut y, &mut [])
-        .ok_or_else(|| unsupported(format!("step {d} out of range for these values")))?;
-    Ok((e, y.into_iter().map(|v| v as f32).collect()))
+    encode_with_values(data, shape, bound)
 }
 
 /// Reads the parameter block.
-fn read_params(params: &[u8]) -> Result<(f64, Config)> {
+fn read_params(params: &[u8]) -> Result<(f64, Config, Form)> {
     let mut c = Cursor::params(params);
-    let pred = c.u8("predictor")?;
+    let flags = c.u8("predictor")?;
     let d = c.f64("step")?;
     let alpha = f32::from_le_bytes(c.take(4, "alpha")?.try_into().unwrap());
     let beta = f32::from_le_bytes(c.take(4, "beta")?.try_into().unwrap());
     c.finish("interp parameters")?;
-    if pred > 1 {
-        return Err(params_err(0, format!("unknown predictor {pred}")));
+    let form = Form {
+        symbols: flags & FLAG_SYMBOLS != 0,
+        f32_values: flags & FLAG_F32 != 0,
+    };
+    if flags > 7 || (form.f32_values && !form.symbols) {
+        return Err(params_err(0, format!("unknown predictor and form {flags}")));
     }
     if !(d.is_finite() && d > 0.0) {
         return Err(params_err(
@@ -505,10 +649,11 @@ fn read_params(params: &[u8]) -> Result<(f64, Config)> {
     Ok((
         d,
         Config {
-            cubic: pred == 1,
+            cubic: flags & 1 == 1,
             alpha,
             beta,
         },
+        form,
     ))
 }
 
@@ -517,51 +662,97 @@ fn read_params(params: &[u8]) -> Result<(f64, Config)> {
 /// # Errors
 /// [`Error::Corrupt`] for a damaged block.
 pub fn read_step(params: &[u8]) -> Result<f64> {
-    read_params(params).map(|(d, _)| d)
+    read_params(params).map(|(d, _, _)| d)
 }
 
-/// Decodes to f64 values (before the rounding to f32 that [`decode`]
-/// applies).
-///
-/// # Errors
-/// [`Error::Corrupt`] for damaged parameters, a stream not consumed exactly
-/// or values that are not finite.
-pub fn decode_f64(params: &[u8], payload: &[u8], shape: &[usize]) -> Result<Vec<f64>> {
-    let (d, c) = read_params(params)?;
+/// The element count of `shape`, refused when the payload is too short to
+/// hold that many (guards the allocation).
+fn decoded_len(payload: &[u8], shape: &[usize]) -> Result<usize> {
     let n = shape
         .iter()
         .try_fold(1usize, |a, &v| a.checked_mul(v))
         .ok_or_else(|| payload_err(0, "element count overflows"))?;
-    // Every element takes at least one coded bit's share: a stream this
-    // short cannot hold this many (guards the allocation).
+    // Every element takes at least 0.0014 coded bits (its zero flag): a
+    // stream this short cannot hold this many.
     if n / 8192 > payload.len() {
         return Err(payload_err(
             payload.len(),
             "payload too short for the shape",
         ));
     }
+    Ok(n)
+}
+
+/// Decodes into `y` (as long as the shape) with the coder of `form`.
+fn decode_into<Y: Stored>(
+    payload: &[u8],
+    shape: &[usize],
+    d: f64,
+    c: Config,
+    form: Form,
+    y: &mut [Y],
+) -> Result<()> {
     let mut dec = Decoder::new(payload);
-    let mut m = IntModel::new(CONTEXTS);
-    let mut mags = vec![0u8; n];
-    let mut y = vec![0.0f64; n];
+    let mut mags = vec![0u8; y.len()];
     let steps = step_table(shape, d, c);
-    walk::<true>(shape, c.cubic, &mut y, |p, pred, l, near| {
-        let k = m.get(&mut dec, context(&mags, l, near));
-        mags[p] = mag(k);
-        pred + k as f64 * steps[l as usize].0
-    });
+    if form.symbols {
+        let mut m = SymbolModel::new(CONTEXTS);
+        walk::<true, Y>(
+            shape,
+            c.cubic,
+            y,
+            #[inline(always)]
+            |p, pred, l, near| {
+                let k = m.get(&mut dec, context(&mags, l, near));
+                mags[p] = mag(k);
+                pred + k as f64 * steps[l as usize].0
+            },
+        );
+    } else {
+        let mut m = IntModel::new(CONTEXTS);
+        walk::<true, Y>(
+            shape,
+            c.cubic,
+            y,
+            #[inline(always)]
+            |p, pred, l, near| {
+                let k = m.get(&mut dec, context(&mags, l, near));
+                mags[p] = mag(k);
+                pred + k as f64 * steps[l as usize].0
+            },
+        );
+    }
     if !dec.consumed_exactly() {
         return Err(payload_err(
             payload.len(),
             "arithmetic-coded stream does not end where the values do",
         ));
     }
-    if let Some(i) = y.iter().position(|v| !v.is_finite()) {
+    if let Some(i) = y.iter().position(|v| !v.load().is_finite()) {
         return Err(payload_err(
             0,
             format!("element {i} decodes to a non-finite value"),
         ));
     }
+    Ok(())
+}
+
+/// Decodes to f64 values (before the rounding to f32 that [`decode`]
+/// applies; in the second form of f32 data, the f32 values).
+///
+/// # Errors
+/// [`Error::Corrupt`] for damaged parameters, a stream not consumed exactly
+/// or values that are not finite.
+pub fn decode_f64(params: &[u8], payload: &[u8], shape: &[usize]) -> Result<Vec<f64>> {
+    let (d, c, form) = read_params(params)?;
+    let n = decoded_len(payload, shape)?;
+    if form.f32_values {
+        let mut y = vec![0.0f32; n];
+        decode_into(payload, shape, d, c, form, &mut y)?;
+        return Ok(y.into_iter().map(f64::from).collect());
+    }
+    let mut y = vec![0.0f64; n];
+    decode_into(payload, shape, d, c, form, &mut y)?;
     Ok(y)
 }
 
@@ -570,10 +761,16 @@ pub fn decode_f64(params: &[u8], payload: &[u8], shape: &[usize]) -> Result<Vec<
 /// # Errors
 /// As [`decode_f64`].
 pub fn decode(params: &[u8], payload: &[u8], shape: &[usize]) -> Result<Vec<f32>> {
-    Ok(decode_f64(params, payload, shape)?
-        .into_iter()
-        .map(|v| v as f32)
-        .collect())
+    let (d, c, form) = read_params(params)?;
+    let n = decoded_len(payload, shape)?;
+    if form.f32_values {
+        let mut y = vec![0.0f32; n];
+        decode_into(payload, shape, d, c, form, &mut y)?;
+        return Ok(y);
+    }
+    let mut y = vec![0.0f64; n];
+    decode_into(payload, shape, d, c, form, &mut y)?;
+    Ok(y.into_iter().map(|v| v as f32).collect())
 }
 
 #[cfg(test)]

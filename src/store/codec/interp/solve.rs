@@ -7,7 +7,7 @@ use super::{round_small, Config, Sample};
 use crate::store::codec::quant::MAX_Q;
 
 /// Quantises `data` in coding order with base step `d` and settings `c`,
-/// leaving the reconstruction in `y` and, with `KEEP`, each element's
+/// leaving the reconstruction in `y` (as `T` stores it) and, with `KEEP`, each element's
 /// integer at its position in `q`. Returns the sum of squared differences
 /// (after rounding as `T`); `None` when a residual is out of range.
 pub(super) fn quantise_all<T: Sample, const KEEP: bool>(
@@ -15,29 +15,35 @@ pub(super) fn quantise_all<T: Sample, const KEEP: bool>(
     shape: &[usize],
     c: Config,
     d: f64,
-    y: &mut [f64],
+    y: &mut [T::Store],
     q: &mut [i64],
 ) -> Option<f64> {
     let mut sum = 0.0f64;
     let steps = step_table(shape, d, c);
-    let ok = walk::<true>(shape, c.cubic, y, |p, pred, l, _| {
-        let (st, inv) = steps[l as usize];
-        let x = data[p].to_f64();
-        let u = (x - pred) * inv;
-        // Out of range, or not a number.
-        let in_range = u.abs() <= MAX_Q;
-        if !in_range {
-            return f64::NAN;
-        }
-        let k = round_small(u);
-        if KEEP {
-            q[p] = k as i64;
-        }
-        let v = pred + k * st;
-        let e = x - T::round(v);
-        sum += e * e;
-        v
-    });
+    let ok = walk::<true, T::Store>(
+        shape,
+        c.cubic,
+        y,
+        #[inline(always)]
+        |p, pred, l, _| {
+            let (st, inv) = steps[l as usize];
+            let x = data[p].to_f64();
+            let u = (x - pred) * inv;
+            // Out of range, or not a number.
+            let in_range = u.abs() <= MAX_Q;
+            if !in_range {
+                return f64::NAN;
+            }
+            let k = round_small(u);
+            if KEEP {
+                q[p] = k as i64;
+            }
+            let v = pred + k * st;
+            let e = x - T::round(v);
+            sum += e * e;
+            v
+        },
+    );
     ok.then_some(sum)
 }
 
@@ -77,10 +83,12 @@ pub(super) const AIM_FULL: Aim = Aim {
 
 /// The largest base step (to `aim`) whose squared-error sum is at most
 /// `target_sum`, starting from `start` or else the uniform-quantiser
-/// estimate, with the integers it quantises to. `power` is the growth
-/// exponent of the error sum with the step to assume at first; it is left
-/// at the last one measured.
-pub(super) fn solve<T: Sample>(
+/// estimate, with (`KEEP`) the integers it quantises to (else an empty
+/// vector). `y` is the working reconstruction (as long as `data`). `power`
+/// is the growth exponent of the error sum with the step to assume at
+/// first; it is left at the last one measured.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn solve<T: Sample, const KEEP: bool>(
     data: &[T],
     shape: &[usize],
     c: Config,
@@ -88,10 +96,11 @@ pub(super) fn solve<T: Sample>(
     start: Option<f64>,
     aim: Aim,
     power: &mut f64,
+    y: &mut [T::Store],
 ) -> Option<(f64, Vec<i64>)> {
     let n = data.len().max(1) as f64;
-    let mut y = vec![0.0f64; data.len()];
-    let (mut q_try, mut q_lo) = (vec![0i64; data.len()], vec![0i64; data.len()]);
+    let keep = if KEEP { data.len() } else { 0 };
+    let (mut q_try, mut q_lo) = (vec![0i64; keep], vec![0i64; keep]);
     let mut d = start.unwrap_or_else(|| (12.0 * target_sum / n).sqrt());
     if !(d.is_finite() && d > 0.0) {
         return None;
@@ -103,8 +112,7 @@ pub(super) fn solve<T: Sample>(
     let aim_ratio = aim.ratio;
     let mut prev: Option<(f64, f64)> = None;
     for trial in 1..=aim.tries {
-        let e =
-            quantise_all::<T, true>(data, shape, c, d, &mut y, &mut q_try).unwrap_or(f64::INFINITY);
+        let e = quantise_all::<T, KEEP>(data, shape, c, d, y, &mut q_try).unwrap_or(f64::INFINITY);
         // The growth exponent of the error sum with the step, from the
         // last two trials (about 1.7 on smooth fields).
         if let Some((d0, e0)) = prev.filter(|&(d0, e0)| e0 > 0.0 && d0 != d) {

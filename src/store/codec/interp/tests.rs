@@ -18,6 +18,12 @@ fn field(shape: &[usize], scale: f64) -> Vec<f32> {
         .collect()
 }
 
+/// Half a unit in the last place of `v` as f32 (at most): f32 data
+/// decodes to f32 values, rounded after the bound was met.
+fn half_ulp(v: f64) -> f64 {
+    v.abs().max(f64::from(f32::MIN_POSITIVE)) * 2f64.powi(-24)
+}
+
 #[test]
 fn every_element_within_the_pointwise_bound_at_any_shape_and_scale() {
     let shapes: [&[usize]; 9] = [
@@ -46,7 +52,7 @@ fn every_element_within_the_pointwise_bound_at_any_shape_and_scale() {
                 for (i, (&a, &v)) in x.iter().zip(&y).enumerate() {
                     let err = (f64::from(a) - v).abs();
                     assert!(
-                        err <= b * (1.0 + 1e-9),
+                        err <= b * (1.0 + 1e-9) + half_ulp(v),
                         "{shape:?} {scale} {i}: {err} > {b}"
                     );
                 }
@@ -56,7 +62,7 @@ fn every_element_within_the_pointwise_bound_at_any_shape_and_scale() {
             let worst = x
                 .iter()
                 .zip(&y)
-                .map(|(&a, &v)| (f64::from(a) - v).abs())
+                .map(|(&a, &v)| (f64::from(a) - v).abs() - half_ulp(v))
                 .fold(0.0, f64::max);
             assert!(worst <= 1e-4 * scale * (1.0 + 1e-9), "{shape:?} {worst}");
         }
@@ -139,9 +145,11 @@ fn damaged_parameters_and_payloads_give_typed_errors() {
     let x = field(&shape, 1.0);
     let e = encode(&x, &shape, Bound::RelL2(1e-3)).unwrap();
     assert!(decode(&e.params[..16], &e.payload, &shape).is_err());
-    let mut p = e.params.clone();
-    p[0] = 7;
-    assert!(decode(&p, &e.payload, &shape).is_err());
+    for bad in [4, 5, 8, 255] {
+        let mut p = e.params.clone();
+        p[0] = bad;
+        assert!(decode(&p, &e.payload, &shape).is_err(), "{bad}");
+    }
     let mut p = e.params.clone();
     p[1..9].copy_from_slice(&f64::NAN.to_le_bytes());
     assert!(decode(&p, &e.payload, &shape).is_err());
@@ -194,12 +202,14 @@ fn smooth_fields_code_smaller_than_lorenzo_and_estimate_is_close() {
     }
 }
 
-/// The estimate against the stored size on seeded fields: within 5 % where
-/// the sub-block is the whole tensor (the coder's cost counted on the very
-/// integers it codes) and where it is an eighth of a tensor stored in 1000
-/// bytes or more (measured: within 2.2 %); outputs of a few hundred bytes
-/// from a sub-block within 60 % (measured: -3 % to +58 %: the whole
-/// tensor's search lands closer to the bound than the sub-block's).
+/// The estimate against the stored size on seeded fields: within 5 % for
+/// stored sizes of 1000 bytes or more (measured with the second form's
+/// coder: -2.7 % to +1.5 %), within 10 % below that where the sub-block is
+/// the whole tensor (the coder's cost counted on the very integers it codes;
+/// measured -8.6 % at 209 bytes: the learning cost of a few hundred
+/// integers); outputs of a few hundred bytes from a sub-block within a
+/// factor of two (measured: -32 % to +85 %: the whole tensor's search lands
+/// closer to the bound than the sub-block's).
 #[test]
 fn estimate_is_within_a_few_percent_of_the_stored_size() {
     let smooth = test_data::smooth(128, 160);
@@ -217,10 +227,12 @@ fn estimate_is_within_a_few_percent_of_the_stored_size() {
             let est = estimate(x, shape, Bound::RelL2(eps)).unwrap() as f64;
             let got = encode(x, shape, Bound::RelL2(eps)).unwrap().stored_bytes() as f64;
             let off = est / got - 1.0;
-            let tol = if x.len() <= SAMPLE_WHOLE || got >= 1000.0 {
+            let tol = if got >= 1000.0 {
                 0.05
+            } else if x.len() <= SAMPLE_WHOLE {
+                0.1
             } else {
-                0.6
+                1.0
             };
             println!(
                 "{shape:?} {eps}: estimate {est} stored {got} ({:+.1} %)",
@@ -258,4 +270,80 @@ fn payloads_of_the_first_encoder_decode_unchanged() {
         });
         assert_eq!(h, hash, "{shape:?}");
     }
+}
+
+/// The second payload form: f32 data keeps (and predicts from) f32
+/// values, and the encoder's values are what the decoder gives, bit for
+/// bit; f64 data keeps f64 values.
+#[test]
+fn reconstruction_handed_out_is_the_decoded_one_bit_for_bit() {
+    let shapes: [&[usize]; 7] = [
+        &[1],
+        &[3],
+        &[97],
+        &[31, 37],
+        &[300, 257],
+        &[2, 3, 1, 4, 5],
+        &[9, 17, 33],
+    ];
+    for shape in shapes {
+        for scale in [1e-30, 1.0, 1e30] {
+            let x = field(shape, scale);
+            for bound in [
+                Bound::RelL2(1e-2),
+                Bound::RelL2(1e-5),
+                Bound::AbsMax(1e-3 * scale),
+            ] {
+                let (e, y) = encode_reconstructed(&x, shape, bound).unwrap();
+                assert_eq!(
+                    e.params[0] & (FLAG_SYMBOLS | FLAG_F32),
+                    FLAG_SYMBOLS | FLAG_F32
+                );
+                let back = decode(&e.params, &e.payload, shape).unwrap();
+                let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&y), bits(&back), "{shape:?} {scale} {bound:?}");
+                let wide = decode_f64(&e.params, &e.payload, shape).unwrap();
+                assert!(wide.iter().zip(&back).all(|(&a, &b)| a == f64::from(b)));
+                assert_eq!(e, encode(&x, shape, bound).unwrap());
+                if let Bound::RelL2(eps) = bound {
+                    assert!(relative_error(&x, &y) <= eps, "{shape:?} {scale} {eps}");
+                }
+            }
+        }
+    }
+    let x: Vec<f64> = (0..700).map(|i| (i as f64 * 0.03).sin()).collect();
+    let e = encode(&x, &[700], Bound::AbsMax(1e-9)).unwrap();
+    assert_eq!(e.params[0] & (FLAG_SYMBOLS | FLAG_F32), FLAG_SYMBOLS);
+}
+
+/// Payloads of the first form (binary integer model, f64 values) written
+/// by this encoder's predecessor still decode: the first form's coder on
+/// integers quantised here decodes to the same values as the second form.
+#[test]
+fn first_form_payloads_decode_like_the_second() {
+    let shape = [40, 51];
+    let x = field(&shape, 2.0);
+    let c = CONFIGS[3];
+    let d = 1e-3;
+    let mut y = vec![0.0f64; x.len()];
+    let mut q = vec![0i64; x.len()];
+    let xs: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
+    quantise_all::<f64, true>(&xs, &shape, c, d, &mut y, &mut q).unwrap();
+    let mags: Vec<u8> = q.iter().map(|&v| mag(v)).collect();
+    let mut m = IntModel::new(CONTEXTS);
+    let mut enc = Encoder::new();
+    walk::<false, f64>(&shape, c.cubic, &mut [], |p, _, l, near| {
+        m.put(&mut enc, context(&mags, l, near), q[p]);
+        0.0
+    });
+    let old = enc.finish();
+    let mut params = vec![u8::from(c.cubic)];
+    params.extend_from_slice(&d.to_le_bytes());
+    params.extend_from_slice(&c.alpha.to_le_bytes());
+    params.extend_from_slice(&c.beta.to_le_bytes());
+    let back = decode_f64(&params, &old, &shape).unwrap();
+    assert_eq!(back, y);
+    let new = encode_config(&xs, &shape, d, c).unwrap();
+    assert_eq!(decode_f64(&new.params, &new.payload, &shape).unwrap(), y);
+    assert!(new.payload.len() <= old.len() + old.len() / 20);
 }

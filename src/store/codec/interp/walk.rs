@@ -2,7 +2,7 @@
 //! documentation defines both): the levels, their steps, and the walk
 //! over every pass that predicts each element from reconstructed values.
 
-use super::Config;
+use super::{Config, Stored};
 
 /// Where the context neighbours of an element are (`usize::MAX`: none).
 #[derive(Clone, Copy)]
@@ -71,15 +71,16 @@ impl Kind {
 
     /// The prediction at `p` with neighbours `t = s * stride` apart.
     #[inline(always)]
-    pub(super) fn predict(self, y: &[f64], p: usize, t: usize) -> f64 {
-        let m1 = y[p - t];
+    pub(super) fn predict<Y: Stored>(self, y: &[Y], p: usize, t: usize) -> f64 {
+        let at = |i: usize| y[i].load();
+        let m1 = at(p - t);
         match self {
             Kind::Hold => m1,
-            Kind::Extrapolate => 1.5 * m1 - 0.5 * y[p - 3 * t],
-            Kind::Linear => (m1 + y[p + t]) / 2.0,
-            Kind::Left => (3.0 * m1 + 6.0 * y[p + t] - y[p + 3 * t]) / 8.0,
-            Kind::Right => (-y[p - 3 * t] + 6.0 * m1 + 3.0 * y[p + t]) / 8.0,
-            Kind::Cubic => (-y[p - 3 * t] + 9.0 * m1 + 9.0 * y[p + t] - y[p + 3 * t]) / 16.0,
+            Kind::Extrapolate => 1.5 * m1 - 0.5 * at(p - 3 * t),
+            Kind::Linear => (m1 + at(p + t)) / 2.0,
+            Kind::Left => (3.0 * m1 + 6.0 * at(p + t) - at(p + 3 * t)) / 8.0,
+            Kind::Right => (-at(p - 3 * t) + 6.0 * m1 + 3.0 * at(p + t)) / 8.0,
+            Kind::Cubic => (-at(p - 3 * t) + 9.0 * m1 + 9.0 * at(p + t) - at(p + 3 * t)) / 16.0,
         }
     }
 }
@@ -89,12 +90,13 @@ impl Kind {
 /// returns false) when `f` returns NaN. Inlined into each caller so that
 /// `f` is inlined into the loops.
 /// Without `PREDICT` the predictions are not computed (`f` gets 0) and
-/// `y` is not touched (it may be empty).
+/// `y` is not touched (it may be empty). Predictions read the stored
+/// values `y` (f32 or f64, [`Stored`]) as f64.
 #[inline(always)]
-pub(super) fn walk<const PREDICT: bool>(
+pub(super) fn walk<const PREDICT: bool, Y: Stored>(
     shape: &[usize],
     cubic: bool,
-    y: &mut [f64],
+    y: &mut [Y],
     mut f: impl FnMut(usize, f64, u32, Near) -> f64,
 ) -> bool {
     let n: usize = shape.iter().product();
@@ -121,7 +123,7 @@ pub(super) fn walk<const PREDICT: bool>(
         return false;
     }
     if PREDICT {
-        y[0] = v;
+        y[0] = Y::store(v);
     }
     let mut coord = vec![0usize; nd];
     let n_last = shape[last];
@@ -163,7 +165,7 @@ pub(super) fn walk<const PREDICT: bool>(
                                 step: 2 * s,
                             };
                             let ok = if cubic {
-                                row.interior::<PREDICT>(
+                                row.interior::<PREDICT, Y>(
                                     &mut f,
                                     y,
                                     Kind::Cubic,
@@ -172,7 +174,7 @@ pub(super) fn walk<const PREDICT: bool>(
                                     row_side,
                                 )
                             } else {
-                                row.interior::<PREDICT>(
+                                row.interior::<PREDICT, Y>(
                                     &mut f,
                                     y,
                                     Kind::Linear,
@@ -196,7 +198,7 @@ pub(super) fn walk<const PREDICT: bool>(
                             lo: p - t,
                             hi: if has_p1 { p + t } else { NONE },
                         };
-                        if !visit::<PREDICT>(&mut f, y, p, kind, t, l, near) {
+                        if !visit::<PREDICT, Y>(&mut f, y, p, kind, t, l, near) {
                             return false;
                         }
                         j += 2 * s;
@@ -215,7 +217,7 @@ pub(super) fn walk<const PREDICT: bool>(
                     };
                     let (f, y) = (&mut f, &mut *y);
                     let mut go = |kind: Kind| {
-                        row.across::<PREDICT>(
+                        row.across::<PREDICT, Y>(
                             f, y, kind, n_last, has_m3, has_p1, side_last, row_side,
                         )
                     };
@@ -266,10 +268,10 @@ impl Row {
     /// last axis, all predicted by `kind` (every neighbour exists);
     /// advances `j` past them.
     #[inline(always)]
-    fn interior<const PREDICT: bool>(
+    fn interior<const PREDICT: bool, Y: Stored>(
         self,
         f: &mut impl FnMut(usize, f64, u32, Near) -> f64,
-        y: &mut [f64],
+        y: &mut [Y],
         kind: Kind,
         j: &mut usize,
         stop: usize,
@@ -284,7 +286,7 @@ impl Row {
                 lo: p - t,
                 hi: p + t,
             };
-            if !visit::<PREDICT>(f, y, p, kind, t, self.l, near) {
+            if !visit::<PREDICT, Y>(f, y, p, kind, t, self.l, near) {
                 return false;
             }
             *j += self.step;
@@ -296,10 +298,10 @@ impl Row {
     /// predicted by `kind`).
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    fn across<const PREDICT: bool>(
+    fn across<const PREDICT: bool, Y: Stored>(
         self,
         f: &mut impl FnMut(usize, f64, u32, Near) -> f64,
-        y: &mut [f64],
+        y: &mut [Y],
         kind: Kind,
         n_last: usize,
         has_m3: bool,
@@ -328,7 +330,7 @@ impl Row {
                 lo: p - t,
                 hi: if has_p1 { p + t } else { NONE },
             };
-            if !visit::<PREDICT>(f, y, p, kind, t, self.l, near) {
+            if !visit::<PREDICT, Y>(f, y, p, kind, t, self.l, near) {
                 return false;
             }
             j += self.step;
@@ -340,9 +342,9 @@ impl Row {
 /// One element of [`walk`]: false when `f` returns NaN.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(super) fn visit<const PREDICT: bool>(
+pub(super) fn visit<const PREDICT: bool, Y: Stored>(
     f: &mut impl FnMut(usize, f64, u32, Near) -> f64,
-    y: &mut [f64],
+    y: &mut [Y],
     p: usize,
     kind: Kind,
     t: usize,
@@ -355,7 +357,7 @@ pub(super) fn visit<const PREDICT: bool>(
         return false;
     }
     if PREDICT {
-        y[p] = v;
+        y[p] = Y::store(v);
     }
     true
 }
