@@ -72,6 +72,12 @@ const WHOLE_SPECTRUM_MAX: usize = 1 << 22;
 /// estimate of the codecs that solve their setting from the bound.
 const FIXED_SKIP: f64 = 2.0;
 
+/// On smooth data the quantiser is estimated only if its rough size
+/// ([`estimate::quant_bits_rough`], which errs low) is below this multiple
+/// of the smallest estimate of the other codecs that solve their setting
+/// from the bound (on smooth fields it takes 16-700 times the winner).
+const QUANT_SKIP: f64 = 3.0;
+
 /// Full encodings tried at most (cheapest estimates first).
 const MAX_WINNERS: usize = 3;
 /// Encodings per method while aiming lower after a miss.
@@ -145,11 +151,16 @@ pub(super) fn choose(
     let last = shape.last().copied().unwrap_or(1);
     // The codecs that solve their setting from the bound first, then the
     // fixed layouts (skipped on smooth data when far above them).
+    // On smooth data the quantiser comes after them, so that it can be
+    // screened out against their estimates ([`QUANT_SKIP`]).
     let all = req.family.methods();
+    let l2 = matches!(req.mode, ErrorMode::RelL2 | ErrorMode::AbsRms);
+    let deferred = |m: Method| smooth && l2 && m == Method::Quant;
     let methods: Vec<Method> = all
         .iter()
         .copied()
-        .filter(|m| m.error_driven())
+        .filter(|&m| m.error_driven() && !deferred(m))
+        .chain(all.iter().copied().filter(|&m| deferred(m)))
         .chain(all.iter().copied().filter(|m| !m.error_driven()))
         .collect();
     let skip = |method: Method| {
@@ -177,13 +188,23 @@ pub(super) fn choose(
         if skip(method) {
             continue;
         }
-        if !method.error_driven() && smooth {
-            let least = ranked
+        let least = || {
+            ranked
                 .iter()
                 .filter(|r| r.method.error_driven())
                 .map(|r| r.est.bytes)
-                .fold(f64::INFINITY, f64::min);
-            if estimate::fixed_bytes(method, n, last).is_some_and(|b| b >= FIXED_SKIP * least) {
+                .fold(f64::INFINITY, f64::min)
+        };
+        if !method.error_driven() && smooth {
+            if estimate::fixed_bytes(method, n, last).is_some_and(|b| b >= FIXED_SKIP * least()) {
+                continue;
+            }
+        }
+        if deferred(method) {
+            let rough = target(req, method, n, norm)
+                .and_then(|t| estimate::quant_bits_rough(values, t))
+                .map(|bits| bits * n as f64 / 8.0);
+            if rough.is_some_and(|b| b >= QUANT_SKIP * least()) {
                 continue;
             }
         }
@@ -197,6 +218,8 @@ pub(super) fn choose(
         } else if let (true, Some((b, b_norm))) = (method.needs_smooth_data(), &block) {
             if method == Method::Bdct {
                 bdct_estimate(req, b, *b_norm, n, norm)
+            } else if method == Method::Lorenzo && l2 {
+                lorenzo_estimate(req, b, *b_norm, n, norm)
             } else {
                 estimate_one(ctx, req, method, dt, b, *b_norm, n, norm, last, true)?
             }
@@ -465,6 +488,26 @@ fn bdct_estimate(req: &Request, b: &Sample, b_norm: f64, n: usize, norm: f64) ->
             error: target(req, Method::Bdct, n, norm)?,
         },
         step: None,
+        whole: None,
+        checked: false,
+        from_block: true,
+    })
+}
+
+/// Lorenzo's estimate ([`codec::lorenzo::estimate`]) on the centred block
+/// `b` at the tensor's error per element, scaled to the tensor; its step
+/// is the whole tensor's (the same error per element).
+fn lorenzo_estimate(req: &Request, b: &Sample, b_norm: f64, n: usize, norm: f64) -> Option<Ranked> {
+    let m = b.values.len().max(1);
+    let t = block_target(req, Method::Lorenzo, m, b_norm, n, norm)?;
+    let (d, bytes) = codec::lorenzo::estimate(&b.values, &b.shape, t, n as f64 / m as f64)?;
+    Some(Ranked {
+        method: Method::Lorenzo,
+        est: Estimate {
+            bytes,
+            error: target(req, Method::Lorenzo, n, norm)?,
+        },
+        step: (b_norm > 0.0 && norm > 0.0).then_some(d),
         whole: None,
         checked: false,
         from_block: true,
