@@ -5,12 +5,18 @@
 //!
 //! On data the smoothness test passes, the prediction and block codecs
 //! (`lorenzo`, `bdct`) are estimated on a centred block of the tensor at
-//! its error per element, `interp` by its own sub-block estimate, and the
-//! whole-tensor transforms (`dct-quant`, `dct`, `rfft`) from one DCT and
-//! one real FFT of the whole tensor ([`spectral`]; on the centred block
-//! above [`WHOLE_SPECTRUM_MAX`] values). The fixed layouts (f16, INT8,
-//! INT4), whose sizes are exact, are measured last and not at all on
-//! smooth data when they are [`FIXED_SKIP`] times the smallest estimate.
+//! its error per element (without coding: cost models of their integers),
+//! `interp` by its own sub-block estimate, and the whole-tensor transforms
+//! (`dct-quant`, `dct`, `rfft`) from one DCT and one real FFT of the whole
+//! tensor ([`spectral`]; on the centred block above
+//! [`WHOLE_SPECTRUM_MAX`] values); with relative or RMS bounds these
+//! estimates run in parallel. The plain quantiser then comes only if its
+//! rough entropy on a few thousand values is below [`QUANT_SKIP`] times
+//! the smallest estimate. The fixed layouts (f16, INT8, INT4), whose sizes
+//! are exact, are measured last and not at all on smooth data when they
+//! are [`FIXED_SKIP`] times the smallest estimate. When the cheapest
+//! estimate may take more ([`pessimistic`]) than a later one may take
+//! ([`optimistic`]), both are encoded at once.
 //! `interp` and `dct-quant` know their reconstruction when they encode
 //! (the decoder's output, bit for bit), so the winner's bound is measured
 //! on it without a second decode.
@@ -30,6 +36,7 @@ use super::estimate::{self, Estimate, Sample};
 use super::format::MAX_ELEMENTS_PER_BYTE;
 use crate::backend::Context;
 use crate::error::Result;
+use rayon::prelude::*;
 
 /// Elements of the centred block the prediction and block codecs are
 /// estimated on, at least (or the whole tensor).
@@ -62,6 +69,27 @@ fn optimistic(r: &Ranked) -> f64 {
         _ => r.est.bytes,
     }
 }
+
+/// A size `interp` on a large tensor may well take, over its sub-block
+/// estimate: the estimate itself (0.45-1.06 of it seen on the quick-set
+/// fields; pairing on the most seen would encode a loser beside it).
+const INTERP_HIGH: f64 = 1.0;
+
+/// A size the estimate's method may well take: [`INTERP_HIGH`] of
+/// `interp`'s sub-block estimate, a fifth above an estimate made on a
+/// block, a fiftieth above the others (whole-tensor estimates: the
+/// spectral ones are within a per cent).
+fn pessimistic(r: &Ranked) -> f64 {
+    match r.method {
+        Method::Interp if r.whole.is_none() => r.est.bytes / INTERP_FACTOR * INTERP_HIGH,
+        _ if r.from_block => r.est.bytes * 1.2,
+        _ => r.est.bytes * 1.02,
+    }
+}
+
+/// Largest tensor whose two leading candidates may be encoded at once
+/// (two full encodings in memory).
+const PAIR_MAX: usize = 1 << 22;
 
 /// Largest tensor whose whole-tensor transforms are estimated from one
 /// transform of the whole tensor ([`spectral`]); larger ones on the
@@ -175,12 +203,40 @@ pub(super) fn choose(
     };
     let transforms = [Method::DctQuant, Method::SparseDct, Method::SparseRfft];
     let spectral_whole = smooth && n <= WHOLE_SPECTRUM_MAX && req.mode != ErrorMode::AbsMax;
-    let mut spectral_est = if spectral_whole {
-        let want = transforms.map(|m| methods.contains(&m) && !skip(m));
-        spectral::estimates(ctx, req, values, shape, norm, want)?
-    } else {
-        Vec::new()
+    // The estimates of the smooth-data codecs that need no device (on the
+    // whole tensor or the centred block) run beside the spectra.
+    let side: Vec<Method> = [Method::Interp, Method::Bdct, Method::Lorenzo]
+        .into_iter()
+        .filter(|&m| smooth && l2 && methods.contains(&m) && !skip(m))
+        .collect();
+    let side_estimate = |method: Method| -> Result<Option<Ranked>> {
+        let Some((b, b_norm)) = &block else {
+            return Ok(None);
+        };
+        Ok(match method {
+            Method::Interp => interp_estimate(req, values, shape, n, norm)?,
+            Method::Bdct => bdct_estimate(req, b, *b_norm, n, norm),
+            Method::Lorenzo => lorenzo_estimate(req, b, *b_norm, n, norm),
+            _ => None,
+        })
     };
+    let (spectral_est, side_est) = rayon::join(
+        || {
+            if spectral_whole {
+                let want = transforms.map(|m| methods.contains(&m) && !skip(m));
+                spectral::estimates(ctx, req, values, shape, norm, want)
+            } else {
+                Ok(Vec::new())
+            }
+        },
+        || {
+            side.par_iter()
+                .map(|&m| (m, side_estimate(m)))
+                .collect::<Vec<_>>()
+        },
+    );
+    let mut spectral_est = spectral_est?;
+    let mut side_est = side_est;
     let mut ranked: Vec<Ranked> = Vec::new();
     let mut candidates = Vec::new();
     for (i, &method) in methods.iter().enumerate() {
@@ -213,6 +269,8 @@ pub(super) fn choose(
                 .iter()
                 .position(|r| r.method == method)
                 .map(|i| spectral_est.swap_remove(i))
+        } else if let Some(i) = side_est.iter().position(|(m, _)| *m == method) {
+            side_est.swap_remove(i).1?
         } else if method == Method::Interp {
             interp_estimate(req, values, shape, n, norm)?
         } else if let (true, Some((b, b_norm))) = (method.needs_smooth_data(), &block) {
@@ -251,30 +309,47 @@ pub(super) fn choose(
     // size so far is above what the next one may take ([`optimistic`]).
     let mut best: Option<Full> = None;
     let mut tried = 0;
-    for r in &ranked {
+    let encode = |r: &Ranked, candidates: &mut Vec<Candidate>| {
+        encode_checked(ctx, req, r, dt, values, shape, raw_bytes, norm, candidates)
+    };
+    // When the cheapest estimate may well take more than what a later one
+    // may take, both are encoded at once (the later one would be encoded
+    // after it anyway unless the first comes out well below its estimate).
+    let mut early: Vec<(usize, Option<Full>)> = Vec::new();
+    let pair = (n <= PAIR_MAX && ranked.first().is_some_and(|r| reuse(req, r, n).is_none()))
+        .then(|| (1..ranked.len()).find(|&j| optimistic(&ranked[j]) < pessimistic(&ranked[0])))
+        .flatten()
+        .filter(|&j| reuse(req, &ranked[j], n).is_none());
+    if let Some(j) = pair {
+        let (mut first, mut second) = (Vec::new(), Vec::new());
+        let (a, b) = rayon::join(
+            || encode(&ranked[0], &mut first),
+            || encode(&ranked[j], &mut second),
+        );
+        candidates.append(&mut first);
+        candidates.append(&mut second);
+        early = vec![(0, a?), (j, b?)];
+    }
+    for (i, r) in ranked.iter().enumerate() {
         if tried == MAX_WINNERS {
             break;
         }
-        if best
-            .as_ref()
-            .is_some_and(|b| optimistic(r) >= b.0.stored_bytes() as f64)
+        let done_early = early
+            .iter()
+            .position(|(k, _)| *k == i)
+            .map(|p| early.swap_remove(p).1);
+        if done_early.is_none()
+            && best
+                .as_ref()
+                .is_some_and(|b| optimistic(r) >= b.0.stored_bytes() as f64)
         {
             continue;
         }
         tried += 1;
-        let full = match reuse(req, r, n) {
-            Some(full) => Some(full),
-            None => encode_checked(
-                ctx,
-                req,
-                r,
-                dt,
-                values,
-                shape,
-                raw_bytes,
-                norm,
-                &mut candidates,
-            )?,
+        let full = match (done_early, reuse(req, r, n)) {
+            (Some(full), _) => full,
+            (None, Some(full)) => Some(full),
+            (None, None) => encode(r, &mut candidates)?,
         };
         if let Some(full) = full {
             let size = full.0.stored_bytes();
