@@ -192,7 +192,7 @@ const ROUGH_VALUES: usize = 4096;
 
 /// A rough order-0 entropy, in bits per value, of the plain quantiser's
 /// integers at relative L2 error `max_error` on `values`, from at most
-/// [`ROUGH_VALUES`] evenly strided values: the step is the uniform
+/// 4096 evenly strided values: the step is the uniform
 /// quantiser's guess corrected twice by their measured error, the entropy
 /// that of their integers (a small sample under-counts the values it does
 /// not see, so the figure errs low). Enough to screen the quantiser out

@@ -132,7 +132,7 @@ const ESTIMATE_RUNS: usize = 3;
 /// expected to take for `max_error` (relative L2), without solving the
 /// step exactly or coding: the step is the uniform quantiser's guess
 /// corrected by the measured error of the reconstruction (at most
-/// [`ESTIMATE_RUNS`] reconstructions, to about a per cent), the bytes the
+/// three reconstructions, to about a per cent), the bytes the
 /// arithmetic coder's cost model ([`IntCost`]) of its integers. With
 /// `scale` the integers stand for a tensor `scale` times as large with the
 /// same statistics (a block of it coded at its error per element). `None`
