@@ -9,7 +9,9 @@
 //! ```
 //!
 //! Prints one JSON object: `bytes` (parameters plus payload), `secs` (best
-//! run), `median`, `error` (measured relative L2) and `codec`.
+//! run), `median`, `error` (measured relative L2), `codec` and
+//! `candidates` (what the choice estimated and encoded, in order, as
+//! `"method bytes error"` strings).
 
 use fft_tensor::store::auto::{choose_with, Request, Search};
 use fft_tensor::store::{ErrorMode, Family, SafetensorsDtype};
@@ -61,13 +63,19 @@ fn main() -> fft_tensor::Result<()> {
     }
     let c = last.expect("one run");
     times.sort_by(f64::total_cmp);
+    let candidates: Vec<String> = c
+        .candidates
+        .iter()
+        .map(|k| format!("\"{} {} {:.3e}\"", k.method.label(), k.bytes, k.error))
+        .collect();
     println!(
-        "{{\"bytes\": {}, \"secs\": {:.6}, \"median\": {:.6}, \"error\": {:.6e}, \"codec\": \"{}\"}}",
+        "{{\"bytes\": {}, \"secs\": {:.6}, \"median\": {:.6}, \"error\": {:.6e}, \"codec\": \"{}\", \"candidates\": [{}]}}",
         c.encoded.stored_bytes(),
         times[0],
         times[times.len() / 2],
         c.error,
-        c.encoded.codec
+        c.encoded.codec,
+        candidates.join(", ")
     );
     Ok(())
 }

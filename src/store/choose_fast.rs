@@ -5,12 +5,18 @@
 //!
 //! On data the smoothness test passes, the prediction and block codecs
 //! (`lorenzo`, `bdct`) are estimated on a centred block of the tensor at
-//! its error per element, `interp` by its own sub-block estimate, and the
-//! whole-tensor transforms (`dct-quant`, `dct`, `rfft`) from one DCT and
-//! one real FFT of the whole tensor ([`spectral`]; on the centred block
-//! above [`WHOLE_SPECTRUM_MAX`] values). The fixed layouts (f16, INT8,
-//! INT4), whose sizes are exact, are measured last and not at all on
-//! smooth data when they are [`FIXED_SKIP`] times the smallest estimate.
+//! its error per element (without coding: cost models of their integers),
+//! `interp` by its own sub-block estimate, and the whole-tensor transforms
+//! (`dct-quant`, `dct`, `rfft`) from one DCT and one real FFT of the whole
+//! tensor ([`spectral`]; on the centred block above
+//! [`WHOLE_SPECTRUM_MAX`] values); with relative or RMS bounds these
+//! estimates run in parallel. The plain quantiser then comes only if its
+//! rough entropy on a few thousand values is below [`QUANT_SKIP`] times
+//! the smallest estimate. The fixed layouts (f16, INT8, INT4), whose sizes
+//! are exact, are measured last and not at all on smooth data when they
+//! are [`FIXED_SKIP`] times the smallest estimate. When the cheapest
+//! estimate may take more ([`pessimistic`]) than a later one may take
+//! ([`optimistic`]), both are encoded at once.
 //! `interp` and `dct-quant` know their reconstruction when they encode
 //! (the decoder's output, bit for bit), so the winner's bound is measured
 //! on it without a second decode.
@@ -30,6 +36,7 @@ use super::estimate::{self, Estimate, Sample};
 use super::format::MAX_ELEMENTS_PER_BYTE;
 use crate::backend::Context;
 use crate::error::Result;
+use rayon::prelude::*;
 
 /// Elements of the centred block the prediction and block codecs are
 /// estimated on, at least (or the whole tensor).
@@ -63,6 +70,27 @@ fn optimistic(r: &Ranked) -> f64 {
     }
 }
 
+/// A size `interp` on a large tensor may well take, over its sub-block
+/// estimate: the estimate itself (0.45-1.06 of it seen on the quick-set
+/// fields; pairing on the most seen would encode a loser beside it).
+const INTERP_HIGH: f64 = 1.0;
+
+/// A size the estimate's method may well take: [`INTERP_HIGH`] of
+/// `interp`'s sub-block estimate, a fifth above an estimate made on a
+/// block, a fiftieth above the others (whole-tensor estimates: the
+/// spectral ones are within a per cent).
+fn pessimistic(r: &Ranked) -> f64 {
+    match r.method {
+        Method::Interp if r.whole.is_none() => r.est.bytes / INTERP_FACTOR * INTERP_HIGH,
+        _ if r.from_block => r.est.bytes * 1.2,
+        _ => r.est.bytes * 1.02,
+    }
+}
+
+/// Largest tensor whose two leading candidates may be encoded at once
+/// (two full encodings in memory).
+const PAIR_MAX: usize = 1 << 22;
+
 /// Largest tensor whose whole-tensor transforms are estimated from one
 /// transform of the whole tensor ([`spectral`]); larger ones on the
 /// centred block.
@@ -71,6 +99,12 @@ const WHOLE_SPECTRUM_MAX: usize = 1 << 22;
 /// exactly, is measured only if it is below this multiple of the smallest
 /// estimate of the codecs that solve their setting from the bound.
 const FIXED_SKIP: f64 = 2.0;
+
+/// On smooth data the quantiser is estimated only if its rough size
+/// ([`estimate::quant_bits_rough`], which errs low) is below this multiple
+/// of the smallest estimate of the other codecs that solve their setting
+/// from the bound (on smooth fields it takes 16-700 times the winner).
+const QUANT_SKIP: f64 = 3.0;
 
 /// Full encodings tried at most (cheapest estimates first).
 const MAX_WINNERS: usize = 3;
@@ -145,11 +179,16 @@ pub(super) fn choose(
     let last = shape.last().copied().unwrap_or(1);
     // The codecs that solve their setting from the bound first, then the
     // fixed layouts (skipped on smooth data when far above them).
+    // On smooth data the quantiser comes after them, so that it can be
+    // screened out against their estimates ([`QUANT_SKIP`]).
     let all = req.family.methods();
+    let l2 = matches!(req.mode, ErrorMode::RelL2 | ErrorMode::AbsRms);
+    let deferred = |m: Method| smooth && l2 && m == Method::Quant;
     let methods: Vec<Method> = all
         .iter()
         .copied()
-        .filter(|m| m.error_driven())
+        .filter(|&m| m.error_driven() && !deferred(m))
+        .chain(all.iter().copied().filter(|&m| deferred(m)))
         .chain(all.iter().copied().filter(|m| !m.error_driven()))
         .collect();
     let skip = |method: Method| {
@@ -164,12 +203,40 @@ pub(super) fn choose(
     };
     let transforms = [Method::DctQuant, Method::SparseDct, Method::SparseRfft];
     let spectral_whole = smooth && n <= WHOLE_SPECTRUM_MAX && req.mode != ErrorMode::AbsMax;
-    let mut spectral_est = if spectral_whole {
-        let want = transforms.map(|m| methods.contains(&m) && !skip(m));
-        spectral::estimates(ctx, req, values, shape, norm, want)?
-    } else {
-        Vec::new()
+    // The estimates of the smooth-data codecs that need no device (on the
+    // whole tensor or the centred block) run beside the spectra.
+    let side: Vec<Method> = [Method::Interp, Method::Bdct, Method::Lorenzo]
+        .into_iter()
+        .filter(|&m| smooth && l2 && methods.contains(&m) && !skip(m))
+        .collect();
+    let side_estimate = |method: Method| -> Result<Option<Ranked>> {
+        let Some((b, b_norm)) = &block else {
+            return Ok(None);
+        };
+        Ok(match method {
+            Method::Interp => interp_estimate(req, values, shape, n, norm)?,
+            Method::Bdct => bdct_estimate(req, b, *b_norm, n, norm),
+            Method::Lorenzo => lorenzo_estimate(req, b, *b_norm, n, norm),
+            _ => None,
+        })
     };
+    let (spectral_est, side_est) = rayon::join(
+        || {
+            if spectral_whole {
+                let want = transforms.map(|m| methods.contains(&m) && !skip(m));
+                spectral::estimates(ctx, req, values, shape, norm, want)
+            } else {
+                Ok(Vec::new())
+            }
+        },
+        || {
+            side.par_iter()
+                .map(|&m| (m, side_estimate(m)))
+                .collect::<Vec<_>>()
+        },
+    );
+    let mut spectral_est = spectral_est?;
+    let mut side_est = side_est;
     let mut ranked: Vec<Ranked> = Vec::new();
     let mut candidates = Vec::new();
     for (i, &method) in methods.iter().enumerate() {
@@ -177,13 +244,24 @@ pub(super) fn choose(
         if skip(method) {
             continue;
         }
-        if !method.error_driven() && smooth {
-            let least = ranked
+        let least = || {
+            ranked
                 .iter()
                 .filter(|r| r.method.error_driven())
                 .map(|r| r.est.bytes)
-                .fold(f64::INFINITY, f64::min);
-            if estimate::fixed_bytes(method, n, last).is_some_and(|b| b >= FIXED_SKIP * least) {
+                .fold(f64::INFINITY, f64::min)
+        };
+        if !method.error_driven()
+            && smooth
+            && estimate::fixed_bytes(method, n, last).is_some_and(|b| b >= FIXED_SKIP * least())
+        {
+            continue;
+        }
+        if deferred(method) {
+            let rough = target(req, method, n, norm)
+                .and_then(|t| estimate::quant_bits_rough(values, t))
+                .map(|bits| bits * n as f64 / 8.0);
+            if rough.is_some_and(|b| b >= QUANT_SKIP * least()) {
                 continue;
             }
         }
@@ -192,11 +270,15 @@ pub(super) fn choose(
                 .iter()
                 .position(|r| r.method == method)
                 .map(|i| spectral_est.swap_remove(i))
+        } else if let Some(i) = side_est.iter().position(|(m, _)| *m == method) {
+            side_est.swap_remove(i).1?
         } else if method == Method::Interp {
             interp_estimate(req, values, shape, n, norm)?
         } else if let (true, Some((b, b_norm))) = (method.needs_smooth_data(), &block) {
             if method == Method::Bdct {
                 bdct_estimate(req, b, *b_norm, n, norm)
+            } else if method == Method::Lorenzo && l2 {
+                lorenzo_estimate(req, b, *b_norm, n, norm)
             } else {
                 estimate_one(ctx, req, method, dt, b, *b_norm, n, norm, last, true)?
             }
@@ -228,30 +310,47 @@ pub(super) fn choose(
     // size so far is above what the next one may take ([`optimistic`]).
     let mut best: Option<Full> = None;
     let mut tried = 0;
-    for r in &ranked {
+    let encode = |r: &Ranked, candidates: &mut Vec<Candidate>| {
+        encode_checked(ctx, req, r, dt, values, shape, raw_bytes, norm, candidates)
+    };
+    // When the cheapest estimate may well take more than what a later one
+    // may take, both are encoded at once (the later one would be encoded
+    // after it anyway unless the first comes out well below its estimate).
+    let mut early: Vec<(usize, Option<Full>)> = Vec::new();
+    let pair = (n <= PAIR_MAX && ranked.first().is_some_and(|r| reuse(req, r, n).is_none()))
+        .then(|| (1..ranked.len()).find(|&j| optimistic(&ranked[j]) < pessimistic(&ranked[0])))
+        .flatten()
+        .filter(|&j| reuse(req, &ranked[j], n).is_none());
+    if let Some(j) = pair {
+        let (mut first, mut second) = (Vec::new(), Vec::new());
+        let (a, b) = rayon::join(
+            || encode(&ranked[0], &mut first),
+            || encode(&ranked[j], &mut second),
+        );
+        candidates.append(&mut first);
+        candidates.append(&mut second);
+        early = vec![(0, a?), (j, b?)];
+    }
+    for (i, r) in ranked.iter().enumerate() {
         if tried == MAX_WINNERS {
             break;
         }
-        if best
-            .as_ref()
-            .is_some_and(|b| optimistic(r) >= b.0.stored_bytes() as f64)
+        let done_early = early
+            .iter()
+            .position(|(k, _)| *k == i)
+            .map(|p| early.swap_remove(p).1);
+        if done_early.is_none()
+            && best
+                .as_ref()
+                .is_some_and(|b| optimistic(r) >= b.0.stored_bytes() as f64)
         {
             continue;
         }
         tried += 1;
-        let full = match reuse(req, r, n) {
-            Some(full) => Some(full),
-            None => encode_checked(
-                ctx,
-                req,
-                r,
-                dt,
-                values,
-                shape,
-                raw_bytes,
-                norm,
-                &mut candidates,
-            )?,
+        let full = match (done_early, reuse(req, r, n)) {
+            (Some(full), _) => full,
+            (None, Some(full)) => Some(full),
+            (None, None) => encode(r, &mut candidates)?,
         };
         if let Some(full) = full {
             let size = full.0.stored_bytes();
@@ -452,97 +551,6 @@ fn block_target(
     })
 }
 
-/// The block DCT's estimate ([`codec::bdct::estimate`]) on the centred
-/// block `b`, scaled to the tensor.
-fn bdct_estimate(req: &Request, b: &Sample, b_norm: f64, n: usize, norm: f64) -> Option<Ranked> {
-    let m = b.values.len();
-    let t = block_target(req, Method::Bdct, m, b_norm, n, norm)?;
-    let bytes = codec::bdct::estimate(&b.values, &b.shape, t)?;
-    Some(Ranked {
-        method: Method::Bdct,
-        est: Estimate {
-            bytes: 9.0 + bytes * n as f64 / m.max(1) as f64,
-            error: target(req, Method::Bdct, n, norm)?,
-        },
-        step: None,
-        whole: None,
-        checked: false,
-        from_block: true,
-    })
-}
-
-/// Interpolation's own estimate ([`codec::interp::estimate`]: it codes a
-/// centred sub-block of the tensor with the settings it tries); its error
-/// is taken as the target it aims at.
-fn interp_estimate(
-    req: &Request,
-    values: &[f32],
-    shape: &[usize],
-    n: usize,
-    norm: f64,
-) -> Result<Option<Ranked>> {
-    let Some(t) = target(req, Method::Interp, n, norm) else {
-        return Ok(None);
-    };
-    let bound = if req.mode == ErrorMode::AbsMax {
-        codec::interp::Bound::AbsMax(t)
-    } else {
-        codec::interp::Bound::RelL2(t)
-    };
-    Ok(match codec::interp::estimate(values, shape, bound) {
-        Ok(bytes) => Some(Ranked {
-            method: Method::Interp,
-            est: Estimate {
-                bytes: bytes as f64 * INTERP_FACTOR,
-                error: t,
-            },
-            step: None,
-            whole: None,
-            checked: false,
-            from_block: false,
-        }),
-        Err(e) if e.is_device_failure() => return Err(e),
-        Err(_) => None,
-    })
-}
-
-/// The quantiser's estimate: its step solved on the sample (then scaled to
-/// the whole tensor's RMS), the entropy of the quantised sample, and the
-/// frequency tables of the row blocks.
-fn quant_estimate(
-    req: &Request,
-    dt: SafetensorsDtype,
-    s: &Sample,
-    s_norm: f64,
-    n: usize,
-    norm: f64,
-    t: f64,
-) -> Option<Ranked> {
-    let fixed = (req.mode == ErrorMode::AbsMax).then_some(2.0 * t);
-    let (d, bits) = codec::quant::estimate(&s.values, t, fixed)?;
-    let back: Vec<f32> = codec::quant::quantise(&s.values, d)?
-        .into_iter()
-        .map(|q| codec::quant::dequantise(q, d))
-        .collect();
-    let error = error_mode::measure(req.mode, dt, &s.raw, &back);
-    let symbols = 2f64.powf(bits).min(4096.0);
-    let blocks = n.div_ceil(blocks::BLOCK_ELEMENTS) as f64;
-    let rms = |norm: f64, n: usize| norm / (n as f64).sqrt();
-    let step = (fixed.is_none() && s_norm > 0.0 && norm > 0.0)
-        .then(|| d * rms(norm, n) / rms(s_norm, s.values.len()));
-    Some(Ranked {
-        method: Method::Quant,
-        est: Estimate {
-            bytes: 8.0 + bits * n as f64 / 8.0 + blocks * (16.0 + 2.0 * symbols),
-            error,
-        },
-        step,
-        whole: None,
-        checked: false,
-        from_block: false,
-    })
-}
-
 /// An encoding of the whole tensor: payload in one piece or row blocks.
 type Full = (Encoded, u64, Vec<u64>, f64);
 
@@ -714,7 +722,9 @@ fn encode_full(
     }
 }
 
+mod side;
 mod spectral;
+use side::{bdct_estimate, interp_estimate, lorenzo_estimate, quant_estimate};
 
 #[cfg(test)]
 mod tests;

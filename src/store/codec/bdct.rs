@@ -43,11 +43,12 @@ fn band(s: usize) -> usize {
     }
 }
 
-/// Orthonormal DCT-II matrices `m[k][j]` for lengths `1 ..= b`.
+/// Orthonormal DCT-II matrices for lengths `1 ..= b`: entry `m` holds
+/// `a[k][j]` (`m * m`, row-major) followed by its transpose.
 fn dct_mats(b: usize) -> Vec<Vec<f64>> {
     (0..=b)
         .map(|m| {
-            let mut a = vec![0.0; m * m];
+            let mut a = vec![0.0; 2 * m * m];
             for k in 0..m {
                 let s = if k == 0 {
                     (1.0 / m as f64).sqrt()
@@ -55,9 +56,11 @@ fn dct_mats(b: usize) -> Vec<Vec<f64>> {
                     (2.0 / m as f64).sqrt()
                 };
                 for j in 0..m {
-                    a[k * m + j] = s
+                    let w = s
                         * (std::f64::consts::PI * (2 * j + 1) as f64 * k as f64 / (2 * m) as f64)
                             .cos();
+                    a[k * m + j] = w;
+                    a[m * m + j * m + k] = w;
                 }
             }
             a
@@ -73,6 +76,13 @@ fn block_dims(v: [usize; 3], b: usize) -> [usize; 3] {
 
 /// Applies the matrix of each axis to a block of `len` (in place), forward
 /// (`inverse` false: `y = M x`) or inverse (`y = M^T x`).
+///
+/// Every output is the sum over `j` ascending of its matrix entry times
+/// input `j`, starting from zero (the decoder's order, whatever the
+/// layout): along an axis with a stride the lines are updated together,
+/// row by row of the matrix (contiguous runs the compiler vectorises);
+/// along the last axis each line is gathered and its outputs updated
+/// together from the transposed matrix.
 fn transform(
     block: &mut [f64],
     len: [usize; 3],
@@ -86,30 +96,39 @@ fn transform(
         if m <= 1 {
             continue;
         }
-        let a = &mats[m];
+        let (a, at) = mats[m].split_at(m * m);
+        // `y_k = sum_j w(k, j) x_j`: `w(k, j)` is `a[k][j]` forward and
+        // `a[j][k]` inverse.
+        let (rows, cols) = if inverse { (at, a) } else { (a, at) };
         let st = strides[axis];
-        tmp.resize(m, 0.0);
-        // Line starts (coordinate 0 on `axis`), in increasing order; the
-        // lines are disjoint, each summed in the same order as ever.
-        for g in 0..block.len() / (m * st) {
-            for r in 0..st {
-                let base = g * m * st + r;
-                for (k, t) in tmp.iter_mut().enumerate() {
-                    let mut s = 0.0;
-                    if inverse {
-                        for j in 0..m {
-                            s += a[j * m + k] * block[base + j * st];
-                        }
-                    } else {
-                        for (j, &w) in a[k * m..(k + 1) * m].iter().enumerate() {
-                            s += w * block[base + j * st];
+        if st > 1 {
+            // Slabs of `m` lines by `st`: output row `k` of a slab is the
+            // sum of input rows `j` weighted by `rows[k][j]`.
+            tmp.resize(m * st, 0.0);
+            for slab in block.chunks_exact_mut(m * st) {
+                tmp.fill(0.0);
+                for (k, out) in tmp.chunks_exact_mut(st).enumerate() {
+                    for (j, input) in slab.chunks_exact(st).enumerate() {
+                        let w = rows[k * m + j];
+                        for (o, &x) in out.iter_mut().zip(input) {
+                            *o += w * x;
                         }
                     }
-                    *t = s;
                 }
-                for (k, &t) in tmp.iter().enumerate() {
-                    block[base + k * st] = t;
+                slab.copy_from_slice(tmp);
+            }
+        } else {
+            // Contiguous lines: outputs updated by column `j` of the
+            // weights (row `j` of `cols`).
+            tmp.resize(m, 0.0);
+            for line in block.chunks_exact_mut(m) {
+                tmp.fill(0.0);
+                for (j, &x) in line.iter().enumerate() {
+                    for (o, &w) in tmp.iter_mut().zip(&cols[j * m..(j + 1) * m]) {
+                        *o += w * x;
+                    }
                 }
+                line.copy_from_slice(tmp);
             }
         }
     }
@@ -514,6 +533,67 @@ pub fn decode(params: &[u8], payload: &[u8], shape: &[usize]) -> Result<Vec<f32>
 mod tests {
     use super::*;
     use crate::store::codec::{relative_error, test_data};
+
+    /// The transform as first written (one dot product per output): the
+    /// fast one must give the same bits.
+    fn transform_by_dot_products(block: &mut [f64], len: [usize; 3], inverse: bool) {
+        let mats = dct_mats(len.iter().copied().max().unwrap_or(1));
+        let strides = [len[1] * len[2], len[2], 1];
+        for axis in 0..3 {
+            let m = len[axis];
+            if m <= 1 {
+                continue;
+            }
+            let a = &mats[m][..m * m];
+            let st = strides[axis];
+            let mut tmp = vec![0.0; m];
+            for g in 0..block.len() / (m * st) {
+                for r in 0..st {
+                    let base = g * m * st + r;
+                    for (k, t) in tmp.iter_mut().enumerate() {
+                        let mut s = 0.0;
+                        for j in 0..m {
+                            let w = if inverse { a[j * m + k] } else { a[k * m + j] };
+                            s += w * block[base + j * st];
+                        }
+                        *t = s;
+                    }
+                    for (k, &t) in tmp.iter().enumerate() {
+                        block[base + k * st] = t;
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn transform_gives_the_bits_of_dot_products() {
+        for len in [
+            [8usize, 5, 3],
+            [1, 32, 32],
+            [1, 1, 17],
+            [4, 4, 4],
+            [1, 7, 1],
+            [1, 1, 1],
+        ] {
+            let n: usize = len.iter().product();
+            let b = len.iter().copied().max().unwrap_or(1);
+            let mats = dct_mats(b);
+            for scale in [1e-30, 1.0, 1e30] {
+                let x: Vec<f64> = (0..n).map(|i| (i as f64 * 0.37).sin() * scale).collect();
+                for inverse in [false, true] {
+                    let (mut fast, mut slow) = (x.clone(), x.clone());
+                    transform(&mut fast, len, &mats, inverse, &mut Vec::new());
+                    transform_by_dot_products(&mut slow, len, inverse);
+                    let same = fast
+                        .iter()
+                        .zip(&slow)
+                        .all(|(a, b)| a.to_bits() == b.to_bits());
+                    assert!(same, "{len:?} {scale} inverse {inverse}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn transform_is_orthonormal_and_codec_round_trips() {
