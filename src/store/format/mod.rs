@@ -480,18 +480,9 @@ impl Container {
             at += len as u64;
             done(at);
         }
-        let found = crc.finalize();
-        if found != e.crc32 {
-            return Err(Error::Checksum {
-                path: self.path.clone(),
-                what: format!("payload of tensor `{}`", e.name),
-                offset: e.offset,
-                end: e.offset + e.length,
-                expected: e.crc32,
-                found,
-            });
-        }
-        Ok(())
+        let what = format!("payload of tensor `{}`", e.name);
+        let span = (e.offset, e.offset + e.length);
+        crc_matches(&self.path, &what, span, e.crc32, crc.finalize())
     }
 
     /// A whole-coded f16 tensor widened and handed to `sink` piece by piece
@@ -694,13 +685,19 @@ fn hand_over(
 }
 
 fn check_crc(path: &str, what: &str, offset: u64, bytes: &[u8], expected: u32) -> Result<()> {
-    let found = crc32fast::hash(bytes);
+    let span = (offset, offset + bytes.len() as u64);
+    crc_matches(path, what, span, expected, crc32fast::hash(bytes))
+}
+
+/// [`Error::Checksum`] for `what` at the byte span `(offset, end)` of
+/// `path` unless the CRC32 `found` is the `expected` one.
+fn crc_matches(path: &str, what: &str, span: (u64, u64), expected: u32, found: u32) -> Result<()> {
     if found != expected {
         return Err(Error::Checksum {
             path: path.to_string(),
             what: what.to_string(),
-            offset,
-            end: offset + bytes.len() as u64,
+            offset: span.0,
+            end: span.1,
             expected,
             found,
         });
