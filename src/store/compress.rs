@@ -623,10 +623,14 @@ pub fn decompress_file(
                     fortran: e.fortran,
                 })
                 .collect();
-            numpy::write_npz(output, &arrays, |i| {
-                let d = c.decode_bytes(ctx, i);
+            // Each array decoded and written in place piece by piece, as
+            // for `.npy`.
+            let largest = c.entries().iter().map(Entry::original_bytes).max();
+            let largest = largest.unwrap_or(0);
+            numpy::write_npz_positioned(output, &arrays, |i, sink, done| {
+                c.decode_bytes_into(ctx, i, largest / 2, sink, done)?;
                 tensor_done(i);
-                d
+                Ok(())
             })?;
         }
         OutputKind::Safetensors => {

@@ -263,13 +263,38 @@ pub struct OutArray {
 /// for each array's little-endian bytes in turn.
 ///
 /// # Errors
-/// As [`write_npy`]; [`Error::InvalidArgument`] for archives of 4 GiB or
-/// more; `data`'s errors.
+/// As [`write_npz_positioned`].
 pub fn write_npz(
     path: &Path,
     arrays: &[OutArray],
     mut data: impl FnMut(usize) -> Result<Vec<u8>>,
 ) -> Result<()> {
+    write_npz_positioned(path, arrays, |i, sink, done| {
+        let d = data(i)?;
+        sink(0, &d)?;
+        done(d.len() as u64);
+        Ok(())
+    })
+}
+
+/// Writes arrays as an `.npz` (stored members) atomically, each array's
+/// bytes handed over in pieces: `data(i, sink, done)` calls
+/// `sink(offset, bytes)`, from any thread, with pieces that cover array
+/// `i`'s little-endian bytes exactly once, each written in place in the
+/// temp file (sizes are known up front, so no array is held whole); the
+/// members' CRCs are combined from the pieces' and written last.
+///
+/// # Errors
+/// As [`write_npy`]; [`Error::InvalidArgument`] for a dtype without a
+/// numpy equivalent, archives of 4 GiB or more, or pieces that reach past
+/// an array's end, overlap or leave a gap; `data`'s errors.
+pub fn write_npz_positioned(
+    path: &Path,
+    arrays: &[OutArray],
+    mut data: impl FnMut(usize, &PieceSink<'_>, &mut dyn FnMut(u64)) -> Result<()>,
+) -> Result<()> {
+    let mut heads = Vec::with_capacity(arrays.len());
+    let mut members = Vec::with_capacity(arrays.len());
     for a in arrays {
         npy::descr_of(a.dtype).ok_or_else(|| {
             Error::invalid(
@@ -281,16 +306,94 @@ pub fn write_npz(
                 ),
             )
         })?;
+        let head = npy::header_bytes(a.dtype, &numpy_shape(&a.shape, a.fortran), a.fortran)?;
+        let n: u64 = a.shape.iter().map(|&d| d as u64).product();
+        let size = super::dtype::byte_len(a.dtype, n).ok_or_else(|| {
+            Error::invalid(
+                "npy",
+                format!("`{}`: {n} elements overflow a byte count", a.name),
+            )
+        })?;
+        members.push((format!("{}.npy", a.name), head.len() as u64 + size));
+        heads.push((head, size));
     }
-    super::format::write_atomically(path, |w| {
-        let io = |e| Error::io(path, e);
-        let mut z = zip::ZipWriter::new();
-        for (i, a) in arrays.iter().enumerate() {
-            let head = npy::header_bytes(a.dtype, &numpy_shape(&a.shape, a.fortran), a.fortran)?;
-            let d = data(i)?;
-            z.add(w, &format!("{}.npy", a.name), &[&head, &d])?
-                .map_err(io)?;
+    let layout = zip::ZipLayout::new(&members)?;
+    super::format::write_atomically_file(path, |file| {
+        let io = |e: std::io::Error| Error::io(path, e);
+        file.set_len(layout.members_end()).map_err(io)?;
+        let mut crcs = Vec::with_capacity(arrays.len());
+        for (i, (head, size)) in heads.iter().enumerate() {
+            let base = layout.data_offset(i);
+            write_all_at(file, head, base).map_err(io)?;
+            let pieces = std::sync::Mutex::new(Vec::new());
+            let start = base + head.len() as u64;
+            let name = &arrays[i].name;
+            data(
+                i,
+                &|at: u64, bytes: &[u8]| {
+                    let k = bytes.len() as u64;
+                    if at.checked_add(k).is_none_or(|e| e > *size) {
+                        return Err(Error::invalid(
+                            "array data",
+                            format!(
+                                "`{name}`: bytes {at}..{} given, it holds {size}",
+                                at.saturating_add(k)
+                            ),
+                        ));
+                    }
+                    let mut h = crc32fast::Hasher::new();
+                    h.update(bytes);
+                    write_all_at(file, bytes, start + at).map_err(io)?;
+                    pieces
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push((at, k, h));
+                    Ok(())
+                },
+                &mut |_| {},
+            )?;
+            let mut pieces = pieces.into_inner().unwrap_or_else(|p| p.into_inner());
+            crcs.push(member_crc(name, head, *size, &mut pieces)?);
         }
-        z.finish(w).map_err(io)
+        for (i, &crc) in crcs.iter().enumerate() {
+            let (at, header) = layout.local_header(i, crc);
+            write_all_at(file, &header, at).map_err(io)?;
+        }
+        write_all_at(file, &layout.directory(&crcs), layout.members_end()).map_err(io)
     })
 }
+
+/// The CRC32 of an `.npz` member: its `.npy` header followed by the pieces
+/// `(offset, bytes, their CRC)` of its `size` data bytes, which must cover
+/// them exactly once.
+fn member_crc(
+    name: &str,
+    head: &[u8],
+    size: u64,
+    pieces: &mut [(u64, u64, crc32fast::Hasher)],
+) -> Result<u32> {
+    pieces.sort_by_key(|p| p.0);
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(head);
+    let mut at = 0u64;
+    for (start, len, h) in pieces.iter() {
+        if *start != at {
+            return Err(Error::invalid(
+                "array data",
+                format!("`{name}`: pieces overlap or leave a gap at byte {at}"),
+            ));
+        }
+        crc.combine(h);
+        at += len;
+    }
+    if at != size {
+        return Err(Error::invalid(
+            "array data",
+            format!("`{name}`: {at} bytes given, expected {size}"),
+        ));
+    }
+    Ok(crc.finalize())
+}
+
+#[cfg(test)]
+mod tests;

@@ -2,8 +2,6 @@
 //! members, zip64 sizes and offsets read; writing stores members below
 //! 4 GiB in total.
 
-use std::io::Write;
-
 use crate::error::{Error, Result};
 use crate::store::source::Source;
 
@@ -130,89 +128,98 @@ pub fn members(path: &str, src: &Source) -> Result<Vec<Member>> {
     Ok(out)
 }
 
-/// Writes stored members to `w` as a ZIP archive.
-pub(crate) struct ZipWriter {
-    at: u64,
-    central: Vec<u8>,
-    count: u16,
+/// The layout of a ZIP archive of stored members whose sizes are known
+/// before their bytes: each member's local header and data offset, so the
+/// data can be written in place in any order and the CRCs filled in last.
+pub(crate) struct ZipLayout {
+    members: Vec<(String, u64, u64)>,
+    end: u64,
 }
 
-impl ZipWriter {
-    pub(crate) fn new() -> Self {
-        ZipWriter {
-            at: 0,
-            central: Vec::new(),
-            count: 0,
+impl ZipLayout {
+    /// Lays out members `(name, data bytes)` in order.
+    ///
+    /// # Errors
+    /// [`Error::Format`] for archives of 4 GiB or more or 65535 members or
+    /// more (this writer does not write zip64).
+    pub(crate) fn new(members: &[(String, u64)]) -> Result<Self> {
+        let too_big = || bad("archives of 4 GiB or more are not written; use .fftt or safetensors");
+        if members.len() >= u16::MAX as usize {
+            return Err(too_big());
         }
+        let mut at = 0u64;
+        let mut out = Vec::with_capacity(members.len());
+        for (name, len) in members {
+            let header = 30 + name.len() as u64;
+            out.push((name.clone(), at, *len));
+            at = at
+                .checked_add(header + len)
+                .filter(|&a| a < 0xFFFF_FFFF)
+                .ok_or_else(too_big)?;
+        }
+        Ok(ZipLayout {
+            members: out,
+            end: at,
+        })
     }
 
-    /// Writes one member made of `parts` (concatenated).
-    pub(crate) fn add(
-        &mut self,
-        w: &mut dyn Write,
-        name: &str,
-        parts: &[&[u8]],
-    ) -> Result<std::io::Result<()>> {
-        let len: u64 = parts.iter().map(|p| p.len() as u64).sum();
-        if self.at + len + 30 + name.len() as u64 >= 0xFFFF_FFFF || self.count == u16::MAX {
-            return Err(bad(
-                "archives of 4 GiB or more are not written; use .fftt or safetensors",
-            ));
-        }
-        let mut h = crc32fast::Hasher::new();
-        for p in parts {
-            h.update(p);
-        }
-        let crc = h.finalize();
-        let fixed = |sig: u32| {
-            let mut b = Vec::new();
-            b.extend_from_slice(&sig.to_le_bytes());
-            b
-        };
-        let common = |b: &mut Vec<u8>| {
-            b.extend_from_slice(&20u16.to_le_bytes()); // version needed
-            b.extend_from_slice(&0u16.to_le_bytes()); // flags
-            b.extend_from_slice(&0u16.to_le_bytes()); // stored
-            b.extend_from_slice(&0u16.to_le_bytes()); // time
-            b.extend_from_slice(&0x21u16.to_le_bytes()); // date 1980-01-01
-            b.extend_from_slice(&crc.to_le_bytes());
-            b.extend_from_slice(&(len as u32).to_le_bytes());
-            b.extend_from_slice(&(len as u32).to_le_bytes());
-            b.extend_from_slice(&(name.len() as u16).to_le_bytes());
-            b.extend_from_slice(&0u16.to_le_bytes()); // extra
-        };
-        let mut local = fixed(0x0403_4b50);
-        common(&mut local);
-        local.extend_from_slice(name.as_bytes());
-        let mut c = fixed(0x0201_4b50);
-        c.extend_from_slice(&20u16.to_le_bytes()); // version made by
-        common(&mut c);
-        c.extend_from_slice(&[0u8; 10]); // comment, disk, attributes
-        c.extend_from_slice(&(self.at as u32).to_le_bytes());
-        c.extend_from_slice(name.as_bytes());
-        self.central.extend_from_slice(&c);
-        self.count += 1;
-        self.at += local.len() as u64 + len;
-        Ok((|| {
-            w.write_all(&local)?;
-            for p in parts {
-                w.write_all(p)?;
-            }
-            Ok(())
-        })())
+    /// Offset of member `i`'s data.
+    pub(crate) fn data_offset(&self, i: usize) -> u64 {
+        let (name, at, _) = &self.members[i];
+        at + 30 + name.len() as u64
     }
 
-    /// Writes the central directory and end record.
-    pub(crate) fn finish(self, w: &mut dyn Write) -> std::io::Result<()> {
-        w.write_all(&self.central)?;
-        let mut e = Vec::new();
+    /// Bytes of the archive without its central directory.
+    pub(crate) fn members_end(&self) -> u64 {
+        self.end
+    }
+
+    /// The local header of member `i` with data CRC `crc`, to be written
+    /// at its offset (returned beside it).
+    pub(crate) fn local_header(&self, i: usize, crc: u32) -> (u64, Vec<u8>) {
+        let (name, at, len) = &self.members[i];
+        let mut b = 0x0403_4b50u32.to_le_bytes().to_vec();
+        common_fields(&mut b, name, crc, *len);
+        b.extend_from_slice(name.as_bytes());
+        (*at, b)
+    }
+
+    /// The central directory and end record for the members' CRCs `crcs`,
+    /// to be written at [`ZipLayout::members_end`].
+    pub(crate) fn directory(&self, crcs: &[u32]) -> Vec<u8> {
+        let mut central = Vec::new();
+        for ((name, at, len), &crc) in self.members.iter().zip(crcs) {
+            central.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
+            central.extend_from_slice(&20u16.to_le_bytes()); // version made by
+            common_fields(&mut central, name, crc, *len);
+            central.extend_from_slice(&[0u8; 10]); // comment, disk, attributes
+            central.extend_from_slice(&(*at as u32).to_le_bytes());
+            central.extend_from_slice(name.as_bytes());
+        }
+        let count = self.members.len() as u16;
+        let mut e = central.clone();
         e.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
         e.extend_from_slice(&[0u8; 4]);
-        e.extend_from_slice(&self.count.to_le_bytes());
-        e.extend_from_slice(&self.count.to_le_bytes());
-        e.extend_from_slice(&(self.central.len() as u32).to_le_bytes());
-        e.extend_from_slice(&(self.at as u32).to_le_bytes());
+        e.extend_from_slice(&count.to_le_bytes());
+        e.extend_from_slice(&count.to_le_bytes());
+        e.extend_from_slice(&(central.len() as u32).to_le_bytes());
+        e.extend_from_slice(&(self.end as u32).to_le_bytes());
         e.extend_from_slice(&0u16.to_le_bytes());
-        w.write_all(&e)
+        e
     }
+}
+
+/// The fields local headers and central records share (version needed
+/// to the extra field's length) for a stored member.
+fn common_fields(b: &mut Vec<u8>, name: &str, crc: u32, len: u64) {
+    b.extend_from_slice(&20u16.to_le_bytes()); // version needed
+    b.extend_from_slice(&0u16.to_le_bytes()); // flags
+    b.extend_from_slice(&0u16.to_le_bytes()); // stored
+    b.extend_from_slice(&0u16.to_le_bytes()); // time
+    b.extend_from_slice(&0x21u16.to_le_bytes()); // date 1980-01-01
+    b.extend_from_slice(&crc.to_le_bytes());
+    b.extend_from_slice(&(len as u32).to_le_bytes());
+    b.extend_from_slice(&(len as u32).to_le_bytes());
+    b.extend_from_slice(&(name.len() as u16).to_le_bytes());
+    b.extend_from_slice(&0u16.to_le_bytes()); // extra
 }
