@@ -182,12 +182,13 @@ pub enum Progress<'a> {
 
 /// The per-tensor table of a container: codec, sizes, ratio and the error
 /// recorded when it was written. Every tensor is decoded on the CPU (one at
-/// a time, the values dropped), so payload CRCs and every codec parameter
+/// a time, its values handed out in pieces and dropped, as `decompress`
+/// hands them to its output), so payload CRCs and every codec parameter
 /// are checked by the decoders themselves: a file `inspect` accepts is one
 /// `decompress` accepts. No GPU is used.
 ///
 /// # Errors
-/// As [`Container::open`] and [`Container::decode_bytes`].
+/// As [`Container::open`] and [`Container::decode_bytes_into`].
 pub fn inspect(path: &Path, progress: &mut dyn FnMut(Progress<'_>)) -> Result<FileReport> {
     let c = Container::open(path)?;
     let cpu = Context::cpu();
@@ -197,7 +198,8 @@ pub fn inspect(path: &Path, progress: &mut dyn FnMut(Progress<'_>)) -> Result<Fi
     });
     let mut tensors = Vec::with_capacity(c.entries().len());
     for (i, e) in c.entries().iter().enumerate() {
-        drop(c.decode_bytes(&cpu, i)?);
+        let held = e.original_bytes() / 2;
+        c.decode_bytes_into(&cpu, i, held, &|_, _| Ok(()), &mut |_| {})?;
         let payload = c.payload(i)?;
         tensors.push(TensorReport {
             name: e.name.clone(),
