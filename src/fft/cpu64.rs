@@ -159,6 +159,7 @@ impl Context {
             real_len,
             normalization,
             &mut f64_axis_fft(self, normalization),
+            false,
         )
     }
 }

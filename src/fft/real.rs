@@ -361,6 +361,20 @@ impl Context {
         real_len: usize,
         normalization: Normalization,
     ) -> Result<Tensor<f32>> {
+        self.irfftn_cpu_with(input, axes, real_len, normalization, false)
+    }
+
+    /// [`Context::irfftn_cpu`] with, when `in_place` and the real axis is
+    /// the last, its output written into `input`'s allocation (no second
+    /// tensor-sized buffer; the lines are moved together at the end).
+    pub(crate) fn irfftn_cpu_with(
+        &self,
+        input: Tensor<Complex32>,
+        axes: &[usize],
+        real_len: usize,
+        normalization: Normalization,
+        in_place: bool,
+    ) -> Result<Tensor<f32>> {
         let axis = real_axis(axes, input.shape().len())?;
         check_half_axis(input.shape(), axis, real_len)?;
         super::real_cpu::irfftn(
@@ -370,6 +384,7 @@ impl Context {
             real_len,
             normalization,
             &mut self.cpu_axis_fft(normalization),
+            in_place,
         )
     }
 
@@ -717,5 +732,59 @@ mod params_layout {
         assert_params::<HalfParams>(&shaders::RFFT_POST);
         assert_params::<HalfParams>(&shaders::IRFFT_PRE);
         assert_params::<CopyParams>(&shaders::AXIS_COPY);
+    }
+}
+
+#[cfg(test)]
+mod in_place {
+    use super::*;
+
+    /// A spectrum of `shape` (its last axis a half axis) with values from
+    /// 1e-30 to 1e30 times a seeded pattern.
+    fn spectrum(shape: &[usize], scale: f32) -> Tensor<Complex32> {
+        let n: usize = shape.iter().product();
+        let v = (0..n)
+            .map(|i| {
+                let t = i as f32 * 0.618;
+                Complex32::new(t.sin() * scale, (t * 1.7).cos() * scale)
+            })
+            .collect();
+        Tensor::new(shape, v).unwrap()
+    }
+
+    #[test]
+    fn in_place_output_is_bit_for_bit_the_separate_one() {
+        let ctx = Context::cpu();
+        // (shape of the real tensor, axes): odd, even, prime and 1-point
+        // real axes, one and many lines, more lines than a task.
+        let cases: &[(&[usize], &[usize])] = &[
+            (&[1], &[0]),
+            (&[2], &[0]),
+            (&[7], &[0]),
+            (&[3, 1], &[0, 1]),
+            (&[5, 16], &[0, 1]),
+            (&[37, 1009], &[1]),
+            (&[2, 33, 30], &[0, 1, 2]),
+            (&[4, 1], &[1]),
+        ];
+        for &(shape, axes) in cases {
+            for scale in [1.0f32, 1e-30, 1e30] {
+                let last = shape[shape.len() - 1];
+                let mut half = shape.to_vec();
+                *half.last_mut().unwrap() = last / 2 + 1;
+                let s = spectrum(&half, scale);
+                let norm = Normalization::Backward;
+                let apart = ctx.irfftn_cpu_with(s.clone(), axes, last, norm, false).unwrap();
+                let within = ctx.irfftn_cpu_with(s, axes, last, norm, true).unwrap();
+                assert_eq!(within.shape(), apart.shape(), "{shape:?}");
+                let same = within
+                    .data()
+                    .iter()
+                    .zip(apart.data())
+                    .all(|(a, b)| a.to_bits() == b.to_bits());
+                assert!(same, "{shape:?} axes {axes:?} scale {scale}");
+                assert!(apart.data().iter().all(|v| v.is_finite()), "{shape:?} {scale}");
+            }
+        }
     }
 }

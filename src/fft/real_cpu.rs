@@ -237,7 +237,8 @@ fn other_axes<T: FftNum>(
 }
 
 /// Complex-to-real inverse of [`rfftn`]; the half axis of `input` is checked
-/// by the caller to hold `real_len / 2 + 1` points.
+/// by the caller to hold `real_len / 2 + 1` points. With `in_place` and
+/// the real axis last, the output reuses `input`'s allocation.
 pub(crate) fn irfftn<T: FftNum + Default + Zeroable>(
     ctx: &Context,
     input: Tensor<Complex<T>>,
@@ -245,6 +246,7 @@ pub(crate) fn irfftn<T: FftNum + Default + Zeroable>(
     real_len: usize,
     normalization: Normalization,
     complex: &mut AxisFft<'_, T>,
+    in_place: bool,
 ) -> Result<Tensor<T>> {
     let (&axis, others) = axes.split_last().expect("at least one axis");
     let shape = input.shape().to_vec();
@@ -258,9 +260,55 @@ pub(crate) fn irfftn<T: FftNum + Default + Zeroable>(
         n: real_len,
         scale: scale_of(normalization.factor_f64(real_len, FftDirection::Inverse)),
     };
-    let out = lines::map_axis_new(&kernel, &spectrum, outer * real_len * inner, inner);
+    let out = if in_place && inner == 1 {
+        irfft_lines_in_place(&kernel, spectrum)
+    } else {
+        lines::map_axis_new(&kernel, &spectrum, outer * real_len * inner, inner)
+    };
     Tensor::new(&with_axis(&shape, axis, real_len), out)
 }
+
+/// The inverse real transform of each contiguous line of `spectrum`
+/// (`n / 2 + 1` values each) written into the line's own storage (its
+/// `n + 2` or `n + 1` reals hold the `n` outputs), then the lines moved
+/// together: the output reuses the spectrum's allocation, so no second
+/// tensor-sized buffer is held. Each line is copied out first (realfft
+/// reads its input while it writes).
+fn irfft_lines_in_place<T: FftNum + Default>(
+    kernel: &Irfft<T>,
+    spectrum: Vec<Complex<T>>,
+) -> Vec<T> {
+    let (h, n) = kernel.lens();
+    let lines = spectrum.len() / h;
+    let mut spectrum = std::mem::ManuallyDrop::new(spectrum);
+    let (ptr, len, cap) = (spectrum.as_mut_ptr(), spectrum.len(), spectrum.capacity());
+    // SAFETY: `Complex<T>` is `repr(C)` `{ re: T, im: T }`, so the
+    // allocation of `cap` complex values is one of `2 * cap` values of `T`
+    // with the same alignment; the vector is not used again.
+    let mut reals = unsafe { Vec::from_raw_parts(ptr.cast::<T>(), 2 * len, 2 * cap) };
+    let per_task = TASK_LINES.max(1);
+    super::workers::for_each_chunk_mut(
+        &mut reals,
+        2 * h * per_task,
+        || (kernel.new_work(), vec![Complex::<T>::default(); h]),
+        |(work, line), chunk| {
+            for slot in chunk.chunks_mut(2 * h) {
+                for (c, pair) in line.iter_mut().zip(slot.chunks_exact(2)) {
+                    *c = Complex::new(pair[0], pair[1]);
+                }
+                kernel.map(line, &mut slot[..n], work);
+            }
+        },
+    );
+    for r in 1..lines {
+        reals.copy_within(r * 2 * h..r * 2 * h + n, r * n);
+    }
+    reals.truncate(lines * n);
+    reals
+}
+
+/// Lines per task of [`irfft_lines_in_place`].
+const TASK_LINES: usize = 16;
 
 impl Context {
     /// Complex passes of the f32 CPU twin, through the context's cached plans.

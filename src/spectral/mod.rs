@@ -453,7 +453,7 @@ impl Context {
                     Complex32::new(sparse.values[2 * i] * f, sparse.values[2 * i + 1] * f)
                 });
                 let t = Tensor::new(&coefficient_shape(&shape, Transform::Rfft), dense)?;
-                self.irfftn_cpu(t, &axes, shape[shape.len() - 1], Normalization::None)
+                self.irfftn_cpu_with(t, &axes, shape[shape.len() - 1], Normalization::None, true)
             }
         }
     }

@@ -72,7 +72,10 @@ fn pieces_in_any_order_give_the_arrays_and_their_crcs() {
     // The whole-array form writes the same file.
     let a = dir.path().join("a.npz");
     write_npz(&a, &out, |i| Ok(data[i].clone())).unwrap();
-    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(dir.path().join("x7.npz")).unwrap());
+    assert_eq!(
+        std::fs::read(&a).unwrap(),
+        std::fs::read(dir.path().join("x7.npz")).unwrap()
+    );
 }
 
 #[test]
@@ -102,8 +105,15 @@ fn gaps_overlaps_and_overlong_pieces_are_refused_and_leave_nothing() {
             }
         })
         .unwrap_err();
-        assert!(matches!(err, Error::InvalidArgument { .. }), "{what}: {err}");
+        assert!(
+            matches!(err, Error::InvalidArgument { .. }),
+            "{what}: {err}"
+        );
         assert!(!p.exists(), "{what}: output left behind");
     }
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "temp files left");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "temp files left"
+    );
 }
