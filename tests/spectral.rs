@@ -703,3 +703,42 @@ fn cpu_compress_is_identical_for_any_thread_count() {
         }
     }
 }
+
+#[test]
+fn compressing_a_borrowed_slice_gives_the_bytes_of_the_tensor() {
+    let ctx = Context::cpu();
+    for shape in [&[1usize][..], &[7], &[31, 30], &[5, 4, 9]] {
+        for scale in [1.0f32, 1e-30, 1e30] {
+            let t = smooth(shape);
+            let data: Vec<f32> = t.data().iter().map(|&v| v * scale).collect();
+            let t = Tensor::new(shape, data.clone()).unwrap();
+            for transform in [Transform::Rfft, Transform::Dct] {
+                for keep in [Keep::RelativeError(1e-3), Keep::Fraction(0.3)] {
+                    let options = CompressOptions {
+                        transform,
+                        value_type: StoredPrecision::F32,
+                        keep,
+                    };
+                    let a = ctx.compress(&t, &options).unwrap().to_bytes();
+                    let b = ctx
+                        .compress_slice(&data, shape, &options)
+                        .unwrap()
+                        .to_bytes();
+                    assert_eq!(a, b, "{shape:?} {scale} {transform:?}");
+                }
+            }
+        }
+    }
+    let options = CompressOptions {
+        transform: Transform::Rfft,
+        value_type: StoredPrecision::F16,
+        keep: Keep::Fraction(0.5),
+    };
+    let wrong = ctx.compress_slice(&[1.0; 6], &[4, 2], &options);
+    assert!(
+        matches!(wrong, Err(Error::ShapeMismatch { .. })),
+        "{wrong:?}"
+    );
+    let nan = ctx.compress_slice(&[1.0, f32::NAN, 2.0], &[3], &options);
+    assert!(matches!(nan, Err(Error::InvalidArgument { .. })), "{nan:?}");
+}

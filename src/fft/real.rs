@@ -774,7 +774,9 @@ mod in_place {
                 *half.last_mut().unwrap() = last / 2 + 1;
                 let s = spectrum(&half, scale);
                 let norm = Normalization::Backward;
-                let apart = ctx.irfftn_cpu_with(s.clone(), axes, last, norm, false).unwrap();
+                let apart = ctx
+                    .irfftn_cpu_with(s.clone(), axes, last, norm, false)
+                    .unwrap();
                 let within = ctx.irfftn_cpu_with(s, axes, last, norm, true).unwrap();
                 assert_eq!(within.shape(), apart.shape(), "{shape:?}");
                 let same = within
@@ -783,7 +785,10 @@ mod in_place {
                     .zip(apart.data())
                     .all(|(a, b)| a.to_bits() == b.to_bits());
                 assert!(same, "{shape:?} axes {axes:?} scale {scale}");
-                assert!(apart.data().iter().all(|v| v.is_finite()), "{shape:?} {scale}");
+                assert!(
+                    apart.data().iter().all(|v| v.is_finite()),
+                    "{shape:?} {scale}"
+                );
             }
         }
     }

@@ -369,33 +369,42 @@ impl Context {
         self.compress_cow(Cow::Owned(tensor), options)
     }
 
+    /// [`Context::compress`] of borrowed row-major `data` of `shape`: the
+    /// real-FFT transform on the CPU twin reads it where it lies (no copy
+    /// of the tensor is made); other paths take a copy.
+    ///
+    /// # Errors
+    /// As [`Context::compress`]; [`Error::ShapeMismatch`] when `shape`
+    /// does not hold `data`.
+    pub fn compress_slice(
+        &self,
+        data: &[f32],
+        shape: &[usize],
+        options: &CompressOptions,
+    ) -> Result<SparseSpectral> {
+        let n = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+        // A shape that does not hold the data is refused as a tensor of
+        // that shape would be.
+        let fits = n == Some(data.len()) && !shape.is_empty();
+        if fits && options.transform == Transform::Rfft && self.gpu().is_none() {
+            let energy = checked_energy(data)?;
+            check_coefficients(shape, options)?;
+            let axes: Vec<usize> = (0..shape.len()).collect();
+            let spectrum = self.rfftn_slice(data, shape, &axes, Normalization::None)?;
+            let spectrum = Spectrum::Complex(spectrum.into_data(), unitary_factor(shape));
+            return select::from_spectrum(shape, options, &spectrum, energy);
+        }
+        self.compress_owned(Tensor::new(shape, data.to_vec())?, options)
+    }
+
     fn compress_cow(
         &self,
         tensor: Cow<'_, Tensor<f32>>,
         options: &CompressOptions,
     ) -> Result<SparseSpectral> {
-        // One pass: the energy is finite exactly when every value is.
-        let energy: f64 = tensor.data().par_chunks(1 << 16).map(sum_of_squares).sum();
-        if !energy.is_finite() {
-            let i = tensor
-                .data()
-                .iter()
-                .position(|v| !v.is_finite())
-                .unwrap_or(0);
-            return Err(Error::invalid(
-                "tensor",
-                format!("non-finite value {} at index {i}", tensor.data()[i]),
-            ));
-        }
+        let energy = checked_energy(tensor.data())?;
         let shape = &tensor.shape().to_vec();
-        let coefs: usize = coefficient_shape(shape, options.transform).iter().product();
-        if coefs as u64 > 1 << 40 {
-            return Err(Error::invalid(
-                "tensor",
-                format!("{coefs} coefficients exceed the 2^40 supported"),
-            ));
-        }
-        select::check_keep(options.keep, coefs)?;
+        let coefs = check_coefficients(shape, options)?;
         let axes: Vec<usize> = (0..shape.len()).collect();
 
         // One submission on the GPU (see `record_compress`); spectra beyond
@@ -457,6 +466,34 @@ impl Context {
             }
         }
     }
+}
+
+/// The energy of `data` (one pass: it is finite exactly when every value
+/// is); [`Error::InvalidArgument`] naming the first non-finite value.
+fn checked_energy(data: &[f32]) -> Result<f64> {
+    let energy: f64 = data.par_chunks(1 << 16).map(sum_of_squares).sum();
+    if !energy.is_finite() {
+        let i = data.iter().position(|v| !v.is_finite()).unwrap_or(0);
+        return Err(Error::invalid(
+            "tensor",
+            format!("non-finite value {} at index {i}", data[i]),
+        ));
+    }
+    Ok(energy)
+}
+
+/// Checks the coefficient count of `shape` under `options` (at most 2^40)
+/// and its keep rule against it; the count.
+fn check_coefficients(shape: &[usize], options: &CompressOptions) -> Result<usize> {
+    let coefs: usize = coefficient_shape(shape, options.transform).iter().product();
+    if coefs as u64 > 1 << 40 {
+        return Err(Error::invalid(
+            "tensor",
+            format!("{coefs} coefficients exceed the 2^40 supported"),
+        ));
+    }
+    select::check_keep(options.keep, coefs)?;
+    Ok(coefs)
 }
 
 /// The sum of the squares of `values` in f64, in four lanes (so it

@@ -42,15 +42,16 @@ pub fn encode(
     shape: &[usize],
     max_error: f64,
 ) -> Result<Encoded> {
-    let t = Tensor::new(&shape_of(shape), data.to_vec())?;
     let value_type = if max_error < 1e-3 {
         StoredPrecision::F32
     } else {
         StoredPrecision::F16
     };
-    // By value: the CPU DCT transforms this copy in place.
-    let s = ctx.compress_owned(
-        t,
+    // The CPU real FFT reads `data` where it lies; the CPU DCT transforms
+    // a copy in place.
+    let s = ctx.compress_slice(
+        data,
+        &shape_of(shape),
         &CompressOptions {
             transform,
             value_type,
