@@ -77,8 +77,8 @@ pub(super) const AIM_FULL: Aim = Aim {
     low: 0.985,
     ratio: 1.004,
     tries: 9,
-    late: 3,
-    late_low: 0.975,
+    late: 2,
+    late_low: 0.97,
 };
 
 /// The largest base step (to `aim`) whose squared-error sum is at most
