@@ -363,6 +363,18 @@ pub fn choose(
     choose_with(ctx, &req, dt, values, shape, raw_bytes, &mut |_, _| {})
 }
 
+/// Bytes an entry holds beside a lossy encoding that a raw entry does not:
+/// the bound it was given and the error measured on it (f64 each; a raw
+/// entry is written with the exact mode and neither, see FORMAT.md).
+pub(super) const BOUND_RECORD_BYTES: u64 = 16;
+
+/// The stored bytes (parameters plus payload) a lossy encoding must stay
+/// below to take less room in the file than the raw entry of `raw_len`
+/// bytes (which needs no [`BOUND_RECORD_BYTES`]); zero when none can.
+pub(super) fn raw_limit(raw_len: usize) -> u64 {
+    (codec::raw::encode(&[]).stored_bytes() + raw_len as u64).saturating_sub(BOUND_RECORD_BYTES)
+}
+
 /// The relative-L2 target an error-driven codec aims at for `req`
 /// (`None`: the codec cannot aim at this mode).
 pub(super) fn rel_target(req: &Request, n: usize, norm: f64) -> Option<f64> {
@@ -487,7 +499,7 @@ fn choose_exhaustive(
     let norm = codec::quant::norm(values);
     let mut candidates = Vec::new();
     // The raw form is a copy of the tensor: built only if it is kept.
-    let raw_size = codec::raw::encode(&[]).stored_bytes() + raw_bytes.len() as u64;
+    let raw_size = raw_limit(raw_bytes.len());
     let mut best: Option<(Encoded, f64)> = None;
     let mut closest: Option<(Encoded, f64)> = None;
     let methods = req.family.methods();

@@ -28,7 +28,7 @@
 use safetensors::Dtype as SafetensorsDtype;
 
 use super::auto::{
-    encode_for, encode_method, rel_target, Candidate, Choice, Grouping, Method, Request,
+    encode_for, encode_method, raw_limit, rel_target, Candidate, Choice, Grouping, Method, Request,
 };
 use super::codec::{self, blocks, CodecId, Encoded};
 use super::error_mode::{self, ErrorMode, ErrorSums};
@@ -127,6 +127,9 @@ struct Ranked {
     /// (a whole-tensor transform may then take much less, see
     /// [`TRANSFORM_LOW`]).
     from_block: bool,
+    /// `interp`'s settings chosen by its estimate, for its encoding at the
+    /// same bound.
+    plan: Option<codec::interp::Plan>,
 }
 
 /// See the module documentation; arguments as for
@@ -148,7 +151,8 @@ pub(super) fn choose(
     let n = values.len();
     let norm = codec::quant::norm_par(values);
     // The raw form is built only if it wins: it is a copy of the tensor.
-    let raw_size = codec::raw::encode(&[]).stored_bytes() + raw_bytes.len() as u64;
+    // A lossy entry is kept only below its size less the bound record.
+    let raw_size = raw_limit(raw_bytes.len());
     let s = estimate::sample(values, raw_bytes, shape);
     let s_norm = codec::quant::norm(&s.values);
     let smooth = estimate::smooth(&s);
@@ -532,6 +536,7 @@ fn estimate_one(
         checked: whole.is_some(),
         from_block: same_rms,
         whole,
+        plan: None,
     }))
 }
 
@@ -712,8 +717,11 @@ fn encode_full(
             } else {
                 codec::interp::Bound::RelL2(target)
             };
-            codec::interp::encode_reconstructed(values, shape, bound)
-                .map(|(e, back)| Measured(e, error_mode::measure(req.mode, dt, raw_bytes, &back)))
+            match r.plan.as_ref().filter(|p| p.bound() == bound) {
+                Some(plan) => codec::interp::encode_planned_reconstructed(values, shape, plan),
+                None => codec::interp::encode_reconstructed(values, shape, bound),
+            }
+            .map(|(e, back)| Measured(e, error_mode::measure(req.mode, dt, raw_bytes, &back)))
         }
         Method::Lorenzo if step.is_some() => {
             codec::lorenzo::encode_with_step(values, shape, step.unwrap_or(1.0)).map(Whole)

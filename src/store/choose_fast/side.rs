@@ -33,6 +33,7 @@ pub(super) fn bdct_estimate(
         whole: None,
         checked: false,
         from_block: true,
+        plan: None,
     })
 }
 
@@ -59,6 +60,7 @@ pub(super) fn lorenzo_estimate(
         whole: None,
         checked: false,
         from_block: true,
+        plan: None,
     })
 }
 
@@ -80,17 +82,18 @@ pub(super) fn interp_estimate(
     } else {
         codec::interp::Bound::RelL2(t)
     };
-    Ok(match codec::interp::estimate(values, shape, bound) {
-        Ok(bytes) => Some(Ranked {
+    Ok(match codec::interp::plan(values, shape, bound) {
+        Ok(plan) => Some(Ranked {
             method: Method::Interp,
             est: Estimate {
-                bytes: bytes as f64 * INTERP_FACTOR,
+                bytes: plan.bytes() as f64 * INTERP_FACTOR,
                 error: t,
             },
             step: None,
             whole: None,
             checked: false,
             from_block: false,
+            plan: Some(plan),
         }),
         Err(e) if e.is_device_failure() => return Err(e),
         Err(_) => None,
@@ -131,5 +134,6 @@ pub(super) fn quant_estimate(
         whole: None,
         checked: false,
         from_block: false,
+        plan: None,
     })
 }

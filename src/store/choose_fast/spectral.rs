@@ -73,6 +73,7 @@ pub(super) fn estimates(
         whole: None,
         checked: false,
         from_block: false,
+        plan: None,
     };
     if want[0] || want[1] {
         let mut c = match Tensor::new(&shape, values.to_vec()) {

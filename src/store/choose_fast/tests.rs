@@ -180,8 +180,55 @@ fn interp_reconstruction_is_the_decoders_bit_for_bit() {
                 assert_eq!(a.to_bits(), b.to_bits(), "{shape:?} {bound:?} element {i}");
             }
             assert_eq!(e, codec::interp::encode(x, shape, bound).unwrap());
+            // The estimate's settings give the same bytes and values.
+            let plan = codec::interp::plan(x, shape, bound).unwrap();
+            assert_eq!(
+                plan.bytes(),
+                codec::interp::estimate(x, shape, bound).unwrap()
+            );
+            let (ep, yp) = codec::interp::encode_planned_reconstructed(x, shape, &plan).unwrap();
+            assert_eq!(ep, e, "{shape:?} {bound:?}");
+            assert!(y.iter().zip(&yp).all(|(a, b)| a.to_bits() == b.to_bits()));
             compared += 1;
         }
     }
     assert_eq!(compared, 3 * fields.len());
+}
+
+/// A plan is for the tensor it was made on: another length is refused.
+#[test]
+fn interp_plan_of_another_length_is_refused() {
+    let x = smooth(40, 30);
+    let plan = codec::interp::plan(&x, &[40, 30], codec::interp::Bound::RelL2(1e-3)).unwrap();
+    assert!(codec::interp::encode_planned_reconstructed(&x[..600], &[20, 30], &plan).is_err());
+}
+
+/// A scalar or tiny tensor is stored raw when a lossy entry (with its
+/// bound and measured error, 16 bytes the raw entry does not hold) would
+/// take more room, by both searches; a larger one is not forced raw.
+#[test]
+fn tiny_tensors_stay_raw_when_the_bound_record_outweighs_the_saving() {
+    let ctx = Context::cpu();
+    let dt = SafetensorsDtype::F32;
+    for (shape, x) in [
+        (vec![], vec![1.0f32]),
+        (vec![1], vec![-3.5e30f32]),
+        (vec![3], vec![1e-30f32, 2e-30, 3e-30]),
+        (vec![2, 3], vec![0.5f32, 0.25, 0.125, 1.0, 2.0, 4.0]),
+    ] {
+        let raw = bytes(&x);
+        for search in [Search::Estimate, Search::Exhaustive] {
+            let req = request(1e-3, search, ErrorMode::RelL2);
+            let c = choose_with(&ctx, &req, dt, &x, &shape, &raw, &mut |_, _| {}).unwrap();
+            assert_eq!(c.encoded.codec, CodecId::Raw, "{shape:?} {search:?}");
+            assert_eq!(c.error, 0.0);
+        }
+    }
+    // 64 values: f16 (128 B + 16) is below raw (256 B).
+    let x = smooth(8, 8);
+    let raw = bytes(&x);
+    let req = request(1e-3, Search::Estimate, ErrorMode::RelL2);
+    let c = choose_with(&ctx, &req, dt, &x, &[8, 8], &raw, &mut |_, _| {}).unwrap();
+    assert_ne!(c.encoded.codec, CodecId::Raw);
+    assert!(c.encoded.stored_bytes() + 16 < raw.len() as u64);
 }

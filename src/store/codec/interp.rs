@@ -490,6 +490,7 @@ fn choose<T: Sample>(data: &[T], shape: &[usize], bound: Bound) -> Result<Chosen
 }
 
 /// What [`choose`] found on the sub-block.
+#[derive(Debug, Clone, PartialEq)]
 struct Chosen {
     config: Config,
     /// Estimated stored bytes of the whole tensor.
@@ -534,6 +535,46 @@ fn quantise_bound<T: Sample, const KEEP: bool>(
     Some((d, q))
 }
 
+/// The settings [`plan`] chose on a tensor's sub-block for one bound:
+/// [`encode_planned_reconstructed`] encodes that tensor with them without
+/// choosing again (the same bytes as [`encode`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    bound: Bound,
+    len: usize,
+    chosen: Chosen,
+}
+
+impl Plan {
+    /// Estimated stored bytes of the whole tensor (see [`estimate`]).
+    #[must_use]
+    pub fn bytes(&self) -> u64 {
+        self.chosen.bytes
+    }
+
+    /// The bound the settings were chosen for.
+    #[must_use]
+    pub fn bound(&self) -> Bound {
+        self.bound
+    }
+}
+
+/// [`estimate`] with the settings it chose, for
+/// [`encode_planned_reconstructed`].
+///
+/// # Errors
+/// As [`encode`].
+pub fn plan<T: Sample>(data: &[T], shape: &[usize], bound: Bound) -> Result<Plan> {
+    check_shape(data.len(), shape)?;
+    check_finite(data)?;
+    check_bound(bound)?;
+    Ok(Plan {
+        bound,
+        len: data.len(),
+        chosen: choose(data, shape, bound)?,
+    })
+}
+
 /// Estimated stored bytes (parameters plus payload) of [`encode`] for
 /// `bound`, from a centred sub-block (an eighth of the tensor, at most
 /// 32768 elements; small tensors whole): per setting tried, a few
@@ -543,10 +584,7 @@ fn quantise_bound<T: Sample, const KEEP: bool>(
 /// # Errors
 /// As [`encode`].
 pub fn estimate<T: Sample>(data: &[T], shape: &[usize], bound: Bound) -> Result<u64> {
-    check_shape(data.len(), shape)?;
-    check_finite(data)?;
-    check_bound(bound)?;
-    choose(data, shape, bound).map(|c| c.bytes)
+    plan(data, shape, bound).map(|p| p.bytes())
 }
 
 /// Encodes under `bound`: settings chosen on a sub-block, then the base
@@ -569,16 +607,25 @@ fn encode_with_values<T: Sample>(
     shape: &[usize],
     bound: Bound,
 ) -> Result<(Encoded, Vec<T::Store>)> {
-    check_shape(data.len(), shape)?;
-    check_finite(data)?;
-    check_bound(bound)?;
+    let p = plan(data, shape, bound)?;
+    encode_chosen(data, shape, bound, p.chosen)
+}
+
+/// The encoding with the settings `chosen` on the sub-block, with its
+/// reconstruction.
+fn encode_chosen<T: Sample>(
+    data: &[T],
+    shape: &[usize],
+    bound: Bound,
+    chosen: Chosen,
+) -> Result<(Encoded, Vec<T::Store>)> {
     let Chosen {
         config: c,
         step: d,
         mut power,
         whole,
         ..
-    } = choose(data, shape, bound)?;
+    } = chosen;
     let mut y = vec![T::Store::default(); data.len()];
     let d = if whole {
         d
@@ -617,6 +664,28 @@ pub fn encode_reconstructed(
     bound: Bound,
 ) -> Result<(Encoded, Vec<f32>)> {
     encode_with_values(data, shape, bound)
+}
+
+/// [`encode_reconstructed`] with the settings `plan` chose on this tensor
+/// (by [`plan`] on the same `data`, `shape` and bound): the same bytes and
+/// values, without choosing again.
+///
+/// # Errors
+/// As [`encode`]; [`Error::InvalidArgument`] when `data` does not have the
+/// length the plan was made for.
+pub fn encode_planned_reconstructed(
+    data: &[f32],
+    shape: &[usize],
+    plan: &Plan,
+) -> Result<(Encoded, Vec<f32>)> {
+    check_shape(data.len(), shape)?;
+    if data.len() != plan.len {
+        return Err(Error::invalid(
+            "plan",
+            format!("made for {} elements, not {}", plan.len, data.len()),
+        ));
+    }
+    encode_chosen(data, shape, plan.bound, plan.chosen.clone())
 }
 
 /// Reads the parameter block.
