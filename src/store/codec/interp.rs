@@ -64,9 +64,11 @@ use super::{params_err, payload_err, CodecId, Cursor, Encoded};
 use crate::error::{Error, Result};
 use crate::store::codec::quant::MAX_Q;
 
+mod plan;
 mod solve;
 mod symbols;
 mod walk;
+pub use plan::{encode_planned_reconstructed, plan, Plan};
 use solve::{quantise_all, solve, Aim, AIM_FULL, AIM_SAMPLE};
 use symbols::{SymbolCost, SymbolModel};
 use walk::{step_table, walk, Near, NONE};
@@ -535,46 +537,6 @@ fn quantise_bound<T: Sample, const KEEP: bool>(
     Some((d, q))
 }
 
-/// The settings [`plan`] chose on a tensor's sub-block for one bound:
-/// [`encode_planned_reconstructed`] encodes that tensor with them without
-/// choosing again (the same bytes as [`encode`]).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Plan {
-    bound: Bound,
-    len: usize,
-    chosen: Chosen,
-}
-
-impl Plan {
-    /// Estimated stored bytes of the whole tensor (see [`estimate`]).
-    #[must_use]
-    pub fn bytes(&self) -> u64 {
-        self.chosen.bytes
-    }
-
-    /// The bound the settings were chosen for.
-    #[must_use]
-    pub fn bound(&self) -> Bound {
-        self.bound
-    }
-}
-
-/// [`estimate`] with the settings it chose, for
-/// [`encode_planned_reconstructed`].
-///
-/// # Errors
-/// As [`encode`].
-pub fn plan<T: Sample>(data: &[T], shape: &[usize], bound: Bound) -> Result<Plan> {
-    check_shape(data.len(), shape)?;
-    check_finite(data)?;
-    check_bound(bound)?;
-    Ok(Plan {
-        bound,
-        len: data.len(),
-        chosen: choose(data, shape, bound)?,
-    })
-}
-
 /// Estimated stored bytes (parameters plus payload) of [`encode`] for
 /// `bound`, from a centred sub-block (an eighth of the tensor, at most
 /// 32768 elements; small tensors whole): per setting tried, a few
@@ -664,28 +626,6 @@ pub fn encode_reconstructed(
     bound: Bound,
 ) -> Result<(Encoded, Vec<f32>)> {
     encode_with_values(data, shape, bound)
-}
-
-/// [`encode_reconstructed`] with the settings `plan` chose on this tensor
-/// (by [`plan`] on the same `data`, `shape` and bound): the same bytes and
-/// values, without choosing again.
-///
-/// # Errors
-/// As [`encode`]; [`Error::InvalidArgument`] when `data` does not have the
-/// length the plan was made for.
-pub fn encode_planned_reconstructed(
-    data: &[f32],
-    shape: &[usize],
-    plan: &Plan,
-) -> Result<(Encoded, Vec<f32>)> {
-    check_shape(data.len(), shape)?;
-    if data.len() != plan.len {
-        return Err(Error::invalid(
-            "plan",
-            format!("made for {} elements, not {}", plan.len, data.len()),
-        ));
-    }
-    encode_chosen(data, shape, plan.bound, plan.chosen.clone())
 }
 
 /// Reads the parameter block.
