@@ -44,6 +44,13 @@ fn complex_nd_equals_separable_1d(ctx: Context) {
         (&[2, 8192, 3], &[1]), // four-step along a strided axis
         (&[16384, 2], &[0]),
         (&[32, 32, 32], &[2, 1, 0]),
+        // Rows a multiple of 4 KiB apart, one row, reversed axes.
+        (&[24, 512], &[0, 1]),
+        (&[3, 16, 1024], &[1, 2]),
+        (&[5, 7, 512], &[0, 1, 2]),
+        (&[1, 512], &[0, 1]),
+        (&[512, 512], &[1, 0]),
+        (&[8192, 512], &[0, 1]), // four-step columns: no padding
     ];
     for (shape, axes) in cases {
         let len: usize = shape.iter().product();

@@ -54,10 +54,21 @@
 //! Parameters (17 bytes): `u8` flags, `f64` step `D` (finite, > 0), `f32`
 //! `alpha` (1 ..= 4), `f32` `beta` (1 ..= 64). Flags: bit 0 the predictor
 //! (0 linear, 1 cubic); bit 1 the second form's integer coder; bit 2
-//! (only with bit 1) predictions from f32 values; other bits 0. The first
-//! encoder wrote 0 or 1 (first form); this one writes bit 1 always and
-//! bit 2 for f32 data. Payload: one arithmetic-coded stream of the `n`
+//! (only with bit 1) predictions from f32 values; bit 3 (only with bit 1)
+//! slabs; other bits 0. The first encoder wrote 0 or 1 (first form); this
+//! one writes bit 1 always, bit 2 for f32 data and bit 3 for tensors it
+//! cuts into slabs. Payload: one arithmetic-coded stream of the `n`
 //! integers, consumed exactly.
+//!
+//! # Slabs
+//!
+//! With bit 3, a `u32` `R > 0` follows `beta` (21 bytes of parameters):
+//! the tensor is cut along its first axis into `ceil(shape[0] / R)` slabs
+//! of `R` indices (the last may be shorter; `interp/slabs.rs`). Each slab
+//! is a tensor of its own for everything above (order, prediction,
+//! contexts, a fresh model and its own stream, consumed exactly), with the
+//! common step `D`. The payload is one `u64` byte length per slab, then
+//! the streams in slab order, nothing after them.
 
 use super::arith::{bucket, Decoder, Encoder, IntModel, BUCKETS};
 use super::{params_err, payload_err, CodecId, Cursor, Encoded};
@@ -65,17 +76,19 @@ use crate::error::{Error, Result};
 use crate::store::codec::quant::MAX_Q;
 
 mod plan;
+mod slabs;
 mod solve;
 mod symbols;
 mod walk;
 pub use plan::{encode_planned_reconstructed, plan, Plan};
+use slabs::Slabs;
 use solve::{quantise_all, solve, Aim, AIM_FULL, AIM_SAMPLE};
 use symbols::{SymbolCost, SymbolModel};
 use walk::{step_table, walk, Near, NONE};
 
 /// How reconstructed values are kept while predicting from them: f64 (the
 /// first payload form, and f64 data) or f32 (f32 data in the second form).
-pub trait Stored: Copy + Default {
+pub trait Stored: Copy + Default + Send + Sync {
     /// The value in f64.
     fn load(self) -> f64;
     /// `v` as kept.
@@ -105,7 +118,7 @@ impl Stored for f64 {
 }
 
 /// A value the codec reads: f32 or f64, with the rounding its output gets.
-pub trait Sample: Copy {
+pub trait Sample: Copy + Sync {
     /// How the encoder keeps reconstructions of this type (and what the
     /// decoder predicts from).
     type Store: Stored;
@@ -145,6 +158,11 @@ const FLAG_SYMBOLS: u8 = 2;
 /// Flag of the first parameter byte: predictions read the reconstructed
 /// values rounded to f32 (only with [`FLAG_SYMBOLS`]).
 const FLAG_F32: u8 = 4;
+/// Flag of the first parameter byte: the tensor is cut into slabs
+/// ([`slabs`]), a `u32` of rows per slab follows the parameters and the
+/// payload starts with the slabs' stream lengths (only with
+/// [`FLAG_SYMBOLS`]).
+const FLAG_SLABS: u8 = 8;
 
 /// The payload form of an encoding: its coder and the precision that
 /// predictions read.
@@ -152,6 +170,8 @@ const FLAG_F32: u8 = 4;
 struct Form {
     symbols: bool,
     f32_values: bool,
+    /// Rows per slab of a payload cut into slabs (else one stream).
+    slab_rows: Option<usize>,
 }
 
 /// The form this encoder writes for data of type `T`.
@@ -159,6 +179,7 @@ fn form_of<T: Sample>() -> Form {
     Form {
         symbols: true,
         f32_values: std::mem::size_of::<T::Store>() == 4,
+        slab_rows: None,
     }
 }
 
@@ -321,29 +342,65 @@ pub fn encode_config<T: Sample>(data: &[T], shape: &[usize], d: f64, c: Config) 
         return Err(unsupported(format!("step {d} is not finite and positive")));
     }
     let mut y = vec![T::Store::default(); data.len()];
-    pack(data, shape, d, c, &mut y)
+    pack(data, shape, d, c, &mut y, Slabs::whole(shape))
 }
 
 /// The encoding of `data` quantised with base step `d` and settings `c`
-/// (in the second payload form), its reconstruction left in `y`.
+/// (in the second payload form), cut as `slabs`, its reconstruction left
+/// in `y`.
 fn pack<T: Sample>(
     data: &[T],
     shape: &[usize],
     d: f64,
     c: Config,
     y: &mut [T::Store],
+    slabs: Slabs,
 ) -> Result<Encoded> {
-    let (payload, _) = quantise_and_code(data, shape, c, d, y)
-        .ok_or_else(|| unsupported(format!("step {d} out of range for these values")))?;
+    let out_of_range = || unsupported(format!("step {d} out of range for these values"));
+    let payload = if slabs.count() == 1 {
+        quantise_and_code(data, shape, c, d, y)
+            .ok_or_else(out_of_range)?
+            .0
+    } else {
+        let items: Vec<_> = slabs
+            .parts(data)
+            .into_iter()
+            .zip(slabs.parts_mut(y))
+            .collect();
+        let streams = slabs.map(shape, items, |_, shape, (data, y)| {
+            quantise_and_code(data, shape, c, d, y).map(|(s, _)| s)
+        });
+        let streams: Vec<Vec<u8>> = streams
+            .into_iter()
+            .collect::<Option<_>>()
+            .ok_or_else(out_of_range)?;
+        let total = streams.iter().map(Vec::len).sum::<usize>() + 8 * streams.len();
+        let mut payload = Vec::with_capacity(total);
+        for s in &streams {
+            payload.extend_from_slice(&(s.len() as u64).to_le_bytes());
+        }
+        for s in streams {
+            payload.extend_from_slice(&s);
+        }
+        payload
+    };
     let form = form_of::<T>();
     let mut flags = u8::from(c.cubic) | FLAG_SYMBOLS;
     if form.f32_values {
         flags |= FLAG_F32;
     }
+    if slabs.count() > 1 {
+        flags |= FLAG_SLABS;
+    }
     let mut params = vec![flags];
     params.extend_from_slice(&d.to_le_bytes());
     params.extend_from_slice(&c.alpha.to_le_bytes());
     params.extend_from_slice(&c.beta.to_le_bytes());
+    if slabs.count() > 1 {
+        let rows = u32::try_from(slabs.rows())
+            .map_err(|_| unsupported(format!("{} rows per slab", slabs.rows())))?;
+        params.extend_from_slice(&rows.to_le_bytes());
+    }
     Ok(Encoded {
         codec: CodecId::Interp,
         params,
@@ -457,9 +514,18 @@ fn choose<T: Sample>(data: &[T], shape: &[usize], bound: Bound) -> Result<Chosen
     let mut try_config = |i: usize, best: &mut Option<(Config, f64, f64, Vec<i64>)>| {
         let c = CONFIGS[i];
         let mut pw = 1.7f64;
-        let Some((d, q)) =
-            quantise_bound::<T, true>(&s, &sshape, c, bound, sum, start, aim, &mut pw, &mut ys)
-        else {
+        let Some((d, q)) = quantise_bound::<T, true>(
+            &s,
+            &sshape,
+            c,
+            bound,
+            sum,
+            start,
+            aim,
+            &mut pw,
+            &mut ys,
+            Slabs::whole(&sshape),
+        ) else {
             return f64::INFINITY;
         };
         start = Some(d);
@@ -508,8 +574,8 @@ struct Chosen {
 /// The step of `data` for settings `c` under `bound` and (`KEEP`) its
 /// integers, else an empty vector (`target_sum` is the squared-error budget
 /// scaled to this data; `start` a first step to try, `power` the growth
-/// exponent of the error sum to assume; `y` the working reconstruction);
-/// `None` when no step meets it.
+/// exponent of the error sum to assume; `y` the working reconstruction;
+/// quantised slab by slab, cut as `slabs`); `None` when no step meets it.
 #[allow(clippy::too_many_arguments)]
 fn quantise_bound<T: Sample, const KEEP: bool>(
     data: &[T],
@@ -521,19 +587,20 @@ fn quantise_bound<T: Sample, const KEEP: bool>(
     aim: Aim,
     power: &mut f64,
     y: &mut [T::Store],
+    slabs: Slabs,
 ) -> Option<(f64, Vec<i64>)> {
     let d = match bound {
         Bound::AbsMax(b) => 2.0 * b,
         Bound::RelL2(_) if target_sum == 0.0 => 1.0,
         Bound::RelL2(_) => {
-            return solve::<T, KEEP>(data, shape, c, target_sum, start, aim, power, y)
+            return solve::<T, KEEP>(data, shape, c, target_sum, start, aim, power, y, slabs)
         }
     };
     if !KEEP {
         return Some((d, Vec::new()));
     }
     let mut q = vec![0i64; data.len()];
-    quantise_all::<T, true>(data, shape, c, d, y, &mut q)?;
+    quantise_all::<T, true>(data, shape, c, d, y, &mut q, slabs)?;
     Some((d, q))
 }
 
@@ -586,8 +653,9 @@ fn encode_chosen<T: Sample>(
         step: d,
         mut power,
         whole,
-        ..
+        bytes,
     } = chosen;
+    let slabs = Slabs::of(shape, bytes);
     let mut y = vec![T::Store::default(); data.len()];
     let d = if whole {
         d
@@ -606,11 +674,12 @@ fn encode_chosen<T: Sample>(
             AIM_FULL,
             &mut power,
             &mut y,
+            slabs,
         )
         .ok_or_else(|| unsupported(format!("no step meets {bound:?}")))?;
         d
     };
-    let e = pack(data, shape, d, c, &mut y)?;
+    let e = pack(data, shape, d, c, &mut y, slabs)?;
     Ok((e, y))
 }
 
@@ -635,12 +704,22 @@ fn read_params(params: &[u8]) -> Result<(f64, Config, Form)> {
     let d = c.f64("step")?;
     let alpha = f32::from_le_bytes(c.take(4, "alpha")?.try_into().unwrap());
     let beta = f32::from_le_bytes(c.take(4, "beta")?.try_into().unwrap());
+    let slab_rows = if flags & FLAG_SLABS != 0 {
+        let rows = u32::from_le_bytes(c.take(4, "rows per slab")?.try_into().unwrap());
+        if rows == 0 {
+            return Err(params_err(17, "zero rows per slab"));
+        }
+        Some(rows as usize)
+    } else {
+        None
+    };
     c.finish("interp parameters")?;
     let form = Form {
         symbols: flags & FLAG_SYMBOLS != 0,
         f32_values: flags & FLAG_F32 != 0,
+        slab_rows,
     };
-    if flags > 7 || (form.f32_values && !form.symbols) {
+    if flags > 15 || ((form.f32_values || slab_rows.is_some()) && !form.symbols) {
         return Err(params_err(0, format!("unknown predictor and form {flags}")));
     }
     if !(d.is_finite() && d > 0.0) {
@@ -692,7 +771,60 @@ fn decoded_len(payload: &[u8], shape: &[usize]) -> Result<usize> {
     Ok(n)
 }
 
-/// Decodes into `y` (as long as the shape) with the coder of `form`.
+/// Decodes into `y` (as long as the shape) with the coder of `form`, slab
+/// by slab in parallel when the payload is cut into slabs.
+fn decode_all<Y: Stored>(
+    payload: &[u8],
+    shape: &[usize],
+    d: f64,
+    c: Config,
+    form: Form,
+    y: &mut [Y],
+) -> Result<()> {
+    let Some(rows) = form.slab_rows else {
+        return decode_into(payload, shape, d, c, form, y);
+    };
+    let slabs = Slabs::with_rows(shape, rows)?;
+    let count = slabs.count();
+    let table = count
+        .checked_mul(8)
+        .filter(|&t| t <= payload.len())
+        .ok_or_else(|| payload_err(0, format!("too short for {count} slab lengths")))?;
+    let mut streams = Vec::with_capacity(count);
+    let mut at = table;
+    for (i, len) in payload[..table].chunks_exact(8).enumerate() {
+        let len = u64::from_le_bytes(len.try_into().unwrap());
+        let end = usize::try_from(len)
+            .ok()
+            .and_then(|l| at.checked_add(l))
+            .filter(|&e| e <= payload.len())
+            .ok_or_else(|| payload_err(8 * i, format!("slab {i}: {len} bytes past the end")))?;
+        streams.push((at, &payload[at..end]));
+        at = end;
+    }
+    if at != payload.len() {
+        return Err(payload_err(at, "bytes after the last slab"));
+    }
+    let items: Vec<_> = streams.into_iter().zip(slabs.parts_mut(y)).collect();
+    let results = slabs.map(shape, items, |i, shape, ((start, stream), y)| {
+        decode_into(stream, shape, d, c, form, y).map_err(|e| match e {
+            Error::Corrupt {
+                what,
+                offset,
+                detail,
+            } => Error::Corrupt {
+                what,
+                offset: offset + start as u64,
+                detail: format!("slab {i}: {detail}"),
+            },
+            e => e,
+        })
+    });
+    results.into_iter().collect()
+}
+
+/// Decodes one stream into `y` (as long as the shape) with the coder of
+/// `form`.
 fn decode_into<Y: Stored>(
     payload: &[u8],
     shape: &[usize],
@@ -757,11 +889,11 @@ pub fn decode_f64(params: &[u8], payload: &[u8], shape: &[usize]) -> Result<Vec<
     let n = decoded_len(payload, shape)?;
     if form.f32_values {
         let mut y = vec![0.0f32; n];
-        decode_into(payload, shape, d, c, form, &mut y)?;
+        decode_all(payload, shape, d, c, form, &mut y)?;
         return Ok(y.into_iter().map(f64::from).collect());
     }
     let mut y = vec![0.0f64; n];
-    decode_into(payload, shape, d, c, form, &mut y)?;
+    decode_all(payload, shape, d, c, form, &mut y)?;
     Ok(y)
 }
 
@@ -774,11 +906,11 @@ pub fn decode(params: &[u8], payload: &[u8], shape: &[usize]) -> Result<Vec<f32>
     let n = decoded_len(payload, shape)?;
     if form.f32_values {
         let mut y = vec![0.0f32; n];
-        decode_into(payload, shape, d, c, form, &mut y)?;
+        decode_all(payload, shape, d, c, form, &mut y)?;
         return Ok(y);
     }
     let mut y = vec![0.0f64; n];
-    decode_into(payload, shape, d, c, form, &mut y)?;
+    decode_all(payload, shape, d, c, form, &mut y)?;
     Ok(y.into_iter().map(|v| v as f32).collect())
 }
 

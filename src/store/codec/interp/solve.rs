@@ -2,6 +2,7 @@
 //! meets a squared-error budget (a few passes that follow the measured
 //! growth of the error with the step; no coding).
 
+use super::slabs::Slabs;
 use super::walk::{step_table, walk};
 use super::{round_small, Config, Sample};
 use crate::store::codec::quant::MAX_Q;
@@ -9,8 +10,39 @@ use crate::store::codec::quant::MAX_Q;
 /// Quantises `data` in coding order with base step `d` and settings `c`,
 /// leaving the reconstruction in `y` (as `T` stores it) and, with `KEEP`, each element's
 /// integer at its position in `q`. Returns the sum of squared differences
-/// (after rounding as `T`); `None` when a residual is out of range.
+/// (after rounding as `T`); `None` when a residual is out of range. Slab
+/// by slab (cut as `slabs`) in parallel, the slabs' sums added in slab
+/// order.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn quantise_all<T: Sample, const KEEP: bool>(
+    data: &[T],
+    shape: &[usize],
+    c: Config,
+    d: f64,
+    y: &mut [T::Store],
+    q: &mut [i64],
+    slabs: Slabs,
+) -> Option<f64> {
+    if slabs.count() == 1 {
+        return quantise_slab::<T, KEEP>(data, shape, c, d, y, q);
+    }
+    let q_parts = if KEEP {
+        slabs.parts_mut(q)
+    } else {
+        (0..slabs.count()).map(|_| &mut [][..]).collect()
+    };
+    let items: Vec<_> = (slabs.parts(data).into_iter())
+        .zip(slabs.parts_mut(y))
+        .zip(q_parts)
+        .collect();
+    let sums = slabs.map(shape, items, |_, shape, ((data, y), q)| {
+        quantise_slab::<T, KEEP>(data, shape, c, d, y, q)
+    });
+    sums.into_iter().try_fold(0.0, |a, s| Some(a + s?))
+}
+
+/// [`quantise_all`] of one slab.
+fn quantise_slab<T: Sample, const KEEP: bool>(
     data: &[T],
     shape: &[usize],
     c: Config,
@@ -86,7 +118,8 @@ pub(super) const AIM_FULL: Aim = Aim {
 /// estimate, with (`KEEP`) the integers it quantises to (else an empty
 /// vector). `y` is the working reconstruction (as long as `data`). `power`
 /// is the growth exponent of the error sum with the step to assume at
-/// first; it is left at the last one measured.
+/// first; it is left at the last one measured. Quantises slab by slab,
+/// cut as `slabs`.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn solve<T: Sample, const KEEP: bool>(
     data: &[T],
@@ -97,6 +130,7 @@ pub(super) fn solve<T: Sample, const KEEP: bool>(
     aim: Aim,
     power: &mut f64,
     y: &mut [T::Store],
+    slabs: Slabs,
 ) -> Option<(f64, Vec<i64>)> {
     let n = data.len().max(1) as f64;
     let keep = if KEEP { data.len() } else { 0 };
@@ -112,7 +146,8 @@ pub(super) fn solve<T: Sample, const KEEP: bool>(
     let aim_ratio = aim.ratio;
     let mut prev: Option<(f64, f64)> = None;
     for trial in 1..=aim.tries {
-        let e = quantise_all::<T, KEEP>(data, shape, c, d, y, &mut q_try).unwrap_or(f64::INFINITY);
+        let e = quantise_all::<T, KEEP>(data, shape, c, d, y, &mut q_try, slabs)
+            .unwrap_or(f64::INFINITY);
         // The growth exponent of the error sum with the step, from the
         // last two trials (about 1.7 on smooth fields).
         if let Some((d0, e0)) = prev.filter(|&(d0, e0)| e0 > 0.0 && d0 != d) {

@@ -18,6 +18,27 @@ fn field(shape: &[usize], scale: f64) -> Vec<f32> {
         .collect()
 }
 
+/// A seeded xorshift generator of `u64`s.
+fn xorshift(mut s: u64) -> impl FnMut() -> u64 {
+    move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        s
+    }
+}
+
+/// `payload` with one to four bits flipped and up to two bytes cut off.
+fn damaged(payload: &[u8], next: &mut impl FnMut() -> u64) -> Vec<u8> {
+    let mut b = payload.to_vec();
+    for _ in 0..1 + next() % 4 {
+        let i = (next() % b.len() as u64) as usize;
+        b[i] ^= 1 << (next() % 8);
+    }
+    b.truncate(b.len() - (next() % 3) as usize);
+    b
+}
+
 /// Half a unit in the last place of `v` as f32 (at most): f32 data
 /// decodes to f32 values, rounded after the bound was met.
 fn half_ulp(v: f64) -> f64 {
@@ -163,21 +184,9 @@ fn damaged_parameters_and_payloads_give_typed_errors() {
     assert!(decode(&e.params, &e.payload, &[1 << 40, 1 << 30]).is_err());
     assert!(decode(&e.params, &[], &[1 << 20, 1 << 20]).is_err());
     // Fuzz-style: random flips and truncations never panic.
-    let mut s = 0x1234_5678_9abc_def0u64;
-    let mut next = move || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        s
-    };
+    let mut next = xorshift(0x1234_5678_9abc_def0);
     for _ in 0..300 {
-        let mut b = e.payload.clone();
-        for _ in 0..1 + next() % 4 {
-            let i = (next() % b.len() as u64) as usize;
-            b[i] ^= 1 << (next() % 8);
-        }
-        b.truncate(b.len() - (next() % 3) as usize);
-        let _ = decode(&e.params, &b, &shape);
+        let _ = decode(&e.params, &damaged(&e.payload, &mut next), &shape);
         let junk: Vec<u8> = (0..next() % 64).map(|_| next() as u8).collect();
         let _ = decode(&e.params, &junk, &[7, 5, 3]);
     }
@@ -328,7 +337,7 @@ fn first_form_payloads_decode_like_the_second() {
     let mut y = vec![0.0f64; x.len()];
     let mut q = vec![0i64; x.len()];
     let xs: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
-    quantise_all::<f64, true>(&xs, &shape, c, d, &mut y, &mut q).unwrap();
+    quantise_all::<f64, true>(&xs, &shape, c, d, &mut y, &mut q, Slabs::whole(&shape)).unwrap();
     let mags: Vec<u8> = q.iter().map(|&v| mag(v)).collect();
     let mut m = IntModel::new(CONTEXTS);
     let mut enc = Encoder::new();
@@ -346,4 +355,150 @@ fn first_form_payloads_decode_like_the_second() {
     let new = encode_config(&xs, &shape, d, c).unwrap();
     assert_eq!(decode_f64(&new.params, &new.payload, &shape).unwrap(), y);
     assert!(new.payload.len() <= old.len() + old.len() / 20);
+}
+
+/// [`encode_reconstructed`] (for f64 data [`encode`] with its values)
+/// cut into as many slabs as the shape allows, whatever the expected size.
+fn encode_cut<T: Sample>(x: &[T], shape: &[usize], bound: Bound) -> (Encoded, Vec<T::Store>) {
+    let mut p = plan(x, shape, bound).unwrap();
+    p.chosen.bytes = u64::MAX;
+    encode_chosen(x, shape, bound, p.chosen).unwrap()
+}
+
+/// Shapes over one slab: two slabs with a short last one, three slabs of
+/// a 1-D tensor, a 3-D tensor, and a first axis too short to cut.
+const SLABBED: [&[usize]; 4] = [&[1100, 300], &[600_000], &[70, 64, 64], &[3, 100_001]];
+
+#[test]
+fn large_tensors_are_cut_into_slabs_and_every_bound_still_holds() {
+    for shape in SLABBED {
+        let slabs = Slabs::of(shape, u64::MAX);
+        let x = field(shape, 2.0);
+        for bound in [Bound::RelL2(1e-3), Bound::AbsMax(1e-3)] {
+            let (e, y) = encode_cut(&x, shape, bound);
+            assert_eq!(
+                e.params[0] & FLAG_SLABS != 0,
+                slabs.count() > 1,
+                "{shape:?}"
+            );
+            if slabs.count() > 1 {
+                let rows = u32::from_le_bytes(e.params[17..21].try_into().unwrap());
+                assert_eq!(rows as usize, slabs.rows());
+            }
+            let back = decode(&e.params, &e.payload, shape).unwrap();
+            let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&y), bits(&back), "{shape:?} {bound:?}");
+            match bound {
+                Bound::RelL2(eps) => {
+                    let r = relative_error(&x, &back);
+                    assert!(r <= eps && r > 0.5 * eps, "{shape:?} {r}");
+                }
+                Bound::AbsMax(b) => {
+                    for (i, (&a, &v)) in x.iter().zip(&back).enumerate() {
+                        let err = (f64::from(a) - f64::from(v)).abs();
+                        assert!(err <= b + half_ulp(f64::from(v)), "{shape:?} {i}: {err}");
+                    }
+                }
+            }
+        }
+    }
+    // f64 data, measured in f64.
+    let shape = [40, 10_000];
+    let x: Vec<f64> = (0..400_000)
+        .map(|i| (i as f64 * 1e-4).sin() * 1e30)
+        .collect();
+    let (e, _) = encode_cut(&x, &shape, Bound::RelL2(1e-6));
+    assert_ne!(e.params[0] & FLAG_SLABS, 0);
+    let y = decode_f64(&e.params, &e.payload, &shape).unwrap();
+    let (num, den) = x.iter().zip(&y).fold((0.0, 0.0), |(n, d), (&a, &b)| {
+        (n + (a / 1e30 - b / 1e30).powi(2), d + (a / 1e30).powi(2))
+    });
+    assert!((num / den).sqrt() <= 1e-6);
+}
+
+#[test]
+fn slabbed_bytes_do_not_depend_on_the_thread_count() {
+    let shape = [1100, 300];
+    let x = field(&shape, 1.0);
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            (
+                encode_cut(&x, &shape, Bound::RelL2(1e-3)).0,
+                encode_cut(&x, &shape, Bound::AbsMax(1e-2)).0,
+                encode(&x, &shape, Bound::RelL2(1e-3)).unwrap(),
+            )
+        })
+    };
+    let one = run(1);
+    assert_eq!(one, run(3));
+    assert_eq!(one, run(2));
+}
+
+#[test]
+fn damaged_slab_tables_give_typed_errors() {
+    let shape = [1100, 300];
+    let x = field(&shape, 1.0);
+    let (e, _) = encode_cut(&x, &shape, Bound::RelL2(1e-2));
+    assert!(decode(&e.params, &e.payload, &shape).is_ok());
+    let table = 8 * Slabs::of(&shape, u64::MAX).count();
+    let bad_params = |edit: &dyn Fn(&mut Vec<u8>)| {
+        let mut p = e.params.clone();
+        edit(&mut p);
+        decode(&p, &e.payload, &shape)
+    };
+    // Rows per slab missing, zero, or not what the streams were cut by;
+    // the slab flag without the second form's coder.
+    assert!(bad_params(&|p| p.truncate(17)).is_err());
+    assert!(bad_params(&|p| p[17..21].copy_from_slice(&0u32.to_le_bytes())).is_err());
+    assert!(bad_params(&|p| p[17..21].copy_from_slice(&1u32.to_le_bytes())).is_err());
+    assert!(bad_params(&|p| p[17..21].copy_from_slice(&u32::MAX.to_le_bytes())).is_err());
+    assert!(bad_params(&|p| p[0] &= !FLAG_SYMBOLS).is_err());
+    assert!(bad_params(&|p| p[0] &= !FLAG_SLABS).is_err());
+    let bad_payload = |edit: &dyn Fn(&mut Vec<u8>)| {
+        let mut b = e.payload.clone();
+        edit(&mut b);
+        decode(&e.params, &b, &shape)
+    };
+    assert!(bad_payload(&|b| b.truncate(table - 1)).is_err());
+    assert!(bad_payload(&|b| b.truncate(e.payload.len() - 1)).is_err());
+    assert!(bad_payload(&|b| b.push(0)).is_err());
+    assert!(bad_payload(&|b| b[..8].copy_from_slice(&u64::MAX.to_le_bytes())).is_err());
+    assert!(bad_payload(&|b| b[..8].fill(0)).is_err());
+    // A damaged second stream is reported at its place in the payload.
+    let first = u64::from_le_bytes(e.payload[..8].try_into().unwrap()) as usize;
+    let err = bad_payload(&|b| b.truncate(table + first + 3)).unwrap_err();
+    assert!(format!("{err}").contains("slab"), "{err}");
+    let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
+    for _ in 0..40 {
+        let _ = decode(&e.params, &damaged(&e.payload, &mut next), &shape);
+        let mut t = e.payload.clone();
+        let i = (next() % table as u64) as usize;
+        t[i] ^= 1 << (next() % 8);
+        let _ = decode(&e.params, &t, &shape);
+    }
+}
+
+/// Tensors are cut only where the expected stream gives each slab at
+/// least `SLAB_BYTES`: not a smooth field at a loose bound (a few hundred
+/// bytes a slab would cost there), but noise at a tight one.
+#[test]
+fn slabs_are_cut_only_where_the_stream_is_large() {
+    let shape = [1024, 512];
+    let smooth = field(&shape, 1.0);
+    let e = encode(&smooth, &shape, Bound::RelL2(1e-2)).unwrap();
+    assert_eq!(e.params[0] & FLAG_SLABS, 0, "{} bytes", e.payload.len());
+    let noise = test_data::gaussian(shape[0] * shape[1], 3);
+    let p = plan(&noise, &shape, Bound::RelL2(1e-4)).unwrap();
+    let (e, y) = encode_planned_reconstructed(&noise, &shape, &p).unwrap();
+    let most = (p.bytes() / slabs::SLAB_BYTES) as usize;
+    assert!(most >= 2, "{}", p.bytes());
+    let cut = Slabs::of(&shape, p.bytes());
+    assert!(cut.count() > 1 && cut.count() <= most);
+    assert_ne!(e.params[0] & FLAG_SLABS, 0);
+    assert_eq!(decode(&e.params, &e.payload, &shape).unwrap(), y);
+    assert!(relative_error(&noise, &y) <= 1e-4);
 }
