@@ -134,6 +134,48 @@ impl Slabs {
     }
 }
 
+/// The payload of slab streams: each one's length (`u64`), then the
+/// streams in order.
+pub(super) fn join(streams: Vec<Vec<u8>>) -> Vec<u8> {
+    let total = streams.iter().map(Vec::len).sum::<usize>() + 8 * streams.len();
+    let mut payload = Vec::with_capacity(total);
+    for s in &streams {
+        payload.extend_from_slice(&(s.len() as u64).to_le_bytes());
+    }
+    for s in streams {
+        payload.extend_from_slice(&s);
+    }
+    payload
+}
+
+/// The `count` streams of a [`join`]ed payload, each with its offset.
+///
+/// # Errors
+/// [`crate::Error::Corrupt`] for a table that does not fit, lengths past
+/// the end, or bytes after the last stream.
+pub(super) fn split(payload: &[u8], count: usize) -> Result<Vec<(usize, &[u8])>> {
+    let table = count
+        .checked_mul(8)
+        .filter(|&t| t <= payload.len())
+        .ok_or_else(|| payload_err(0, format!("too short for {count} slab lengths")))?;
+    let mut streams = Vec::with_capacity(count);
+    let mut at = table;
+    for (i, len) in payload[..table].chunks_exact(8).enumerate() {
+        let len = u64::from_le_bytes(len.try_into().unwrap());
+        let end = usize::try_from(len)
+            .ok()
+            .and_then(|l| at.checked_add(l))
+            .filter(|&e| e <= payload.len())
+            .ok_or_else(|| payload_err(8 * i, format!("slab {i}: {len} bytes past the end")))?;
+        streams.push((at, &payload[at..end]));
+        at = end;
+    }
+    if at != payload.len() {
+        return Err(payload_err(at, "bytes after the last slab"));
+    }
+    Ok(streams)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
