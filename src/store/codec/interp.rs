@@ -11,7 +11,11 @@
 //! greater than `s`, one *pass* visits every element whose coordinate along
 //! `d` is an odd multiple of `s`, along the axes before `d` a multiple of
 //! `s` and along the axes after `d` a multiple of `2s`, in row-major order
-//! (a scalar counts as shape `[1]`).
+//! (a scalar counts as shape `[1]`). With the reversed order (flag bit 4)
+//! the axes of each level go last first (`d = nd - 1, ..., 0`), and
+//! "before" and "after" swap: the axes after `d` are at multiples of `s`,
+//! those before it at multiples of `2s`. The pass across an edge then
+//! visits a quarter of the level's elements (in 2-D) instead of half.
 //!
 //! # Prediction
 //!
@@ -24,7 +28,13 @@
 //! `(3 a(-1) + 6 a(1) - a(3)) / 8`; without `a(3)`:
 //! `(-a(-3) + 6 a(-1) + 3 a(1)) / 8`; with only `a(-1), a(1)` the linear
 //! form; without `a(1)`: `1.5 a(-1) - 0.5 a(-3)` when `a(-3)` exists, else
-//! `a(-1)`. Arithmetic is f64 in exactly this order. The values `a(k)`
+//! `a(-1)`. The one-sided cubic (predictor 2: flag bits 0 and 5) differs
+//! from the cubic only where all of `a(-3), a(-1), a(1), a(3)` exist: with
+//! `L = |a(-3) - 2 a(-1) + a(1)|` and `R = |a(-1) - 2 a(1) + a(3)|`, it is
+//! `(-a(-3) + 6 a(-1) + 3 a(1)) / 8` when `R > 3 L`, else
+//! `(3 a(-1) + 6 a(1) - a(3)) / 8` when `L > 3 R`, else the full cubic
+//! (an edge on one side leaves the prediction alone, as ENO schemes do).
+//! Arithmetic is f64 in exactly this order. The values `a(k)`
 //! are the reconstructions `y` in f64, or, in payloads with the f32 flag,
 //! `y` rounded to f32 (what is output), read as f64.
 //!
@@ -55,9 +65,11 @@
 //! `alpha` (1 ..= 4), `f32` `beta` (1 ..= 64). Flags: bit 0 the predictor
 //! (0 linear, 1 cubic); bit 1 the second form's integer coder; bit 2
 //! (only with bit 1) predictions from f32 values; bit 3 (only with bit 1)
-//! slabs; other bits 0. The first encoder wrote 0 or 1 (first form); this
-//! one writes bit 1 always, bit 2 for f32 data and bit 3 for tensors it
-//! cuts into slabs. Payload: one arithmetic-coded stream of the `n`
+//! slabs; bit 4 (only with bit 1) the reversed axis order; bit 5 (only
+//! with bits 0 and 1) the one-sided cubic; other bits 0. The first encoder
+//! wrote 0 or 1 (first form); this one writes bit 1 always, bit 2 for f32
+//! data, bit 3 for tensors it cuts into slabs and bits 4 and 5 where its
+//! sub-block comparison chose them. Payload: one arithmetic-coded stream of the `n`
 //! integers, consumed exactly.
 //!
 //! # Slabs
@@ -165,6 +177,13 @@ const FLAG_F32: u8 = 4;
 /// payload starts with the slabs' stream lengths (only with
 /// [`FLAG_SYMBOLS`]).
 const FLAG_SLABS: u8 = 8;
+/// Flag of the first parameter byte: each level's passes take the axes
+/// last first (only with [`FLAG_SYMBOLS`]).
+const FLAG_REVERSED: u8 = 16;
+/// Flag of the first parameter byte: the cubic predictor falls back to a
+/// one-sided quadratic ([`walk::ONE_SIDED`]; only with the cubic
+/// predictor and [`FLAG_SYMBOLS`]).
+const FLAG_ONE_SIDED: u8 = 32;
 
 /// The payload form of an encoding: its coder and the precision that
 /// predictions read.
@@ -190,6 +209,11 @@ fn form_of<T: Sample>() -> Form {
 pub struct Config {
     /// Cubic (else linear) interpolation.
     pub cubic: bool,
+    /// With `cubic`: a one-sided quadratic where one side's second
+    /// difference is much larger (flag bit 5).
+    pub one_sided: bool,
+    /// The axes of each level in reverse order, the last first (flag bit 4).
+    pub reversed: bool,
     /// Coarse-level step shrink per level.
     pub alpha: f32,
     /// Largest shrink.
@@ -200,26 +224,36 @@ pub struct Config {
 const CONFIGS: [Config; 5] = [
     Config {
         cubic: false,
+        one_sided: false,
+        reversed: false,
         alpha: 1.0,
         beta: 1.0,
     },
     Config {
         cubic: false,
+        one_sided: false,
+        reversed: false,
         alpha: 2.0,
         beta: 4.0,
     },
     Config {
         cubic: true,
+        one_sided: false,
+        reversed: false,
         alpha: 1.0,
         beta: 1.0,
     },
     Config {
         cubic: true,
+        one_sided: false,
+        reversed: false,
         alpha: 1.5,
         beta: 2.0,
     },
     Config {
         cubic: true,
+        one_sided: false,
+        reversed: false,
         alpha: 2.0,
         beta: 4.0,
     },
@@ -280,7 +314,7 @@ fn quantise_and_code<T: Sample>(
     let mut sum = 0.0f64;
     let ok = walk::<true, T::Store>(
         shape,
-        c.cubic,
+        c,
         y,
         #[inline(always)]
         |p, pred, l, near| {
@@ -380,6 +414,12 @@ fn pack<T: Sample>(
     };
     let form = form_of::<T>();
     let mut flags = u8::from(c.cubic) | FLAG_SYMBOLS;
+    if c.one_sided {
+        flags |= FLAG_ONE_SIDED;
+    }
+    if c.reversed {
+        flags |= FLAG_REVERSED;
+    }
     if form.f32_values {
         flags |= FLAG_F32;
     }
@@ -454,12 +494,12 @@ fn rel_sum(data: &[impl Sample], eps: f64) -> f64 {
 
 /// The estimated bits of coding the integers `q` (at their positions),
 /// scaled to a tensor `scale` times as large.
-fn count_bits(q: &[i64], shape: &[usize], cubic: bool, scale: f64) -> f64 {
+fn count_bits(q: &[i64], shape: &[usize], c: Config, scale: f64) -> f64 {
     let mags: Vec<u8> = q.iter().map(|&v| mag(v)).collect();
     let mut cost = SymbolCost::new(CONTEXTS);
     walk::<false, f64>(
         shape,
-        cubic,
+        c,
         &mut [],
         #[inline(always)]
         |p, _, l, near| {
@@ -505,8 +545,7 @@ fn choose<T: Sample>(data: &[T], shape: &[usize], bound: Bound) -> Result<Chosen
     // setting's search measured (each search assumes 1.7 at first, about
     // what smooth fields show), for the search on the whole tensor.
     let mut power = 1.7f64;
-    let mut try_config = |i: usize, best: &mut Option<(Config, f64, f64, Vec<i64>)>| {
-        let c = CONFIGS[i];
+    let mut trial = |c: Config, margin: f64, best: &mut Option<(Config, f64, f64, Vec<i64>)>| {
         let mut pw = 1.7f64;
         let Some((d, q)) = quantise_bound::<T, true>(
             &s,
@@ -523,8 +562,8 @@ fn choose<T: Sample>(data: &[T], shape: &[usize], bound: Bound) -> Result<Chosen
             return f64::INFINITY;
         };
         start = Some(d);
-        let bits = count_bits(&q, &sshape, c.cubic, scale);
-        if best.as_ref().is_none_or(|(_, b, _, _)| bits < *b) {
+        let bits = count_bits(&q, &sshape, c, scale);
+        if best.as_ref().is_none_or(|(_, b, _, _)| bits * margin < *b) {
             *best = Some((c, bits, d, q));
             power = pw;
         }
@@ -532,14 +571,40 @@ fn choose<T: Sample>(data: &[T], shape: &[usize], bound: Bound) -> Result<Chosen
     };
     // Indices into CONFIGS: cubic 1.5/2, linear 2/4, cubic 2/4, cubic 1/1,
     // linear 1/1.
-    let mid = try_config(3, &mut best);
-    let lin = try_config(1, &mut best);
+    let mid = trial(CONFIGS[3], 1.0, &mut best);
+    let lin = trial(CONFIGS[1], 1.0, &mut best);
     if mid <= lin {
-        if try_config(4, &mut best) >= mid {
-            try_config(2, &mut best);
+        if trial(CONFIGS[4], 1.0, &mut best) >= mid {
+            trial(CONFIGS[2], 1.0, &mut best);
         }
     } else {
-        try_config(0, &mut best);
+        trial(CONFIGS[0], 1.0, &mut best);
+    }
+    // Then the axes in reverse order and the one-sided cubic (with the
+    // best step shape so far), each kept where it saves 2 % on the
+    // sub-block (less is within its noise).
+    const MARGIN: f64 = 1.02;
+    let axes = sshape.iter().filter(|&&n| n > 1).count();
+    if let Some(c) = best.as_ref().map(|b| b.0).filter(|_| axes > 1) {
+        trial(
+            Config {
+                reversed: true,
+                ..c
+            },
+            MARGIN,
+            &mut best,
+        );
+    }
+    if let Some(c) = best.as_ref().map(|b| b.0) {
+        trial(
+            Config {
+                cubic: true,
+                one_sided: true,
+                ..c
+            },
+            MARGIN,
+            &mut best,
+        );
     }
     let (c, bits, d, _) = best.ok_or_else(|| unsupported(format!("no setting meets {bound:?}")))?;
     Ok(Chosen {

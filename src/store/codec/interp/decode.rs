@@ -25,7 +25,12 @@ fn read_params(params: &[u8]) -> Result<(f64, Config, Form)> {
         f32_values: flags & FLAG_F32 != 0,
         slab_rows,
     };
-    if flags > 15 || ((form.f32_values || slab_rows.is_some()) && !form.symbols) {
+    let one_sided = flags & FLAG_ONE_SIDED != 0;
+    let reversed = flags & FLAG_REVERSED != 0;
+    if flags > 63
+        || ((form.f32_values || slab_rows.is_some() || reversed || one_sided) && !form.symbols)
+        || (one_sided && flags & 1 == 0)
+    {
         return Err(params_err(0, format!("unknown predictor and form {flags}")));
     }
     if !(d.is_finite() && d > 0.0) {
@@ -44,6 +49,8 @@ fn read_params(params: &[u8]) -> Result<(f64, Config, Form)> {
         d,
         Config {
             cubic: flags & 1 == 1,
+            one_sided,
+            reversed,
             alpha,
             beta,
         },
@@ -127,7 +134,7 @@ fn decode_into<Y: Stored>(
         let mut m = SymbolModel::new(CONTEXTS);
         walk::<true, Y>(
             shape,
-            c.cubic,
+            c,
             y,
             #[inline(always)]
             |p, pred, l, near| {
@@ -140,7 +147,7 @@ fn decode_into<Y: Stored>(
         let mut m = IntModel::new(CONTEXTS);
         walk::<true, Y>(
             shape,
-            c.cubic,
+            c,
             y,
             #[inline(always)]
             |p, pred, l, near| {

@@ -54,7 +54,7 @@ fn quantise_slab<T: Sample, const KEEP: bool>(
     let steps = step_table(shape, d, c);
     let ok = walk::<true, T::Store>(
         shape,
-        c.cubic,
+        c,
         y,
         #[inline(always)]
         |p, pred, l, _| {

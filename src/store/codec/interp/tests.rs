@@ -45,6 +45,16 @@ fn half_ulp(v: f64) -> f64 {
     v.abs().max(f64::from(f32::MIN_POSITIVE)) * 2f64.powi(-24)
 }
 
+/// Every predictor and axis order: (cubic, one-sided, reversed).
+const PREDICTIONS: [(bool, bool, bool); 6] = [
+    (false, false, false),
+    (false, false, true),
+    (true, false, false),
+    (true, false, true),
+    (true, true, false),
+    (true, true, true),
+];
+
 #[test]
 fn every_element_within_the_pointwise_bound_at_any_shape_and_scale() {
     let shapes: [&[usize]; 9] = [
@@ -61,9 +71,11 @@ fn every_element_within_the_pointwise_bound_at_any_shape_and_scale() {
     for shape in shapes {
         for scale in [1e-30, 1.0, 1e30] {
             let x = field(shape, scale);
-            for cubic in [false, true] {
+            for (cubic, one_sided, reversed) in PREDICTIONS {
                 let c = Config {
                     cubic,
+                    one_sided,
+                    reversed,
                     alpha: 1.5,
                     beta: 2.0,
                 };
@@ -341,7 +353,7 @@ fn first_form_payloads_decode_like_the_second() {
     let mags: Vec<u8> = q.iter().map(|&v| mag(v)).collect();
     let mut m = IntModel::new(CONTEXTS);
     let mut enc = Encoder::new();
-    walk::<false, f64>(&shape, c.cubic, &mut [], |p, _, l, near| {
+    walk::<false, f64>(&shape, c, &mut [], |p, _, l, near| {
         m.put(&mut enc, context(&mags, l, near), q[p]);
         0.0
     });
@@ -501,4 +513,106 @@ fn slabs_are_cut_only_where_the_stream_is_large() {
     assert_ne!(e.params[0] & FLAG_SLABS, 0);
     assert_eq!(decode(&e.params, &e.payload, &shape).unwrap(), y);
     assert!(relative_error(&noise, &y) <= 1e-4);
+}
+
+/// A step edge along the first axis of an image: the one-sided cubic and
+/// the reversed axis order (the pass across the edge first, on half the
+/// elements) each code it smaller than the plain cubic, and the chooser
+/// finds them; a smooth field keeps the plain forward cubic or linear.
+#[test]
+fn edges_choose_the_one_sided_cubic_and_the_order_across_them_first() {
+    let (rows, cols) = (256usize, 256usize);
+    let at = |i: usize| {
+        (
+            (i / cols) as f64 / rows as f64,
+            (i % cols) as f64 / cols as f64,
+        )
+    };
+    let smooth: Vec<f32> = (0..rows * cols)
+        .map(|i| {
+            let (r, c) = at(i);
+            ((3.0 * c).sin() * (2.0 * r).cos()) as f32
+        })
+        .collect();
+    let x: Vec<f32> = (0..rows * cols)
+        .map(|i| {
+            let (r, c) = at(i);
+            let edge = if c > 0.4 + 0.3 * r { 0.8 } else { 0.0 };
+            smooth[i] + edge as f32
+        })
+        .collect();
+    let shape = [rows, cols];
+    let d = 2e-4;
+    let size = |c: Config| encode_config(&x, &shape, d, c).unwrap().payload.len();
+    let plain = Config {
+        cubic: true,
+        one_sided: false,
+        reversed: false,
+        alpha: 1.5,
+        beta: 2.0,
+    };
+    let one_sided = size(Config {
+        one_sided: true,
+        ..plain
+    });
+    let reversed = size(Config {
+        reversed: true,
+        ..plain
+    });
+    assert!(
+        one_sided * 10 < size(plain) * 9,
+        "{one_sided} vs {}",
+        size(plain)
+    );
+    assert!(
+        reversed * 10 < size(plain) * 9,
+        "{reversed} vs {}",
+        size(plain)
+    );
+    let p = plan(&x, &shape, Bound::RelL2(1e-4)).unwrap();
+    assert!(
+        p.chosen.config.one_sided && p.chosen.config.reversed,
+        "{:?}",
+        p.chosen.config
+    );
+    let e = encode(&x, &shape, Bound::RelL2(1e-4)).unwrap();
+    assert_ne!(e.params[0] & FLAG_ONE_SIDED, 0);
+    assert_ne!(e.params[0] & FLAG_REVERSED, 0);
+    let y = decode(&e.params, &e.payload, &shape).unwrap();
+    assert!(relative_error(&x, &y) <= 1e-4);
+    // A smooth field along both axes alike: neither flag pays its way.
+    let p = plan(&smooth, &shape, Bound::RelL2(1e-3)).unwrap();
+    assert!(!p.chosen.config.one_sided, "{:?}", p.chosen.config);
+}
+
+/// The new flags only in the forms that have them: the one-sided cubic
+/// needs the cubic predictor, both need the second form's coder.
+#[test]
+fn one_sided_and_reversed_flags_are_checked() {
+    let shape = [30, 20];
+    let x = field(&shape, 1.0);
+    let e = encode_config(&x, &shape, 1e-3, CONFIGS[4]).unwrap();
+    for (flags, ok) in [
+        (1 | FLAG_SYMBOLS | FLAG_F32 | FLAG_ONE_SIDED, true),
+        (1 | FLAG_SYMBOLS | FLAG_F32 | FLAG_REVERSED, true),
+        (FLAG_SYMBOLS | FLAG_F32 | FLAG_ONE_SIDED, false),
+        (1 | FLAG_ONE_SIDED, false),
+        (FLAG_REVERSED, false),
+        (1 | FLAG_SYMBOLS | FLAG_F32 | 64, false),
+    ] {
+        let mut params = e.params.clone();
+        params[0] = flags;
+        let r = decode(&params, &e.payload, &shape);
+        if ok {
+            // A valid form. The one-sided cubic changes predictions only
+            // (the integers decode as before); the reversed order reads
+            // the integers in another order, which may not consume the
+            // stream exactly: either way no panic.
+            if flags & FLAG_REVERSED == 0 {
+                assert_eq!(r.unwrap().len(), x.len(), "{flags}");
+            }
+        } else {
+            assert!(matches!(r, Err(Error::Corrupt { .. })), "{flags}: {r:?}");
+        }
+    }
 }

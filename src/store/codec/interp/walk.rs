@@ -51,12 +51,22 @@ pub(super) enum Kind {
     Right,
     /// Full cubic.
     Cubic,
+    /// Full cubic, or a one-sided quadratic where the other side bends
+    /// much more (see [`ONE_SIDED`]).
+    CubicOneSided,
 }
+
+/// A cubic with the one-sided fallback predicts from `a(-3), a(-1), a(1)`
+/// alone when `|a(-1) - 2 a(1) + a(3)|` exceeds this many times
+/// `|a(-3) - 2 a(-1) + a(1)|`, and from `a(-1), a(1), a(3)` alone in the
+/// mirrored case (an edge between `a(1)` and `a(3)`, or `a(-3)` and
+/// `a(-1)`, then leaves the prediction alone).
+pub(super) const ONE_SIDED: f64 = 3.0;
 
 impl Kind {
     #[inline(always)]
-    pub(super) fn of(cubic: bool, has_m3: bool, has_p1: bool, has_p3: bool) -> Kind {
-        match (has_p1, cubic) {
+    pub(super) fn of(c: Config, has_m3: bool, has_p1: bool, has_p3: bool) -> Kind {
+        match (has_p1, c.cubic) {
             (false, true) if has_m3 => Kind::Extrapolate,
             (false, _) => Kind::Hold,
             (true, false) => Kind::Linear,
@@ -64,6 +74,7 @@ impl Kind {
                 (false, false) => Kind::Linear,
                 (false, true) => Kind::Left,
                 (true, false) => Kind::Right,
+                (true, true) if c.one_sided => Kind::CubicOneSided,
                 (true, true) => Kind::Cubic,
             },
         }
@@ -81,6 +92,18 @@ impl Kind {
             Kind::Left => (3.0 * m1 + 6.0 * at(p + t) - at(p + 3 * t)) / 8.0,
             Kind::Right => (-at(p - 3 * t) + 6.0 * m1 + 3.0 * at(p + t)) / 8.0,
             Kind::Cubic => (-at(p - 3 * t) + 9.0 * m1 + 9.0 * at(p + t) - at(p + 3 * t)) / 16.0,
+            Kind::CubicOneSided => {
+                let (m3, p1, p3) = (at(p - 3 * t), at(p + t), at(p + 3 * t));
+                let left = (m3 - 2.0 * m1 + p1).abs();
+                let right = (m1 - 2.0 * p1 + p3).abs();
+                if right > ONE_SIDED * left {
+                    (-m3 + 6.0 * m1 + 3.0 * p1) / 8.0
+                } else if left > ONE_SIDED * right {
+                    (3.0 * m1 + 6.0 * p1 - p3) / 8.0
+                } else {
+                    (-m3 + 9.0 * m1 + 9.0 * p1 - p3) / 16.0
+                }
+            }
         }
     }
 }
@@ -95,7 +118,7 @@ impl Kind {
 #[inline(always)]
 pub(super) fn walk<const PREDICT: bool, Y: Stored>(
     shape: &[usize],
-    cubic: bool,
+    c: Config,
     y: &mut [Y],
     mut f: impl FnMut(usize, f64, u32, Near) -> f64,
 ) -> bool {
@@ -129,12 +152,15 @@ pub(super) fn walk<const PREDICT: bool, Y: Stored>(
     let n_last = shape[last];
     for l in (1..=top).rev() {
         let s = 1usize << (l - 1);
-        for d in 0..nd {
+        for k in 0..nd {
+            let d = if c.reversed { last - k } else { k };
             let len_d = shape[d];
             if len_d <= s {
                 continue;
             }
-            let step_of = |e: usize| if e < d { s } else { 2 * s };
+            // Axes already passed at this level are at multiples of `s`.
+            let passed = |e: usize| if c.reversed { e > d } else { e < d };
+            let step_of = |e: usize| if passed(e) { s } else { 2 * s };
             let start_of = |e: usize| if e == d { s } else { 0 };
             // The last other axis with more than one coordinate in this pass.
             let side_axis = (0..nd).rev().find(|&e| e != d && shape[e] > step_of(e));
@@ -164,24 +190,14 @@ pub(super) fn walk<const PREDICT: bool, Y: Stored>(
                                 l,
                                 step: 2 * s,
                             };
-                            let ok = if cubic {
-                                row.interior::<PREDICT, Y>(
-                                    &mut f,
-                                    y,
-                                    Kind::Cubic,
-                                    &mut j,
-                                    stop,
-                                    row_side,
-                                )
-                            } else {
-                                row.interior::<PREDICT, Y>(
-                                    &mut f,
-                                    y,
-                                    Kind::Linear,
-                                    &mut j,
-                                    stop,
-                                    row_side,
-                                )
+                            let mut go = |kind: Kind| {
+                                row.interior::<PREDICT, Y>(&mut f, y, kind, &mut j, stop, row_side)
+                            };
+                            // One copy of the row loop per predictor.
+                            let ok = match (c.cubic, c.one_sided) {
+                                (false, _) => go(Kind::Linear),
+                                (true, false) => go(Kind::Cubic),
+                                (true, true) => go(Kind::CubicOneSided),
                             };
                             if !ok {
                                 return false;
@@ -191,7 +207,7 @@ pub(super) fn walk<const PREDICT: bool, Y: Stored>(
                         let p = base + j;
                         let has_p1 = j + s < n_last;
                         let has_m3 = j >= 3 * s;
-                        let kind = Kind::of(cubic, has_m3, has_p1, j + 3 * s < n_last);
+                        let kind = Kind::of(c, has_m3, has_p1, j + 3 * s < n_last);
                         let near = Near {
                             prev: if has_m3 { p - 2 * t } else { NONE },
                             side: if row_side > 0 { p - row_side } else { NONE },
@@ -207,13 +223,13 @@ pub(super) fn walk<const PREDICT: bool, Y: Stored>(
                     let i = coord[d];
                     let has_p1 = i + s < len_d;
                     let has_m3 = i >= 3 * s;
-                    let kind = Kind::of(cubic, has_m3, has_p1, i + 3 * s < len_d);
+                    let kind = Kind::of(c, has_m3, has_p1, i + 3 * s < len_d);
                     let side_last = side_axis == Some(last);
                     let row = Row {
                         base,
                         t,
                         l,
-                        step: 2 * s,
+                        step: step_of(last),
                     };
                     let (f, y) = (&mut f, &mut *y);
                     let mut go = |kind: Kind| {
@@ -229,6 +245,7 @@ pub(super) fn walk<const PREDICT: bool, Y: Stored>(
                         Kind::Left => go(Kind::Left),
                         Kind::Right => go(Kind::Right),
                         Kind::Cubic => go(Kind::Cubic),
+                        Kind::CubicOneSided => go(Kind::CubicOneSided),
                     };
                     if !ok {
                         return false;
