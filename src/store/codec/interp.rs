@@ -298,20 +298,19 @@ fn context(m: &[u8], l: u32, near: Near) -> usize {
 
 /// Quantises `data` in coding order with base step `d` and settings `c`
 /// and codes each integer as it is found (with [`SymbolModel`]): the
-/// stream and the squared-error sum (after rounding as `T`), the
-/// reconstruction left in `y`; `None` when a residual is out of range.
+/// stream, the reconstruction left in `y`; `None` when a residual is out
+/// of range.
 fn quantise_and_code<T: Sample>(
     data: &[T],
     shape: &[usize],
     c: Config,
     d: f64,
     y: &mut [T::Store],
-) -> Option<(Vec<u8>, f64)> {
+) -> Option<Vec<u8>> {
     let mut mags = vec![0u8; data.len()];
     let mut m = SymbolModel::new(CONTEXTS);
     let mut e = Encoder::new();
     let steps = step_table(shape, d, c);
-    let mut sum = 0.0f64;
     let ok = walk::<true, T::Store>(
         shape,
         c,
@@ -330,13 +329,10 @@ fn quantise_and_code<T: Sample>(
             let q = k as i64;
             m.put(&mut e, context(&mags, l, near), q);
             mags[p] = mag(q);
-            let v = pred + k * st;
-            let err = x - T::round(v);
-            sum += err * err;
-            v
+            pred + k * st
         },
     );
-    ok.then(|| (e.finish(), sum))
+    ok.then(|| e.finish())
 }
 
 fn unsupported(detail: String) -> Error {
@@ -394,9 +390,7 @@ fn pack<T: Sample>(
 ) -> Result<Encoded> {
     let out_of_range = || unsupported(format!("step {d} out of range for these values"));
     let payload = if slabs.count() == 1 {
-        quantise_and_code(data, shape, c, d, y)
-            .ok_or_else(out_of_range)?
-            .0
+        quantise_and_code(data, shape, c, d, y).ok_or_else(out_of_range)?
     } else {
         let items: Vec<_> = slabs
             .parts(data)
@@ -404,7 +398,7 @@ fn pack<T: Sample>(
             .zip(slabs.parts_mut(y))
             .collect();
         let streams = slabs.map(shape, items, |_, shape, (data, y)| {
-            quantise_and_code(data, shape, c, d, y).map(|(s, _)| s)
+            quantise_and_code(data, shape, c, d, y)
         });
         let streams: Vec<Vec<u8>> = streams
             .into_iter()

@@ -3,8 +3,8 @@
 //! growth of the error with the step; no coding).
 
 use super::slabs::Slabs;
-use super::walk::{step_table, walk};
-use super::{round_small, Config, Sample};
+use super::walk::{kind_of, step_table, walk_with, Kind, Near, Row, Visitor};
+use super::{round_small, Config, Sample, Stored};
 use crate::store::codec::quant::MAX_Q;
 
 /// Quantises `data` in coding order with base step `d` and settings `c`,
@@ -50,33 +50,239 @@ fn quantise_slab<T: Sample, const KEEP: bool>(
     y: &mut [T::Store],
     q: &mut [i64],
 ) -> Option<f64> {
-    let mut sum = 0.0f64;
-    let steps = step_table(shape, d, c);
-    let ok = walk::<true, T::Store>(
-        shape,
-        c,
-        y,
-        #[inline(always)]
-        |p, pred, l, _| {
-            let (st, inv) = steps[l as usize];
-            let x = data[p].to_f64();
-            let u = (x - pred) * inv;
-            // Out of range, or not a number.
-            let in_range = u.abs() <= MAX_Q;
-            if !in_range {
-                return f64::NAN;
+    let mut v = Quantise::<T, KEEP> {
+        data,
+        q,
+        steps: step_table(shape, d, c),
+        sum: 0.0,
+    };
+    walk_with(shape, c, y, &mut v).then_some(v.sum)
+}
+
+/// The [`Visitor`] of [`quantise_slab`]: quantises each element against
+/// its prediction and adds its squared error (after rounding as `T`) to
+/// `sum`, in coding order. A pass's predictions read only elements of
+/// earlier passes, so a run of a row is quantised in one tight loop over
+/// slices of its neighbour rows (the same arithmetic, in the same order,
+/// as one element at a time).
+struct Quantise<'a, T: Sample, const KEEP: bool> {
+    data: &'a [T],
+    q: &'a mut [i64],
+    steps: Vec<(f64, f64)>,
+    sum: f64,
+}
+
+impl<T: Sample, const KEEP: bool> Quantise<'_, T, KEEP> {
+    /// The reconstruction of `data[p]` = `x` against `pred` at level `l`;
+    /// `None` when its residual is out of range (or not a number).
+    #[inline(always)]
+    fn quantise(
+        &mut self,
+        x: T,
+        pred: f64,
+        (st, inv): (f64, f64),
+        p: usize,
+        sum: &mut f64,
+    ) -> Option<f64> {
+        let x = x.to_f64();
+        let u = (x - pred) * inv;
+        let in_range = u.abs() <= MAX_Q;
+        if !in_range {
+            return None;
+        }
+        let k = round_small(u);
+        if KEEP {
+            self.q[p] = k as i64;
+        }
+        let v = pred + k * st;
+        let e = x - T::round(v);
+        *sum += e * e;
+        Some(v)
+    }
+
+    /// The elements `i = j, j + 2t, ...` below `stop` of `row` (a row
+    /// along the last axis from position `base`, at least `stop + 3t`
+    /// long), predicted by `kind` from `row[i - 3t ..= i + 3t]`; the first
+    /// position not visited, or `None` when a residual is out of range.
+    /// Not inlined: the loop gets registers of its own.
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    fn interior_run<const K: u8>(
+        &mut self,
+        row: &mut [T::Store],
+        base: usize,
+        j: usize,
+        stop: usize,
+        t: usize,
+        st: (f64, f64),
+    ) -> Option<usize> {
+        let kind = kind_of(K);
+        let x = &self.data[base..base + row.len()];
+        // Every position read or written, `i - 3t ..= i + 3t` for
+        // `j <= i < stop`, lies in `row` (checked here once, so the loop
+        // indexes without checks).
+        assert!(j >= 3 * t && stop.checked_add(3 * t).is_some_and(|e| e <= row.len()));
+        let at = |row: &[T::Store], read: bool, i: usize| {
+            // SAFETY: `i` is within `row` by the assertion above.
+            if read {
+                unsafe { row.get_unchecked(i) }.load()
+            } else {
+                0.0
             }
-            let k = round_small(u);
-            if KEEP {
-                q[p] = k as i64;
+        };
+        let mut sum = self.sum;
+        let mut i = j;
+        while i < stop {
+            let pred = kind.blend(
+                at(row, kind.reads_m3(), i - 3 * t),
+                at(row, true, i - t),
+                at(row, true, i + t),
+                at(row, kind.reads_p3(), i + 3 * t),
+            );
+            // SAFETY: as above (`x` is as long as `row`).
+            let xi = *unsafe { x.get_unchecked(i) };
+            let Some(v) = self.quantise(xi, pred, st, base + i, &mut sum) else {
+                self.sum = sum;
+                return None;
+            };
+            // SAFETY: as above.
+            *unsafe { row.get_unchecked_mut(i) } = T::Store::store(v);
+            i += 2 * t;
+        }
+        self.sum = sum;
+        Some(i)
+    }
+
+    /// The positions `0, step, ...` below `row.len()` of a row from
+    /// position `base` predicted by `kind` from the same positions of the
+    /// rows `m3, m1, p1, p3` (those `kind` does not read may be any row);
+    /// false when a residual is out of range. Not inlined: the loop gets
+    /// registers of its own.
+    #[inline(never)]
+    fn across_run<const K: u8>(
+        &mut self,
+        row: &mut [T::Store],
+        [m3, m1, p1, p3]: [&[T::Store]; 4],
+        base: usize,
+        step: usize,
+        st: (f64, f64),
+    ) -> bool {
+        let kind = kind_of(K);
+        let n = row.len();
+        let x = &self.data[base..base + n];
+        let (m3, m1, p1, p3) = (&m3[..n], &m1[..n], &p1[..n], &p3[..n]);
+        let mut sum = self.sum;
+        let mut j = 0;
+        while j < n {
+            let pred = kind.blend(m3[j].load(), m1[j].load(), p1[j].load(), p3[j].load());
+            let Some(v) = self.quantise(x[j], pred, st, base + j, &mut sum) else {
+                self.sum = sum;
+                return false;
+            };
+            row[j] = T::Store::store(v);
+            j += step;
+        }
+        self.sum = sum;
+        true
+    }
+}
+
+impl<T: Sample, const KEEP: bool> Visitor<T::Store> for Quantise<'_, T, KEEP> {
+    #[inline(always)]
+    fn origin(&mut self, y: &mut [T::Store], l: u32) -> bool {
+        let mut sum = self.sum;
+        let v = self.quantise(self.data[0], 0.0, self.steps[l as usize], 0, &mut sum);
+        self.sum = sum;
+        let Some(v) = v else {
+            return false;
+        };
+        y[0] = T::Store::store(v);
+        true
+    }
+
+    #[inline(always)]
+    fn one(&mut self, y: &mut [T::Store], p: usize, kind: Kind, t: usize, l: u32, _: Near) -> bool {
+        let pred = kind.predict(y, p, t);
+        let mut sum = self.sum;
+        let v = self.quantise(self.data[p], pred, self.steps[l as usize], p, &mut sum);
+        self.sum = sum;
+        let Some(v) = v else {
+            return false;
+        };
+        y[p] = T::Store::store(v);
+        true
+    }
+
+    #[inline(always)]
+    fn interior(
+        &mut self,
+        y: &mut [T::Store],
+        row: Row,
+        kind: Kind,
+        j: &mut usize,
+        stop: usize,
+        _: usize,
+    ) -> bool {
+        // Along the last axis the neighbours are `t` positions apart in
+        // the row itself, all below `stop + 3 t`.
+        let Row { base, t, l, .. } = row;
+        let st = self.steps[l as usize];
+        let row = &mut y[base..base + stop + 3 * t];
+        let run = match kind {
+            Kind::Cubic => Self::interior_run::<{ Kind::Cubic as u8 }>,
+            Kind::CubicOneSided => Self::interior_run::<{ Kind::CubicOneSided as u8 }>,
+            _ => Self::interior_run::<{ Kind::Linear as u8 }>,
+        };
+        match run(self, row, base, *j, stop, t, st) {
+            Some(i) => {
+                *j = i;
+                true
             }
-            let v = pred + k * st;
-            let e = x - T::round(v);
-            sum += e * e;
-            v
-        },
-    );
-    ok.then_some(sum)
+            None => false,
+        }
+    }
+
+    #[inline(always)]
+    fn across(
+        &mut self,
+        y: &mut [T::Store],
+        row: Row,
+        kind: Kind,
+        n: usize,
+        _: bool,
+        _: bool,
+        _: bool,
+        _: usize,
+    ) -> bool {
+        // The row and its neighbour rows `t >= n` positions before and
+        // after it, as separate slices of `n`.
+        let Row { base, t, l, step } = row;
+        let (before, rest) = y.split_at_mut(base);
+        let (row, after) = rest.split_at_mut(n);
+        let m1 = &before[base - t..];
+        let m3 = if kind.reads_m3() {
+            &before[base - 3 * t..]
+        } else {
+            m1
+        };
+        let p1 = if kind.reads_p1() { &after[t - n..] } else { m1 };
+        let p3 = if kind.reads_p3() {
+            &after[3 * t - n..]
+        } else {
+            m1
+        };
+        let st = self.steps[l as usize];
+        let run = match kind {
+            Kind::Hold => Self::across_run::<{ Kind::Hold as u8 }>,
+            Kind::Extrapolate => Self::across_run::<{ Kind::Extrapolate as u8 }>,
+            Kind::Linear => Self::across_run::<{ Kind::Linear as u8 }>,
+            Kind::Left => Self::across_run::<{ Kind::Left as u8 }>,
+            Kind::Right => Self::across_run::<{ Kind::Right as u8 }>,
+            Kind::Cubic => Self::across_run::<{ Kind::Cubic as u8 }>,
+            Kind::CubicOneSided => Self::across_run::<{ Kind::CubicOneSided as u8 }>,
+        };
+        run(self, row, [m3, m1, p1, p3], base, step, st)
+    }
 }
 
 /// How closely [`solve`] aims: it stops at a squared-error sum of at

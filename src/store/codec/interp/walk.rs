@@ -37,7 +37,8 @@ pub(super) fn step_table(shape: &[usize], d: f64, c: Config) -> Vec<(f64, f64)> 
 
 /// How an element is predicted from its neighbours along the pass axis
 /// (see the module documentation), by which of `a(-3), a(1), a(3)` exist.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
 pub(super) enum Kind {
     /// `a(-1)` only.
     Hold,
@@ -63,6 +64,20 @@ pub(super) enum Kind {
 /// `a(-1)`, then leaves the prediction alone).
 pub(super) const ONE_SIDED: f64 = 3.0;
 
+/// [`Kind`] by its discriminant (`kind as u8`), for loops specialised per
+/// kind through a const parameter.
+pub(super) const fn kind_of(k: u8) -> Kind {
+    match k {
+        0 => Kind::Hold,
+        1 => Kind::Extrapolate,
+        2 => Kind::Linear,
+        3 => Kind::Left,
+        4 => Kind::Right,
+        5 => Kind::Cubic,
+        _ => Kind::CubicOneSided,
+    }
+}
+
 impl Kind {
     #[inline(always)]
     pub(super) fn of(c: Config, has_m3: bool, has_p1: bool, has_p3: bool) -> Kind {
@@ -80,20 +95,40 @@ impl Kind {
         }
     }
 
-    /// The prediction at `p` with neighbours `t = s * stride` apart.
+    /// Whether the prediction reads `a(-3)`.
     #[inline(always)]
-    pub(super) fn predict<Y: Stored>(self, y: &[Y], p: usize, t: usize) -> f64 {
-        let at = |i: usize| y[i].load();
-        let m1 = at(p - t);
+    pub(super) fn reads_m3(self) -> bool {
+        matches!(
+            self,
+            Kind::Extrapolate | Kind::Right | Kind::Cubic | Kind::CubicOneSided
+        )
+    }
+
+    /// Whether the prediction reads `a(1)`.
+    #[inline(always)]
+    pub(super) fn reads_p1(self) -> bool {
+        !matches!(self, Kind::Hold | Kind::Extrapolate)
+    }
+
+    /// Whether the prediction reads `a(3)`.
+    #[inline(always)]
+    pub(super) fn reads_p3(self) -> bool {
+        matches!(self, Kind::Left | Kind::Cubic | Kind::CubicOneSided)
+    }
+
+    /// The prediction from the neighbours `a(-3), a(-1), a(1), a(3)` (those
+    /// it does not read, see [`Kind::reads_m3`] and the others, may hold
+    /// anything).
+    #[inline(always)]
+    pub(super) fn blend(self, m3: f64, m1: f64, p1: f64, p3: f64) -> f64 {
         match self {
             Kind::Hold => m1,
-            Kind::Extrapolate => 1.5 * m1 - 0.5 * at(p - 3 * t),
-            Kind::Linear => (m1 + at(p + t)) / 2.0,
-            Kind::Left => (3.0 * m1 + 6.0 * at(p + t) - at(p + 3 * t)) / 8.0,
-            Kind::Right => (-at(p - 3 * t) + 6.0 * m1 + 3.0 * at(p + t)) / 8.0,
-            Kind::Cubic => (-at(p - 3 * t) + 9.0 * m1 + 9.0 * at(p + t) - at(p + 3 * t)) / 16.0,
+            Kind::Extrapolate => 1.5 * m1 - 0.5 * m3,
+            Kind::Linear => (m1 + p1) / 2.0,
+            Kind::Left => (3.0 * m1 + 6.0 * p1 - p3) / 8.0,
+            Kind::Right => (-m3 + 6.0 * m1 + 3.0 * p1) / 8.0,
+            Kind::Cubic => (-m3 + 9.0 * m1 + 9.0 * p1 - p3) / 16.0,
             Kind::CubicOneSided => {
-                let (m3, p1, p3) = (at(p - 3 * t), at(p + t), at(p + 3 * t));
                 let left = (m3 - 2.0 * m1 + p1).abs();
                 let right = (m1 - 2.0 * p1 + p3).abs();
                 if right > ONE_SIDED * left {
@@ -105,6 +140,142 @@ impl Kind {
                 }
             }
         }
+    }
+
+    /// The prediction at `p` with neighbours `t = s * stride` apart.
+    #[inline(always)]
+    pub(super) fn predict<Y: Stored>(self, y: &[Y], p: usize, t: usize) -> f64 {
+        let at = |read: bool, i: usize| if read { y[i].load() } else { 0.0 };
+        self.blend(
+            at(self.reads_m3(), p.wrapping_sub(3 * t)),
+            y[p - t].load(),
+            at(self.reads_p1(), p + t),
+            at(self.reads_p3(), p + 3 * t),
+        )
+    }
+}
+
+/// What [`walk_with`] does at each element in coding order (the
+/// prediction kind, neighbour distance `t`, level and context neighbours
+/// given), or at a run of a row's elements at once (by default one element
+/// at a time). Each returns false to stop the walk.
+pub(super) trait Visitor<Y: Stored> {
+    /// The first element (position 0, no neighbours) at level `l`.
+    fn origin(&mut self, y: &mut [Y], l: u32) -> bool;
+
+    /// One element.
+    fn one(&mut self, y: &mut [Y], p: usize, kind: Kind, t: usize, l: u32, near: Near) -> bool;
+
+    /// The elements `j, j + step, ...` below `stop` of a pass along the
+    /// last axis, all predicted by `kind` (every neighbour exists);
+    /// advances `j` past them.
+    #[inline(always)]
+    fn interior(
+        &mut self,
+        y: &mut [Y],
+        row: Row,
+        kind: Kind,
+        j: &mut usize,
+        stop: usize,
+        row_side: usize,
+    ) -> bool {
+        let t = row.t;
+        while *j < stop {
+            let p = row.base + *j;
+            let near = Near {
+                prev: p - 2 * t,
+                side: if row_side > 0 { p - row_side } else { NONE },
+                lo: p - t,
+                hi: p + t,
+            };
+            if !self.one(y, p, kind, t, row.l, near) {
+                return false;
+            }
+            *j += row.step;
+        }
+        true
+    }
+
+    /// A whole row of a pass along an axis before the last, of `n_last`
+    /// positions `0, step, ...` (every element predicted by `kind`).
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn across(
+        &mut self,
+        y: &mut [Y],
+        row: Row,
+        kind: Kind,
+        n_last: usize,
+        has_m3: bool,
+        has_p1: bool,
+        side_last: bool,
+        row_side: usize,
+    ) -> bool {
+        let t = row.t;
+        let mut j = 0;
+        while j < n_last {
+            let p = row.base + j;
+            let side = if side_last {
+                if j >= row.step {
+                    p - row.step
+                } else {
+                    NONE
+                }
+            } else if row_side > 0 {
+                p - row_side
+            } else {
+                NONE
+            };
+            let near = Near {
+                prev: if has_m3 { p - 2 * t } else { NONE },
+                side,
+                lo: p - t,
+                hi: if has_p1 { p + t } else { NONE },
+            };
+            if !self.one(y, p, kind, t, row.l, near) {
+                return false;
+            }
+            j += row.step;
+        }
+        true
+    }
+}
+
+/// The [`Visitor`] of [`walk`]: `f` at every element.
+struct Each<const PREDICT: bool, F>(F);
+
+impl<const PREDICT: bool, Y: Stored, F: FnMut(usize, f64, u32, Near) -> f64> Visitor<Y>
+    for Each<PREDICT, F>
+{
+    #[inline(always)]
+    fn origin(&mut self, y: &mut [Y], l: u32) -> bool {
+        let none = Near {
+            prev: NONE,
+            side: NONE,
+            lo: NONE,
+            hi: NONE,
+        };
+        let v = (self.0)(0, 0.0, l, none);
+        if v.is_nan() {
+            return false;
+        }
+        if PREDICT {
+            y[0] = Y::store(v);
+        }
+        true
+    }
+
+    #[inline(always)]
+    fn one(&mut self, y: &mut [Y], p: usize, kind: Kind, t: usize, l: u32, near: Near) -> bool {
+        let pred = if PREDICT { kind.predict(y, p, t) } else { 0.0 };
+        let v = (self.0)(p, pred, l, near);
+        if v.is_nan() {
+            return false;
+        }
+        if PREDICT {
+            y[p] = Y::store(v);
+        }
+        true
     }
 }
 
@@ -120,7 +291,19 @@ pub(super) fn walk<const PREDICT: bool, Y: Stored>(
     shape: &[usize],
     c: Config,
     y: &mut [Y],
-    mut f: impl FnMut(usize, f64, u32, Near) -> f64,
+    f: impl FnMut(usize, f64, u32, Near) -> f64,
+) -> bool {
+    walk_with(shape, c, y, &mut Each::<PREDICT, _>(f))
+}
+
+/// Visits every element in coding order with `v` (see [`Visitor`]); false
+/// when it stopped the walk.
+#[inline(always)]
+pub(super) fn walk_with<Y: Stored, V: Visitor<Y>>(
+    shape: &[usize],
+    c: Config,
+    y: &mut [Y],
+    v: &mut V,
 ) -> bool {
     let n: usize = shape.iter().product();
     if n == 0 {
@@ -135,18 +318,8 @@ pub(super) fn walk<const PREDICT: bool, Y: Stored>(
         strides[e] = strides[e + 1] * shape[e + 1];
     }
     let top = levels(shape);
-    let none = Near {
-        prev: NONE,
-        side: NONE,
-        lo: NONE,
-        hi: NONE,
-    };
-    let v = f(0, 0.0, top + 1, none);
-    if v.is_nan() {
+    if !v.origin(y, top + 1) {
         return false;
-    }
-    if PREDICT {
-        y[0] = Y::store(v);
     }
     let mut coord = vec![0usize; nd];
     let n_last = shape[last];
@@ -190,9 +363,8 @@ pub(super) fn walk<const PREDICT: bool, Y: Stored>(
                                 l,
                                 step: 2 * s,
                             };
-                            let mut go = |kind: Kind| {
-                                row.interior::<PREDICT, Y>(&mut f, y, kind, &mut j, stop, row_side)
-                            };
+                            let mut go =
+                                |kind: Kind| v.interior(y, row, kind, &mut j, stop, row_side);
                             // One copy of the row loop per predictor.
                             let ok = match (c.cubic, c.one_sided) {
                                 (false, _) => go(Kind::Linear),
@@ -214,7 +386,7 @@ pub(super) fn walk<const PREDICT: bool, Y: Stored>(
                             lo: p - t,
                             hi: if has_p1 { p + t } else { NONE },
                         };
-                        if !visit::<PREDICT, Y>(&mut f, y, p, kind, t, l, near) {
+                        if !v.one(y, p, kind, t, l, near) {
                             return false;
                         }
                         j += 2 * s;
@@ -231,11 +403,9 @@ pub(super) fn walk<const PREDICT: bool, Y: Stored>(
                         l,
                         step: step_of(last),
                     };
-                    let (f, y) = (&mut f, &mut *y);
+                    let (v, y) = (&mut *v, &mut *y);
                     let mut go = |kind: Kind| {
-                        row.across::<PREDICT, Y>(
-                            f, y, kind, n_last, has_m3, has_p1, side_last, row_side,
-                        )
+                        v.across(y, row, kind, n_last, has_m3, has_p1, side_last, row_side)
                     };
                     // One copy of the row loop per predictor.
                     let ok = match kind {
@@ -273,108 +443,10 @@ pub(super) fn walk<const PREDICT: bool, Y: Stored>(
 /// One row of a pass: its first position, the neighbour distance `t`, the
 /// level and the distance between the row's elements.
 #[derive(Clone, Copy)]
-struct Row {
-    base: usize,
-    t: usize,
-    l: u32,
-    step: usize,
+pub(super) struct Row {
+    pub(super) base: usize,
+    pub(super) t: usize,
+    pub(super) l: u32,
+    pub(super) step: usize,
 }
 
-impl Row {
-    /// The elements `j, j + step, ...` below `stop` of a pass along the
-    /// last axis, all predicted by `kind` (every neighbour exists);
-    /// advances `j` past them.
-    #[inline(always)]
-    fn interior<const PREDICT: bool, Y: Stored>(
-        self,
-        f: &mut impl FnMut(usize, f64, u32, Near) -> f64,
-        y: &mut [Y],
-        kind: Kind,
-        j: &mut usize,
-        stop: usize,
-        row_side: usize,
-    ) -> bool {
-        let t = self.t;
-        while *j < stop {
-            let p = self.base + *j;
-            let near = Near {
-                prev: p - 2 * t,
-                side: if row_side > 0 { p - row_side } else { NONE },
-                lo: p - t,
-                hi: p + t,
-            };
-            if !visit::<PREDICT, Y>(f, y, p, kind, t, self.l, near) {
-                return false;
-            }
-            *j += self.step;
-        }
-        true
-    }
-
-    /// A whole row of a pass along an axis before the last (every element
-    /// predicted by `kind`).
-    #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    fn across<const PREDICT: bool, Y: Stored>(
-        self,
-        f: &mut impl FnMut(usize, f64, u32, Near) -> f64,
-        y: &mut [Y],
-        kind: Kind,
-        n_last: usize,
-        has_m3: bool,
-        has_p1: bool,
-        side_last: bool,
-        row_side: usize,
-    ) -> bool {
-        let t = self.t;
-        let mut j = 0;
-        while j < n_last {
-            let p = self.base + j;
-            let side = if side_last {
-                if j >= self.step {
-                    p - self.step
-                } else {
-                    NONE
-                }
-            } else if row_side > 0 {
-                p - row_side
-            } else {
-                NONE
-            };
-            let near = Near {
-                prev: if has_m3 { p - 2 * t } else { NONE },
-                side,
-                lo: p - t,
-                hi: if has_p1 { p + t } else { NONE },
-            };
-            if !visit::<PREDICT, Y>(f, y, p, kind, t, self.l, near) {
-                return false;
-            }
-            j += self.step;
-        }
-        true
-    }
-}
-
-/// One element of [`walk`]: false when `f` returns NaN.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-pub(super) fn visit<const PREDICT: bool, Y: Stored>(
-    f: &mut impl FnMut(usize, f64, u32, Near) -> f64,
-    y: &mut [Y],
-    p: usize,
-    kind: Kind,
-    t: usize,
-    l: u32,
-    near: Near,
-) -> bool {
-    let pred = if PREDICT { kind.predict(y, p, t) } else { 0.0 };
-    let v = f(p, pred, l, near);
-    if v.is_nan() {
-        return false;
-    }
-    if PREDICT {
-        y[p] = Y::store(v);
-    }
-    true
-}
