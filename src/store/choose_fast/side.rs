@@ -11,18 +11,22 @@ use crate::store::codec::{self, blocks};
 use crate::store::error_mode::{self, ErrorMode};
 use crate::store::estimate::{Estimate, Sample};
 
-/// The block DCT's estimate ([`codec::bdct::estimate`]) on the centred
-/// block `b`, scaled to the tensor.
+/// The block DCT's estimate ([`codec::bdct::estimate_within`]) on the
+/// centred block `b`, scaled to the tensor; its search over block sizes
+/// stops above [`BDCT_LIMIT`] times `least` (the smallest estimate already
+/// made, in bytes).
 pub(super) fn bdct_estimate(
     req: &Request,
     b: &Sample,
     b_norm: f64,
     n: usize,
     norm: f64,
+    least: f64,
 ) -> Option<Ranked> {
     let m = b.values.len();
     let t = block_target(req, Method::Bdct, m, b_norm, n, norm)?;
-    let bytes = codec::bdct::estimate(&b.values, &b.shape, t)?;
+    let limit = BDCT_LIMIT * least * m.max(1) as f64 / n.max(1) as f64;
+    let bytes = codec::bdct::estimate_within(&b.values, &b.shape, t, limit)?;
     Some(Ranked {
         method: Method::Bdct,
         est: Estimate {
@@ -64,15 +68,26 @@ pub(super) fn lorenzo_estimate(
     })
 }
 
-/// Interpolation's own estimate ([`codec::interp::estimate`]: it codes a
-/// centred sub-block of the tensor with the settings it tries); its error
-/// is taken as the target it aims at.
+/// A side estimate is cut short where its first figure is this many times
+/// the smallest estimate already made: `interp`'s other settings saved at
+/// most a third of its first one on the seeded fields, larger blocks at
+/// most half of `bdct`'s smallest.
+const INTERP_LIMIT: f64 = 4.0;
+/// See [`INTERP_LIMIT`].
+const BDCT_LIMIT: f64 = 16.0;
+
+/// Interpolation's own estimate ([`codec::interp::plan_within`]: it counts
+/// the cost of a centred sub-block of the tensor with the settings it
+/// tries); its error is taken as the target it aims at. `None` (no
+/// candidate) when its first setting is above [`INTERP_LIMIT`] times
+/// `least` (the smallest estimate already made, in bytes).
 pub(super) fn interp_estimate(
     req: &Request,
     values: &[f32],
     shape: &[usize],
     n: usize,
     norm: f64,
+    least: f64,
 ) -> Result<Option<Ranked>> {
     let Some(t) = target(req, Method::Interp, n, norm) else {
         return Ok(None);
@@ -82,22 +97,26 @@ pub(super) fn interp_estimate(
     } else {
         codec::interp::Bound::RelL2(t)
     };
-    Ok(match codec::interp::plan(values, shape, bound) {
-        Ok(plan) => Some(Ranked {
-            method: Method::Interp,
-            est: Estimate {
-                bytes: plan.bytes() as f64 * INTERP_FACTOR,
-                error: t,
-            },
-            step: None,
-            whole: None,
-            checked: false,
-            from_block: false,
-            plan: Some(plan),
-        }),
-        Err(e) if e.is_device_failure() => return Err(e),
-        Err(_) => None,
-    })
+    let limit = INTERP_LIMIT * least / INTERP_FACTOR;
+    Ok(
+        match codec::interp::plan_within(values, shape, bound, limit) {
+            Ok(None) => None,
+            Ok(Some(plan)) => Some(Ranked {
+                method: Method::Interp,
+                est: Estimate {
+                    bytes: plan.bytes() as f64 * INTERP_FACTOR,
+                    error: t,
+                },
+                step: None,
+                whole: None,
+                checked: false,
+                from_block: false,
+                plan: Some(plan),
+            }),
+            Err(e) if e.is_device_failure() => return Err(e),
+            Err(_) => None,
+        },
+    )
 }
 
 /// The quantiser's estimate: its step solved on the sample (then scaled to

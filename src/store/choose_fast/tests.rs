@@ -232,3 +232,51 @@ fn tiny_tensors_stay_raw_when_the_bound_record_outweighs_the_saving() {
     assert_ne!(c.encoded.codec, CodecId::Raw);
     assert!(c.encoded.stored_bytes() + 16 < raw.len() as u64);
 }
+
+/// A few cosines on the grid: the whole-tensor DCT's estimate is so small
+/// that `interp`'s choice is abandoned after its first setting and the
+/// block DCT tries one block size; the stored codec is the sparse DCT as
+/// with the full estimates. On a smooth field where `interp` wins,
+/// nothing is cut short.
+#[test]
+fn side_estimates_stop_early_far_above_a_spectral_estimate() {
+    let (rows, cols) = (128usize, 160usize);
+    let mut x = vec![0f32; rows * cols];
+    for (k, (a, b)) in [(3usize, 5usize), (7, 2), (11, 13)].into_iter().enumerate() {
+        for i in 0..rows {
+            for j in 0..cols {
+                let c = |f: usize, m: usize, len: usize| {
+                    (std::f64::consts::PI * (2 * m + 1) as f64 * f as f64 / (2 * len) as f64).cos()
+                };
+                x[i * cols + j] += ((k + 1) as f64 * c(a, i, rows) * c(b, j, cols)) as f32;
+            }
+        }
+    }
+    let ctx = Context::cpu();
+    let dt = SafetensorsDtype::F32;
+    let req = request(1e-3, Search::Estimate, ErrorMode::RelL2);
+    let shape = [rows, cols];
+    let c = choose_with(&ctx, &req, dt, &x, &shape, &bytes(&x), &mut |_, _| {}).unwrap();
+    assert_eq!(c.encoded.codec, CodecId::SparseDct);
+    assert!(c.candidates.iter().all(|k| k.method != Method::Interp));
+    // Without the limit `interp` would have made a (much larger) estimate.
+    let bound = codec::interp::Bound::RelL2(1e-3);
+    let full = codec::interp::plan(&x, &shape, bound).unwrap();
+    let first = c.encoded.stored_bytes() as f64;
+    assert!(full.bytes() as f64 > 4.0 * first / INTERP_FACTOR);
+    assert!(codec::interp::plan_within(&x, &shape, bound, f64::INFINITY)
+        .unwrap()
+        .is_some_and(|p| p.bytes() == full.bytes()));
+    assert!(codec::interp::plan_within(&x, &shape, bound, 1.0)
+        .unwrap()
+        .is_none());
+    // The block DCT's search over block sizes stops at the first above
+    // the limit.
+    let best = codec::bdct::estimate(&x, &shape, 1e-3).unwrap();
+    let first_size = codec::bdct::estimate_within(&x, &shape, 1e-3, 0.0).unwrap();
+    assert!(first_size > best);
+    // A smooth field: `interp` is estimated and stored.
+    let y = smooth(200, 256);
+    let c = choose_with(&ctx, &req, dt, &y, &[200, 256], &bytes(&y), &mut |_, _| {}).unwrap();
+    assert!(c.candidates.iter().any(|k| k.method == Method::Interp));
+}

@@ -94,7 +94,7 @@ mod solve;
 mod symbols;
 mod walk;
 pub use decode::{decode, decode_f64, read_step};
-pub use plan::{encode_planned_reconstructed, plan, Plan};
+pub use plan::{encode_planned_reconstructed, plan, plan_within, Plan};
 use slabs::Slabs;
 use solve::{quantise_all, solve, Aim, AIM_FULL, AIM_SAMPLE};
 use symbols::{SymbolCost, SymbolModel};
@@ -523,7 +523,13 @@ fn check_bound(bound: Bound) -> Result<()> {
 /// whole tensor, the step of the whole). Tries cubic and linear prediction
 /// with a middle step shape first, then the other shapes of the better
 /// predictor while they help.
-fn choose<T: Sample>(data: &[T], shape: &[usize], bound: Bound) -> Result<Chosen> {
+/// `None` as soon as the first setting's estimate exceeds `limit` bytes.
+fn choose<T: Sample>(
+    data: &[T],
+    shape: &[usize],
+    bound: Bound,
+    limit: f64,
+) -> Result<Option<Chosen>> {
     let (s, sshape) = sample(data, shape);
     let whole = s.len() == data.len();
     let sum = match bound {
@@ -566,6 +572,9 @@ fn choose<T: Sample>(data: &[T], shape: &[usize], bound: Bound) -> Result<Chosen
     // Indices into CONFIGS: cubic 1.5/2, linear 2/4, cubic 2/4, cubic 1/1,
     // linear 1/1.
     let mid = trial(CONFIGS[3], 1.0, &mut best);
+    if bytes_of(mid) > limit {
+        return Ok(None);
+    }
     let lin = trial(CONFIGS[1], 1.0, &mut best);
     if mid <= lin {
         if trial(CONFIGS[4], 1.0, &mut best) >= mid {
@@ -601,13 +610,19 @@ fn choose<T: Sample>(data: &[T], shape: &[usize], bound: Bound) -> Result<Chosen
         );
     }
     let (c, bits, d, _) = best.ok_or_else(|| unsupported(format!("no setting meets {bound:?}")))?;
-    Ok(Chosen {
+    Ok(Some(Chosen {
         config: c,
-        bytes: (bits / 8.0).ceil() as u64 + 5 + 17,
+        bytes: bytes_of(bits) as u64,
         step: d,
         power,
         whole,
-    })
+    }))
+}
+
+/// Estimated stored bytes (parameters and the finished stream's five
+/// bytes included) of `bits` of integers.
+fn bytes_of(bits: f64) -> f64 {
+    (bits / 8.0).ceil() + 5.0 + 17.0
 }
 
 /// What [`choose`] found on the sub-block.

@@ -449,4 +449,3 @@ pub(super) struct Row {
     pub(super) l: u32,
     pub(super) step: usize,
 }
-
