@@ -213,36 +213,32 @@ pub(super) fn choose(
         .into_iter()
         .filter(|&m| smooth && l2 && methods.contains(&m) && !skip(m))
         .collect();
-    let side_estimate = |method: Method, least: f64| -> Result<Option<Ranked>> {
+    let side_estimate = |method: Method| -> Result<Option<Ranked>> {
         let Some((b, b_norm)) = &block else {
             return Ok(None);
         };
         Ok(match method {
-            Method::Interp => interp_estimate(req, values, shape, n, norm, least)?,
-            Method::Bdct => bdct_estimate(req, b, *b_norm, n, norm, least),
+            Method::Interp => interp_estimate(req, values, shape, n, norm)?,
+            Method::Bdct => bdct_estimate(req, b, *b_norm, n, norm),
             Method::Lorenzo => lorenzo_estimate(req, b, *b_norm, n, norm),
             _ => None,
         })
     };
-    // The whole-tensor transforms first (one transform each): where one of
-    // them is far smaller, the side estimates stop early (see
-    // `side::INTERP_LIMIT`). The side estimates then run side by side.
-    let spectral_est = if spectral_whole {
-        let want = transforms.map(|m| methods.contains(&m) && !skip(m));
-        spectral::estimates(ctx, req, values, shape, norm, want)
-    } else {
-        Ok(Vec::new())
-    };
-    let spectral_least = spectral_est.as_ref().map_or(f64::INFINITY, |est| {
-        est.iter()
-            .filter(|r| r.est.error <= req.bound * 1.01 && r.est.bytes < raw_size as f64)
-            .map(|r| r.est.bytes)
-            .fold(f64::INFINITY, f64::min)
-    });
-    let side_est: Vec<_> = side
-        .par_iter()
-        .map(|&m| (m, side_estimate(m, spectral_least)))
-        .collect();
+    let (spectral_est, side_est) = rayon::join(
+        || {
+            if spectral_whole {
+                let want = transforms.map(|m| methods.contains(&m) && !skip(m));
+                spectral::estimates(ctx, req, values, shape, norm, want)
+            } else {
+                Ok(Vec::new())
+            }
+        },
+        || {
+            side.par_iter()
+                .map(|&m| (m, side_estimate(m)))
+                .collect::<Vec<_>>()
+        },
+    );
     let mut spectral_est = spectral_est?;
     let mut side_est = side_est;
     let mut ranked: Vec<Ranked> = Vec::new();
@@ -281,10 +277,10 @@ pub(super) fn choose(
         } else if let Some(i) = side_est.iter().position(|(m, _)| *m == method) {
             side_est.swap_remove(i).1?
         } else if method == Method::Interp {
-            interp_estimate(req, values, shape, n, norm, least())?
+            interp_estimate(req, values, shape, n, norm)?
         } else if let (true, Some((b, b_norm))) = (method.needs_smooth_data(), &block) {
             if method == Method::Bdct {
-                bdct_estimate(req, b, *b_norm, n, norm, least())
+                bdct_estimate(req, b, *b_norm, n, norm)
             } else if method == Method::Lorenzo && l2 {
                 lorenzo_estimate(req, b, *b_norm, n, norm)
             } else {

@@ -11,22 +11,18 @@ use crate::store::codec::{self, blocks};
 use crate::store::error_mode::{self, ErrorMode};
 use crate::store::estimate::{Estimate, Sample};
 
-/// The block DCT's estimate ([`codec::bdct::estimate_within`]) on the
-/// centred block `b`, scaled to the tensor; its search over block sizes
-/// stops above [`BDCT_LIMIT`] times `least` (the smallest estimate already
-/// made, in bytes).
+/// The block DCT's estimate ([`codec::bdct::estimate`]) on the centred
+/// block `b`, scaled to the tensor.
 pub(super) fn bdct_estimate(
     req: &Request,
     b: &Sample,
     b_norm: f64,
     n: usize,
     norm: f64,
-    least: f64,
 ) -> Option<Ranked> {
     let m = b.values.len();
     let t = block_target(req, Method::Bdct, m, b_norm, n, norm)?;
-    let limit = BDCT_LIMIT * least * m.max(1) as f64 / n.max(1) as f64;
-    let bytes = codec::bdct::estimate_within(&b.values, &b.shape, t, limit)?;
+    let bytes = codec::bdct::estimate(&b.values, &b.shape, t)?;
     Some(Ranked {
         method: Method::Bdct,
         est: Estimate {
@@ -68,29 +64,15 @@ pub(super) fn lorenzo_estimate(
     })
 }
 
-/// `interp`'s choice is abandoned where its first setting's estimate is
-/// above this many times the smallest estimate already made: its other
-/// settings brought the estimate down to 0.23 of the first one's at most
-/// on the seeded fields (1-D to 3-D, 1e-2 to 1e-4), and its real size
-/// has been as low as 0.3 of the estimate ([`super::INTERP_LOW`]), so it
-/// could not have won.
-const INTERP_LIMIT: f64 = 20.0;
-/// `bdct`'s search over block sizes stops after the first whose estimate
-/// is above this many times the smallest estimate already made.
-const BDCT_LIMIT: f64 = 32.0;
-
-/// Interpolation's own estimate ([`codec::interp::plan_within`]: it counts
-/// the cost of a centred sub-block of the tensor with the settings it
-/// tries); its error is taken as the target it aims at. `None` (no
-/// candidate) when its first setting is above [`INTERP_LIMIT`] times
-/// `least` (the smallest estimate already made, in bytes).
+/// Interpolation's own estimate ([`codec::interp::estimate`]: it codes a
+/// centred sub-block of the tensor with the settings it tries); its error
+/// is taken as the target it aims at.
 pub(super) fn interp_estimate(
     req: &Request,
     values: &[f32],
     shape: &[usize],
     n: usize,
     norm: f64,
-    least: f64,
 ) -> Result<Option<Ranked>> {
     let Some(t) = target(req, Method::Interp, n, norm) else {
         return Ok(None);
@@ -100,26 +82,22 @@ pub(super) fn interp_estimate(
     } else {
         codec::interp::Bound::RelL2(t)
     };
-    let limit = INTERP_LIMIT * least;
-    Ok(
-        match codec::interp::plan_within(values, shape, bound, limit) {
-            Ok(None) => None,
-            Ok(Some(plan)) => Some(Ranked {
-                method: Method::Interp,
-                est: Estimate {
-                    bytes: plan.bytes() as f64 * INTERP_FACTOR,
-                    error: t,
-                },
-                step: None,
-                whole: None,
-                checked: false,
-                from_block: false,
-                plan: Some(plan),
-            }),
-            Err(e) if e.is_device_failure() => return Err(e),
-            Err(_) => None,
-        },
-    )
+    Ok(match codec::interp::plan(values, shape, bound) {
+        Ok(plan) => Some(Ranked {
+            method: Method::Interp,
+            est: Estimate {
+                bytes: plan.bytes() as f64 * INTERP_FACTOR,
+                error: t,
+            },
+            step: None,
+            whole: None,
+            checked: false,
+            from_block: false,
+            plan: Some(plan),
+        }),
+        Err(e) if e.is_device_failure() => return Err(e),
+        Err(_) => None,
+    })
 }
 
 /// The quantiser's estimate: its step solved on the sample (then scaled to

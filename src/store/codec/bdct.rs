@@ -328,13 +328,6 @@ fn quantised(
 /// they shrink. The step is solved roughly (a few error measurements, see
 /// `rough_step`). `None` when [`encode`] would fail.
 pub fn estimate(data: &[f32], shape: &[usize], max_error: f64) -> Option<f64> {
-    estimate_within(data, shape, max_error, f64::INFINITY)
-}
-
-/// [`estimate`], stopped after the first block size whose estimate is above
-/// `limit` bytes (a caller with a candidate far below it needs no better
-/// figure): then that block size's estimate.
-pub fn estimate_within(data: &[f32], shape: &[usize], max_error: f64, limit: f64) -> Option<f64> {
     let v = view(shape);
     let x_norm = norm(data);
     let mut best: Option<f64> = None;
@@ -348,9 +341,6 @@ pub fn estimate_within(data: &[f32], shape: &[usize], max_error: f64, limit: f64
             break;
         }
         best = Some(bytes);
-        if bytes > limit {
-            break;
-        }
     }
     best
 }

@@ -94,7 +94,7 @@ mod solve;
 mod symbols;
 mod walk;
 pub use decode::{decode, decode_f64, read_step};
-pub use plan::{encode_planned_reconstructed, plan, plan_within, Plan};
+pub use plan::{encode_planned_reconstructed, plan, Plan};
 use slabs::Slabs;
 use solve::{quantise_all, solve, Aim, AIM_FULL, AIM_SAMPLE};
 use symbols::{SymbolCost, SymbolModel};
@@ -523,13 +523,7 @@ fn check_bound(bound: Bound) -> Result<()> {
 /// whole tensor, the step of the whole). Tries cubic and linear prediction
 /// with a middle step shape first, then the other shapes of the better
 /// predictor while they help.
-/// `None` as soon as the first setting's estimate exceeds `limit` bytes.
-fn choose<T: Sample>(
-    data: &[T],
-    shape: &[usize],
-    bound: Bound,
-    limit: f64,
-) -> Result<Option<Chosen>> {
+fn choose<T: Sample>(data: &[T], shape: &[usize], bound: Bound) -> Result<Chosen> {
     let (s, sshape) = sample(data, shape);
     let whole = s.len() == data.len();
     let sum = match bound {
@@ -572,9 +566,6 @@ fn choose<T: Sample>(
     // Indices into CONFIGS: cubic 1.5/2, linear 2/4, cubic 2/4, cubic 1/1,
     // linear 1/1.
     let mid = trial(CONFIGS[3], 1.0, &mut best);
-    if bytes_of(mid) > limit {
-        return Ok(None);
-    }
     let lin = trial(CONFIGS[1], 1.0, &mut best);
     if mid <= lin {
         if trial(CONFIGS[4], 1.0, &mut best) >= mid {
@@ -610,19 +601,13 @@ fn choose<T: Sample>(
         );
     }
     let (c, bits, d, _) = best.ok_or_else(|| unsupported(format!("no setting meets {bound:?}")))?;
-    Ok(Some(Chosen {
+    Ok(Chosen {
         config: c,
-        bytes: bytes_of(bits) as u64,
+        bytes: (bits / 8.0).ceil() as u64 + 5 + 17,
         step: d,
         power,
         whole,
-    }))
-}
-
-/// Estimated stored bytes (parameters and the finished stream's five
-/// bytes included) of `bits` of integers.
-fn bytes_of(bits: f64) -> f64 {
-    (bits / 8.0).ceil() + 5.0 + 17.0
+    })
 }
 
 /// What [`choose`] found on the sub-block.

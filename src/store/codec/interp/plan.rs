@@ -2,10 +2,7 @@
 //! for its encoding ([`encode_planned_reconstructed`]), so that a caller
 //! that estimated first does not choose again.
 
-use super::{
-    check_bound, check_finite, check_shape, choose, encode_chosen, unsupported, Bound, Chosen,
-    Sample,
-};
+use super::{check_bound, check_finite, check_shape, choose, encode_chosen, Bound, Chosen, Sample};
 use crate::error::{Error, Result};
 use crate::store::codec::Encoded;
 
@@ -39,34 +36,14 @@ impl Plan {
 /// # Errors
 /// As [`encode`](super::encode).
 pub fn plan<T: Sample>(data: &[T], shape: &[usize], bound: Bound) -> Result<Plan> {
-    // Without a limit the choice is never abandoned.
-    plan_within(data, shape, bound, f64::INFINITY)?
-        .ok_or_else(|| unsupported(format!("no setting meets {bound:?}")))
-}
-
-/// [`plan`], abandoned (`None`) as soon as the first setting tried on the
-/// sub-block (the cubic with the middle step shape, from which the other
-/// settings have saved at most a third on the seeded fields) is
-/// estimated at more than `limit` bytes for the whole tensor: a caller
-/// that already has a candidate of `limit / 4` bytes is spared the rest
-/// of the choice.
-///
-/// # Errors
-/// As [`plan`].
-pub fn plan_within<T: Sample>(
-    data: &[T],
-    shape: &[usize],
-    bound: Bound,
-    limit: f64,
-) -> Result<Option<Plan>> {
     check_shape(data.len(), shape)?;
     check_finite(data)?;
     check_bound(bound)?;
-    Ok(choose(data, shape, bound, limit)?.map(|chosen| Plan {
+    Ok(Plan {
         bound,
         len: data.len(),
-        chosen,
-    }))
+        chosen: choose(data, shape, bound)?,
+    })
 }
 
 /// [`encode_reconstructed`](super::encode_reconstructed) with the settings `plan` chose on this tensor

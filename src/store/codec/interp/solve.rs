@@ -73,11 +73,13 @@ struct Quantise<'a, T: Sample, const KEEP: bool> {
 }
 
 impl<T: Sample, const KEEP: bool> Quantise<'_, T, KEEP> {
-    /// The reconstruction of `data[p]` = `x` against `pred` at level `l`;
-    /// `None` when its residual is out of range (or not a number).
+    /// The reconstruction of `x` (element `p`) against `pred` with the
+    /// level's step and its inverse `(st, inv)`, its integer kept in `q`
+    /// and its squared error added to `sum`; `None` when its residual is
+    /// out of range (or not a number).
     #[inline(always)]
     fn quantise(
-        &mut self,
+        q: &mut [i64],
         x: T,
         pred: f64,
         (st, inv): (f64, f64),
@@ -92,7 +94,7 @@ impl<T: Sample, const KEEP: bool> Quantise<'_, T, KEEP> {
         }
         let k = round_small(u);
         if KEEP {
-            self.q[p] = k as i64;
+            q[p] = k as i64;
         }
         let v = pred + k * st;
         let e = x - T::round(v);
@@ -100,10 +102,11 @@ impl<T: Sample, const KEEP: bool> Quantise<'_, T, KEEP> {
         Some(v)
     }
 
-    /// The elements `i = j, j + 2t, ...` below `stop` of `row` (a row
+    /// The elements `i = j, j + step, ...` below `stop` of `row` (a row
     /// along the last axis from position `base`, at least `stop + 3t`
-    /// long), predicted by `kind` from `row[i - 3t ..= i + 3t]`; the first
-    /// position not visited, or `None` when a residual is out of range.
+    /// long), predicted by kind `K` from `row[i - 3t ..= i + 3t]`; the
+    /// first position not visited, or `None` when a residual is out of
+    /// range.
     /// Not inlined: the loop gets registers of its own.
     #[inline(never)]
     #[allow(clippy::too_many_arguments)]
@@ -113,7 +116,7 @@ impl<T: Sample, const KEEP: bool> Quantise<'_, T, KEEP> {
         base: usize,
         j: usize,
         stop: usize,
-        t: usize,
+        (t, step): (usize, usize),
         st: (f64, f64),
     ) -> Option<usize> {
         let kind = kind_of(K);
@@ -141,20 +144,20 @@ impl<T: Sample, const KEEP: bool> Quantise<'_, T, KEEP> {
             );
             // SAFETY: as above (`x` is as long as `row`).
             let xi = *unsafe { x.get_unchecked(i) };
-            let Some(v) = self.quantise(xi, pred, st, base + i, &mut sum) else {
+            let Some(v) = Self::quantise(self.q, xi, pred, st, base + i, &mut sum) else {
                 self.sum = sum;
                 return None;
             };
             // SAFETY: as above.
             *unsafe { row.get_unchecked_mut(i) } = T::Store::store(v);
-            i += 2 * t;
+            i += step;
         }
         self.sum = sum;
         Some(i)
     }
 
     /// The positions `0, step, ...` below `row.len()` of a row from
-    /// position `base` predicted by `kind` from the same positions of the
+    /// position `base` predicted by kind `K` from the same positions of the
     /// rows `m3, m1, p1, p3` (those `kind` does not read may be any row);
     /// false when a residual is out of range. Not inlined: the loop gets
     /// registers of its own.
@@ -175,7 +178,7 @@ impl<T: Sample, const KEEP: bool> Quantise<'_, T, KEEP> {
         let mut j = 0;
         while j < n {
             let pred = kind.blend(m3[j].load(), m1[j].load(), p1[j].load(), p3[j].load());
-            let Some(v) = self.quantise(x[j], pred, st, base + j, &mut sum) else {
+            let Some(v) = Self::quantise(self.q, x[j], pred, st, base + j, &mut sum) else {
                 self.sum = sum;
                 return false;
             };
@@ -190,10 +193,8 @@ impl<T: Sample, const KEEP: bool> Quantise<'_, T, KEEP> {
 impl<T: Sample, const KEEP: bool> Visitor<T::Store> for Quantise<'_, T, KEEP> {
     #[inline(always)]
     fn origin(&mut self, y: &mut [T::Store], l: u32) -> bool {
-        let mut sum = self.sum;
-        let v = self.quantise(self.data[0], 0.0, self.steps[l as usize], 0, &mut sum);
-        self.sum = sum;
-        let Some(v) = v else {
+        let st = self.steps[l as usize];
+        let Some(v) = Self::quantise(self.q, self.data[0], 0.0, st, 0, &mut self.sum) else {
             return false;
         };
         y[0] = T::Store::store(v);
@@ -202,11 +203,8 @@ impl<T: Sample, const KEEP: bool> Visitor<T::Store> for Quantise<'_, T, KEEP> {
 
     #[inline(always)]
     fn one(&mut self, y: &mut [T::Store], p: usize, kind: Kind, t: usize, l: u32, _: Near) -> bool {
-        let pred = kind.predict(y, p, t);
-        let mut sum = self.sum;
-        let v = self.quantise(self.data[p], pred, self.steps[l as usize], p, &mut sum);
-        self.sum = sum;
-        let Some(v) = v else {
+        let (pred, st) = (kind.predict(y, p, t), self.steps[l as usize]);
+        let Some(v) = Self::quantise(self.q, self.data[p], pred, st, p, &mut self.sum) else {
             return false;
         };
         y[p] = T::Store::store(v);
@@ -225,15 +223,19 @@ impl<T: Sample, const KEEP: bool> Visitor<T::Store> for Quantise<'_, T, KEEP> {
     ) -> bool {
         // Along the last axis the neighbours are `t` positions apart in
         // the row itself, all below `stop + 3 t`.
-        let Row { base, t, l, .. } = row;
+        let Row { base, t, l, step } = row;
         let st = self.steps[l as usize];
         let row = &mut y[base..base + stop + 3 * t];
         let run = match kind {
+            Kind::Hold => Self::interior_run::<{ Kind::Hold as u8 }>,
+            Kind::Extrapolate => Self::interior_run::<{ Kind::Extrapolate as u8 }>,
+            Kind::Linear => Self::interior_run::<{ Kind::Linear as u8 }>,
+            Kind::Left => Self::interior_run::<{ Kind::Left as u8 }>,
+            Kind::Right => Self::interior_run::<{ Kind::Right as u8 }>,
             Kind::Cubic => Self::interior_run::<{ Kind::Cubic as u8 }>,
             Kind::CubicOneSided => Self::interior_run::<{ Kind::CubicOneSided as u8 }>,
-            _ => Self::interior_run::<{ Kind::Linear as u8 }>,
         };
-        match run(self, row, base, *j, stop, t, st) {
+        match run(self, row, base, *j, stop, (t, step), st) {
             Some(i) => {
                 *j = i;
                 true
