@@ -117,6 +117,33 @@ fn decode_all<Y: Stored>(
     results.into_iter().collect()
 }
 
+/// The walk of [`decode_into`] with model `m` (its `get` decodes one
+/// integer in a context).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn walk_decoding<Y: Stored, M>(
+    shape: &[usize],
+    c: Config,
+    y: &mut [Y],
+    steps: &[(f64, f64)],
+    mags: &mut [u8],
+    dec: &mut Decoder<'_>,
+    mut m: M,
+    get: impl Fn(&mut M, &mut Decoder<'_>, usize) -> i64,
+) {
+    walk::<true, Y>(
+        shape,
+        c,
+        y,
+        #[inline(always)]
+        |p, pred, l, near| {
+            let k = get(&mut m, dec, context(mags, l, near));
+            mags[p] = mag(k);
+            pred + k as f64 * steps[l as usize].0
+        },
+    );
+}
+
 /// Decodes one stream into `y` (as long as the shape) with the coder of
 /// `form`.
 fn decode_into<Y: Stored>(
@@ -131,31 +158,20 @@ fn decode_into<Y: Stored>(
     let mut mags = vec![0u8; y.len()];
     let steps = step_table(shape, d, c);
     if form.symbols {
-        let mut m = SymbolModel::new(CONTEXTS);
-        walk::<true, Y>(
+        let m = SymbolModel::new(CONTEXTS);
+        walk_decoding(
             shape,
             c,
             y,
-            #[inline(always)]
-            |p, pred, l, near| {
-                let k = m.get(&mut dec, context(&mags, l, near));
-                mags[p] = mag(k);
-                pred + k as f64 * steps[l as usize].0
-            },
+            &steps,
+            &mut mags,
+            &mut dec,
+            m,
+            SymbolModel::get,
         );
     } else {
-        let mut m = IntModel::new(CONTEXTS);
-        walk::<true, Y>(
-            shape,
-            c,
-            y,
-            #[inline(always)]
-            |p, pred, l, near| {
-                let k = m.get(&mut dec, context(&mags, l, near));
-                mags[p] = mag(k);
-                pred + k as f64 * steps[l as usize].0
-            },
-        );
+        let m = IntModel::new(CONTEXTS);
+        walk_decoding(shape, c, y, &steps, &mut mags, &mut dec, m, IntModel::get);
     }
     if !dec.consumed_exactly() {
         return Err(payload_err(
