@@ -456,7 +456,7 @@ impl IntCost {
 
 /// The context bucket of a neighbourhood magnitude sum.
 #[inline]
-pub fn bucket(s: u64) -> usize {
+pub const fn bucket(s: u64) -> usize {
     match s {
         0 => 0,
         1 => 1,

@@ -85,7 +85,6 @@
 use super::arith::{bucket, Decoder, Encoder, IntModel, BUCKETS};
 use super::{params_err, payload_err, CodecId, Cursor, Encoded};
 use crate::error::{Error, Result};
-use crate::store::codec::quant::MAX_Q;
 
 mod decode;
 mod plan;
@@ -96,9 +95,9 @@ mod walk;
 pub use decode::{decode, decode_f64, read_step};
 pub use plan::{encode_planned_reconstructed, plan, Plan};
 use slabs::Slabs;
-use solve::{quantise_all, solve, Aim, AIM_FULL, AIM_SAMPLE};
+use solve::{quantise_all, quantise_with, solve, Aim, Sink, AIM_FULL, AIM_SAMPLE};
 use symbols::{SymbolCost, SymbolModel};
-use walk::{step_table, walk, Near, NONE};
+use walk::{step_table, walk, Near};
 
 /// How reconstructed values are kept while predicting from them: f64 (the
 /// first payload form, and f64 data) or f32 (f32 data in the second form).
@@ -285,16 +284,35 @@ fn mag(q: i64) -> u8 {
 /// the integers coded before it.
 #[inline(always)]
 fn context(m: &[u8], l: u32, near: Near) -> usize {
-    let at = |p: usize| if p == NONE { 0 } else { u64::from(m[p]) };
+    // A missing neighbour (`usize::MAX`) lies past the end of `m`: one
+    // comparison per neighbour.
+    let at = |p: usize| usize::from(m.get(p).copied().unwrap_or(0));
     let c = (l.saturating_sub(1) as usize).min(2);
-    let a = bucket(at(near.prev) + at(near.side));
-    let b = match at(near.lo) + at(near.hi) {
-        0 => 0,
-        1..=2 => 1,
-        _ => 2,
-    };
+    let a = usize::from(SUM_BUCKET[at(near.prev) + at(near.side)]);
+    let b = usize::from(PAIR_CLASS[at(near.lo) + at(near.hi)]);
     (c * BUCKETS + a) * 3 + b
 }
+
+/// [`bucket`] of each sum of two clamped magnitudes.
+const SUM_BUCKET: [u8; 511] = {
+    let mut t = [0u8; 511];
+    let mut s = 0;
+    while s < t.len() {
+        t[s] = bucket(s as u64) as u8;
+        s += 1;
+    }
+    t
+};
+
+/// The class of the sum of the two magnitudes along the pass axis: 0, 1
+/// or 2, and 3 or more.
+const PAIR_CLASS: [u8; 511] = {
+    let mut t = [2u8; 511];
+    t[0] = 0;
+    t[1] = 1;
+    t[2] = 1;
+    t
+};
 
 /// Quantises `data` in coding order with base step `d` and settings `c`
 /// and codes each integer as it is found (with [`SymbolModel`]): the
@@ -307,32 +325,32 @@ fn quantise_and_code<T: Sample>(
     d: f64,
     y: &mut [T::Store],
 ) -> Option<Vec<u8>> {
-    let mut mags = vec![0u8; data.len()];
-    let mut m = SymbolModel::new(CONTEXTS);
-    let mut e = Encoder::new();
-    let steps = step_table(shape, d, c);
-    let ok = walk::<true, T::Store>(
-        shape,
-        c,
-        y,
-        #[inline(always)]
-        |p, pred, l, near| {
-            let (st, inv) = steps[l as usize];
-            let x = data[p].to_f64();
-            let u = (x - pred) * inv;
-            // Out of range, or not a number.
-            let in_range = u.abs() <= MAX_Q;
-            if !in_range {
-                return f64::NAN;
-            }
-            let k = round_small(u);
-            let q = k as i64;
-            m.put(&mut e, context(&mags, l, near), q);
-            mags[p] = mag(q);
-            pred + k * st
-        },
-    );
-    ok.then(|| e.finish())
+    let code = Code {
+        mags: vec![0u8; data.len()],
+        model: SymbolModel::new(CONTEXTS),
+        e: Encoder::new(),
+    };
+    let (_, code) = quantise_with(data, shape, c, d, y, code)?;
+    Some(code.e.finish())
+}
+
+/// The [`Sink`] of [`quantise_and_code`]: codes each integer in its
+/// [`context`], then keeps its clamped magnitude for the contexts of the
+/// integers after it.
+struct Code {
+    mags: Vec<u8>,
+    model: SymbolModel,
+    e: Encoder,
+}
+
+impl Sink for Code {
+    const SUM: bool = false;
+    #[inline(always)]
+    fn take(&mut self, p: usize, k: f64, l: u32, near: Near) {
+        let q = k as i64;
+        self.model.put(&mut self.e, context(&self.mags, l, near), q);
+        self.mags[p] = mag(q);
+    }
 }
 
 fn unsupported(detail: String) -> Error {

@@ -3,9 +3,32 @@
 //! growth of the error with the step; no coding).
 
 use super::slabs::Slabs;
-use super::walk::{kind_of, step_table, walk_with, Kind, Near, Row, Visitor};
+use super::walk::{kind_of, step_table, walk_with, Kind, Near, Row, Visitor, NONE};
 use super::{round_small, Config, Sample, Stored};
 use crate::store::codec::quant::MAX_Q;
+
+/// What a quantisation pass does with each element's integer, in coding
+/// order: `take(p, k, l, near)` gets the integer `k` of element `p` at
+/// level `l` with its context neighbours.
+pub(super) trait Sink {
+    /// Whether the pass sums the squared errors (after rounding as `T`).
+    const SUM: bool;
+    /// Takes the integer `k` of element `p`.
+    fn take(&mut self, p: usize, k: f64, l: u32, near: Near);
+}
+
+/// Keeps (with `KEEP`) each integer at its position; sums the errors.
+struct Ints<'a, const KEEP: bool>(&'a mut [i64]);
+
+impl<const KEEP: bool> Sink for Ints<'_, KEEP> {
+    const SUM: bool = true;
+    #[inline(always)]
+    fn take(&mut self, p: usize, k: f64, _: u32, _: Near) {
+        if KEEP {
+            self.0[p] = k as i64;
+        }
+    }
+}
 
 /// Quantises `data` in coding order with base step `d` and settings `c`,
 /// leaving the reconstruction in `y` (as `T` stores it) and, with `KEEP`, each element's
@@ -24,7 +47,7 @@ pub(super) fn quantise_all<T: Sample, const KEEP: bool>(
     slabs: Slabs,
 ) -> Option<f64> {
     if slabs.count() == 1 {
-        return quantise_slab::<T, KEEP>(data, shape, c, d, y, q);
+        return quantise_with(data, shape, c, d, y, Ints::<KEEP>(q)).map(|(e, _)| e);
     }
     let q_parts = if KEEP {
         slabs.parts_mut(q)
@@ -36,56 +59,64 @@ pub(super) fn quantise_all<T: Sample, const KEEP: bool>(
         .zip(q_parts)
         .collect();
     let sums = slabs.map(shape, items, |_, shape, ((data, y), q)| {
-        quantise_slab::<T, KEEP>(data, shape, c, d, y, q)
+        quantise_with(data, shape, c, d, y, Ints::<KEEP>(q)).map(|(e, _)| e)
     });
     sums.into_iter().try_fold(0.0, |a, s| Some(a + s?))
 }
 
-/// [`quantise_all`] of one slab.
-fn quantise_slab<T: Sample, const KEEP: bool>(
+/// Quantises `data` (one slab, or the whole tensor) in coding order with
+/// base step `d` and settings `c`, leaving the reconstruction in `y` and
+/// giving each integer to `sink`. Returns the sum of squared differences
+/// (after rounding as `T`; 0 unless the sink asks for it) and the sink;
+/// `None` when a residual is out of range.
+pub(super) fn quantise_with<T: Sample, S: Sink>(
     data: &[T],
     shape: &[usize],
     c: Config,
     d: f64,
     y: &mut [T::Store],
-    q: &mut [i64],
-) -> Option<f64> {
-    let mut v = Quantise::<T, KEEP> {
+    sink: S,
+) -> Option<(f64, S)> {
+    let mut v = Quantise::<T, S> {
         data,
-        q,
+        sink,
         steps: step_table(shape, d, c),
         sum: 0.0,
     };
-    walk_with(shape, c, y, &mut v).then_some(v.sum)
+    walk_with(shape, c, y, &mut v).then_some((v.sum, v.sink))
 }
 
-/// The [`Visitor`] of [`quantise_slab`]: quantises each element against
-/// its prediction and adds its squared error (after rounding as `T`) to
-/// `sum`, in coding order. A pass's predictions read only elements of
-/// earlier passes, so a run of a row is quantised in one tight loop over
-/// slices of its neighbour rows (the same arithmetic, in the same order,
-/// as one element at a time).
-struct Quantise<'a, T: Sample, const KEEP: bool> {
+/// Where the context neighbours of a row of a pass along an axis before
+/// the last lie (see [`Visitor::across`]).
+#[derive(Clone, Copy)]
+struct Across {
+    has_m3: bool,
+    has_p1: bool,
+    side_last: bool,
+    row_side: usize,
+}
+
+/// The [`Visitor`] of [`quantise_with`]: quantises each element against
+/// its prediction, gives its integer to the sink and (when the sink asks)
+/// adds its squared error (after rounding as `T`) to `sum`, in coding
+/// order. A pass's predictions read only elements of earlier passes, so a
+/// run of a row is quantised in one tight loop over slices of its
+/// neighbour rows (the same arithmetic, in the same order, as one element
+/// at a time).
+struct Quantise<'a, T: Sample, S: Sink> {
     data: &'a [T],
-    q: &'a mut [i64],
+    sink: S,
     steps: Vec<(f64, f64)>,
     sum: f64,
 }
 
-impl<T: Sample, const KEEP: bool> Quantise<'_, T, KEEP> {
-    /// The reconstruction of `x` (element `p`) against `pred` with the
-    /// level's step and its inverse `(st, inv)`, its integer kept in `q`
-    /// and its squared error added to `sum`; `None` when its residual is
-    /// out of range (or not a number).
+impl<T: Sample, S: Sink> Quantise<'_, T, S> {
+    /// The integer and reconstruction `(k, v)` of `x` against `pred` with
+    /// the level's step and its inverse `(st, inv)`, its squared error
+    /// added to `sum` (when the sink asks); `None` when its residual is out
+    /// of range (or not a number).
     #[inline(always)]
-    fn quantise(
-        q: &mut [i64],
-        x: T,
-        pred: f64,
-        (st, inv): (f64, f64),
-        p: usize,
-        sum: &mut f64,
-    ) -> Option<f64> {
+    fn quantise(x: T, pred: f64, (st, inv): (f64, f64), sum: &mut f64) -> Option<(f64, f64)> {
         let x = x.to_f64();
         let u = (x - pred) * inv;
         let in_range = u.abs() <= MAX_Q;
@@ -93,33 +124,31 @@ impl<T: Sample, const KEEP: bool> Quantise<'_, T, KEEP> {
             return None;
         }
         let k = round_small(u);
-        if KEEP {
-            q[p] = k as i64;
-        }
         let v = pred + k * st;
-        let e = x - T::round(v);
-        *sum += e * e;
-        Some(v)
+        if S::SUM {
+            let e = x - T::round(v);
+            *sum += e * e;
+        }
+        Some((k, v))
     }
 
     /// The elements `i = j, j + step, ...` below `stop` of `row` (a row
     /// along the last axis from position `base`, at least `stop + 3t`
-    /// long), predicted by kind `K` from `row[i - 3t ..= i + 3t]`; the
-    /// first position not visited, or `None` when a residual is out of
-    /// range.
+    /// long), predicted by kind `K` from `row[i - 3t ..= i + 3t]`, their
+    /// side neighbours `row_side` before them (none when 0); the first
+    /// position not visited, or `None` when a residual is out of range.
     /// Not inlined: the loop gets registers of its own.
     #[inline(never)]
-    #[allow(clippy::too_many_arguments)]
     fn interior_run<const K: u8>(
         &mut self,
         row: &mut [T::Store],
-        base: usize,
+        Row { base, t, l, step }: Row,
         j: usize,
         stop: usize,
-        (t, step): (usize, usize),
-        st: (f64, f64),
+        row_side: usize,
     ) -> Option<usize> {
         let kind = kind_of(K);
+        let st = self.steps[l as usize];
         let x = &self.data[base..base + row.len()];
         // Every position read or written, `i - 3t ..= i + 3t` for
         // `j <= i < stop`, lies in `row` (checked here once, so the loop
@@ -144,10 +173,18 @@ impl<T: Sample, const KEEP: bool> Quantise<'_, T, KEEP> {
             );
             // SAFETY: as above (`x` is as long as `row`).
             let xi = *unsafe { x.get_unchecked(i) };
-            let Some(v) = Self::quantise(self.q, xi, pred, st, base + i, &mut sum) else {
+            let Some((k, v)) = Self::quantise(xi, pred, st, &mut sum) else {
                 self.sum = sum;
                 return None;
             };
+            let p = base + i;
+            let near = Near {
+                prev: p - 2 * t,
+                side: if row_side > 0 { p - row_side } else { NONE },
+                lo: p - t,
+                hi: p + t,
+            };
+            self.sink.take(p, k, l, near);
             // SAFETY: as above.
             *unsafe { row.get_unchecked_mut(i) } = T::Store::store(v);
             i += step;
@@ -158,19 +195,19 @@ impl<T: Sample, const KEEP: bool> Quantise<'_, T, KEEP> {
 
     /// The positions `0, step, ...` below `row.len()` of a row from
     /// position `base` predicted by kind `K` from the same positions of the
-    /// rows `m3, m1, p1, p3` (those `kind` does not read may be any row);
-    /// false when a residual is out of range. Not inlined: the loop gets
-    /// registers of its own.
+    /// rows `m3, m1, p1, p3` (those `kind` does not read may be any row),
+    /// their context neighbours as `a` says; false when a residual is out
+    /// of range. Not inlined: the loop gets registers of its own.
     #[inline(never)]
     fn across_run<const K: u8>(
         &mut self,
         row: &mut [T::Store],
         [m3, m1, p1, p3]: [&[T::Store]; 4],
-        base: usize,
-        step: usize,
-        st: (f64, f64),
+        Row { base, t, l, step }: Row,
+        a: Across,
     ) -> bool {
         let kind = kind_of(K);
+        let st = self.steps[l as usize];
         let n = row.len();
         let x = &self.data[base..base + n];
         let (m3, m1, p1, p3) = (&m3[..n], &m1[..n], &p1[..n], &p3[..n]);
@@ -178,10 +215,29 @@ impl<T: Sample, const KEEP: bool> Quantise<'_, T, KEEP> {
         let mut j = 0;
         while j < n {
             let pred = kind.blend(m3[j].load(), m1[j].load(), p1[j].load(), p3[j].load());
-            let Some(v) = Self::quantise(self.q, x[j], pred, st, base + j, &mut sum) else {
+            let Some((k, v)) = Self::quantise(x[j], pred, st, &mut sum) else {
                 self.sum = sum;
                 return false;
             };
+            let p = base + j;
+            let side = if a.side_last {
+                if j >= step {
+                    p - step
+                } else {
+                    NONE
+                }
+            } else if a.row_side > 0 {
+                p - a.row_side
+            } else {
+                NONE
+            };
+            let near = Near {
+                prev: if a.has_m3 { p - 2 * t } else { NONE },
+                side,
+                lo: p - t,
+                hi: if a.has_p1 { p + t } else { NONE },
+            };
+            self.sink.take(p, k, l, near);
             row[j] = T::Store::store(v);
             j += step;
         }
@@ -190,23 +246,39 @@ impl<T: Sample, const KEEP: bool> Quantise<'_, T, KEEP> {
     }
 }
 
-impl<T: Sample, const KEEP: bool> Visitor<T::Store> for Quantise<'_, T, KEEP> {
+impl<T: Sample, S: Sink> Visitor<T::Store> for Quantise<'_, T, S> {
     #[inline(always)]
     fn origin(&mut self, y: &mut [T::Store], l: u32) -> bool {
         let st = self.steps[l as usize];
-        let Some(v) = Self::quantise(self.q, self.data[0], 0.0, st, 0, &mut self.sum) else {
+        let Some((k, v)) = Self::quantise(self.data[0], 0.0, st, &mut self.sum) else {
             return false;
         };
+        let none = Near {
+            prev: NONE,
+            side: NONE,
+            lo: NONE,
+            hi: NONE,
+        };
+        self.sink.take(0, k, l, none);
         y[0] = T::Store::store(v);
         true
     }
 
     #[inline(always)]
-    fn one(&mut self, y: &mut [T::Store], p: usize, kind: Kind, t: usize, l: u32, _: Near) -> bool {
+    fn one(
+        &mut self,
+        y: &mut [T::Store],
+        p: usize,
+        kind: Kind,
+        t: usize,
+        l: u32,
+        near: Near,
+    ) -> bool {
         let (pred, st) = (kind.predict(y, p, t), self.steps[l as usize]);
-        let Some(v) = Self::quantise(self.q, self.data[p], pred, st, p, &mut self.sum) else {
+        let Some((k, v)) = Self::quantise(self.data[p], pred, st, &mut self.sum) else {
             return false;
         };
+        self.sink.take(p, k, l, near);
         y[p] = T::Store::store(v);
         true
     }
@@ -219,13 +291,11 @@ impl<T: Sample, const KEEP: bool> Visitor<T::Store> for Quantise<'_, T, KEEP> {
         kind: Kind,
         j: &mut usize,
         stop: usize,
-        _: usize,
+        row_side: usize,
     ) -> bool {
         // Along the last axis the neighbours are `t` positions apart in
         // the row itself, all below `stop + 3 t`.
-        let Row { base, t, l, step } = row;
-        let st = self.steps[l as usize];
-        let row = &mut y[base..base + stop + 3 * t];
+        let y_row = &mut y[row.base..row.base + stop + 3 * row.t];
         let run = match kind {
             Kind::Hold => Self::interior_run::<{ Kind::Hold as u8 }>,
             Kind::Extrapolate => Self::interior_run::<{ Kind::Extrapolate as u8 }>,
@@ -235,7 +305,7 @@ impl<T: Sample, const KEEP: bool> Visitor<T::Store> for Quantise<'_, T, KEEP> {
             Kind::Cubic => Self::interior_run::<{ Kind::Cubic as u8 }>,
             Kind::CubicOneSided => Self::interior_run::<{ Kind::CubicOneSided as u8 }>,
         };
-        match run(self, row, base, *j, stop, (t, step), st) {
+        match run(self, y_row, row, *j, stop, row_side) {
             Some(i) => {
                 *j = i;
                 true
@@ -251,16 +321,16 @@ impl<T: Sample, const KEEP: bool> Visitor<T::Store> for Quantise<'_, T, KEEP> {
         row: Row,
         kind: Kind,
         n: usize,
-        _: bool,
-        _: bool,
-        _: bool,
-        _: usize,
+        has_m3: bool,
+        has_p1: bool,
+        side_last: bool,
+        row_side: usize,
     ) -> bool {
         // The row and its neighbour rows `t >= n` positions before and
         // after it, as separate slices of `n`.
-        let Row { base, t, l, step } = row;
+        let Row { base, t, .. } = row;
         let (before, rest) = y.split_at_mut(base);
-        let (row, after) = rest.split_at_mut(n);
+        let (y_row, after) = rest.split_at_mut(n);
         let m1 = &before[base - t..];
         let m3 = if kind.reads_m3() {
             &before[base - 3 * t..]
@@ -273,7 +343,12 @@ impl<T: Sample, const KEEP: bool> Visitor<T::Store> for Quantise<'_, T, KEEP> {
         } else {
             m1
         };
-        let st = self.steps[l as usize];
+        let a = Across {
+            has_m3,
+            has_p1,
+            side_last,
+            row_side,
+        };
         let run = match kind {
             Kind::Hold => Self::across_run::<{ Kind::Hold as u8 }>,
             Kind::Extrapolate => Self::across_run::<{ Kind::Extrapolate as u8 }>,
@@ -283,7 +358,7 @@ impl<T: Sample, const KEEP: bool> Visitor<T::Store> for Quantise<'_, T, KEEP> {
             Kind::Cubic => Self::across_run::<{ Kind::Cubic as u8 }>,
             Kind::CubicOneSided => Self::across_run::<{ Kind::CubicOneSided as u8 }>,
         };
-        run(self, row, [m3, m1, p1, p3], base, step, st)
+        run(self, y_row, [m3, m1, p1, p3], row, a)
     }
 }
 

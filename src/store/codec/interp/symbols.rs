@@ -180,11 +180,17 @@ impl SymbolModel {
     /// Codes `v` in context `ctx`.
     #[inline(always)]
     pub(super) fn put(&mut self, e: &mut Encoder, ctx: usize, v: i64) {
-        let m = v.unsigned_abs();
-        e.bit(&mut self.zero[ctx], m != 0);
-        if m == 0 {
-            return;
+        e.bit(&mut self.zero[ctx], v != 0);
+        if v != 0 {
+            self.put_nonzero(e, ctx, v);
         }
+    }
+
+    /// The symbol (and the bits after it) of a non-zero `v`. Not inlined:
+    /// the zero flag, what most integers code, stays a short path.
+    #[inline(never)]
+    fn put_nonzero(&mut self, e: &mut Encoder, ctx: usize, v: i64) {
+        let m = v.unsigned_abs();
         let neg = usize::from(v < 0);
         let cdf = &mut self.cdf[ctx];
         if m < ESCAPE_MAG {
