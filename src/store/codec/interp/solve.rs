@@ -1,6 +1,8 @@
-//! Quantisation passes of [`super`] and the search for the base step that
-//! meets a squared-error budget (a few passes that follow the measured
-//! growth of the error with the step; no coding).
+//! Quantisation passes of [`super`] (those of the step search, and the
+//! coding pass's through a [`Sink`] that codes each integer) and the
+//! search for the base step that meets a squared-error budget (a few
+//! passes that follow the measured growth of the error with the step; no
+//! coding).
 
 use super::slabs::Slabs;
 use super::walk::{kind_of, step_table, walk_with, Kind, Near, Row, Visitor, NONE};
