@@ -9,6 +9,21 @@ use super::walk::{kind_of, step_table, walk_with, Kind, Near, Row, Visitor, NONE
 use super::{round_small, Config, Sample, Stored};
 use crate::store::codec::quant::MAX_Q;
 
+/// The copy of the loop `$f::<K>` specialised for `$kind`.
+macro_rules! per_kind {
+    ($kind:expr, $($f:ident)::+) => {
+        match $kind {
+            Kind::Hold => $($f)::+::<{ Kind::Hold as u8 }>,
+            Kind::Extrapolate => $($f)::+::<{ Kind::Extrapolate as u8 }>,
+            Kind::Linear => $($f)::+::<{ Kind::Linear as u8 }>,
+            Kind::Left => $($f)::+::<{ Kind::Left as u8 }>,
+            Kind::Right => $($f)::+::<{ Kind::Right as u8 }>,
+            Kind::Cubic => $($f)::+::<{ Kind::Cubic as u8 }>,
+            Kind::CubicOneSided => $($f)::+::<{ Kind::CubicOneSided as u8 }>,
+        }
+    };
+}
+
 /// What a quantisation pass does with each element's integer, in coding
 /// order: `take(p, k, l, near)` gets the integer `k` of element `p` at
 /// level `l` with its context neighbours.
@@ -298,15 +313,7 @@ impl<T: Sample, S: Sink> Visitor<T::Store> for Quantise<'_, T, S> {
         // Along the last axis the neighbours are `t` positions apart in
         // the row itself, all below `stop + 3 t`.
         let y_row = &mut y[row.base..row.base + stop + 3 * row.t];
-        let run = match kind {
-            Kind::Hold => Self::interior_run::<{ Kind::Hold as u8 }>,
-            Kind::Extrapolate => Self::interior_run::<{ Kind::Extrapolate as u8 }>,
-            Kind::Linear => Self::interior_run::<{ Kind::Linear as u8 }>,
-            Kind::Left => Self::interior_run::<{ Kind::Left as u8 }>,
-            Kind::Right => Self::interior_run::<{ Kind::Right as u8 }>,
-            Kind::Cubic => Self::interior_run::<{ Kind::Cubic as u8 }>,
-            Kind::CubicOneSided => Self::interior_run::<{ Kind::CubicOneSided as u8 }>,
-        };
+        let run = per_kind!(kind, Self::interior_run);
         match run(self, y_row, row, *j, stop, row_side) {
             Some(i) => {
                 *j = i;
@@ -351,15 +358,7 @@ impl<T: Sample, S: Sink> Visitor<T::Store> for Quantise<'_, T, S> {
             side_last,
             row_side,
         };
-        let run = match kind {
-            Kind::Hold => Self::across_run::<{ Kind::Hold as u8 }>,
-            Kind::Extrapolate => Self::across_run::<{ Kind::Extrapolate as u8 }>,
-            Kind::Linear => Self::across_run::<{ Kind::Linear as u8 }>,
-            Kind::Left => Self::across_run::<{ Kind::Left as u8 }>,
-            Kind::Right => Self::across_run::<{ Kind::Right as u8 }>,
-            Kind::Cubic => Self::across_run::<{ Kind::Cubic as u8 }>,
-            Kind::CubicOneSided => Self::across_run::<{ Kind::CubicOneSided as u8 }>,
-        };
+        let run = per_kind!(kind, Self::across_run);
         run(self, y_row, [m3, m1, p1, p3], row, a)
     }
 }
