@@ -51,137 +51,17 @@ pub(super) fn encode_layout_reference(
     let count = n;
     let n = count as u64;
     let start = out.len();
-    // Zigzag forms are computed as they are needed, not stored: the
-    // values are the largest thing here.
+    // The layout choice is shared (the oracle is for the coding passes).
+    let super::Layout {
+        present_small,
+        large,
+        max_u,
+        entropy_bits,
+        l,
+        s,
+        ..
+    } = super::layout::choose(count, &value);
     let zz = || (0..count).map(|i| zigzag(value(i)));
-
-    // Histogram of small u, the large ones kept aside, and the largest,
-    // in one pass.
-    const CAP: usize = 1 << 16;
-    let mut hist = vec![0u64; CAP + 1];
-    let mut large = Vec::new();
-    let mut max_u = 0u64;
-    for u in zz() {
-        max_u = max_u.max(u);
-        if (u as usize) < CAP {
-            hist[u as usize] += 1;
-        } else {
-            hist[CAP] += 1;
-            large.push(u);
-        }
-    }
-    // Entropy of the integers themselves.
-    let mut distinct: Vec<u64> = hist[..CAP].iter().copied().filter(|&c| c > 0).collect();
-    if !large.is_empty() {
-        let mut big = large.clone();
-        big.sort_unstable();
-        let mut i = 0;
-        while i < big.len() {
-            let j = big[i..].iter().take_while(|&&x| x == big[i]).count();
-            distinct.push(j as u64);
-            i += j;
-        }
-    }
-    let entropy_bits = ideal_bits(&distinct, n.max(1));
-
-    // Choose the literal count L and the scale s by estimated size.
-    let mut candidates: Vec<u64> = vec![0];
-    let mut l = 1u64;
-    while l <= MAX_LITERALS {
-        candidates.push(l);
-        if l > max_u {
-            break;
-        }
-        l *= 2;
-    }
-    // Only the values present matter: the candidates below walk this list
-    // rather than the whole histogram.
-    let present_small: Vec<(u64, u64)> = hist[..CAP]
-        .iter()
-        .enumerate()
-        .filter(|&(_, &c)| c > 0)
-        .map(|(u, &c)| (u as u64, c))
-        .collect();
-    let nn = n.max(1);
-    // Per literal (in order of value): its share of the entropy, summed
-    // as a prefix, and the smallest scales at which its frequency takes 2
-    // and 3 varint bytes (17: never).
-    let mut prefix_bits = Vec::with_capacity(present_small.len() + 1);
-    prefix_bits.push(0.0f64);
-    for &(_, c) in &present_small {
-        let last = prefix_bits[prefix_bits.len() - 1];
-        prefix_bits.push(last + c as f64 * (nn as f64 / c as f64).log2());
-    }
-    let wide = |c: u64, bound: u64| {
-        (0..=MAX_SCALE)
-            .find(|&s| c << s >= bound * nn)
-            .unwrap_or(17)
-    };
-    // Literals below the candidate L so far: how many reach 2 and 3 bytes
-    // first at each scale.
-    let (mut two, mut three) = ([0usize; 18], [0usize; 18]);
-    let mut k = 0usize;
-    let mut best: Option<(f64, u64, u32)> = None;
-    for &l in &candidates {
-        while k < present_small.len() && present_small[k].0 < l {
-            let c = present_small[k].1;
-            two[wide(c, 128) as usize] += 1;
-            three[wide(c, 16384) as usize] += 1;
-            k += 1;
-        }
-        let mut esc = [0u64; MAX_EXTRA_BITS as usize + 1];
-        let mut extra = 0u64;
-        for &(u, c) in &present_small[k..] {
-            let (_, e, _) = split(u, l);
-            esc[e as usize] += c;
-            extra += c * u64::from(e);
-        }
-        for &u in &large {
-            let (_, e, _) = split(u, l);
-            esc[e as usize] += 1;
-            extra += u64::from(e);
-        }
-        let top_literal = if k > 0 { present_small[k - 1].0 + 1 } else { 0 };
-        let used = match esc.iter().rposition(|&c| c > 0) {
-            Some(e) => l + e as u64 + 1,
-            None => top_literal,
-        }
-        .max(2) as usize;
-        let escapes: Vec<u64> = esc.iter().copied().filter(|&c| c > 0).collect();
-        let nonzero = k + escapes.len();
-        let present = (nonzero as u64).max(2);
-        let absent = used - nonzero;
-        let bits = prefix_bits[k] + ideal_bits(&escapes, nn);
-        let min_s = (64 - (present - 1).leading_zeros()).max(1);
-        let (mut wide2, mut wide3) = (0usize, 0usize);
-        for s in 0..min_s {
-            wide2 += two[s as usize];
-            wide3 += three[s as usize];
-        }
-        for s in min_s..=MAX_SCALE {
-            let total = 1u64 << s;
-            wide2 += two[s as usize];
-            wide3 += three[s as usize];
-            // Absent symbols inside the alphabet cost one byte each.
-            let table: usize = absent
-                + k
-                + wide2
-                + wide3
-                + escapes
-                    .iter()
-                    .map(|&c| varint_len(c * total / nn))
-                    .sum::<usize>();
-            // Rounding frequencies to 2^s costs roughly present/(2^s) bits per
-            // symbol on top of the entropy; estimate it as the loss of
-            // flooring small counts to 1.
-            let rounding = present as f64 * present as f64 / total as f64 * 0.5;
-            let est = bits + rounding + extra as f64 + 8.0 * table as f64;
-            if best.is_none_or(|b| est < b.0) {
-                best = Some((est, l, s));
-            }
-        }
-    }
-    let (_, l, s) = best.expect("at least one candidate");
     let mut counts = vec![0u64; (l + 1) as usize + MAX_EXTRA_BITS as usize];
     for &(u, c) in &present_small {
         counts[split(u, l).0] += c;

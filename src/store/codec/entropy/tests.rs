@@ -169,6 +169,46 @@ fn skewed_stream_costs_far_below_a_bit() {
 }
 
 #[test]
+fn nearly_constant_long_stream_costs_its_entropy_not_the_scale() {
+    // A million zeros and a few dozen other values: a small scale would
+    // give each rare symbol 1/2^s and cost every zero ~0.05 bit (7.5 kB
+    // here); the layout choice must see that.
+    let mut q = vec![0i64; 1 << 20];
+    for (j, i) in (0..q.len()).step_by(20_011).enumerate() {
+        q[i] = [1, -1, 2, -7, 40, 1 << 20][j % 6];
+    }
+    let (out, stats) = round_trip(&q);
+    let ideal = (stats.entropy_bits / 8.0).ceil() as usize;
+    assert!(
+        out.len() < ideal + 120,
+        "{} bytes for {ideal} of entropy",
+        out.len()
+    );
+}
+
+#[test]
+fn size_estimate_is_close_to_the_coded_size() {
+    let mut streams = varied_streams();
+    let mut skewed = vec![0i64; 300_000];
+    for i in (0..skewed.len()).step_by(1_001) {
+        skewed[i] = (i % 5) as i64 - 2;
+    }
+    streams.push(skewed);
+    for (k, q) in streams.iter().enumerate() {
+        let mut out = Vec::new();
+        encode(q, &mut out);
+        let est = size_by(q.len(), |i| q[i]) as f64;
+        let real = out.len() as f64;
+        // A byte or two of header either way on short streams.
+        assert!(
+            (est - real).abs() <= 0.02 * real + 8.0,
+            "stream {k} (n {}): estimated {est} bytes, coded {real}",
+            q.len()
+        );
+    }
+}
+
+#[test]
 fn damaged_streams_are_errors() {
     let g = super::super::test_data::gaussian(2000, 5);
     let q: Vec<i64> = g.iter().map(|&x| (x * 50.0).round() as i64).collect();
