@@ -706,7 +706,7 @@ fn encode_full(
         }
         Method::DctQuant if req.mode != ErrorMode::AbsMax => {
             let ctx = &codec::transform_context(ctx, values.len());
-            codec::dct_quant::encode_measured(ctx, values, shape, target, |back| {
+            codec::dct_quant::encode_measured_from(ctx, values, shape, target, step, |back| {
                 error_mode::measure(req.mode, dt, raw_bytes, back)
             })
             .map(|(e, _, error)| Measured(e, error))

@@ -88,12 +88,13 @@ pub(super) fn estimates(
         let coef = c.into_data();
         if want[0] {
             // The step the quantiser's estimate solves (to a few per cent),
-            // and the size of the integer stream it codes to.
-            if let Some((d, _)) = codec::quant::estimate(&coef, t, None) {
-                let mut payload = Vec::new();
-                if codec::quant::encode_payload(&coef, d, &mut payload).is_some() {
-                    out.push(ranked(Method::DctQuant, (8 + payload.len()) as f64));
-                }
+            // and the size of the integer stream it codes to (by the
+            // coder's own estimate, no coding).
+            if let Some((d, bytes)) = codec::quant::estimate_payload(&coef, t) {
+                out.push(Ranked {
+                    step: Some(d),
+                    ..ranked(Method::DctQuant, (8 + bytes) as f64)
+                });
             }
         }
         if want[1] {

@@ -12,13 +12,12 @@
 //! value error (Parseval): the step is solved on the coefficients, then the
 //! bound is checked on the actual reconstruction and the step shrunk until
 //! it holds. The encoder holds one transformed copy of the tensor (the
-//! integers are quantised as the coder takes them, never stored) and frees
-//! it before the check decodes the payload.
+//! integers are quantised as the coder takes them, never stored) and the
+//! check reconstructs from it in place (the decoder's values, bit for bit,
+//! without decoding the stream).
 
 use super::entropy::{self, StreamStats};
-use super::quant::{
-    dequantise, encode_payload, norm, read_step, rel_from_sum, solve_step, sums_of,
-};
+use super::quant::{dequantise, encode_payload, norm_par, quantised, read_step, solve_step_par};
 use super::{inverse_err, CodecId, Cursor, Encoded};
 use crate::backend::Context;
 use crate::error::{Error, Result};
@@ -80,6 +79,18 @@ fn finish(coef: &[f32], step: f64) -> Result<(Encoded, StreamStats)> {
     ))
 }
 
+/// What [`decode`] returns for the coefficients `coef` coded with `step`,
+/// without decoding the stream: each coefficient quantised as the coder
+/// takes it and dequantised as the decoder does (in place), then the same
+/// inverse transform.
+fn reconstruct(ctx: &Context, mut coef: Vec<f32>, step: f64, shape: &[usize]) -> Result<Vec<f32>> {
+    use rayon::prelude::*;
+    let inv = 1.0 / step;
+    coef.par_iter_mut()
+        .for_each(|c| *c = dequantise(quantised(*c, inv), step));
+    inverse(ctx, coef, shape).map_err(|e| inverse_err("inverse DCT", e))
+}
+
 /// Encodes with the largest step whose reconstruction meets `max_error`.
 ///
 /// # Errors
@@ -107,7 +118,23 @@ pub fn encode_measured(
     max_error: f64,
     measure: impl Fn(&[f32]) -> f64,
 ) -> Result<(Encoded, StreamStats, f64)> {
-    let x_norm = norm(data);
+    encode_measured_from(ctx, data, shape, max_error, None, measure)
+}
+
+/// [`encode_measured`], the step refined from `guess` (a step expected to
+/// be close, such as an estimate's) instead of solved from scratch.
+///
+/// # Errors
+/// As [`encode`].
+pub fn encode_measured_from(
+    ctx: &Context,
+    data: &[f32],
+    shape: &[usize],
+    max_error: f64,
+    mut guess: Option<f64>,
+    measure: impl Fn(&[f32]) -> f64,
+) -> Result<(Encoded, StreamStats, f64)> {
+    let x_norm = norm_par(data);
     let unsupported = || Error::CodecUnsupported {
         codec: "dct-quant",
         detail: format!("no step meets relative error {max_error}"),
@@ -120,20 +147,19 @@ pub fn encode_measured(
             Some(c) => c,
             None => coefficients(ctx, data, shape)?,
         };
-        let step = solve_step(x_norm, coef.len(), target, |step| {
-            sums_of(&coef, step).map_or(f64::INFINITY, |s| rel_from_sum(s.diff2, x_norm))
-        })
-        .ok_or_else(unsupported)?;
+        let step = solve_step_par(&coef, x_norm, target, guess).ok_or_else(unsupported)?;
         let (enc, stats) = finish(&coef, step)?;
-        drop(coef);
-        let back = decode(ctx, &enc.params, &enc.payload, shape)?;
+        let back = reconstruct(ctx, coef, step, shape)?;
         let err = super::relative_error(data, &back);
         if err <= max_error {
             let m = measure(&back);
             return Ok((enc, stats, m));
         }
-        // The transform's own rounding pushed it over: aim lower.
-        target *= (max_error / err).min(0.995);
+        // The transform's own rounding pushed it over: aim lower (from
+        // about the step that missed, scaled alike).
+        let lower = (max_error / err).min(0.995);
+        target *= lower;
+        guess = Some(step * lower);
     }
     Err(unsupported())
 }
@@ -183,9 +209,15 @@ mod tests {
         ];
         for (shape, x) in fields {
             for eps in [1e-1, 1e-3, 1e-5] {
-                let (e, _, m) =
-                    encode_measured(&ctx, &x, &shape, eps, |y| relative_error(&x, y)).unwrap();
+                let seen = std::cell::RefCell::new(Vec::new());
+                let (e, _, m) = encode_measured(&ctx, &x, &shape, eps, |y| {
+                    seen.borrow_mut().push(y.to_vec());
+                    relative_error(&x, y)
+                })
+                .unwrap();
                 let y = decode(&ctx, &e.params, &e.payload, &shape).unwrap();
+                let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&seen.borrow()[0]), bits(&y), "{shape:?} {eps}");
                 assert_eq!(
                     m.to_bits(),
                     relative_error(&x, &y).to_bits(),

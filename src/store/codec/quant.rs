@@ -131,6 +131,26 @@ pub fn solve_step_fast(data: &[f32], max_error: f64, guess: Option<f64>) -> Opti
     }
 }
 
+/// The largest step (to about 0.2 %) whose quantisation of `data` has a
+/// squared-error sum of at most `(max_error * norm)^2`, measured in
+/// parallel in fixed pieces (the same for any thread count): refined from
+/// `guess` when there is one, else solved from the uniform quantiser's
+/// step. `norm` is the norm the error is relative to (a transform codec
+/// passes its values' norm with their coefficients). `None` if no step
+/// tried meets it.
+pub(crate) fn solve_step_par(
+    data: &[f32],
+    norm: f64,
+    max_error: f64,
+    guess: Option<f64>,
+) -> Option<f64> {
+    let err = |step: f64| error_par(data, step, norm);
+    let from_guess = guess
+        .filter(|g| g.is_finite() && *g > 0.0 && norm > 0.0)
+        .and_then(|g| refine(g, max_error, err));
+    from_guess.or_else(|| solve_step(norm, data.len(), max_error, err))
+}
+
 /// From `step`, the largest step (to about 0.2 %) whose `err` meets
 /// `max_error`, in at most 8 evaluations; `None` if none tried meets it.
 fn refine(mut step: f64, max_error: f64, full: impl Fn(f64) -> f64) -> Option<f64> {
@@ -191,21 +211,7 @@ pub fn estimate(sample: &[f32], max_error: f64, step: Option<f64>) -> Option<(f6
         Some(q) => error_of(sample, &q, d, x_norm),
         None => f64::INFINITY,
     };
-    let step = match step {
-        Some(d) => d,
-        None if x_norm == 0.0 => 1.0,
-        None => {
-            let mut d = max_error * x_norm * (12.0 / n.max(1) as f64).sqrt();
-            for _ in 0..3 {
-                let e = err(d);
-                if !(e.is_finite() && e > 0.0) {
-                    break;
-                }
-                d *= max_error / e;
-            }
-            d
-        }
-    };
+    let step = step.unwrap_or_else(|| estimated_step(x_norm, n, max_error, err));
     let mut q = quantise(sample, step)?;
     // Run lengths of equal integers in ascending order: counted when the
     // range is small, else sorted.
@@ -230,6 +236,41 @@ pub fn estimate(sample: &[f32], max_error: f64, step: Option<f64>) -> Option<(f6
         bits -= j as f64 * p.log2();
     }
     Some((step, bits / n.max(1) as f64))
+}
+
+/// The step of three measurements `err(step)` (relative errors) from the
+/// uniform quantiser's: each scales the step by the shortfall or excess
+/// (1 for a zero norm).
+fn estimated_step(norm: f64, n: usize, max_error: f64, err: impl Fn(f64) -> f64) -> f64 {
+    if norm == 0.0 {
+        return 1.0;
+    }
+    let mut d = max_error * norm * (12.0 / n.max(1) as f64).sqrt();
+    for _ in 0..3 {
+        let e = err(d);
+        if !(e.is_finite() && e > 0.0) {
+            break;
+        }
+        d *= max_error / e;
+    }
+    d
+}
+
+/// What [`estimate`] expects of all of `data` at relative error
+/// `max_error`, measured in parallel with no copies: the step (as
+/// [`estimate`] finds it) and the estimated bytes of
+/// [`encode_payload`]'s stream at that step (its coder's own size
+/// estimate, no coding). `None` when a value is out of range at that step.
+pub(crate) fn estimate_payload(data: &[f32], max_error: f64) -> Option<(f64, u64)> {
+    let norm = norm_par(data);
+    let step = estimated_step(norm, data.len(), max_error, |d| error_par(data, d, norm));
+    in_range(data, step).then(|| {
+        let inv = 1.0 / step;
+        (
+            step,
+            entropy::size_by(data.len(), |i| quantised(data[i], inv)),
+        )
+    })
 }
 
 /// [`norm`] in fixed pieces, in parallel.
