@@ -1,8 +1,10 @@
 //! Estimates of the whole-tensor transform codecs (`dct-quant`,
 //! `sparse-dct`, `sparse-rfft`) from one transform of the tensor each, with
-//! no coding: `dct-quant` by the quantiser's estimate on the DCT
-//! coefficients (the transform is orthonormal, so their relative error is
-//! the values') and the size of its integer stream at that step, the sparse codecs by the fewest coefficients whose
+//! no coding: `dct-quant` by the step its error is expected to meet from
+//! a histogram of the DCT coefficients' energies (the transform is
+//! orthonormal, so their error is the values') and its coder's size
+//! estimate of the integer stream at that step, the sparse codecs by the
+//! fewest coefficients whose
 //! energy leaves at most the bound's share (found on a histogram of the
 //! coefficients' energies by their leading bits), their stored value bytes
 //! and the exact size of the positions codec on them.
@@ -86,20 +88,24 @@ pub(super) fn estimates(
             Err(_) => return Ok(out),
         }
         let coef = c.into_data();
+        let mut e = Energies::new(coef.len());
+        for &c in &coef {
+            e.push(f64::from(c) * f64::from(c));
+        }
         if want[0] {
-            // The step the quantiser's estimate solves (to a few per cent),
+            // The step expected to meet the bound by the energy histogram,
             // and the size of the integer stream it codes to (by the
             // coder's own estimate, no coding).
-            if let Some((d, bytes)) = codec::quant::estimate_payload(&coef, t) {
+            let step = quant_step(&e, budget);
+            if let Some(bytes) = step.and_then(|d| codec::quant::payload_size(&coef, d)) {
                 out.push(Ranked {
-                    step: Some(d),
+                    step,
                     ..ranked(Method::DctQuant, (8 + bytes) as f64)
                 });
             }
         }
         if want[1] {
-            let e = |p: usize| f64::from(coef[p]) * f64::from(coef[p]);
-            if let Some(b) = sparse_bytes(coef.len(), e, budget, rounding, 1, value_bytes) {
+            if let Some(b) = sparse_bytes(&e, budget, rounding, 1, value_bytes) {
                 out.push(ranked(Method::SparseDct, (b + header(&shape)) as f64));
             }
         }
@@ -120,17 +126,18 @@ pub(super) fn estimates(
         let data = spec.data();
         // Bins at column 0 (and n/2 for an even length) stand for
         // themselves, interior bins for themselves and their conjugates.
-        let e = |p: usize| {
-            let col = p % h1;
-            let w = if col == 0 || (n_last.is_multiple_of(2) && col == h1 - 1 && h1 > 1) {
-                1.0
-            } else {
-                2.0
-            };
-            let z = data[p];
-            w * (f64::from(z.re).powi(2) + f64::from(z.im).powi(2))
-        };
-        if let Some(b) = sparse_bytes(data.len(), e, budget, rounding, 2, value_bytes) {
+        let mut e = Energies::new(data.len());
+        for row in data.chunks(h1) {
+            for (col, z) in row.iter().enumerate() {
+                let w = if col == 0 || (n_last.is_multiple_of(2) && col == h1 - 1 && h1 > 1) {
+                    1.0
+                } else {
+                    2.0
+                };
+                e.push(w * (f64::from(z.re).powi(2) + f64::from(z.im).powi(2)));
+            }
+        }
+        if let Some(b) = sparse_bytes(&e, budget, rounding, 2, value_bytes) {
             out.push(ranked(Method::SparseRfft, (b + header(&shape)) as f64));
         }
     }
@@ -141,8 +148,105 @@ fn header(shape: &[usize]) -> usize {
     crate::spectral::header_len(shape.len())
 }
 
-/// Bytes (positions and values) of keeping the fewest of `coefs`
-/// coefficients (energy `e(p)`, weighted as they count towards the
+/// The coefficients' energies by histogram bin: each coefficient's bin
+/// (in position order; [`BINS`] fits a `u16`), and per bin the count and
+/// the energy sum.
+struct Energies {
+    keys: Vec<u16>,
+    count: Vec<u64>,
+    sum: Vec<f64>,
+}
+
+impl Energies {
+    fn new(coefs: usize) -> Energies {
+        Energies {
+            keys: Vec::with_capacity(coefs),
+            count: vec![0; BINS],
+            sum: vec![0.0; BINS],
+        }
+    }
+
+    /// The next coefficient's energy `v >= 0`.
+    #[inline]
+    fn push(&mut self, v: f64) {
+        let b = ((v.to_bits() >> KEY_SHIFT) as usize).min(BINS - 1);
+        self.keys.push(b as u16);
+        self.count[b] += 1;
+        self.sum[b] += v;
+    }
+}
+
+/// The largest step (to about 0.1 %) whose uniform quantisation of the
+/// coefficients of `e` is expected to leave a squared error of at most
+/// `budget`, from their histogram alone: a coefficient below half the
+/// step is lost (its energy is the error), one above it keeps a rounding
+/// error of `step^2 / 12` (a bin straddling the half step split by its
+/// share below it). `None` for a budget that is not positive and finite.
+fn quant_step(e: &Energies, budget: f64) -> Option<f64> {
+    if !(budget.is_finite() && budget > 0.0) {
+        return None;
+    }
+    let bins: Vec<(f64, f64, f64, f64)> = (0..BINS)
+        .filter(|&b| e.count[b] > 0)
+        .map(|b| {
+            let lo = f64::from_bits((b as u64) << KEY_SHIFT);
+            let hi = f64::from_bits(((b as u64) + 1) << KEY_SHIFT);
+            (lo, hi, e.count[b] as f64, e.sum[b])
+        })
+        .collect();
+    let top = bins.last().map_or(0.0, |b| b.1);
+    let err = |d: f64| {
+        let half = d * d / 4.0;
+        bins.iter()
+            .map(|&(lo, hi, count, sum)| {
+                if hi <= half {
+                    return sum;
+                }
+                let f = ((half - lo) / (hi - lo)).max(0.0);
+                f * sum + (1.0 - f) * count * rounding_error(lo.max(half).sqrt(), hi.sqrt(), d)
+            })
+            .sum::<f64>()
+    };
+    // Every coefficient lost: the largest step that zeroes them all.
+    let mut hi = 2.0 * top.sqrt() * 1.001;
+    if err(hi) <= budget {
+        return Some(hi);
+    }
+    let mut lo = (12.0 * budget / e.keys.len().max(1) as f64).sqrt();
+    while err(lo) > budget && lo > f64::MIN_POSITIVE * 1e10 {
+        lo /= 4.0;
+    }
+    while hi / lo > 1.001 {
+        let mid = (lo * hi).sqrt();
+        if err(mid) <= budget {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Some(lo)
+}
+
+/// The mean squared rounding error of magnitudes spread evenly over
+/// `[a, b]` (at least half the step `d`) quantised with step `d`: `d^2 /
+/// 12` from 8 steps up (the cell position is then as good as random), else
+/// averaged over 8 points of the interval (a bin is narrow: 2^(1/16)).
+fn rounding_error(a: f64, b: f64, d: f64) -> f64 {
+    if a >= 8.0 * d {
+        return d * d / 12.0;
+    }
+    const POINTS: usize = 8;
+    (0..POINTS)
+        .map(|i| {
+            let x = a + (b - a) * (i as f64 + 0.5) / POINTS as f64;
+            (x - d * (x / d).round()).powi(2)
+        })
+        .sum::<f64>()
+        / POINTS as f64
+}
+
+/// Bytes (positions and values) of keeping the fewest of the
+/// coefficients of `e` (their energies weighted as they count towards the
 /// tensor's energy) whose dropped energy (against the coefficients' own
 /// total, as the encoder counts it: the transform's rounding makes it
 /// differ from the values' energy) plus the rounding of the kept values
@@ -150,22 +254,14 @@ fn header(shape: &[usize]) -> usize {
 /// stored values of `value_bytes` each per coefficient. `None` when even
 /// keeping all of them misses the budget.
 fn sparse_bytes(
-    coefs: usize,
-    e: impl Fn(usize) -> f64,
+    e: &Energies,
     budget: f64,
     rounding: f64,
     comps: usize,
     value_bytes: usize,
 ) -> Option<usize> {
-    let key = |v: f64| (v.to_bits() >> KEY_SHIFT) as usize;
-    let mut count = vec![0u64; BINS];
-    let mut sum = vec![0.0f64; BINS];
-    for p in 0..coefs {
-        let v = e(p);
-        let b = key(v).min(BINS - 1);
-        count[b] += 1;
-        sum[b] += v;
-    }
+    let (count, sum) = (&e.count, &e.sum);
+    let coefs = e.keys.len();
     let total: f64 = sum.iter().sum();
     // From the largest energies down: the bin where the kept energy first
     // leaves little enough dropped, and the share of it needed.
@@ -203,8 +299,8 @@ fn sparse_bytes(
     // cut bin and for those with it, interpolated at `k`.
     let mut strict = Vec::with_capacity(below as usize);
     let mut with = Vec::with_capacity(above as usize);
-    for p in 0..coefs {
-        let kb = key(e(p)).min(BINS - 1);
+    for (p, &kb) in e.keys.iter().enumerate() {
+        let kb = usize::from(kb);
         if kb >= b {
             with.push(p as u64);
             if kb > b {
@@ -276,13 +372,54 @@ mod tests {
         }
     }
 
+    /// The step from the energy histogram leaves close to the budget on
+    /// real DCT coefficients (smooth, tonal and noisy data; 1-D to 3-D).
+    #[test]
+    fn histogram_step_meets_about_the_budget() {
+        let ctx = Context::cpu();
+        let noise = crate::store::codec::test_data::gaussian(4096, 3);
+        let fields = [
+            (vec![200usize, 256], smooth(200, 256)),
+            (vec![16, 24, 20], smooth(16 * 24, 20)),
+            (vec![4096], noise),
+        ];
+        for (shape, x) in fields {
+            let mut c = Tensor::new(&shape, x.clone()).unwrap();
+            let axes: Vec<usize> = (0..shape.len()).collect();
+            ctx.dctn(&mut c, &axes).unwrap();
+            let coef = c.into_data();
+            let mut e = Energies::new(coef.len());
+            for &v in &coef {
+                e.push(f64::from(v) * f64::from(v));
+            }
+            let energy: f64 = x.iter().map(|&v| f64::from(v).powi(2)).sum();
+            for bound in [1e-1, 1e-2, 1e-3, 1e-4] {
+                let budget = bound * bound * energy;
+                let d = quant_step(&e, budget).unwrap();
+                let real: f64 = coef
+                    .iter()
+                    .map(|&v| {
+                        let v = f64::from(v);
+                        (v - d * (v / d).round()).powi(2)
+                    })
+                    .sum();
+                let q = real / budget;
+                assert!((0.9..=1.1).contains(&q), "{shape:?} {bound}: {q}");
+            }
+        }
+        assert_eq!(quant_step(&energies(4, |_| 1.0), 0.0), None);
+        // Everything below the budget: a step that zeroes every value.
+        let d = quant_step(&energies(4, |_| 1.0), 5.0).unwrap();
+        assert!(d > 2.0, "{d}");
+    }
+
     #[test]
     fn sparse_count_is_exact_on_distinct_energies() {
         // Energies 2^-i: keeping the first k leaves about 2^-k.
         let e: Vec<f64> = (0..64).map(|i| 0.5f64.powi(i)).collect();
         for k in [1usize, 5, 20] {
             let budget = e[k..].iter().sum::<f64>() * 1.0001;
-            let b = sparse_bytes(64, |p| e[p], budget, 0.0, 1, 4).unwrap();
+            let b = sparse_bytes(&energies(64, |p| e[p]), budget, 0.0, 1, 4).unwrap();
             let pos = encoded_len(&(0..k as u64).collect::<Vec<_>>(), 64).unwrap();
             assert_eq!(b, pos + 4 * k, "k {k}");
         }
@@ -299,13 +436,21 @@ mod tests {
             let k = coefs.div_ceil(step as usize);
             let kept: Vec<u64> = (0..coefs as u64).step_by(step as usize).collect();
             let exact = encoded_len(&kept, coefs as u64).unwrap() + 2 * k;
-            let b = sparse_bytes(coefs, e, 1e-20, 0.0, 1, 2).unwrap() as f64;
+            let b = sparse_bytes(&energies(coefs, e), 1e-20, 0.0, 1, 2).unwrap() as f64;
             assert!(
                 (b / exact as f64 - 1.0).abs() < 0.1,
                 "{step}: {b} vs {exact}"
             );
         }
         // Unreachable with rounding: nothing is small enough.
-        assert_eq!(sparse_bytes(64, |p| e[p], 0.0, 0.1, 1, 2), None);
+        assert_eq!(sparse_bytes(&energies(64, |p| e[p]), 0.0, 0.1, 1, 2), None);
+    }
+
+    fn energies(coefs: usize, e: impl Fn(usize) -> f64) -> Energies {
+        let mut en = Energies::new(coefs);
+        for p in 0..coefs {
+            en.push(e(p));
+        }
+        en
     }
 }

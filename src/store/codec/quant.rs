@@ -256,20 +256,13 @@ fn estimated_step(norm: f64, n: usize, max_error: f64, err: impl Fn(f64) -> f64)
     d
 }
 
-/// What [`estimate`] expects of all of `data` at relative error
-/// `max_error`, measured in parallel with no copies: the step (as
-/// [`estimate`] finds it) and the estimated bytes of
-/// [`encode_payload`]'s stream at that step (its coder's own size
-/// estimate, no coding). `None` when a value is out of range at that step.
-pub(crate) fn estimate_payload(data: &[f32], max_error: f64) -> Option<(f64, u64)> {
-    let norm = norm_par(data);
-    let step = estimated_step(norm, data.len(), max_error, |d| error_par(data, d, norm));
+/// The estimated bytes of [`encode_payload`]'s stream for `data` at
+/// `step` (its coder's own size estimate: one pass, no coding); `None`
+/// when a value is out of range at that step.
+pub(crate) fn payload_size(data: &[f32], step: f64) -> Option<u64> {
     in_range(data, step).then(|| {
         let inv = 1.0 / step;
-        (
-            step,
-            entropy::size_by(data.len(), |i| quantised(data[i], inv)),
-        )
+        entropy::size_by(data.len(), |i| quantised(data[i], inv))
     })
 }
 
