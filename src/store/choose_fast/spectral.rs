@@ -378,11 +378,17 @@ mod tests {
     fn histogram_step_meets_about_the_budget() {
         let ctx = Context::cpu();
         let noise = crate::store::codec::test_data::gaussian(4096, 3);
-        let fields = [
+        let mut fields = vec![
             (vec![200usize, 256], smooth(200, 256)),
             (vec![16, 24, 20], smooth(16 * 24, 20)),
             (vec![4096], noise),
         ];
+        for scale in [1e-30f32, 1e30] {
+            fields.push((
+                vec![97, 61],
+                smooth(97, 61).iter().map(|v| v * scale).collect(),
+            ));
+        }
         for (shape, x) in fields {
             let mut c = Tensor::new(&shape, x.clone()).unwrap();
             let axes: Vec<usize> = (0..shape.len()).collect();

@@ -202,11 +202,19 @@ mod tests {
     #[test]
     fn measured_reconstruction_is_the_decoders() {
         let ctx = Context::cpu();
-        let fields = [
+        let mut fields = vec![
             (vec![40usize, 33], test_data::smooth(40, 33)),
             (vec![7, 5, 9], test_data::gaussian(7 * 5 * 9, 4)),
             (vec![1], vec![3.5]),
+            (vec![4099], test_data::smooth(1, 4099)),
         ];
+        for scale in [1e-30f32, 1e30] {
+            let x = test_data::smooth(45, 38)
+                .iter()
+                .map(|v| v * scale)
+                .collect();
+            fields.push((vec![45, 38], x));
+        }
         for (shape, x) in fields {
             for eps in [1e-1, 1e-3, 1e-5] {
                 let seen = std::cell::RefCell::new(Vec::new());
@@ -226,6 +234,16 @@ mod tests {
                 assert!(m <= eps);
                 let (plain, _) = encode(&ctx, &x, &shape, eps).unwrap();
                 assert_eq!(plain, e);
+                // From a guess (a step 30 % off): the bound still holds on
+                // what the decoder returns.
+                let guess = read_step(&e.params).unwrap() * 1.3;
+                let (g, _, mg) = encode_measured_from(&ctx, &x, &shape, eps, Some(guess), |y| {
+                    relative_error(&x, y)
+                })
+                .unwrap();
+                let yg = decode(&ctx, &g.params, &g.payload, &shape).unwrap();
+                assert_eq!(mg.to_bits(), relative_error(&x, &yg).to_bits());
+                assert!(mg <= eps, "{shape:?} {eps}: {mg}");
             }
         }
     }
