@@ -111,16 +111,12 @@ pub(super) fn estimates(
         }
     }
     if want[2] {
-        let x = match Tensor::new(&shape, values.to_vec()) {
-            Ok(x) => x,
-            Err(_) => return Ok(out),
-        };
-        let spec = match ctx.rfftn(&x, &axes, Normalization::Ortho) {
+        // From the values themselves (no copy).
+        let spec = match ctx.rfftn_slice(values, &shape, &axes, Normalization::Ortho) {
             Ok(s) => s,
             Err(e) if e.is_device_failure() => return Err(e),
             Err(_) => return Ok(out),
         };
-        drop(x);
         let h1 = spec.shape().last().copied().unwrap_or(1).max(1);
         let n_last = shape[shape.len() - 1];
         let data = spec.data();
