@@ -58,30 +58,27 @@ impl<T: FftNum> DctPlan<T> {
             .max(inverse_fft.get_inplace_scratch_len());
         let len_f64 = len as f64;
         let angle_step = std::f64::consts::PI / (2.0 * len_f64);
-        let rotation = |k: usize, sign: f64, scale: f64| {
-            let angle = sign * angle_step * k as f64;
-            Complex::new(from_f64(scale * angle.cos()), from_f64(scale * angle.sin()))
-        };
-        let dct2_twiddles = (0..len)
-            .map(|k| {
-                let orthonormal = if k == 0 {
-                    (1.0 / len_f64).sqrt()
-                } else {
-                    (2.0 / len_f64).sqrt()
-                };
-                rotation(k, -1.0, 0.5 * orthonormal)
-            })
-            .collect();
-        let dct3_twiddles = (0..len)
-            .map(|k| {
-                let scale = if k == 0 {
-                    1.0 / len_f64.sqrt()
-                } else {
-                    1.0 / (2.0 * len_f64).sqrt()
-                };
-                rotation(k, 1.0, scale)
-            })
-            .collect();
+        // One sine and cosine per index for both tables: the DCT-II's
+        // rotation is by `-angle` (cos(-a) = cos(a), sin(-a) = -sin(a)
+        // exactly), the DCT-III's by `+angle`.
+        let mut dct2_twiddles = Vec::with_capacity(len);
+        let mut dct3_twiddles = Vec::with_capacity(len);
+        for k in 0..len {
+            let (sin, cos) = (angle_step * k as f64).sin_cos();
+            let (dct2_scale, dct3_scale) = if k == 0 {
+                (0.5 * (1.0 / len_f64).sqrt(), 1.0 / len_f64.sqrt())
+            } else {
+                (0.5 * (2.0 / len_f64).sqrt(), 1.0 / (2.0 * len_f64).sqrt())
+            };
+            dct2_twiddles.push(Complex::new(
+                from_f64(dct2_scale * cos),
+                from_f64(dct2_scale * -sin),
+            ));
+            dct3_twiddles.push(Complex::new(
+                from_f64(dct3_scale * cos),
+                from_f64(dct3_scale * sin),
+            ));
+        }
         Self {
             len,
             forward_fft,
