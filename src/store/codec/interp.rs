@@ -347,7 +347,10 @@ impl Sink for Code {
     const SUM: bool = false;
     #[inline(always)]
     fn take(&mut self, p: usize, k: f64, l: u32, near: Near) {
-        let q = k as i64;
+        // SAFETY: `k` is an integer of magnitude at most `MAX_Q` (2^46):
+        // the quantiser returns no other (out-of-range residuals stop the
+        // pass), so it converts exactly.
+        let q = unsafe { k.to_int_unchecked::<i64>() };
         self.model.put(&mut self.e, context(&self.mags, l, near), q);
         self.mags[p] = mag(q);
     }
