@@ -104,12 +104,11 @@ const SUM_CHUNK: usize = 1 << 16;
 pub fn solve_step_fast(data: &[f32], max_error: f64, guess: Option<f64>) -> Option<f64> {
     let n = data.len();
     let full_norm = norm_par(data);
-    let full = |step: f64| error_par(data, step, full_norm);
     if n <= 2 * SAMPLE_PIECE * SAMPLE_PIECES {
-        return solve_step(full_norm, n, max_error, full);
+        return solve_step_par(data, full_norm, max_error, None);
     }
-    if let Some(g) = guess.filter(|g| g.is_finite() && *g > 0.0) {
-        return refine(g, max_error, full).or_else(|| solve_step(full_norm, n, max_error, full));
+    if guess.is_some_and(|g| g.is_finite() && g > 0.0) {
+        return solve_step_par(data, full_norm, max_error, guess);
     }
     let mut sample = Vec::with_capacity(SAMPLE_PIECE * SAMPLE_PIECES);
     for k in 0..SAMPLE_PIECES {
@@ -125,10 +124,7 @@ pub fn solve_step_fast(data: &[f32], max_error: f64, guess: Option<f64>) -> Opti
     let guess = solve_step(s_norm, sample.len(), max_error, s_err)
         .filter(|_| s_norm > 0.0)
         .map(|s| s * rms(full_norm, n) / rms(s_norm, sample.len()));
-    match guess.filter(|s| s.is_finite() && *s > 0.0) {
-        Some(g) => refine(g, max_error, full).or_else(|| solve_step(full_norm, n, max_error, full)),
-        None => solve_step(full_norm, n, max_error, full),
-    }
+    solve_step_par(data, full_norm, max_error, guess)
 }
 
 /// The largest step (to about 0.2 %) whose quantisation of `data` has a
@@ -146,7 +142,7 @@ pub(crate) fn solve_step_par(
 ) -> Option<f64> {
     let err = |step: f64| error_par(data, step, norm);
     let from_guess = guess
-        .filter(|g| g.is_finite() && *g > 0.0 && norm > 0.0)
+        .filter(|g| g.is_finite() && *g > 0.0)
         .and_then(|g| refine(g, max_error, err));
     from_guess.or_else(|| solve_step(norm, data.len(), max_error, err))
 }
