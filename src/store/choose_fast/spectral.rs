@@ -175,9 +175,10 @@ impl Energies {
 /// The largest step (to about 0.1 %) whose uniform quantisation of the
 /// coefficients of `e` is expected to leave a squared error of at most
 /// `budget`, from their histogram alone: a coefficient below half the
-/// step is lost (its energy is the error), one above it keeps a rounding
-/// error of `step^2 / 12` (a bin straddling the half step split by its
-/// share below it). `None` for a budget that is not positive and finite.
+/// step is lost (its energy is the error), one above it keeps its rounding
+/// error ([`rounding_error`] over its bin's magnitudes; a bin straddling
+/// the half step split by its share below it). `None` for a budget that
+/// is not positive and finite.
 fn quant_step(e: &Energies, budget: f64) -> Option<f64> {
     if !(budget.is_finite() && budget > 0.0) {
         return None;
